@@ -1,0 +1,40 @@
+# The two commands a newcomer needs:
+#   make run    install everything and run the platform on embedded defaults
+#   make test   install everything and run the full test suite (what CI runs)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+SEBRUS := $(VENV)/bin/sebrus
+
+.PHONY: install install-node run test lint typecheck pytest artifacts clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e ".[detect,dev]"
+
+install-node:
+	npm ci --no-audit --no-fund --loglevel=error
+
+run: install
+	$(SEBRUS) serve
+
+artifacts: install-node
+	node scripts/compile_contracts.mjs
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install install-node
+	bash scripts/test.sh
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
