@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,35 @@ class Settings(BaseSettings):
     )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
 
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start without an explicit secret key and forces Secure cookies.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+psycopg://...). Unset: SQLite at <data_dir>/sebrus.db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret that encrypts custodial keystores. Generated into <data_dir>/secret.key "
+        "in development when unset; required in production.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure. Unset means Secure everywhere except development.",
+    )
+    session_ttl_hours: int = Field(default=24 * 14, ge=1, description="Lifetime of a browser session.")
+    api_token_ttl_days: int = Field(default=365, ge=1, description="Default lifetime of an API token.")
+    password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
+    password_memory_cost_kib: int = Field(default=65536, ge=8, description="argon2id memory in KiB.")
+    password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per username or client before backoff starts."
+    )
+    login_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First lockout after too many failures; doubles with each further one."
+    )
+
     @property
     def resolved_keystore_dir(self) -> Path:
         return self.keystore_dir if self.keystore_dir is not None else self.data_dir / "keystores"
@@ -38,6 +68,26 @@ class Settings(BaseSettings):
     @property
     def chain_dir(self) -> Path:
         return self.data_dir / "chain"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sebrus.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env != "development"
 
 
 @lru_cache(maxsize=1)
