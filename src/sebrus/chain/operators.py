@@ -1,0 +1,78 @@
+"""The platform's own accounts: who deploys, who relays contributions, who posts detection flags.
+
+On the embedded chain they are generated once, funded at genesis and kept in the data directory:
+its ether exists only on this machine, so a plain key file (mode 0600) is enough. On an rpc chain
+they come from encrypted keystores (eth-account v3 JSON) unlocked with ``SEBRUS_KEYSTORE_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from sebrus.chain.errors import UnknownAccount
+
+ROLES = ("deployer", "detector", "relayer")
+
+
+@dataclass(frozen=True)
+class Operators:
+    deployer: LocalAccount
+    detector: LocalAccount
+    relayer: LocalAccount
+
+    def addresses(self) -> dict[str, str]:
+        return {role: getattr(self, role).address for role in ROLES}
+
+
+def load_or_create_dev_operators(chain_dir: Path) -> Operators:
+    path = chain_dir / "operators.json"
+    if path.exists():
+        keys = json.loads(path.read_text("utf-8"))
+    else:
+        chain_dir.mkdir(parents=True, exist_ok=True)
+        keys = {role: Account.create().key.hex() for role in ROLES}
+        _write_private(path, json.dumps(keys, indent=2))
+    return Operators(**{role: Account.from_key(keys[role]) for role in ROLES})
+
+
+def load_keystore_operators(keystore_dir: Path, password: str | None) -> Operators:
+    """``deployer.json`` is required; a missing ``detector.json`` or ``relayer.json`` falls back to it."""
+    if password is None:
+        raise UnknownAccount("set SEBRUS_KEYSTORE_PASSWORD to unlock the keystores in " + str(keystore_dir))
+    accounts: dict[str, LocalAccount] = {}
+    for role in ROLES:
+        path = keystore_dir / f"{role}.json"
+        if path.exists():
+            try:
+                key = Account.decrypt(json.loads(path.read_text("utf-8")), password)
+            except ValueError as exc:
+                raise UnknownAccount(f"cannot unlock {path}: {exc}") from exc
+            accounts[role] = Account.from_key(key)
+    if "deployer" not in accounts:
+        raise UnknownAccount(f"no deployer keystore at {keystore_dir / 'deployer.json'}; see `sebrus chain import-key`")
+    return Operators(**{role: accounts.get(role, accounts["deployer"]) for role in ROLES})
+
+
+def write_keystore(keystore_dir: Path, role: str, private_key: str, password: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown operator role {role!r}; expected one of {', '.join(ROLES)}")
+    account = Account.from_key(private_key)
+    keystore_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(keystore_dir / f"{role}.json", json.dumps(Account.encrypt(account.key, password)))
+    return str(account.address)
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
