@@ -1,0 +1,30 @@
+"""Every table, importable from one place so that metadata is complete for migrations."""
+
+from sebrus.db.models.abis import Abi
+from sebrus.db.models.accounts import AuthSession, LoginThrottle, User, Wallet, WalletChallenge
+from sebrus.db.models.audit_log import AuditLogEntry
+from sebrus.db.models.chain_sync import ChainCursor, OutboxEntry
+from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
+from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
+from sebrus.db.models.items import Item
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Abi",
+    "AuditLogEntry",
+    "AuthSession",
+    "ChainCursor",
+    "Dataset",
+    "DatasetRole",
+    "DatasetRoleName",
+    "Item",
+    "ItemStatus",
+    "LoginThrottle",
+    "OutboxEntry",
+    "OutboxState",
+    "SessionKind",
+    "User",
+    "Wallet",
+    "WalletChallenge",
+    "WalletKind",
+]

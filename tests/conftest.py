@@ -1,0 +1,77 @@
+"""Fixtures shared by the whole suite.
+
+``database_url`` is parametrised over SQLite and PostgreSQL, so every test that
+touches the database runs on both backends. PostgreSQL tests are skipped only
+when the server is unreachable and ``CI`` is unset; in CI they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from sebrus.db.engine import make_engine, make_session_factory
+from sebrus.testing.databases import (
+    empty_postgres_tables,
+    migrated_sqlite_template,
+    postgres_schema,
+    postgres_server_url,
+    postgres_unreachable_reason,
+    sqlite_copy,
+)
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    server = postgres_server_url()
+    reason = postgres_unreachable_reason(server)
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+        pytest.skip(reason)
+    with postgres_schema(server) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        yield sqlite_copy(template, tmp_path / "sebrus.db")
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    engine = make_engine(url)
+    try:
+        empty_postgres_tables(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with make_session_factory(engine)() as session:
+        yield session
