@@ -250,6 +250,12 @@ class Chain:
     def latest_timestamp(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
+    def advance_time_to(self, timestamp: int) -> None:
+        """Mine a block at ``timestamp``, so that calls and later transactions see that time or later."""
+        tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        tester.time_travel(timestamp)
+        tester.mine_blocks(1)
+
     def block_timestamp(self, receipt: Any) -> int:
         return int(self.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
 
