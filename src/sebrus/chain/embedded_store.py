@@ -1,0 +1,339 @@
+"""The embedded Ethereum chain: py-evm inside this process, persisted in a LevelDB directory.
+
+With no configuration SeBRUS runs its ledger on this chain, so the chain must behave like a real
+node's: what it acknowledged survives a restart or a crash, and it never comes back half-written.
+
+* Crash safety. py-evm writes the state, receipts, header and canonical head of a block in several
+  steps. All of them go into a :class:`~sebrus.chain.leveldb.WriteBuffer` and reach disk in ONE
+  LevelDB batch (``sync=True``) when the block is mined, before ``send_raw_transaction`` returns.
+  After ``kill -9`` the directory holds a prefix of the chain that ends at or after the last block
+  anyone was told about; nothing acknowledged is lost and no block is partial.
+* Everything a client reads lives in that database. Blocks, receipts and the transaction index are
+  py-evm's own tables, and eth-tester derives ``eth_getLogs`` from receipts, so logs of old blocks are
+  served after a restart with nothing kept aside. eth-tester finds a transaction by walking back from
+  the head block by block, which gets slower as the chain grows; :class:`_PersistentBackend` uses
+  py-evm's transaction index instead.
+* One process owns the chain. LevelDB locks its directory; a second opener gets :class:`ChainLocked`
+  naming the directory rather than a chain that two writers would corrupt.
+* Timestamps follow the wall clock and strictly increase, across restarts too: a block takes the
+  current time, or its parent's time plus one second when blocks come faster than one a second
+  (one transaction per block, so a burst runs ahead of the clock for a while and then falls back).
+
+Reverts: a transaction that reverts is still mined; ``send_raw_transaction`` returns its hash and its
+receipt has ``status == 0`` (the revert data is not in the receipt; replay the call with
+``eth_call`` on the parent block to read it). Transactions that cannot be included at all (bad nonce,
+too little balance or gas) raise from ``send_raw_transaction`` and mine nothing.
+
+Chain id: web3's ``EthereumTesterProvider`` answers ``eth_chainId`` with a constant of its own, so
+build providers with :meth:`EmbeddedChain.web3_provider`, which answers with :data:`EMBEDDED_CHAIN_ID`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    SignedTransactionAPI,
+    TransactionBuilderAPI,
+    VirtualMachineAPI,
+)
+from eth.chains.base import MiningChain
+from eth.constants import BLANK_ROOT_HASH, POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE
+from eth.exceptions import CanonicalHeadNotFound
+from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
+from eth.typing import AccountDetails, AccountState, HeaderParams
+from eth.vm.forks import CancunVM
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
+from eth_tester.exceptions import TransactionNotFound
+from eth_typing import BlockNumber, Hash32
+from eth_utils import encode_hex, is_checksum_address, to_canonical_address
+from web3 import EthereumTesterProvider
+
+from sebrus.chain.leveldb import LevelDB, LevelDBLocked, WriteBuffer
+
+__all__ = [
+    "BLOCK_GAS_LIMIT",
+    "EMBEDDED_CHAIN_ID",
+    "ChainLocked",
+    "EmbeddedChain",
+    "NotAnEmbeddedChain",
+    "open_embedded_tester",
+]
+
+EMBEDDED_CHAIN_ID: Final = 131277
+"""Chain id of every embedded SeBRUS chain; transactions must be signed for it."""
+
+BLOCK_GAS_LIMIT: Final = 30_000_000
+"""Gas limit of every block, kept constant (as on mainnet today) rather than drifting per block."""
+
+_MARKER_KEY: Final = b"sebrus:embedded-chain"
+_MARKER_FORMAT: Final = 1
+_ZERO_ADDRESS: Final = b"\x00" * 20
+_MAX_UINT256: Final = 2**256 - 1
+
+
+def _wall_clock() -> int:
+    """Seconds since the epoch; one place to read the clock, so tests can move it."""
+    return int(time.time())
+
+
+class ChainLocked(RuntimeError):
+    """The chain directory is already open, in another process or through another handle."""
+
+    def __init__(self, chain_dir: Path) -> None:
+        super().__init__(
+            f"the embedded chain in {chain_dir} is already open in another process; "
+            "only one process may own it (stop that process, or point it at a JSON-RPC node instead)"
+        )
+        self.chain_dir = chain_dir
+
+
+class NotAnEmbeddedChain(ValueError):
+    """The directory holds a database, but not one this module created for this chain id."""
+
+
+class _EmbeddedMiningChain(MiningChain):
+    chain_id = EMBEDDED_CHAIN_ID
+    vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = ((BlockNumber(0), CancunVM),)
+
+    def create_header_from_parent(
+        self, parent_header: BlockHeaderAPI, **header_params: Any
+    ) -> BlockHeaderAPI:
+        # py-evm would steer the gas limit towards its own target block after block.
+        header_params.setdefault("gas_limit", parent_header.gas_limit)
+        return super().create_header_from_parent(parent_header, **header_params)
+
+    def get_transaction_builder(self) -> type[TransactionBuilderAPI]:
+        # eth-tester builds unsigned transactions (eth_call, eth_estimateGas) through this.
+        return self.get_vm().get_transaction_builder()
+
+
+class _PersistentBackend(PyEVMBackend):
+    """eth-tester's py-evm backend over a persisted chain, committing once per mined block.
+
+    ``PyEVMBackend.__init__`` builds a fresh in-memory chain, so it is bypassed: this backend is handed
+    the chain it serves, has no accounts of its own (callers sign locally) and refuses to reset.
+    """
+
+    def __init__(self, chain: _EmbeddedMiningChain, buffer: WriteBuffer) -> None:
+        self.chain = chain
+        self.account_keys: tuple[Any, ...] = ()
+        self._buffer = buffer
+
+    def reset_to_genesis(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            "the embedded chain is persistent and cannot be reset to genesis; "
+            "close it and delete its directory to start over"
+        )
+
+    def _stamp_pending_header(self) -> None:
+        """Give the block being built the current time, unless transactions already ran at its time.
+
+        py-evm stamps the next header when the previous block is mined, which may be long ago.
+        """
+        header = self.chain.header
+        if header.transaction_root != BLANK_ROOT_HASH:
+            return
+        now = _wall_clock()
+        if now > header.timestamp:
+            self.chain.header = header.copy(timestamp=now)
+
+    def send_raw_transaction(self, raw_transaction: bytes) -> bytes:
+        self._stamp_pending_header()
+        return super().send_raw_transaction(raw_transaction)
+
+    def send_signed_transaction(
+        self, signed_transaction: dict[str, Any], block_number: Any = "latest"
+    ) -> bytes:
+        self._stamp_pending_header()
+        return super().send_signed_transaction(signed_transaction, block_number)
+
+    def send_transaction(self, transaction: dict[str, Any]) -> bytes:
+        self._stamp_pending_header()
+        return super().send_transaction(transaction)
+
+    def mine_blocks(self, num_blocks: int = 1, coinbase: bytes = _ZERO_ADDRESS) -> tuple[bytes, ...]:
+        block_hashes: list[bytes] = []
+        for _ in range(num_blocks):
+            self._stamp_pending_header()
+            block_hashes.extend(super().mine_blocks(1, coinbase))
+            self._buffer.flush()
+        return tuple(block_hashes)
+
+    def revert_to_snapshot(self, snapshot: bytes) -> None:
+        super().revert_to_snapshot(snapshot)
+        self._buffer.flush()
+
+    def _locate_transaction(self, transaction_hash: bytes) -> tuple[BlockAPI, SignedTransactionAPI, int]:
+        if self.chain.header.transaction_root != BLANK_ROOT_HASH:
+            pending = self.chain.get_block()
+            for index, transaction in enumerate(pending.transactions):
+                if transaction.hash == transaction_hash:
+                    return pending, transaction, index
+        try:
+            block_number, index = self.chain.chaindb.get_transaction_index(Hash32(transaction_hash))
+        except EVMTransactionNotFound:
+            raise TransactionNotFound(f"no transaction with hash {encode_hex(transaction_hash)}") from None
+        block = self.chain.get_canonical_block_by_number(block_number)
+        return block, block.transactions[index], index
+
+    def get_transaction_by_hash(self, transaction_hash: bytes) -> dict[str, Any]:
+        block, transaction, index = self._locate_transaction(transaction_hash)
+        is_pending = block.number == self.chain.header.block_number
+        return serialize_transaction(block, transaction, index, is_pending)
+
+    def get_transaction_receipt(self, transaction_hash: bytes) -> dict[str, Any]:
+        block, transaction, index = self._locate_transaction(transaction_hash)
+        is_pending = block.number == self.chain.header.block_number
+        receipts = block.get_receipts(self.chain.chaindb)
+        return serialize_transaction_receipt(
+            block, receipts, transaction, index, is_pending, self.chain.get_vm()
+        )
+
+
+class EmbeddedChain:
+    """An open embedded chain: an auto-mining :class:`EthereumTester` plus the LevelDB lock it holds.
+
+    Close it (or use it as a context manager) so another process can open the directory.
+    """
+
+    def __init__(self, chain_dir: Path, tester: EthereumTester, buffer: WriteBuffer, store: LevelDB) -> None:
+        self.chain_dir = chain_dir
+        self.tester = tester
+        self._buffer = buffer
+        self._store = store
+
+    @property
+    def chain_id(self) -> int:
+        return EMBEDDED_CHAIN_ID
+
+    @property
+    def closed(self) -> bool:
+        return self._store.closed
+
+    def web3_provider(self) -> EthereumTesterProvider:
+        """A web3 provider over this chain that reports the real chain id (see the module docstring)."""
+        from web3.providers.eth_tester.defaults import API_ENDPOINTS
+
+        endpoints = {namespace: dict(methods) for namespace, methods in API_ENDPOINTS.items()}
+        endpoints["eth"]["chainId"] = lambda *_args, **_kwargs: EMBEDDED_CHAIN_ID
+        endpoints["net"]["version"] = lambda *_args, **_kwargs: str(EMBEDDED_CHAIN_ID)
+        return EthereumTesterProvider(ethereum_tester=self.tester, api_endpoints=endpoints)
+
+    def close(self) -> None:
+        """Write out anything still buffered and release the directory. Safe to call twice."""
+        if self._store.closed:
+            return
+        try:
+            self._buffer.flush()
+        finally:
+            self._store.close()
+
+    def __enter__(self) -> EmbeddedChain:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"EmbeddedChain({str(self.chain_dir)!r}, {state})"
+
+
+def open_embedded_tester(
+    chain_dir: Path,
+    *,
+    funded_accounts: Sequence[str] = (),
+    initial_balance_wei: int = 10**24,
+) -> EmbeddedChain:
+    """Open the embedded chain in ``chain_dir``, creating its genesis block if the directory is new.
+
+    ``funded_accounts`` (checksum addresses) each get ``initial_balance_wei`` in the genesis block.
+    Both only matter the first time: a chain that exists already is reopened at its head as it is.
+    Raises :class:`ChainLocked` if another process has the chain open and :class:`NotAnEmbeddedChain`
+    if the directory holds some other database.
+    """
+    chain_dir = Path(chain_dir)
+    genesis_state = _genesis_state(funded_accounts, initial_balance_wei)
+    chain_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = LevelDB(chain_dir)
+    except LevelDBLocked as error:
+        raise ChainLocked(chain_dir) from error
+    try:
+        buffer = WriteBuffer(store)
+        if store.is_empty():
+            chain = _create_genesis(buffer, genesis_state)
+        else:
+            _check_marker(buffer, chain_dir)
+            chain = _EmbeddedMiningChain(buffer)
+        tester = EthereumTester(backend=_PersistentBackend(chain, buffer), auto_mine_transactions=True)
+    except BaseException:
+        store.close()
+        raise
+    return EmbeddedChain(chain_dir, tester, buffer, store)
+
+
+def _genesis_state(funded_accounts: Sequence[str], initial_balance_wei: int) -> AccountState:
+    if isinstance(funded_accounts, str):
+        raise TypeError("funded_accounts must be a sequence of addresses, not a single string")
+    if isinstance(initial_balance_wei, bool) or not isinstance(initial_balance_wei, int):
+        raise TypeError(f"initial_balance_wei must be an int, got {type(initial_balance_wei).__name__}")
+    if not 0 <= initial_balance_wei <= _MAX_UINT256:
+        raise ValueError(f"initial_balance_wei must be between 0 and 2**256 - 1, got {initial_balance_wei}")
+    state: AccountState = {}
+    for address in funded_accounts:
+        if not isinstance(address, str) or not is_checksum_address(address):
+            raise ValueError(f"funded account {address!r} is not a checksum address")
+        state[to_canonical_address(address)] = AccountDetails(
+            balance=initial_balance_wei, nonce=0, code=b"", storage={}
+        )
+    return state
+
+
+def _create_genesis(buffer: WriteBuffer, genesis_state: AccountState) -> _EmbeddedMiningChain:
+    genesis_params: dict[str, HeaderParams] = {
+        "coinbase": _ZERO_ADDRESS,
+        "difficulty": POST_MERGE_DIFFICULTY,
+        "extra_data": b"sebrus",
+        "gas_limit": BLOCK_GAS_LIMIT,
+        "mix_hash": POST_MERGE_MIX_HASH,
+        "nonce": POST_MERGE_NONCE,
+        "timestamp": _wall_clock(),
+    }
+    chain = _EmbeddedMiningChain.from_genesis(buffer, genesis_params, genesis_state)
+    marker = {"format": _MARKER_FORMAT, "chain_id": EMBEDDED_CHAIN_ID}
+    buffer[_MARKER_KEY] = json.dumps(marker, sort_keys=True).encode()
+    # Genesis state, header and marker land together: a crash here leaves an empty directory.
+    buffer.flush()
+    assert isinstance(chain, _EmbeddedMiningChain)
+    return chain
+
+
+def _check_marker(buffer: WriteBuffer, chain_dir: Path) -> None:
+    try:
+        marker = json.loads(buffer[_MARKER_KEY])
+    except KeyError:
+        raise NotAnEmbeddedChain(f"{chain_dir} holds a LevelDB database that is not a SeBRUS chain") from None
+    if marker.get("format") != _MARKER_FORMAT or marker.get("chain_id") != EMBEDDED_CHAIN_ID:
+        raise NotAnEmbeddedChain(
+            f"{chain_dir} holds an embedded chain of another format or chain id ({marker}); "
+            f"this version expects format {_MARKER_FORMAT}, chain id {EMBEDDED_CHAIN_ID}"
+        )
+    try:
+        _EmbeddedMiningChain.get_chaindb_class()(buffer).get_canonical_head()
+    except CanonicalHeadNotFound:
+        raise NotAnEmbeddedChain(f"{chain_dir} has a SeBRUS marker but no blocks") from None
