@@ -1,0 +1,151 @@
+"""User accounts: registration, credentials, login and removal."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sebrus.db.models import User
+from sebrus.services import audit_log, login_throttle
+from sebrus.services.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.passwords import Passwords
+from sebrus.services.sessions import revoke_other_sessions
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+BAD_CREDENTIALS = "Username and password not found."
+
+
+def validate_username(username: object) -> str:
+    if not isinstance(username, str) or USERNAME_PATTERN.fullmatch(username) is None:
+        raise InvalidInput(
+            "`username` must be 3 to 32 characters: letters, digits, `_`, `.` or `-`.", field="username"
+        )
+    return username
+
+
+def validate_password(password: object) -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(
+            f"`password` must be {MIN_PASSWORD} to {MAX_PASSWORD} characters.", field="password"
+        )
+    return password
+
+
+def find_by_username(db: Session, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username_key == username.lower()))
+
+
+def register_user(db: Session, passwords: Passwords, username: str, password: str) -> User:
+    username = validate_username(username)
+    password = validate_password(password)
+    if find_by_username(db, username) is not None:
+        raise Conflict("User already exists.")
+    user = User(username=username, username_key=username.lower(), password_hash=passwords.hash(password))
+    db.add(user)
+    db.flush()
+    audit_log.record(
+        db, "user.create", f"user:{user.id}", actor_user_id=user.id, details={"username": username}
+    )
+    db.commit()
+    return user
+
+
+def authenticate(
+    db: Session,
+    passwords: Passwords,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+    policy: login_throttle.ThrottlePolicy | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Check credentials, with backoff against guessing; upgrades the stored hash when parameters changed."""
+    policy = policy or login_throttle.ThrottlePolicy()
+    keys = login_throttle.throttle_keys(username, client)
+    login_throttle.check_allowed(db, keys, now)
+    user = find_by_username(db, username) if USERNAME_PATTERN.fullmatch(username) else None
+    if user is None:
+        passwords.burn_time(password)
+        ok = False
+    else:
+        check = passwords.check(user.password_hash, password)
+        ok = check.ok
+        if ok and check.needs_rehash:
+            user.password_hash = passwords.hash(password)
+    if not ok:
+        login_throttle.record_failure(db, keys, policy, now)
+        audit_log.record(db, "login.failure", f"username:{username[:64]}", details={"client": client})
+        db.commit()
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    assert user is not None
+    login_throttle.reset(db, keys[0])
+    db.commit()
+    return user
+
+
+def get_user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def list_users(db: Session, page: PageRequest) -> Page[User]:
+    total = db.scalar(select(func.count()).select_from(User)) or 0
+    rows = db.scalars(select(User).order_by(User.id).limit(page.limit).offset(page.offset)).all()
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+def _require_self(actor: User, target: User, verb: str) -> None:
+    if actor.id != target.id:
+        raise PermissionDenied(f"You may only {verb} your own account.")
+
+
+def update_user(
+    db: Session,
+    passwords: Passwords,
+    actor: User,
+    target: User,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    keep_session_id: int | None = None,
+) -> User:
+    _require_self(actor, target, "change")
+    if username is None and password is None:
+        raise InvalidInput("Give a new `username` or `password`.")
+    changed: list[str] = []
+    if username is not None and username != target.username:
+        username = validate_username(username)
+        other = find_by_username(db, username)
+        if other is not None and other.id != target.id:
+            raise Conflict("User already exists.")
+        target.username = username
+        target.username_key = username.lower()
+        changed.append("username")
+    if password is not None:
+        target.password_hash = passwords.hash(validate_password(password))
+        changed.append("password")
+        revoke_other_sessions(db, target, keep_session_id)
+    audit_log.record(
+        db, "user.update", f"user:{target.id}", actor_user_id=actor.id, details={"changed": changed}
+    )
+    db.commit()
+    return target
+
+
+def delete_user(db: Session, actor: User, target: User) -> None:
+    """Removes the account with its sessions, wallets and roles; datasets it owned stay, ownerless."""
+    _require_self(actor, target, "delete")
+    audit_log.record(
+        db, "user.delete", f"user:{target.id}", actor_user_id=actor.id, details={"username": target.username}
+    )
+    db.delete(target)
+    db.commit()
