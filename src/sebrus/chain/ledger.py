@@ -107,6 +107,9 @@ class Ledger:
         poll_latency: float = 0.1,
     ) -> None:
         self.w3 = w3
+        if not w3.eth.default_account:
+            # Reads need some `from`; the persistent embedded chain has no unlocked accounts.
+            w3.eth.default_account = "0x" + "00" * 20  # type: ignore[assignment]
         self._deployment = deployment
         self._serial = threading.RLock() if serialize else None
         self._receipt_timeout = receipt_timeout

@@ -8,8 +8,14 @@ app = typer.Typer(
     name="sebrus",
     help="SeBRUS: crowdsourced image datasets anchored on Ethereum and screened for poison.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
 )
+
+from sebrus.cli.chain_cmd import chain_app  # noqa: E402  (sub-apps register on the app above)
+from sebrus.cli.experiment_cmd import experiment_app  # noqa: E402
+
+app.add_typer(chain_app, name="chain")
+app.add_typer(experiment_app, name="experiment")
 
 
 def main() -> None:

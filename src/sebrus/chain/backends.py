@@ -1,0 +1,94 @@
+"""Open the configured chain: the embedded py-evm chain by default, any JSON-RPC node otherwise.
+
+The two differ only in how the ``Web3`` object is built, where the operator keys come from, and
+whether calls are serialised; everything else is the same :class:`Ledger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from web3 import HTTPProvider, Web3
+
+from sebrus.chain.deployments import load_deployment, save_deployment
+from sebrus.chain.errors import LedgerError
+from sebrus.chain.ledger import Ledger
+from sebrus.chain.operators import Operators, load_keystore_operators, load_or_create_dev_operators
+from sebrus.chain.types import Deployment
+from sebrus.config import Settings
+
+
+@dataclass
+class ChainHandle:
+    """An open chain: the ledger, the platform's operator accounts, and what to close afterwards."""
+
+    ledger: Ledger
+    operators: Operators
+    backend: str
+    url: str
+    _settings: Settings
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def init(self) -> Deployment:
+        """Deploy the contracts unless this chain already has them; idempotent."""
+        if self.ledger.is_deployed:
+            return self.ledger.deployment
+        deployment = self.ledger.deploy(self.operators.deployer)
+        save_deployment(self._settings.data_dir, deployment)
+        return deployment
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> ChainHandle:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def open_chain(settings: Settings) -> ChainHandle:
+    if settings.chain_url:
+        return _open_rpc(settings, settings.chain_url)
+    return _open_embedded(settings)
+
+
+def _open_embedded(settings: Settings) -> ChainHandle:
+    from sebrus.chain.embedded_store import open_embedded_tester
+
+    chain_dir = settings.chain_dir
+    operators = load_or_create_dev_operators(chain_dir)
+    embedded = open_embedded_tester(chain_dir, funded_accounts=list(operators.addresses().values()))
+    w3 = Web3(embedded.web3_provider())
+    w3.eth.default_account = operators.deployer.address  # reads are calls: eth-tester wants a funded sender
+    deployment = load_deployment(settings.data_dir, embedded.chain_id)
+    ledger = Ledger(w3, _verified(w3, deployment), serialize=True)
+    return ChainHandle(ledger, operators, "embedded", str(chain_dir), settings, [embedded.close])
+
+
+def _open_rpc(settings: Settings, url: str) -> ChainHandle:
+    if not url.startswith(("http://", "https://")):
+        raise LedgerError(f"SEBRUS_CHAIN_URL must be an http(s) JSON-RPC URL, got {url!r}")
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+    try:
+        chain_id = int(w3.eth.chain_id)
+    except Exception as exc:
+        raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
+    operators = load_keystore_operators(settings.resolved_keystore_dir, settings.keystore_password)
+    w3.eth.default_account = operators.deployer.address
+    ledger = Ledger(w3, _verified(w3, load_deployment(settings.data_dir, chain_id)))
+    return ChainHandle(ledger, operators, "rpc", url, settings)
+
+
+def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:
+    """Forget a recorded deployment whose manager has no code, e.g. after a node was reset."""
+    if deployment is None:
+        return None
+    if not w3.eth.get_code(deployment.manager):  # type: ignore[arg-type]
+        return None
+    return deployment

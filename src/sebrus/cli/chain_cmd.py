@@ -1,0 +1,146 @@
+"""``sebrus chain``: deploy the contracts, inspect the chain, and tail its events."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.errors import LedgerError
+from sebrus.chain.operators import ROLES, write_keystore
+from sebrus.cli.output import console, fail, print_json
+from sebrus.config import Settings
+
+chain_app = typer.Typer(help="Deploy SeBRUS's contracts and inspect the chain.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@contextmanager
+def _opened() -> Iterator[ChainHandle]:
+    from sebrus.chain.embedded_store import ChainLocked
+
+    try:
+        handle = open_chain(Settings())
+    except ChainLocked as exc:
+        fail(f"{exc} (is `sebrus serve` running? it owns the embedded chain while it runs)")
+    except LedgerError as exc:
+        fail(str(exc))
+    try:
+        yield handle
+    except LedgerError as exc:
+        fail(str(exc))
+    finally:
+        handle.close()
+
+
+@chain_app.command("init")
+def init(as_json: JsonFlag = False) -> None:
+    """Deploy the contracts (once) and record their addresses in the data directory."""
+    with _opened() as handle:
+        already = handle.ledger.is_deployed
+        deployment = handle.init()
+        if as_json:
+            print_json({"newly_deployed": not already, **asdict(deployment)})
+            return
+        verb = "already deployed" if already else "deployed"
+        console.print(f"SeBRUS contracts {verb} on chain {deployment.chain_id} ({handle.backend})")
+        console.print(f"  DatasetManager  {deployment.manager}")
+        console.print(f"  Dataset (impl)  {deployment.dataset_implementation}")
+
+
+@chain_app.command("status")
+def status(as_json: JsonFlag = False) -> None:
+    """Network, block, contract addresses and operator balances."""
+    with _opened() as handle:
+        ledger = handle.ledger
+        report = {
+            "backend": handle.backend,
+            "location": handle.url,
+            "chain_id": ledger.chain_id,
+            "block": ledger.block_number(),
+            "deployed": ledger.is_deployed,
+            "contracts": asdict(ledger.deployment) if ledger.is_deployed else None,
+            "datasets": ledger.dataset_count() if ledger.is_deployed else 0,
+            "operators": {
+                role: {"address": address, "balance_wei": ledger.balance(address)}
+                for role, address in handle.operators.addresses().items()
+            },
+        }
+    if as_json:
+        print_json(report)
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("backend", f"{report['backend']} ({report['location']})")
+    table.add_row("chain id", str(report["chain_id"]))
+    table.add_row("block", str(report["block"]))
+    if ledger.is_deployed:
+        table.add_row("DatasetManager", ledger.deployment.manager)
+        table.add_row("Dataset impl", ledger.deployment.dataset_implementation)
+        table.add_row("datasets", str(report["datasets"]))
+    else:
+        table.add_row("contracts", "not deployed: run `sebrus chain init`")
+    for role, info in report["operators"].items():  # type: ignore[union-attr]
+        table.add_row(role, f"{info['address']}  {info['balance_wei'] / 1e18:.4f} ETH")
+    console.print(table)
+
+
+@chain_app.command("events")
+def events(
+    from_block: Annotated[int, typer.Option("--from-block", min=0, help="First block to read.")] = 0,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep waiting for new events.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls with --follow.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Print SeBRUS events (datasets created, items submitted, quarantined, resolved)."""
+    with _opened() as handle:
+        ledger = handle.ledger
+        if not ledger.is_deployed:
+            fail("the contracts are not deployed on this chain; run `sebrus chain init`")
+        start = max(from_block, ledger.deployment.block_number)
+        while True:
+            head = ledger.block_number()
+            if head >= start:
+                for event in ledger.events(start, head):
+                    _print_event(event.name, event.block_number, event.log_index, event.address, event.args, as_json)
+                start = head + 1
+            if not follow:
+                return
+            sys.stdout.flush()
+            time.sleep(interval)
+
+
+def _print_event(name: str, block: int, log_index: int, address: str, args: dict[str, object], as_json: bool) -> None:
+    shown = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in args.items()}
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps({"event": name, "block": block, "log_index": log_index, "address": address, "args": shown}) + "\n")
+    else:
+        details = " ".join(f"{k}={v}" for k, v in shown.items())
+        console.print(f"[dim]{block}:{log_index}[/] [bold]{name}[/] {address} {details}", highlight=False)
+
+
+@chain_app.command("import-key")
+def import_key(
+    role: Annotated[str, typer.Argument(help=f"Operator role: {', '.join(ROLES)}.")],
+) -> None:
+    """Encrypt a private key (read from standard input) into the keystore for an rpc chain."""
+    settings = Settings()
+    if role not in ROLES:
+        fail(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if not settings.keystore_password:
+        fail("set SEBRUS_KEYSTORE_PASSWORD: it encrypts the keystore")
+    key = sys.stdin.readline().strip()
+    try:
+        address = write_keystore(settings.resolved_keystore_dir, role, key, settings.keystore_password)
+    except (ValueError, TypeError) as exc:
+        fail(f"not a private key: {exc}")
+    console.print(f"{role} keystore written for {address} in {settings.resolved_keystore_dir}")

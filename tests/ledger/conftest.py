@@ -1,0 +1,79 @@
+"""The ledger suite runs twice: on the embedded, persisted py-evm chain and on a real JSON-RPC node.
+
+The rpc node is the anvil that ``scripts/test.sh`` starts on 127.0.0.1 and names in
+``SEBRUS_TEST_RPC_URL``. Without it the rpc half is skipped locally, and fails in CI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.ledger import Ledger
+from sebrus.chain.operators import write_keystore
+from sebrus.chain.types import DatasetInfo
+from sebrus.config import Settings
+
+# anvil's first well-known development key (mnemonic "test test ... junk"); it exists only on
+# local test nodes.
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+FUNDING_WEI = 10**20
+
+
+@dataclass
+class ChainKit:
+    handle: ChainHandle
+    backend: str
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.handle.ledger
+
+    def funded_account(self) -> LocalAccount:
+        account: LocalAccount = Account.create()
+        self.ledger.transfer(self.handle.operators.deployer, account.address, FUNDING_WEI)
+        return account
+
+    def dataset(self, owner: LocalAccount, *, labels: tuple[str, ...] = ("cat", "dog", "bird"), **kw: object) -> DatasetInfo:
+        return self.ledger.create_dataset(
+            owner,
+            name=str(kw.pop("name", "pets")),
+            description="test dataset",
+            labels=labels,
+            detector=self.handle.operators.detector.address,
+            **kw,  # type: ignore[arg-type]
+        )
+
+
+def _rpc_url() -> str | None:
+    return os.environ.get("SEBRUS_TEST_RPC_URL")
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("rpc", marks=pytest.mark.rpc)])
+def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainKit]:
+    data_dir: Path = tmp_path_factory.mktemp(f"ledger-{request.param}")
+    if request.param == "embedded":
+        settings = Settings(data_dir=data_dir)
+    else:
+        url = _rpc_url()
+        if url is None:
+            if os.environ.get("CI"):
+                pytest.fail("SEBRUS_TEST_RPC_URL is not set: run the suite through scripts/test.sh")
+            pytest.skip("no rpc node: run through scripts/test.sh to start anvil")
+        password = "test-keystore-password"  # noqa: S105 - guards a throwaway test keystore
+        keystores = data_dir / "keystores"
+        write_keystore(keystores, "deployer", ANVIL_KEY_0, password)
+        settings = Settings(data_dir=data_dir, chain_url=url, keystore_dir=keystores, keystore_password=password)
+    handle = open_chain(settings)
+    handle.init()
+    try:
+        yield ChainKit(handle, request.param)
+    finally:
+        handle.close()
