@@ -1,0 +1,71 @@
+"""The FastAPI application factory.
+
+Building the app migrates the database and loads the server secret, so a
+misconfigured deployment fails at start rather than on its first request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import sebrus
+from sebrus.api.errors import install_error_handlers
+from sebrus.api.routers import ALL_ROUTERS
+from sebrus.api.security import install_security_headers
+from sebrus.api.state import PlatformState
+from sebrus.blobs import BlobStore, LocalBlobStore
+from sebrus.config import Settings, get_settings
+from sebrus.db import make_engine, make_session_factory, upgrade_database
+from sebrus.services.hooks import PlatformHooks
+from sebrus.services.login_throttle import ThrottlePolicy
+from sebrus.services.passwords import Passwords
+from sebrus.services.server_secret import load_server_secret
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    hooks: PlatformHooks | None = None,
+    blobs: BlobStore | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    server_secret = load_server_secret(settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    state = PlatformState(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        passwords=Passwords.from_settings(settings),
+        hooks=hooks or PlatformHooks(),
+        server_secret=server_secret,
+        blobs=blobs or LocalBlobStore(settings.blob_dir),
+        throttle=ThrottlePolicy(
+            max_failures=settings.login_max_failures, backoff_seconds=settings.login_backoff_seconds
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="SeBRUS",
+        version=sebrus.__version__,
+        description=(
+            "Crowdsourced image datasets anchored on Ethereum. Authenticate with the `session` cookie from "
+            "`POST /api/session` (then send `X-CSRF-Token` on POST/PUT/DELETE) or with "
+            "`Authorization: Bearer <token>` from `POST /api/auth/tokens`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.platform = state
+    install_error_handlers(app)
+    install_security_headers(app)
+    for router in ALL_ROUTERS:
+        app.include_router(router)
+    return app

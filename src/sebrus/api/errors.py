@@ -1,0 +1,86 @@
+"""Every error answers JSON ``{"status": <message naming the problem>, "detail": ...}``.
+
+``status`` is the prototype's field; ``detail`` is FastAPI's, kept so generic clients work too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sebrus.services.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceError,
+)
+
+_STATUS_CODES: dict[type[ServiceError], int] = {
+    InvalidInput: 400,
+    NotAuthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    ConfigurationError: 500,
+}
+
+
+def error_response(
+    status_code: int, message: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {"status": message, "detail": jsonable_encoder(detail if detail is not None else message)}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def status_code_for(exc: ServiceError) -> int:
+    for klass in type(exc).__mro__:
+        if klass in _STATUS_CODES:
+            return _STATUS_CODES[klass]
+    return 400
+
+
+def _describe_location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) if parts else "body"
+
+
+async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, NotAuthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return error_response(status_code_for(exc), exc.message, headers=headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return error_response(exc.status_code, message, exc.detail, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    problems = [f"`{_describe_location(e.get('loc', ()))}`: {e.get('msg', 'invalid')}" for e in errors[:5]]
+    message = "Invalid request: " + "; ".join(problems) if problems else "Invalid request."
+    # Never echo the submitted input back: it may be a password.
+    detail = [{k: v for k, v in e.items() if k not in ("input", "ctx", "url")} for e in errors]
+    return error_response(422, message, detail)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

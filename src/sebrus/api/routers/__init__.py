@@ -1,0 +1,13 @@
+"""One router per resource."""
+
+from sebrus.api.routers import abis, datasets, health, sessions, tokens, users, wallets
+
+ALL_ROUTERS = [
+    health.router,
+    users.router,
+    sessions.router,
+    tokens.router,
+    datasets.router,
+    abis.router,
+    wallets.router,
+]

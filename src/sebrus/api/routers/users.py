@@ -1,0 +1,63 @@
+"""``/api/user``: the prototype's account endpoints, without its holes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sebrus.api.deps import CurrentAuth, DbSession, Pagination, State
+from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
+from sebrus.api.schemas.users import UserCredentials, UserEnvelope, UserOut, UsersEnvelope, UserUpdate
+from sebrus.services import accounts
+from sebrus.services.errors import InvalidInput
+from sebrus.services.signup import sign_up
+
+router = APIRouter(prefix="/api/user", tags=["users"], responses=ERROR_RESPONSES)
+
+BOTH_REQUIRED = "Both `username` and `password` are required."
+
+
+@router.post("", status_code=201, response_model=UserEnvelope)
+def create_user(body: UserCredentials, db: DbSession, state: State) -> UserEnvelope:
+    if body.username is None or body.password is None:
+        raise InvalidInput(BOTH_REQUIRED)
+    user = sign_up(db, state.passwords, state.hooks, state.server_secret, body.username, body.password)
+    return UserEnvelope(status="User created.", user=UserOut.model_validate(user))
+
+
+@router.get("/{user_ref}", response_model=UsersEnvelope)
+def read_users(user_ref: str, db: DbSession, page: Pagination) -> UsersEnvelope:
+    """``user_ref`` is a numeric id, or ``all`` for a page of every account."""
+    if user_ref == "all":
+        found = accounts.list_users(db, page)
+        users = [UserOut.model_validate(u) for u in found.items]
+        return UsersEnvelope(
+            status="Success.", users=users, total=found.total, limit=found.limit, offset=found.offset
+        )
+    if not user_ref.isdigit() or len(user_ref) > 18:
+        raise InvalidInput("The user id must be a number or `all`.", field="user_id")
+    user = accounts.get_user(db, int(user_ref))
+    return UsersEnvelope(status="Success.", users=[UserOut.model_validate(user)])
+
+
+@router.put("/{user_id}", response_model=UserEnvelope)
+def update_user(
+    user_id: int, body: UserUpdate, db: DbSession, state: State, auth: CurrentAuth
+) -> UserEnvelope:
+    target = accounts.get_user(db, user_id)
+    user = accounts.update_user(
+        db,
+        state.passwords,
+        auth.user,
+        target,
+        username=body.username,
+        password=body.password,
+        keep_session_id=auth.session.id,
+    )
+    return UserEnvelope(status="User edited.", user=UserOut.model_validate(user))
+
+
+@router.delete("/{user_id}", response_model=StatusOut)
+def delete_user(user_id: int, db: DbSession, auth: CurrentAuth) -> StatusOut:
+    target = accounts.get_user(db, user_id)
+    accounts.delete_user(db, auth.user, target)
+    return StatusOut(status="User deleted.")

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from sebrus.api.schemas.common import ApiModel
+from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset
+
+
+class DatasetCreate(ApiModel):
+    # The prototype's three fields; optional here so that a missing one gets a 400 naming it.
+    datasetName: str | None = Field(default=None, examples=["cats-vs-dogs"])
+    description: str | None = Field(default=None, examples=["Photos of cats and dogs"])
+    address: str | None = Field(default=None, examples=["0x5FbDB2315678afecb367f032d93F642f64180aa3"])
+    labels: list[str] = Field(default_factory=list, examples=[["cat", "dog"]])
+    max_bytes: int = DEFAULT_MAX_BYTES
+    min_width: int | None = None
+    max_width: int | None = None
+    min_height: int | None = None
+    max_height: int | None = None
+    payload_on_chain: bool = False
+    review_policy: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetUpdate(ApiModel):
+    datasetName: str | None = None
+    description: str | None = None
+    address: str | None = Field(default=None, description="Accepted only if unchanged.")
+
+
+class DatasetOut(ApiModel):
+    id: int
+    datasetName: str
+    description: str
+    address: str
+    chain_id: int | None
+    chain_index: int | None
+    owner_id: int | None
+    labels: list[str]
+    max_bytes: int
+    min_width: int | None
+    max_width: int | None
+    min_height: int | None
+    max_height: int | None
+    payload_on_chain: bool
+    review_policy: dict[str, Any]
+    created_block: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetOut:
+        return cls(
+            id=dataset.id,
+            datasetName=dataset.name,
+            description=dataset.description,
+            address=dataset.address,
+            chain_id=dataset.chain_id,
+            chain_index=dataset.chain_index,
+            owner_id=dataset.owner_id,
+            labels=dataset.labels,
+            max_bytes=dataset.max_bytes,
+            min_width=dataset.min_width,
+            max_width=dataset.max_width,
+            min_height=dataset.min_height,
+            max_height=dataset.max_height,
+            payload_on_chain=dataset.payload_on_chain,
+            review_policy=dataset.review_policy,
+            created_block=dataset.created_block,
+            created_at=dataset.created_at,
+        )
+
+
+class DatasetCreated(ApiModel):
+    status: str
+    new_dataset: DatasetOut
+
+
+class DatasetFound(ApiModel):
+    status: str
+    dataset: DatasetOut
+    user: DatasetOut = Field(description="Same as `dataset`; the prototype's client reads this key.")
+
+
+class DatasetList(ApiModel):
+    status: str
+    datasets: list[DatasetOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RoleOut(ApiModel):
+    user_id: int
+    role: str
+
+
+class RoleList(ApiModel):
+    status: str
+    roles: list[RoleOut]

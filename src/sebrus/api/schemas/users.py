@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from sebrus.api.schemas.common import ApiModel
+
+
+class UserOut(ApiModel):
+    """Public view of an account: never a password, never a hash."""
+
+    id: int
+    username: str
+
+
+class UserCredentials(ApiModel):
+    # Optional so that a missing field answers the prototype's 400 message rather than a 422.
+    username: str | None = Field(default=None, examples=["alice"])
+    password: str | None = Field(default=None, examples=["correct horse battery"])
+
+
+class UserUpdate(ApiModel):
+    username: str | None = None
+    password: str | None = None
+
+
+class UserEnvelope(ApiModel):
+    status: str
+    user: UserOut
+
+
+class UsersEnvelope(ApiModel):
+    status: str
+    users: list[UserOut]
+    total: int | None = None
+    limit: int | None = None
+    offset: int | None = None
