@@ -1,0 +1,1 @@
+"""Reproductions of the seed papers' small experiments, kept apart from the production detectors."""
