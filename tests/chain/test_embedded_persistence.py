@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
+from eth_utils import ValidationError
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 import sebrus.chain.embedded_store as embedded_store
 from sebrus.chain.embedded_store import (
@@ -337,3 +340,90 @@ def test_close_is_idempotent_and_flags_the_chain_closed(chain: EmbeddedChain) ->
     chain.close()
     assert chain.closed
     assert "closed" in repr(chain)
+
+
+def test_old_transactions_are_found_through_the_index_not_by_walking_blocks(
+    chain: EmbeddedChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w3 = Web3(chain.web3_provider())
+    sender = Sender(w3)
+    first = sender.send(to=RECIPIENT, value=1, gas=21_000)
+    for _ in range(20):
+        sender.send(to=RECIPIENT, value=1, gas=21_000)
+
+    evm_chain = chain.tester.backend.chain
+    loaded: list[int] = []
+    real_lookup = evm_chain.get_canonical_block_by_number
+
+    def counting_lookup(number: int) -> Any:
+        loaded.append(number)
+        return real_lookup(number)
+
+    monkeypatch.setattr(evm_chain, "get_canonical_block_by_number", counting_lookup)
+    receipt = w3.eth.get_transaction_receipt(first["transactionHash"])
+    transaction = w3.eth.get_transaction(first["transactionHash"])
+
+    assert receipt["blockNumber"] == transaction["blockNumber"] == 1
+    assert loaded == [1, 1]
+    with pytest.raises(TransactionNotFound):
+        w3.eth.get_transaction_receipt(bytes(32))
+
+
+def test_requests_from_many_threads_are_served_one_at_a_time(chain_dir: Path) -> None:
+    senders = [Account.from_key("0x" + f"{n:02x}" * 32) for n in range(1, 5)]
+    per_thread = 15
+    with open_embedded_tester(chain_dir, funded_accounts=[s.address for s in senders]) as chain:
+        w3 = Web3(chain.web3_provider())
+
+        def send_all(account: LocalAccount) -> list[int]:
+            sender = Sender(w3, account)
+            return [sender.send(to=RECIPIENT, value=1, gas=21_000)["status"] for _ in range(per_thread)]
+
+        with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+            statuses = [status for result in pool.map(send_all, senders) for status in result]
+
+        assert statuses == [1] * (per_thread * len(senders))
+        assert w3.eth.block_number == per_thread * len(senders)
+        assert w3.eth.get_balance(RECIPIENT) == per_thread * len(senders)
+        assert [w3.eth.get_transaction_count(s.address) for s in senders] == [per_thread] * len(senders)
+
+    chain.close()
+    with pytest.raises(RuntimeError, match="is closed"):
+        w3.eth.block_number  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"chainId": 131277322940537}, "signed for chain id 131277322940537"),
+        ({"chainId": 1}, "signed for chain id 1;"),
+        (
+            {"chainId": None, "gasPrice": 10**9, "maxFeePerGas": None, "maxPriorityFeePerGas": None},
+            "no chain id",
+        ),
+    ],
+)
+def test_transactions_signed_for_another_chain_are_refused(
+    chain: EmbeddedChain, fields: dict[str, Any], message: str
+) -> None:
+    w3 = Web3(chain.web3_provider())
+    transaction: dict[str, Any] = {
+        "to": RECIPIENT,
+        "value": 1,
+        "gas": 21_000,
+        "maxFeePerGas": MAX_FEE_PER_GAS,
+        "maxPriorityFeePerGas": PRIORITY_FEE_PER_GAS,
+        "nonce": 0,
+        "chainId": EMBEDDED_CHAIN_ID,
+    }
+    transaction.update(fields)
+    transaction = {key: value for key, value in transaction.items() if value is not None}
+    with pytest.raises(ValidationError, match=message):
+        w3.eth.send_raw_transaction(SENDER.sign_transaction(transaction).raw_transaction)
+    assert w3.eth.block_number == 0
+
+    # A legacy transaction protected by EIP-155 for this chain goes through.
+    legacy = {"to": RECIPIENT, "value": 1, "gas": 21_000, "gasPrice": 10**9, "nonce": 0}
+    legacy["chainId"] = EMBEDDED_CHAIN_ID
+    tx_hash = w3.eth.send_raw_transaction(SENDER.sign_transaction(legacy).raw_transaction)
+    assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1

@@ -16,13 +16,18 @@ node's: what it acknowledged survives a restart or a crash, and it never comes b
 * One process owns the chain. LevelDB locks its directory; a second opener gets :class:`ChainLocked`
   naming the directory rather than a chain that two writers would corrupt.
 * Timestamps follow the wall clock and strictly increase, across restarts too: a block takes the
-  current time, or its parent's time plus one second when blocks come faster than one a second
-  (one transaction per block, so a burst runs ahead of the clock for a while and then falls back).
+  current time, or its parent's time plus one second when blocks come faster than one a second. With
+  one transaction per block, a burst of N transactions in a second puts the chain up to N seconds
+  ahead of the clock; it stays put until the clock catches up while the chain is quiet.
+* One request at a time. py-evm is not thread-safe; the provider from
+  :meth:`EmbeddedChain.web3_provider` serialises requests on :attr:`EmbeddedChain.lock`.
 
-Reverts: a transaction that reverts is still mined; ``send_raw_transaction`` returns its hash and its
-receipt has ``status == 0`` (the revert data is not in the receipt; replay the call with
-``eth_call`` on the parent block to read it). Transactions that cannot be included at all (bad nonce,
-too little balance or gas) raise from ``send_raw_transaction`` and mine nothing.
+Reverts: a transaction that reverts (or runs out of gas) is still mined; ``send_raw_transaction``
+returns its hash and its receipt has ``status == 0``. The revert data is not in the receipt: replay the
+call with ``eth_call`` on the parent block, which raises eth-tester's ``TransactionFailed`` worded
+``"execution reverted: b'...'"`` (the repr of the revert bytes). Transactions that cannot be included
+at all (wrong nonce or chain id, balance below value plus gas times fee, gas below the intrinsic cost)
+raise ``eth_utils.ValidationError`` from ``send_raw_transaction`` and mine nothing.
 
 Chain id: web3's ``EthereumTesterProvider`` answers ``eth_chainId`` with a constant of its own, so
 build providers with :meth:`EmbeddedChain.web3_provider`, which answers with :data:`EMBEDDED_CHAIN_ID`.
@@ -31,6 +36,7 @@ build providers with :meth:`EmbeddedChain.web3_provider`, which answers with :da
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,8 +60,9 @@ from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
 from eth_tester.exceptions import TransactionNotFound
 from eth_typing import BlockNumber, Hash32
-from eth_utils import encode_hex, is_checksum_address, to_canonical_address
+from eth_utils import ValidationError, encode_hex, is_checksum_address, to_canonical_address
 from web3 import EthereumTesterProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from sebrus.chain.leveldb import LevelDB, LevelDBLocked, WriteBuffer
 
@@ -77,6 +84,7 @@ BLOCK_GAS_LIMIT: Final = 30_000_000
 _MARKER_KEY: Final = b"sebrus:embedded-chain"
 _MARKER_FORMAT: Final = 1
 _ZERO_ADDRESS: Final = b"\x00" * 20
+_BLOB_TRANSACTION_TYPE: Final = b"\x03"
 _MAX_UINT256: Final = 2**256 - 1
 
 
@@ -147,8 +155,24 @@ class _PersistentBackend(PyEVMBackend):
             self.chain.header = header.copy(timestamp=now)
 
     def send_raw_transaction(self, raw_transaction: bytes) -> bytes:
+        self._check_chain_id(raw_transaction)
         self._stamp_pending_header()
         return super().send_raw_transaction(raw_transaction)
+
+    def _check_chain_id(self, raw_transaction: bytes) -> None:
+        """Refuse transactions signed for another chain, which py-evm itself would happily mine.
+
+        Without this, a transaction signed for any chain id (or for none, before EIP-155) would be
+        replayable here. Blob transactions are refused too: SeBRUS has no use for them.
+        """
+        if raw_transaction[:1] == _BLOB_TRANSACTION_TYPE:
+            raise ValidationError("blob transactions (type 3) are not supported on the embedded chain")
+        transaction = self.chain.get_vm().get_transaction_builder().decode(raw_transaction)
+        if transaction.chain_id != EMBEDDED_CHAIN_ID:
+            signed_for = "no chain id" if transaction.chain_id is None else f"chain id {transaction.chain_id}"
+            raise ValidationError(
+                f"transaction is signed for {signed_for}; the embedded chain's id is {EMBEDDED_CHAIN_ID}"
+            )
 
     def send_signed_transaction(
         self, signed_transaction: dict[str, Any], block_number: Any = "latest"
@@ -199,15 +223,36 @@ class _PersistentBackend(PyEVMBackend):
         )
 
 
+class _SerialisedTesterProvider(EthereumTesterProvider):
+    """Serves one request at a time, and none once the chain is closed.
+
+    py-evm and eth-tester keep the block being built in plain attributes and are not thread-safe,
+    while a web server calls the ledger from many threads at once.
+    """
+
+    def __init__(self, chain: EmbeddedChain, api_endpoints: dict[str, dict[str, Any]]) -> None:
+        super().__init__(ethereum_tester=chain.tester, api_endpoints=api_endpoints)
+        self._chain = chain
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        with self._chain.lock:
+            if self._chain.closed:
+                raise RuntimeError(f"the embedded chain in {self._chain.chain_dir} is closed")
+            return super().make_request(method, params)
+
+
 class EmbeddedChain:
     """An open embedded chain: an auto-mining :class:`EthereumTester` plus the LevelDB lock it holds.
 
-    Close it (or use it as a context manager) so another process can open the directory.
+    Talk to it through :meth:`web3_provider`, which takes :attr:`lock` for every request; code that
+    calls :attr:`tester` directly from several threads must hold :attr:`lock` itself. Close the chain
+    (or use it as a context manager) so another process can open the directory.
     """
 
     def __init__(self, chain_dir: Path, tester: EthereumTester, buffer: WriteBuffer, store: LevelDB) -> None:
         self.chain_dir = chain_dir
         self.tester = tester
+        self.lock = threading.RLock()
         self._buffer = buffer
         self._store = store
 
@@ -226,16 +271,17 @@ class EmbeddedChain:
         endpoints = {namespace: dict(methods) for namespace, methods in API_ENDPOINTS.items()}
         endpoints["eth"]["chainId"] = lambda *_args, **_kwargs: EMBEDDED_CHAIN_ID
         endpoints["net"]["version"] = lambda *_args, **_kwargs: str(EMBEDDED_CHAIN_ID)
-        return EthereumTesterProvider(ethereum_tester=self.tester, api_endpoints=endpoints)
+        return _SerialisedTesterProvider(self, endpoints)
 
     def close(self) -> None:
         """Write out anything still buffered and release the directory. Safe to call twice."""
-        if self._store.closed:
-            return
-        try:
-            self._buffer.flush()
-        finally:
-            self._store.close()
+        with self.lock:
+            if self._store.closed:
+                return
+            try:
+                self._buffer.flush()
+            finally:
+                self._store.close()
 
     def __enter__(self) -> EmbeddedChain:
         return self
