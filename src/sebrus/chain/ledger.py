@@ -161,6 +161,21 @@ class Ledger:
         with self._exclusive():
             return int(self.w3.eth.get_balance(account))
 
+    def transact(
+        self, sender: LocalAccount, *, to: str | None = None, data: bytes | str = b"", gas: int | None = None
+    ) -> TxResult:
+        """Send an arbitrary transaction; for tools and benchmarks that drive other contracts."""
+        tx: TxParams = {"data": data if isinstance(data, str) else "0x" + data.hex()}  # type: ignore[typeddict-item]
+        if to is not None:
+            tx["to"] = checked_address(to, "recipient")
+        if gas is not None:
+            tx["gas"] = gas
+        return self._transact(sender, tx)
+
+    def created_address(self, result: TxResult) -> str:
+        """The contract a deployment transaction created."""
+        return self._created_address(result)
+
     def transfer(self, sender: LocalAccount, to: str, value_wei: int) -> TxResult:
         if value_wei <= 0:
             raise InvalidInput("a transfer must move a positive amount of wei")
