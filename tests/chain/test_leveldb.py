@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import plyvel
 import pytest
 from eth.db.atomic import AtomicDB
 
@@ -155,3 +156,10 @@ def test_write_buffer_works_over_any_atomic_database() -> None:
     buffer.flush()
     assert target[b"a"] == b"1"
     assert not target.exists(b"gone")
+
+
+def test_other_io_errors_are_not_reported_as_a_lock(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_bytes(b"")
+    with pytest.raises(plyvel.IOError, match="Not a directory"):  # not turned into LevelDBLocked
+        LevelDB(not_a_directory / "db")

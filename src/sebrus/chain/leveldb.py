@@ -30,6 +30,8 @@ from eth.db.backends.base import BaseAtomicDB, BaseDB
 
 __all__ = ["LevelDB", "LevelDBLocked", "WriteBuffer"]
 
+_LOCK_FAILURE = "IO error: lock "
+
 
 class LevelDBLocked(RuntimeError):
     """Another process (or another handle in this one) already has the database open."""
@@ -122,7 +124,9 @@ class LevelDB(BaseAtomicDB):
         try:
             self._db = plyvel.DB(str(self.path), create_if_missing=True)
         except plyvel.IOError as error:
-            if "lock" in str(error).lower():
+            # LevelDB words a failed lock as "lock <dir>/LOCK: <reason>" (held by this process, or
+            # EAGAIN from another one); failing to create the LOCK file reads "<dir>/LOCK: ...".
+            if _LOCK_FAILURE in str(error):
                 raise LevelDBLocked(self.path) from error
             raise
 
