@@ -18,7 +18,7 @@ from eth_abi import decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -174,7 +174,9 @@ class Chain:
         tx = factory.constructor(*args).transact({"from": self.deployer, "gas": DEFAULT_GAS})
         receipt = self.w3.eth.wait_for_transaction_receipt(tx)
         assert receipt["status"] == 1, f"deploying {artifact['contractName']} failed"
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+        address = receipt["contractAddress"]
+        assert address is not None
+        return self.w3.eth.contract(address=address, abi=artifact["abi"])
 
     def deploy_raw(self, creation_code: bytes) -> str:
         tx = self.w3.eth.send_transaction({"from": self.deployer, "data": creation_code, "gas": 1_000_000})
@@ -183,7 +185,7 @@ class Chain:
         return str(receipt["contractAddress"])
 
     def dataset_at(self, address: str) -> Contract:
-        return self.w3.eth.contract(address=address, abi=self.dataset_artifact["abi"])
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=self.dataset_artifact["abi"])
 
     def send(self, fn: Any, sender: str, gas: int = DEFAULT_GAS) -> Any:
         """Mine ``fn`` from ``sender`` and return the receipt; a revert fails with the decoded error."""
