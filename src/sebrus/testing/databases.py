@@ -71,15 +71,15 @@ def empty_postgres_tables(engine: Engine) -> None:
     """Return a migrated schema to empty between tests.
 
     The append-only triggers would refuse this, which is the point in
-    production; here replica mode switches triggers off for this connection only.
+    production; here replica mode switches triggers (foreign-key checks
+    included) off for this transaction only. DELETE rather than TRUNCATE:
+    on a handful of rows it is several times faster.
     """
     tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
-    if not tables:
-        return
-    quoted = ", ".join(f'"{name}"' for name in tables)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        for name in tables:
+            connection.execute(text(f'DELETE FROM "{name}"'))
 
 
 def migrated_sqlite_template(directory: Path) -> Path:
