@@ -98,8 +98,8 @@ class ChainLocked(RuntimeError):
 
     def __init__(self, chain_dir: Path) -> None:
         super().__init__(
-            f"the embedded chain in {chain_dir} is already open in another process; "
-            "only one process may own it (stop that process, or point it at a JSON-RPC node instead)"
+            f"the embedded chain in {chain_dir} is already open (by another process, or another handle "
+            "in this one); only one may own it: stop the other owner, or point SeBRUS at a JSON-RPC node"
         )
         self.chain_dir = chain_dir
 
