@@ -65,7 +65,7 @@ def test_traversal_in_path_lookup_is_harmless(client, alice):
 def _snapshot(root: Path) -> set[str]:
     """Names of files outside the database files, so a write anywhere else shows up."""
     found = set()
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         for filename in filenames:
             if "sebrus.db" in filename or filename.endswith((".pyc", "-journal")):
                 continue

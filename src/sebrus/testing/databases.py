@@ -79,7 +79,8 @@ def empty_postgres_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         for name in tables:
-            connection.execute(text(f'DELETE FROM "{name}"'))
+            # Table names come from the database's own catalogue, not from input.
+            connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
 
 
 def migrated_sqlite_template(directory: Path) -> Path:
