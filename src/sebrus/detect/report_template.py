@@ -133,9 +133,9 @@ A backdoor often shows as a tight separate clump inside one class.</p>
     {% if card.reasons %}
     <ul>
       {% for reason in card.reasons %}
-      <li>{% if reason.detector %}<b>{{ reason.detector }}</b>{% endif %}
+      <li>{% if reason.detector %}<b>{{ reason.detector }}</b> {% endif %}
         {% if reason.score is not none %}<span class="score">{{ reason.score | num }}</span>{% endif %}
-        {% if reason.detail %}: {{ reason.detail }}{% endif %}</li>
+        {% if reason.detail %} {{ reason.detail }}{% endif %}</li>
       {% endfor %}
     </ul>
     {% endif %}
