@@ -122,7 +122,7 @@ class Ledger:
         self._topics = self._event_topics()
         self._datasets_cache: dict[str, DatasetInfo] = {}
         self._contracts: dict[str, Contract] = {}
-        self._known_datasets: set[str] = set()
+        self._known_datasets: dict[str, int] = {}  # address -> index in the manager, in creation order
         self._fee_cache: tuple[float, int] = (0.0, 0)
 
     # ------------------------------------------------------------------ basics
@@ -265,7 +265,7 @@ class Ledger:
         if not created:
             raise LedgerError(f"createDataset in {result.tx_hash} emitted no DatasetCreated event")
         address = str(created[0].args["dataset"])
-        self._known_datasets.add(address)
+        self._refresh_known_datasets()
         return self.dataset(address)
 
     def dataset_count(self) -> int:
@@ -308,10 +308,13 @@ class Ledger:
         return cached
 
     def _dataset_index(self, address: str) -> int:
-        for event in self.events(self.deployment.block_number, names=("DatasetCreated",)):
-            if event.args["dataset"] == address:
-                return int(event.args["id"])
-        raise InvalidInput(f"{address} is not a dataset of this platform")
+        # Scanning DatasetCreated logs costs milliseconds per block on py-evm; the manager's own
+        # list, read once per new dataset, does not grow with the chain.
+        if address not in self._known_datasets:
+            self._refresh_known_datasets()
+        if address not in self._known_datasets:
+            raise InvalidInput(f"{address} is not a dataset of this platform")
+        return self._known_datasets[address]
 
     def _require_dataset(self, address: str) -> str:
         address = checked_address(address, "dataset address")
@@ -324,11 +327,8 @@ class Ledger:
 
     def _refresh_known_datasets(self) -> None:
         count = self.dataset_count()
-        have = len(self._known_datasets)
-        for index in range(have, count):
-            self._known_datasets.add(self.dataset_address(index))
-        if len(self._known_datasets) != count:  # only if addresses were learnt out of order
-            self._known_datasets = {self.dataset_address(i) for i in range(count)}
+        for index in range(len(self._known_datasets), count):
+            self._known_datasets[self.dataset_address(index)] = index
 
     def grant_role(self, admin: LocalAccount, dataset: str, role: str, account: str) -> TxResult:
         role_id = self._role_id(role)
