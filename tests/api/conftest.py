@@ -54,6 +54,8 @@ class ResponseLog:
             for secret in KNOWN_PASSWORDS:
                 assert secret not in text, f"{where} echoed a password"
             assert "$argon2" not in text, f"{where} leaked a password hash"
+            if where.endswith("/openapi.json"):
+                continue  # the schema names a `password` field; it documents it, it holds none
             try:
                 body = json.loads(text)
             except ValueError:

@@ -15,7 +15,7 @@ class UserOut(ApiModel):
 class UserCredentials(ApiModel):
     # Optional so that a missing field answers the prototype's 400 message rather than a 422.
     username: str | None = Field(default=None, examples=["alice"])
-    password: str | None = Field(default=None, examples=["correct horse battery"])
+    password: str | None = Field(default=None, examples=["use a long passphrase"])
 
 
 class UserUpdate(ApiModel):

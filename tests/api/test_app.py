@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+from api_helpers import assert_error
+from pydantic import SecretStr
+
+from conftest import ResponseLog
+from sebrus.api import create_app
+from sebrus.services.errors import ConfigurationError
+
+
+def test_health(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["database"] in {"sqlite", "postgresql"}
+
+
+def test_openapi_lists_prototype_paths(client):
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/api/user",
+        "/api/user/{user_ref}",
+        "/api/session",
+        "/api/session/me",
+        "/api/dataset",
+        "/api/abi/{abi_ref}",
+    ):
+        assert path in spec["paths"], path
+
+
+def test_security_headers_on_success_and_error(client):
+    for response in (client.get("/api/health"), client.get("/api/nowhere")):
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert_error(client.get("/api/nowhere"), 404, "Not Found")
+    assert_error(client.patch("/api/user"), 405, "Method Not Allowed")
+
+
+def test_validation_errors_never_echo_input(client):
+    response = client.post(
+        "/api/session", json={"username": ["x"], "password": {"secret": "hunter2-hunter2"}}
+    )
+    assert response.status_code == 422
+    assert "hunter2" not in response.text and "`username`" in response.json()["status"]
+
+
+def test_migrations_run_at_start_on_an_empty_data_dir(tmp_path, settings):
+    settings.database_url = None
+    settings.data_dir = tmp_path / "fresh"
+    app = create_app(settings)
+    try:
+        assert (tmp_path / "fresh" / "sebrus.db").is_file()
+        assert (tmp_path / "fresh" / "secret.key").stat().st_mode & 0o777 == 0o600
+    finally:
+        app.state.platform.engine.dispose()
+
+
+def test_production_refuses_to_start_without_secret(settings):
+    settings.env = "production"
+    with pytest.raises(ConfigurationError, match="SEBRUS_SECRET_KEY"):
+        create_app(settings)
+    settings.secret_key = SecretStr("short")
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        create_app(settings)
+
+
+def test_production_cookie_is_secure_by_default(settings):
+    settings.env = "production"
+    assert settings.session_cookie_secure is True
+    settings.cookie_secure = False
+    assert settings.session_cookie_secure is False
+
+
+def test_response_recorder_catches_leaks():
+    """The recorder every API test relies on must itself be able to fail."""
+    for body in (
+        '{"user": {"password": "x"}}',
+        '{"x": "$argon2id$v=19$..."}',
+        '{"s": "correct horse battery"}',
+    ):
+        log = ResponseLog(bodies=[("GET /x", body)])
+        with pytest.raises(AssertionError):
+            log.assert_no_secrets()
+    ResponseLog(bodies=[("GET /x", '{"user": {"id": 1, "username": "a"}}')]).assert_no_secrets()
