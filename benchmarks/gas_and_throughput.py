@@ -68,10 +68,15 @@ def compile_baseline() -> dict[str, dict[str, Any]]:
         check=True,
         capture_output=True,
     )
-    return {name: json.loads((out / f"{name}.json").read_text()) for name in ("PaperDatasetManager", "PaperDataset")}
+    return {
+        name: json.loads((out / f"{name}.json").read_text())
+        for name in ("PaperDatasetManager", "PaperDataset")
+    }
 
 
-def measure_baseline(handle: ChainHandle, images: list[tuple[bytes, str]], artifacts: dict[str, Any]) -> float:
+def measure_baseline(
+    handle: ChainHandle, images: list[tuple[bytes, str]], artifacts: dict[str, Any]
+) -> float:
     ledger, sender = handle.ledger, handle.operators.deployer
     w3 = ledger.w3
     manager_art = artifacts["PaperDatasetManager"]
@@ -106,11 +111,16 @@ def measure_sebrus(handle: ChainHandle, images: list[tuple[bytes, str]], tag: st
 
     target = dataset("submit")
     results["submit"] = statistics.mean(
-        ledger.submit(contributor, target, hashlib.sha256(png).digest(), label).gas_used for png, label in images
+        ledger.submit(contributor, target, hashlib.sha256(png).digest(), label).gas_used
+        for png, label in images
     )
     target = dataset("submitFor")
     results["submitFor"] = statistics.mean(
-        ledger.submit_for(relayer, target, ledger.sign_contribution(contributor, target, hashlib.sha256(png).digest(), label)).gas_used
+        ledger.submit_for(
+            relayer,
+            target,
+            ledger.sign_contribution(contributor, target, hashlib.sha256(png).digest(), label),
+        ).gas_used
         for png, label in images
     )
     target = dataset("submitBatch")
@@ -136,7 +146,9 @@ def measure_throughput(handle: ChainHandle, count: int, tag: str) -> dict[str, f
 
     target = ledger.create_dataset(owner, name=f"batch-{tag}", description="bench", labels=labels).address
     batch_total = count * 10
-    items = [Submission(hashlib.sha256(f"{tag}-batch-{i}".encode()).digest(), i % 10) for i in range(batch_total)]
+    items = [
+        Submission(hashlib.sha256(f"{tag}-batch-{i}".encode()).digest(), i % 10) for i in range(batch_total)
+    ]
     started = time.perf_counter()
     for start in range(0, batch_total, 256):
         ledger.submit_batch(owner, target, items[start : start + 256])
@@ -164,7 +176,7 @@ def start_anvil() -> tuple[subprocess.Popen[bytes], str]:
         try:
             if Web3(Web3.HTTPProvider(url)).is_connected():
                 return process, url
-        except Exception:  # noqa: S110 - not up yet
+        except Exception:
             pass
         time.sleep(0.2)
     process.kill()
@@ -173,16 +185,20 @@ def start_anvil() -> tuple[subprocess.Popen[bytes], str]:
 
 def open_anvil(url: str) -> ChainHandle:
     data_dir = Path(tempfile.mkdtemp(prefix="sebrus-bench-anvil-"))
-    password = "bench"  # noqa: S105 - throwaway keystore for a local dev node
+    password = "bench"
     write_keystore(data_dir / "keystores", "deployer", ANVIL_KEY_0, password)
-    settings = Settings(data_dir=data_dir, chain_url=url, keystore_dir=data_dir / "keystores", keystore_password=password)
+    settings = Settings(
+        data_dir=data_dir, chain_url=url, keystore_dir=data_dir / "keystores", keystore_password=password
+    )
     handle = open_chain(settings)
     handle.init()
     return handle
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
     parser.add_argument("--images", type=int, default=100, help="images to anchor per method (max 256)")
     parser.add_argument("--smoke", action="store_true", help="a small, quick run for CI")
@@ -240,7 +256,8 @@ def main() -> int:
         print(f"{method:<16}{gas[method]:>12}{ratio:>20}")
     print(
         f"at native 8x8 ({report['native_8x8']['mean_png_bytes']} bytes/PNG) the baseline costs "
-        f"{round(baseline_native)} gas/image: " + ", ".join(f"{k} {v}x" for k, v in report["native_8x8"]["ratio_vs_paper"].items())
+        f"{round(baseline_native)} gas/image: "
+        + ", ".join(f"{k} {v}x" for k, v in report["native_8x8"]["ratio_vs_paper"].items())
     )
     for where, figures in throughput.items():
         print(f"throughput on {where}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))

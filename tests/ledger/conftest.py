@@ -41,7 +41,9 @@ class ChainKit:
         self.ledger.transfer(self.handle.operators.deployer, account.address, FUNDING_WEI)
         return account
 
-    def dataset(self, owner: LocalAccount, *, labels: tuple[str, ...] = ("cat", "dog", "bird"), **kw: object) -> DatasetInfo:
+    def dataset(
+        self, owner: LocalAccount, *, labels: tuple[str, ...] = ("cat", "dog", "bird"), **kw: object
+    ) -> DatasetInfo:
         return self.ledger.create_dataset(
             owner,
             name=str(kw.pop("name", "pets")),
@@ -67,10 +69,12 @@ def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             if os.environ.get("CI"):
                 pytest.fail("SEBRUS_TEST_RPC_URL is not set: run the suite through scripts/test.sh")
             pytest.skip("no rpc node: run through scripts/test.sh to start anvil")
-        password = "test-keystore-password"  # noqa: S105 - guards a throwaway test keystore
+        password = "test-keystore-password"
         keystores = data_dir / "keystores"
         write_keystore(keystores, "deployer", ANVIL_KEY_0, password)
-        settings = Settings(data_dir=data_dir, chain_url=url, keystore_dir=keystores, keystore_password=password)
+        settings = Settings(
+            data_dir=data_dir, chain_url=url, keystore_dir=keystores, keystore_password=password
+        )
     handle = open_chain(settings)
     handle.init()
     try:

@@ -76,7 +76,9 @@ def test_a_signature_from_someone_else_is_refused(chain: ChainKit) -> None:
     owner, victim, forger = chain.funded_account(), chain.funded_account(), chain.funded_account()
     info = chain.dataset(owner)
     forged = chain.ledger.sign_contribution(forger, info.address, digest("forged"), 0)
-    claimed = type(forged)(forged.content_hash, forged.label, victim.address, forged.deadline, forged.signature)
+    claimed = type(forged)(
+        forged.content_hash, forged.label, victim.address, forged.deadline, forged.signature
+    )
     with pytest.raises(ContractReverted) as refused:
         chain.ledger.submit_for(owner, info.address, claimed)
     assert refused.value.error == "InvalidSignature"
@@ -95,7 +97,9 @@ def test_a_signature_for_another_dataset_is_refused(chain: ChainKit) -> None:
 def test_an_expired_signature_is_refused_before_sending(chain: ChainKit) -> None:
     owner, contributor = chain.funded_account(), chain.funded_account()
     info = chain.dataset(owner)
-    signed = chain.ledger.sign_contribution(contributor, info.address, digest("late"), 0, deadline=int(time.time()) - 5)
+    signed = chain.ledger.sign_contribution(
+        contributor, info.address, digest("late"), 0, deadline=int(time.time()) - 5
+    )
     block = chain.ledger.block_number()
     with pytest.raises(InvalidInput, match="expired"):
         chain.ledger.submit_for(owner, info.address, signed)
@@ -108,7 +112,9 @@ def test_batches_anchor_many_items_in_one_transaction(chain: ChainKit) -> None:
     own = [Submission(digest(f"own-{i}"), i % 3) for i in range(40)]
     result = chain.ledger.submit_batch(contributor, info.address, own)
     assert [e.args["contentHash"] for e in result.events] == [s.content_hash for s in own]
-    signed = [chain.ledger.sign_contribution(contributor, info.address, digest(f"sig-{i}"), 1) for i in range(30)]
+    signed = [
+        chain.ledger.sign_contribution(contributor, info.address, digest(f"sig-{i}"), 1) for i in range(30)
+    ]
     chain.ledger.submit_batch_for(relayer, info.address, signed)
     assert chain.ledger.dataset(info.address).item_count == 70
     item = chain.ledger.get_item(info.address, digest("sig-29"))
@@ -119,7 +125,11 @@ def test_a_batch_with_one_known_item_stores_nothing(chain: ChainKit) -> None:
     owner = chain.funded_account()
     info = chain.dataset(owner)
     chain.ledger.submit(owner, info.address, digest("known"), 0)
-    batch = [Submission(digest("fresh-1"), 0), Submission(digest("known"), 1), Submission(digest("fresh-2"), 2)]
+    batch = [
+        Submission(digest("fresh-1"), 0),
+        Submission(digest("known"), 1),
+        Submission(digest("fresh-2"), 2),
+    ]
     with pytest.raises(ContractReverted) as refused:
         chain.ledger.submit_batch(owner, info.address, batch)
     assert refused.value.error == "DuplicateItem"
@@ -140,7 +150,9 @@ def test_batch_limits_are_refused_before_sending(chain: ChainKit, size: int) -> 
 def test_a_full_batch_fits(chain: ChainKit) -> None:
     owner = chain.funded_account()
     info = chain.dataset(owner)
-    result = chain.ledger.submit_batch(owner, info.address, [Submission(digest(f"full-{i}"), 0) for i in range(MAX_BATCH)])
+    result = chain.ledger.submit_batch(
+        owner, info.address, [Submission(digest(f"full-{i}"), 0) for i in range(MAX_BATCH)]
+    )
     assert len(result.events) == MAX_BATCH
     print(f"[{chain.backend}] submitBatch of {MAX_BATCH}: {result.gas_used / MAX_BATCH:.0f} gas per item")
 
@@ -152,13 +164,17 @@ def test_only_the_detector_quarantines(chain: ChainKit) -> None:
     with pytest.raises(ContractReverted) as refused:
         chain.ledger.quarantine(stranger, info.address, digest("suspect"), digest("report"))
     assert refused.value.error == "AccessControlUnauthorizedAccount"
-    result = chain.ledger.quarantine(chain.handle.operators.detector, info.address, digest("suspect"), digest("report"))
+    result = chain.ledger.quarantine(
+        chain.handle.operators.detector, info.address, digest("suspect"), digest("report")
+    )
     assert result.events[0].name == "ItemQuarantined"
     assert result.events[0].args["reportHash"] == digest("report")
     item = chain.ledger.get_item(info.address, digest("suspect"))
     assert item is not None and item.status == ItemStatus.QUARANTINED
     with pytest.raises(ContractReverted) as again:
-        chain.ledger.quarantine(chain.handle.operators.detector, info.address, digest("suspect"), digest("report"))
+        chain.ledger.quarantine(
+            chain.handle.operators.detector, info.address, digest("suspect"), digest("report")
+        )
     assert again.value.error == "InvalidStatusTransition"
 
 

@@ -26,7 +26,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
-from web3.types import TxParams, TxReceipt
+from web3.types import TxReceipt
 
 from sebrus.chain.artifacts import custom_errors, load_artifact
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
@@ -159,13 +159,13 @@ class Ledger:
     def balance(self, address: str) -> int:
         account = checked_address(address)
         with self._exclusive():
-            return int(self.w3.eth.get_balance(account))
+            return int(self.w3.eth.get_balance(account))  # type: ignore[arg-type]
 
     def transact(
         self, sender: LocalAccount, *, to: str | None = None, data: bytes | str = b"", gas: int | None = None
     ) -> TxResult:
         """Send an arbitrary transaction; for tools and benchmarks that drive other contracts."""
-        tx: TxParams = {"data": data if isinstance(data, str) else "0x" + data.hex()}  # type: ignore[typeddict-item]
+        tx: dict[str, Any] = {"data": data if isinstance(data, str) else "0x" + data.hex()}
         if to is not None:
             tx["to"] = checked_address(to, "recipient")
         if gas is not None:
@@ -179,7 +179,7 @@ class Ledger:
     def transfer(self, sender: LocalAccount, to: str, value_wei: int) -> TxResult:
         if value_wei <= 0:
             raise InvalidInput("a transfer must move a positive amount of wei")
-        tx: TxParams = {"to": checked_address(to, "recipient"), "value": value_wei, "gas": GAS_TRANSFER}
+        tx: dict[str, Any] = {"to": checked_address(to, "recipient"), "value": value_wei, "gas": GAS_TRANSFER}
         return self._transact(sender, tx)
 
     # ------------------------------------------------------------------ deployment
@@ -192,7 +192,9 @@ class Ledger:
         impl_result = self._transact(deployer, {"data": impl_factory.constructor().data_in_transaction})
         impl_address = self._created_address(impl_result)
         mgr_factory = self.w3.eth.contract(abi=manager.abi, bytecode=manager.bytecode)
-        mgr_result = self._transact(deployer, {"data": mgr_factory.constructor(impl_address).data_in_transaction})
+        mgr_result = self._transact(
+            deployer, {"data": mgr_factory.constructor(impl_address).data_in_transaction}
+        )
         self._deployment = Deployment(
             chain_id=self.chain_id,
             manager=self._created_address(mgr_result),
@@ -203,9 +205,9 @@ class Ledger:
         return self._deployment
 
     @staticmethod
-    def _call_tx(to: str, fn: Any, gas: int | None = None) -> TxParams:
+    def _call_tx(to: str, fn: Any, gas: int | None = None) -> dict[str, Any]:
         """A transaction calling ``fn`` on ``to``; without ``gas`` it is estimated (cold paths only)."""
-        tx: TxParams = {"to": to, "data": fn._encode_transaction_data()}  # type: ignore[typeddict-item]
+        tx: dict[str, Any] = {"to": to, "data": fn._encode_transaction_data()}
         if gas is not None:
             tx["gas"] = gas
         return tx
@@ -364,12 +366,22 @@ class Ledger:
         index = checked_label(label, info.labels)
         deadline = deadline if deadline is not None else int(time.time()) + SIGNATURE_TTL_SECONDS
         signature = sign_contribution(
-            signer, chain_id=self.chain_id, dataset=info.address, content_hash=digest, label=index, deadline=deadline
+            signer,
+            chain_id=self.chain_id,
+            dataset=info.address,
+            content_hash=digest,
+            label=index,
+            deadline=deadline,
         )
         return SignedSubmission(digest, index, signer.address, deadline, signature, payload)
 
     def submit(
-        self, contributor: LocalAccount, dataset: str, content_hash: bytes | str, label: int | str, payload: bytes = b""
+        self,
+        contributor: LocalAccount,
+        dataset: str,
+        content_hash: bytes | str,
+        label: int | str,
+        payload: bytes = b"",
     ) -> TxResult:
         info = self._static_info(dataset)
         item = self._checked_submission(info, Submission(checked_hash(content_hash), 0, payload), label)
@@ -384,23 +396,33 @@ class Ledger:
         gas = GAS_SUBMIT_FOR + GAS_PER_PAYLOAD_BYTE * len(checked.payload)
         return self._transact(relayer, self._call_tx(info.address, call, gas))
 
-    def submit_batch(self, contributor: LocalAccount, dataset: str, submissions: Sequence[Submission]) -> TxResult:
+    def submit_batch(
+        self, contributor: LocalAccount, dataset: str, submissions: Sequence[Submission]
+    ) -> TxResult:
         info = self._static_info(dataset)
         self._check_batch_size(len(submissions))
         items = [self._checked_submission(info, s, s.label) for s in submissions]
         self._check_no_repeats([i.content_hash for i in items])
         payloads = [i.payload for i in items] if info.payload_on_chain else []
-        call = self._dataset(info.address).functions.submitBatch([(i.content_hash, i.label) for i in items], payloads)
-        gas = GAS_BATCH_BASE + len(items) * GAS_BATCH_PER_ITEM + GAS_PER_PAYLOAD_BYTE * sum(map(len, payloads))
+        call = self._dataset(info.address).functions.submitBatch(
+            [(i.content_hash, i.label) for i in items], payloads
+        )
+        gas = (
+            GAS_BATCH_BASE + len(items) * GAS_BATCH_PER_ITEM + GAS_PER_PAYLOAD_BYTE * sum(map(len, payloads))
+        )
         return self._transact(contributor, self._call_tx(info.address, call, gas))
 
-    def submit_batch_for(self, relayer: LocalAccount, dataset: str, signed: Sequence[SignedSubmission]) -> TxResult:
+    def submit_batch_for(
+        self, relayer: LocalAccount, dataset: str, signed: Sequence[SignedSubmission]
+    ) -> TxResult:
         info = self._static_info(dataset)
         self._check_batch_size(len(signed))
         items = [self._checked_signed(info, s) for s in signed]
         self._check_no_repeats([i.content_hash for i in items])
         payloads = [i.payload for i in items] if info.payload_on_chain else []
-        call = self._dataset(info.address).functions.submitBatchFor([self._signed_tuple(i) for i in items], payloads)
+        call = self._dataset(info.address).functions.submitBatchFor(
+            [self._signed_tuple(i) for i in items], payloads
+        )
         per_item = GAS_BATCH_PER_ITEM + GAS_BATCH_PER_SIGNED_ITEM
         gas = GAS_BATCH_BASE + len(items) * per_item + GAS_PER_PAYLOAD_BYTE * sum(map(len, payloads))
         return self._transact(relayer, self._call_tx(info.address, call, gas))
@@ -420,7 +442,9 @@ class Ledger:
         if signed.deadline < int(time.time()):
             raise InvalidInput(f"the contribution signature expired at {signed.deadline}")
         self._check_payload(info, digest, signed.payload)
-        return SignedSubmission(digest, signed.label, contributor, signed.deadline, signed.signature, signed.payload)
+        return SignedSubmission(
+            digest, signed.label, contributor, signed.deadline, signed.signature, signed.payload
+        )
 
     @staticmethod
     def _check_payload(info: DatasetInfo, digest: bytes, payload: bytes) -> None:
@@ -428,7 +452,9 @@ class Ledger:
 
         if info.payload_on_chain:
             if not payload:
-                raise InvalidInput(f"dataset {info.name!r} stores images on chain: the image bytes are required")
+                raise InvalidInput(
+                    f"dataset {info.name!r} stores images on chain: the image bytes are required"
+                )
             if hashlib.sha256(payload).digest() != digest:
                 raise InvalidInput("the image bytes do not hash to the content hash")
         elif payload:
@@ -456,10 +482,14 @@ class Ledger:
         self, detector: LocalAccount, dataset: str, content_hash: bytes | str, report_hash: bytes | str
     ) -> TxResult:
         address = self._require_dataset(dataset)
-        call = self._dataset(address).functions.quarantine(checked_hash(content_hash), checked_hash(report_hash, "report hash"))
+        call = self._dataset(address).functions.quarantine(
+            checked_hash(content_hash), checked_hash(report_hash, "report hash")
+        )
         return self._transact(detector, self._call_tx(address, call, GAS_QUARANTINE))
 
-    def resolve(self, resolver: LocalAccount, dataset: str, content_hash: bytes | str, approved: bool) -> TxResult:
+    def resolve(
+        self, resolver: LocalAccount, dataset: str, content_hash: bytes | str, approved: bool
+    ) -> TxResult:
         address = self._require_dataset(dataset)
         call = self._dataset(address).functions.resolve(checked_hash(content_hash), bool(approved))
         return self._transact(resolver, self._call_tx(address, call, GAS_RESOLVE))
@@ -557,19 +587,20 @@ class Ledger:
         tip = 1_000_000_000
         return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
-    def _transact(self, sender: LocalAccount, tx: TxParams) -> TxResult:
+    def _transact(self, sender: LocalAccount, tx: dict[str, Any]) -> TxResult:
         """Sign and send ``tx`` from ``sender``, wait for its receipt, and decode its events."""
-        tx = dict(tx)  # type: ignore[assignment]
+        tx = dict(tx)
         tx.pop("from", None)
         lock = self._nonces.lock_for(sender.address)
         with self._exclusive():
             if "gas" not in tx:
-                tx["gas"] = int(self.w3.eth.estimate_gas({**tx, "from": sender.address}) * 1.2) + 10_000
-            tx.update(self._fees())  # type: ignore[typeddict-item]
+                estimate = self.w3.eth.estimate_gas({**tx, "from": sender.address})  # type: ignore[typeddict-item]
+                tx["gas"] = int(estimate * 1.2) + 10_000
+            tx.update(self._fees())
             tx["chainId"] = self.chain_id
             with lock:
                 tx["nonce"] = self._nonces.take(sender.address)
-                signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+                signed = sender.sign_transaction(tx)
                 try:
                     tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 except Exception:

@@ -55,7 +55,9 @@ def load_keystore_operators(keystore_dir: Path, password: str | None) -> Operato
                 raise UnknownAccount(f"cannot unlock {path}: {exc}") from exc
             accounts[role] = Account.from_key(key)
     if "deployer" not in accounts:
-        raise UnknownAccount(f"no deployer keystore at {keystore_dir / 'deployer.json'}; see `sebrus chain import-key`")
+        raise UnknownAccount(
+            f"no deployer keystore at {keystore_dir / 'deployer.json'}; see `sebrus chain import-key`"
+        )
     return Operators(**{role: accounts.get(role, accounts["deployer"]) for role in ROLES})
 
 

@@ -71,7 +71,14 @@ def sign_contribution(
 
 
 def recover_contributor(
-    signature: bytes, *, chain_id: int, dataset: str, content_hash: bytes, label: int, contributor: str, deadline: int
+    signature: bytes,
+    *,
+    chain_id: int,
+    dataset: str,
+    content_hash: bytes,
+    label: int,
+    contributor: str,
+    deadline: int,
 ) -> str:
     """Who signed this contribution; lets the server refuse a bad signature before paying gas."""
     typed = contribution_typed_data(

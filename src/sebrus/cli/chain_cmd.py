@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -87,7 +87,8 @@ def status(as_json: JsonFlag = False) -> None:
         table.add_row("datasets", str(report["datasets"]))
     else:
         table.add_row("contracts", "not deployed: run `sebrus chain init`")
-    for role, info in report["operators"].items():  # type: ignore[union-attr]
+    operators: dict[str, dict[str, Any]] = report["operators"]  # type: ignore[assignment]
+    for role, info in operators.items():
         table.add_row(role, f"{info['address']}  {info['balance_wei'] / 1e18:.4f} ETH")
     console.print(table)
 
@@ -109,7 +110,9 @@ def events(
             head = ledger.block_number()
             if head >= start:
                 for event in ledger.events(start, head):
-                    _print_event(event.name, event.block_number, event.log_index, event.address, event.args, as_json)
+                    _print_event(
+                        event.name, event.block_number, event.log_index, event.address, event.args, as_json
+                    )
                 start = head + 1
             if not follow:
                 return
@@ -117,12 +120,19 @@ def events(
             time.sleep(interval)
 
 
-def _print_event(name: str, block: int, log_index: int, address: str, args: dict[str, object], as_json: bool) -> None:
+def _print_event(
+    name: str, block: int, log_index: int, address: str, args: dict[str, object], as_json: bool
+) -> None:
     shown = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in args.items()}
     if as_json:
         import json
 
-        sys.stdout.write(json.dumps({"event": name, "block": block, "log_index": log_index, "address": address, "args": shown}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {"event": name, "block": block, "log_index": log_index, "address": address, "args": shown}
+            )
+            + "\n"
+        )
     else:
         details = " ".join(f"{k}={v}" for k, v in shown.items())
         console.print(f"[dim]{block}:{log_index}[/] [bold]{name}[/] {address} {details}", highlight=False)
