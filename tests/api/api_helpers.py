@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 PASSWORD = "correct horse battery"
 OTHER_PASSWORD = "another long password"
 KNOWN_PASSWORDS = (PASSWORD, OTHER_PASSWORD, "new password 123", "wrong password")
+FORBIDDEN_KEYS = {"password", "password_hash", "keystore", "token_hash", "csrf_secret"}
 
 
 @dataclass
@@ -63,3 +65,35 @@ def assert_error(response: httpx.Response, status_code: int, fragment: str) -> d
     assert fragment in body["status"], body
     assert "detail" in body
     return body
+
+
+@dataclass
+class ResponseLog:
+    bodies: list[tuple[str, str]] = field(default_factory=list)
+
+    def hook(self, response: httpx.Response) -> None:
+        response.read()
+        self.bodies.append((f"{response.request.method} {response.request.url.path}", response.text))
+
+    def assert_no_secrets(self) -> None:
+        for where, text in self.bodies:
+            for secret in KNOWN_PASSWORDS:
+                assert secret not in text, f"{where} echoed a password"
+            assert "$argon2" not in text, f"{where} leaked a password hash"
+            if where.endswith("/openapi.json"):
+                continue  # the schema names a `password` field; it documents it, it holds none
+            try:
+                body = json.loads(text)
+            except ValueError:
+                continue
+            _assert_no_forbidden_keys(body, where)
+
+
+def _assert_no_forbidden_keys(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            assert key not in FORBIDDEN_KEYS, f"{where} returned a `{key}` field"
+            _assert_no_forbidden_keys(inner, where)
+    elif isinstance(value, list):
+        for inner in value:
+            _assert_no_forbidden_keys(inner, where)

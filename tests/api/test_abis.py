@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
-from api_helpers import assert_error
+
+from tests.api.api_helpers import assert_error
 
 ABI = [
     {"type": "function", "name": "submit", "inputs": [{"name": "h", "type": "bytes32"}], "outputs": []},

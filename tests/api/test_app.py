@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import assert_error
 from pydantic import SecretStr
 
-from conftest import ResponseLog
 from sebrus.api import create_app
 from sebrus.services.errors import ConfigurationError
+from tests.api.api_helpers import ResponseLog, assert_error
 
 
 def test_health(client):

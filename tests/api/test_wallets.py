@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from api_helpers import assert_error
 from eth_account import Account
 from eth_account.messages import encode_defunct
+
+from tests.api.api_helpers import assert_error
 
 
 def _sign(account, message: str) -> str:
