@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     keystore_password: str | None = Field(
         default=None, description="Password that unlocks the rpc keystores."
     )
+    upload_rate_per_minute: int = Field(
+        default=600, ge=0, description="Uploads one contributor may make per minute (0 = no limit)."
+    )
+    upload_wait_seconds: float = Field(
+        default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
+    )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
 
     env: Literal["development", "production"] = Field(

@@ -15,6 +15,10 @@ from sebrus.cli.chain_cmd import chain_app  # noqa: E402  (sub-apps register on 
 from sebrus.cli.experiment_cmd import experiment_app  # noqa: E402
 
 app.add_typer(chain_app, name="chain")
+
+from sebrus.cli.serve_cmd import serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
 app.add_typer(experiment_app, name="experiment")
 
 

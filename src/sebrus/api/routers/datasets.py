@@ -25,7 +25,12 @@ router = APIRouter(prefix="/api/dataset", tags=["datasets"], responses=ERROR_RES
 
 @router.post("", status_code=201, response_model=DatasetCreated)
 def create_dataset(body: DatasetCreate, db: DbSession, user: CurrentUser, state: State) -> DatasetCreated:
-    missing = [name for name in ("datasetName", "description", "address") if getattr(body, name) is None]
+    # The prototype's client deployed the contract itself and reported its address; with the ledger
+    # attached the platform deploys it, so the address is optional there.
+    required = ["datasetName", "description"]
+    if isinstance(state.hooks.dataset_anchor, datasets.ClientDeployedAnchor):
+        required.append("address")
+    missing = [name for name in required if getattr(body, name) is None]
     if missing:
         raise InvalidInput("Missing required field(s): " + ", ".join(f"`{m}`" for m in missing) + ".")
     assert body.datasetName is not None and body.description is not None

@@ -1,0 +1,199 @@
+"""Contributed items: upload an image, list and filter a dataset's items, fetch one and its bytes.
+
+Uploads are the raw image bytes as the request body (``Content-Type: image/png`` and so on) with the
+label in the query string, so the size limit is enforced while the body streams in.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import func, select
+
+from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
+from sebrus.blobs.base import BlobNotFound
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState
+from sebrus.services.contributions import UploadTooLarge, accept_upload
+
+router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _chain(request: Request) -> Any:
+    services = getattr(request.app.state, "chain", None)
+    if services is None:
+        raise HTTPException(503, "This server has no chain attached; contributions are unavailable.")
+    return services
+
+
+def _dataset(db: DbSession, dataset_id: int) -> Dataset:
+    dataset = db.get(Dataset, dataset_id)
+    if dataset is None:
+        raise HTTPException(404, f"Dataset {dataset_id} not found.")
+    return dataset
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "dataset_id": item.dataset_id,
+        "content_hash": item.content_hash,
+        "label": item.label,
+        "status": item.status.value,
+        "contributor": item.contributor_address,
+        "contributor_user_id": item.contributor_user_id,
+        "tx_hash": item.tx_hash,
+        "block_number": item.block_number,
+        "log_index": item.log_index,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "media_type": item.media_type,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"description": "The same bytes were uploaded before; the existing item is returned."},
+        202: {"description": "Accepted and queued; not yet anchored when the wait ran out."},
+        400: {"description": "Not an acceptable image, or an unknown label."},
+        409: {"description": "Someone else already contributed these bytes."},
+        413: {"description": "Larger than the dataset's limit."},
+        429: {"description": "Too many uploads."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                f"image/{k}": {"schema": {"type": "string", "format": "binary"}}
+                for k in ("png", "jpeg", "webp", "gif")
+            },
+        }
+    },
+)
+async def upload_item(
+    request: Request,
+    response: Response,
+    dataset_id: int,
+    db: DbSession,
+    user: CurrentUser,
+    state: State,
+    label: Annotated[str, Query(min_length=1, max_length=128, description="A label from the dataset's set.")],
+    wait: Annotated[bool, Query(description="Wait until the item is anchored and indexed.")] = True,
+) -> dict[str, Any]:
+    services = _chain(request)
+    dataset = _dataset(db, dataset_id)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > dataset.max_bytes:
+        raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > dataset.max_bytes:
+            raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
+        parts.append(chunk)
+    data = b"".join(parts)
+    accepted = await run_in_threadpool(
+        accept_upload,
+        db,
+        link=services.link,
+        blobs=state.blobs,
+        dataset=dataset,
+        user=user,
+        label=label,
+        data=data,
+        limiter=services.limiter,
+    )
+    if accepted.created:
+        services.relayer_loop.wake()
+    item = accepted.item
+    if item is None and wait:
+        indexed = await run_in_threadpool(
+            services.indexer.wait_for, dataset.id, accepted.content_hash, state.settings.upload_wait_seconds
+        )
+        if indexed:
+            db.expire_all()
+            item = db.scalar(
+                select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == accepted.content_hash)
+            )
+    entry = db.scalar(
+        select(OutboxEntry).where(
+            OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == accepted.content_hash
+        )
+    )
+    if not accepted.created:
+        response.status_code = 200
+    elif item is None:
+        response.status_code = 202
+    return {
+        "status": "Item anchored." if item is not None else "Item queued for anchoring.",
+        "content_hash": accepted.content_hash,
+        "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
+        "item": item_json(item) if item is not None else None,
+    }
+
+
+@router.get("")
+def list_items(
+    dataset_id: int,
+    db: DbSession,
+    page: Pagination,
+    status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
+    contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
+    label: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict[str, Any]:
+    dataset = _dataset(db, dataset_id)
+    query = select(Item).where(Item.dataset_id == dataset.id)
+    if status is not None:
+        query = query.where(Item.status == status)
+    if contributor is not None:
+        query = query.where(func.lower(Item.contributor_address) == contributor.lower())
+    if label is not None:
+        query = query.where(Item.label == label)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Item.id).limit(page.limit).offset(page.offset))
+    return {
+        "status": "Success.",
+        "items": [item_json(i) for i in rows],
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
+    if _HASH.fullmatch(content_hash) is None:
+        raise HTTPException(400, "An item is named by the sha256 of its bytes: 64 lowercase hex digits.")
+    item = db.scalar(select(Item).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash))
+    if item is None:
+        raise HTTPException(404, f"No item {content_hash} in dataset {dataset_id}.")
+    return item
+
+
+@router.get("/{content_hash}")
+def read_item(dataset_id: int, content_hash: str, db: DbSession) -> dict[str, Any]:
+    return {"status": "Success.", "item": item_json(_item(db, dataset_id, content_hash))}
+
+
+@router.get("/{content_hash}/image", response_class=Response)
+def read_item_image(dataset_id: int, content_hash: str, db: DbSession, state: State) -> Response:
+    item = _item(db, dataset_id, content_hash)
+    try:
+        data = state.blobs.get(item.content_hash)
+    except BlobNotFound:
+        raise HTTPException(
+            404, "The image's bytes are missing from the blob store; run the audit."
+        ) from None
+    return Response(
+        data,
+        media_type=item.media_type or "application/octet-stream",
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+    )

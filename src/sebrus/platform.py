@@ -1,0 +1,76 @@
+"""The composition root: one place that builds the whole platform from settings.
+
+It opens the chain, deploys the contracts if needed, wires the ledger into the services (dataset
+anchoring, custodial wallets, the contribution pipeline) and returns the FastAPI app together
+with the background loops that ``sebrus serve`` starts and stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from sebrus.api.app import create_app
+from sebrus.api.routers import items
+from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.config import Settings
+from sebrus.jobs.loop import BackgroundLoop
+from sebrus.services.chain_link import ChainLink
+from sebrus.services.contributions import UploadRateLimiter
+from sebrus.services.hooks import PlatformHooks
+from sebrus.services.indexer import Indexer
+from sebrus.services.relayer import Relayer
+from sebrus.services.server_secret import load_server_secret
+
+
+@dataclass
+class ChainServices:
+    """What the contribution endpoints need beyond the platform base; lives on ``app.state.chain``."""
+
+    handle: ChainHandle
+    link: ChainLink
+    indexer: Indexer
+    relayer: Relayer
+    relayer_loop: BackgroundLoop
+    indexer_loop: BackgroundLoop
+    limiter: UploadRateLimiter
+
+    def start(self) -> None:
+        self.indexer.sync()  # catch up with what happened while we were down
+        self.relayer_loop.start()  # finishes any upload acknowledged before a crash
+        self.indexer_loop.start()
+
+    def stop(self) -> None:
+        self.relayer_loop.stop()
+        self.indexer_loop.stop()
+        self.handle.close()
+
+
+def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
+    handle = open_chain(settings)
+    try:
+        handle.init()
+        link = ChainLink(handle.ledger, handle.operators, load_server_secret(settings))
+        hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
+        app = create_app(settings, hooks=hooks)
+        app.include_router(items.router)
+        platform = app.state.platform
+        indexer = Indexer(
+            platform.session_factory, handle.ledger, platform.blobs, confirmations=settings.confirmations
+        )
+        relayer = Relayer(platform.session_factory, link, indexer)
+        services = ChainServices(
+            handle=handle,
+            link=link,
+            indexer=indexer,
+            relayer=relayer,
+            relayer_loop=BackgroundLoop("relayer", relayer.step, idle_seconds=1.0),
+            indexer_loop=BackgroundLoop("indexer", indexer.sync, idle_seconds=1.0),
+            limiter=UploadRateLimiter(settings.upload_rate_per_minute),
+        )
+    except BaseException:
+        handle.close()
+        raise
+    app.state.chain = services
+    return app, services

@@ -1,0 +1,174 @@
+"""Accepting a contribution: validate, store the blob, sign, and queue it for the chain.
+
+An upload is acknowledged once its blob is stored and its signed contribution sits in the outbox,
+both committed. From there the relayer anchors it and the indexer records the item from the chain
+event, so a crash at any point either loses an unacknowledged upload whole or finishes an
+acknowledged one on restart; no half-made item is ever visible, because items appear only from
+chain events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sebrus.blobs.base import BlobStore
+from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wallet, WalletKind
+from sebrus.services.chain_link import ChainLink
+from sebrus.services.errors import Conflict, InvalidInput, RateLimited
+from sebrus.services.images import ImageFacts, inspect_image
+
+
+class UploadTooLarge(InvalidInput):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The file is larger than this dataset's limit of {limit:,} bytes.", field="file")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What an upload became. ``item`` is set once the chain event has been indexed."""
+
+    content_hash: str
+    outbox: OutboxEntry | None
+    item: Item | None
+    created: bool
+    facts: ImageFacts | None = None
+
+
+class UploadRateLimiter:
+    """A sliding one-minute window per contributor, in this process's memory.
+
+    Enough for one server; several servers behind a balancer would each apply the limit.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[int, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, user_id: int) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            window = self._seen.setdefault(user_id, deque())
+            while window and now - window[0] > 60:
+                window.popleft()
+            if len(window) >= self.per_minute:
+                retry = max(1, int(60 - (now - window[0])) + 1)
+                raise RateLimited(
+                    f"Too many uploads: at most {self.per_minute} a minute per contributor.",
+                    retry_after_seconds=retry,
+                )
+            window.append(now)
+
+
+def read_limited(chunks: Iterable[bytes], limit: int) -> bytes:
+    """Join the chunks, refusing as soon as the running total passes ``limit``."""
+    parts: list[bytes] = []
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise UploadTooLarge(limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def contributor_wallet(db: Session, user: User) -> Wallet:
+    wallet = db.scalar(
+        select(Wallet)
+        .where(Wallet.user_id == user.id, Wallet.kind == WalletKind.CUSTODIAL)
+        .order_by(Wallet.id)
+    )
+    if wallet is None:
+        raise InvalidInput("Your account has no custodial wallet to sign contributions with.", field="wallet")
+    return wallet
+
+
+def accept_upload(
+    db: Session,
+    *,
+    link: ChainLink,
+    blobs: BlobStore,
+    dataset: Dataset,
+    user: User,
+    label: str,
+    data: bytes,
+    limiter: UploadRateLimiter | None = None,
+) -> Accepted:
+    if label not in dataset.labels:
+        shown = ", ".join(dataset.labels[:20])
+        raise InvalidInput(f"Label {label!r} is not in this dataset's label set ({shown}).", field="label")
+    if len(data) > dataset.max_bytes:
+        raise UploadTooLarge(dataset.max_bytes)
+    if limiter is not None:
+        limiter.check(user.id)
+    facts = inspect_image(
+        data,
+        min_width=dataset.min_width,
+        max_width=dataset.max_width,
+        min_height=dataset.min_height,
+        max_height=dataset.max_height,
+    )
+    content_hash = hashlib.sha256(data).hexdigest()
+    wallet = contributor_wallet(db, user)
+
+    existing = _existing(db, dataset, content_hash, wallet.address, label)
+    if existing is not None:
+        return existing
+
+    blobs.put(data)  # idempotent: the key is the content's own hash
+    signer = link.signer_for(wallet)
+    signed = link.ledger.sign_contribution(signer, dataset.address, bytes.fromhex(content_hash), label)
+    entry = OutboxEntry(
+        dataset_id=dataset.id,
+        content_hash=content_hash,
+        label_index=signed.label,
+        contributor_address=wallet.address,
+        signature="0x" + signed.signature.hex(),
+        deadline=signed.deadline,
+        state=OutboxState.PENDING,
+    )
+    db.add(entry)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # the same bytes arrived twice at once; the other request won
+        again = _existing(db, dataset, content_hash, wallet.address, label)
+        if again is None:
+            raise
+        return again
+    return Accepted(content_hash, entry, None, created=True, facts=facts)
+
+
+def _existing(
+    db: Session, dataset: Dataset, content_hash: str, contributor: str, label: str
+) -> Accepted | None:
+    """A retried upload of the same bytes returns what the first one made; anyone else's is a conflict."""
+    item = db.scalar(select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash))
+    entry = db.scalar(
+        select(OutboxEntry).where(
+            OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
+        )
+    )
+    if item is None and entry is None:
+        return None
+    owner = item.contributor_address if item is not None else entry.contributor_address  # type: ignore[union-attr]
+    if owner != contributor:
+        raise Conflict("This image is already in the dataset, contributed by someone else.")
+    if entry is not None and entry.state is OutboxState.FAILED and item is None:
+        raise Conflict(f"An earlier upload of this image failed to anchor: {entry.error}")
+    recorded_label = item.label if item is not None else dataset.labels[entry.label_index]  # type: ignore[union-attr]
+    if recorded_label != label:
+        raise Conflict(f"You already contributed this image with the label {recorded_label!r}.")
+    return Accepted(content_hash, entry, item, created=False)

@@ -1,0 +1,181 @@
+"""Follow the chain's events into the database.
+
+The chain is the source of truth; the ``items`` table is an index of it. The indexer reads events
+from a cursor (the next block to read), applies them and moves the cursor in ONE transaction, so a
+crash repeats at most the unfinished range and applying an event twice changes nothing. On rpc
+chains it stays ``confirmations`` blocks behind the head.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable
+
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sebrus.blobs.base import BlobError, BlobStore
+from sebrus.chain.ledger import Ledger
+from sebrus.chain.types import ChainEvent
+from sebrus.chain.types import ItemStatus as ChainStatus
+from sebrus.db.models import ChainCursor, Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet
+
+log = logging.getLogger(__name__)
+
+CURSOR_NAME = "ledger-events"
+MAX_BLOCKS_PER_SYNC = 2_000
+
+_STATUS = {
+    ChainStatus.PENDING: ItemStatus.PENDING,
+    ChainStatus.QUARANTINED: ItemStatus.QUARANTINED,
+    ChainStatus.APPROVED: ItemStatus.APPROVED,
+    ChainStatus.REJECTED: ItemStatus.REJECTED,
+}
+
+
+class Indexer:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        ledger: Ledger,
+        blobs: BlobStore,
+        *,
+        confirmations: int = 0,
+    ) -> None:
+        self._sessions = session_factory
+        self._ledger = ledger
+        self._blobs = blobs
+        self._confirmations = confirmations
+        self._lock = threading.Lock()
+        self._waiters: dict[tuple[int, str], threading.Event] = {}
+        self._waiters_lock = threading.Lock()
+
+    def sync(self) -> int:
+        """Index every event up to the confirmed head; returns how many events were applied."""
+        with self._lock:
+            applied: list[tuple[int, str]] = []
+            with self._sessions() as db:
+                cursor = db.get(ChainCursor, CURSOR_NAME)
+                if cursor is None:
+                    cursor = ChainCursor(
+                        name=CURSOR_NAME, block_number=self._ledger.deployment.block_number, log_index=-1
+                    )
+                    db.add(cursor)
+                head = self._ledger.block_number() - self._confirmations
+                if head < cursor.block_number:
+                    return 0
+                last = min(head, cursor.block_number + MAX_BLOCKS_PER_SYNC - 1)
+                events = self._ledger.events(cursor.block_number, last)
+                datasets = {d.address: d for d in db.scalars(select(Dataset))}
+                for event in events:
+                    key = self._apply(db, datasets, event)
+                    if key is not None:
+                        applied.append(key)
+                cursor.block_number = last + 1
+                cursor.log_index = -1
+                db.commit()
+            self._notify(applied)
+            return len(events)
+
+    def wait_for(self, dataset_id: int, content_hash: str, timeout: float) -> bool:
+        """Block until the item is indexed (True) or ``timeout`` seconds pass (False)."""
+        key = (dataset_id, content_hash)
+        with self._waiters_lock:
+            event = self._waiters.setdefault(key, threading.Event())
+        try:
+            with self._sessions() as db:
+                if db.scalar(
+                    select(Item.id).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash)
+                ):
+                    return True
+            return event.wait(timeout)
+        finally:
+            with self._waiters_lock:
+                self._waiters.pop(key, None)
+
+    def _notify(self, keys: list[tuple[int, str]]) -> None:
+        with self._waiters_lock:
+            for key in keys:
+                waiter = self._waiters.get(key)
+                if waiter is not None:
+                    waiter.set()
+
+    # ------------------------------------------------------------------ applying events
+
+    def _apply(self, db: Session, datasets: dict[str, Dataset], event: ChainEvent) -> tuple[int, str] | None:
+        dataset = datasets.get(event.address)
+        if dataset is None:
+            return None  # the manager's own events, or a dataset created outside this platform
+        if event.name == "ItemSubmitted":
+            return self._submitted(db, dataset, event)
+        if event.name == "ItemQuarantined":
+            self._set_status(db, dataset, event, ItemStatus.QUARANTINED)
+        elif event.name == "ItemResolved":
+            self._set_status(db, dataset, event, _STATUS[ChainStatus(event.args["status"])])
+        return None
+
+    def _submitted(self, db: Session, dataset: Dataset, event: ChainEvent) -> tuple[int, str] | None:
+        content_hash = bytes(event.args["contentHash"]).hex()
+        existing = db.scalar(
+            select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash)
+        )
+        if existing is not None:
+            return None
+        label_index = int(event.args["label"])
+        contributor = str(event.args["contributor"])
+        size, width, height, media_type = self._blob_facts(content_hash)
+        wallet = db.scalar(select(Wallet).where(Wallet.address == contributor))
+        db.add(
+            Item(
+                dataset_id=dataset.id,
+                content_hash=content_hash,
+                label=dataset.labels[label_index] if label_index < len(dataset.labels) else str(label_index),
+                label_index=label_index,
+                contributor_address=contributor,
+                contributor_user_id=wallet.user_id if wallet is not None else None,
+                status=ItemStatus.PENDING,
+                tx_hash=event.tx_hash,
+                block_number=event.block_number,
+                log_index=event.log_index,
+                size=size,
+                width=width,
+                height=height,
+                media_type=media_type,
+            )
+        )
+        entry = db.scalar(
+            select(OutboxEntry).where(
+                OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
+            )
+        )
+        if entry is not None:
+            entry.state = OutboxState.CONFIRMED
+            entry.tx_hash = event.tx_hash
+        db.flush()
+        return (dataset.id, content_hash)
+
+    def _set_status(self, db: Session, dataset: Dataset, event: ChainEvent, status: ItemStatus) -> None:
+        content_hash = bytes(event.args["contentHash"]).hex()
+        item = db.scalar(select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash))
+        if item is not None:
+            item.status = status
+        else:
+            log.warning(
+                "status event for an item the index does not have: %s in %s", content_hash, dataset.address
+            )
+
+    def _blob_facts(self, content_hash: str) -> tuple[int, int | None, int | None, str | None]:
+        """Size and image header from the stored blob; an item anchored elsewhere may have none."""
+        try:
+            data = self._blobs.get(content_hash)
+        except BlobError:
+            return 0, None, None, None
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                media = Image.MIME.get(image.format or "", None)
+                return len(data), image.width, image.height, media
+        except Exception:  # the bytes were validated at upload; this is a blob placed by hand
+            return len(data), None, None, None

@@ -1,0 +1,164 @@
+"""Anchor queued contributions on chain, many per transaction.
+
+Uploads only queue a signed contribution in the outbox. The relayer takes the oldest pending
+entries of one dataset (up to a full batch), sends them with ``submitBatchFor`` and hands over to
+the indexer. Under load, uploads accumulate while a batch is being mined, so batches grow by
+themselves and ingest is not bounded by one transaction per image.
+
+Crash safety: an entry is marked sent only after its transaction was mined. If the process dies in
+between, the entry is still pending on restart; before resending a retried entry the relayer asks
+the chain whether it already holds it, so nothing is anchored twice and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sebrus.chain.errors import ContractReverted, LedgerError
+from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
+from sebrus.chain.types import SignedSubmission
+from sebrus.db.models import Dataset, OutboxEntry, OutboxState, Wallet, WalletKind
+from sebrus.services.chain_link import ChainLink
+from sebrus.services.indexer import Indexer
+
+log = logging.getLogger(__name__)
+
+RESIGN_MARGIN_SECONDS = 120
+MAX_ATTEMPTS = 20
+
+
+class Relayer:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        link: ChainLink,
+        indexer: Indexer,
+        *,
+        batch_size: int = MAX_BATCH,
+    ) -> None:
+        self._sessions = session_factory
+        self._link = link
+        self._indexer = indexer
+        self._batch_size = min(batch_size, MAX_BATCH)
+
+    def step(self) -> int:
+        """Send one batch (the oldest dataset with pending work); returns how many entries it settled."""
+        with self._sessions() as db:
+            oldest = db.scalar(
+                select(OutboxEntry)
+                .where(OutboxEntry.state == OutboxState.PENDING)
+                .order_by(OutboxEntry.id)
+                .limit(1)
+            )
+            if oldest is None:
+                return 0
+            dataset = db.get(Dataset, oldest.dataset_id)
+            assert dataset is not None
+            entries = list(
+                db.scalars(
+                    select(OutboxEntry)
+                    .where(OutboxEntry.state == OutboxState.PENDING, OutboxEntry.dataset_id == dataset.id)
+                    .order_by(OutboxEntry.id)
+                    .limit(self._batch_size)
+                )
+            )
+            settled = self._send(db, dataset, entries)
+            db.commit()
+        self._indexer.sync()
+        return settled
+
+    def _send(self, db: Session, dataset: Dataset, entries: list[OutboxEntry]) -> int:
+        ledger = self._link.ledger
+        ready: list[tuple[OutboxEntry, SignedSubmission]] = []
+        for entry in entries:
+            if entry.attempts > 0 and ledger.get_item(dataset.address, entry.content_hash) is not None:
+                entry.state = OutboxState.SENT  # anchored by an earlier attempt that died before recording it
+                continue
+            if entry.attempts >= MAX_ATTEMPTS:
+                self._fail(entry, f"gave up after {entry.attempts} attempts: {entry.error}")
+                continue
+            signed = self._signed(db, dataset, entry)
+            if signed is not None:
+                ready.append((entry, signed))
+        if not ready:
+            return len(entries)
+        try:
+            result = ledger.submit_batch_for(
+                self._link.operators.relayer, dataset.address, [s for _, s in ready]
+            )
+        except ContractReverted as refused:
+            self._handle_refusal(ready, refused)
+            return len(entries)
+        except LedgerError as exc:
+            for entry, _ in ready:
+                entry.attempts += 1
+                entry.error = str(exc)[:2000]
+            db.commit()
+            raise
+        for entry, _ in ready:
+            entry.state = OutboxState.SENT
+            entry.tx_hash = result.tx_hash
+            entry.attempts += 1
+        return len(entries)
+
+    def _signed(self, db: Session, dataset: Dataset, entry: OutboxEntry) -> SignedSubmission | None:
+        """The stored signature, or a fresh one when it is about to expire and the key is custodial."""
+        deadline = entry.deadline or 0
+        signature = bytes.fromhex((entry.signature or "0x")[2:])
+        if deadline < time.time() + RESIGN_MARGIN_SECONDS or len(signature) != 65:
+            wallet = db.scalar(select(Wallet).where(Wallet.address == entry.contributor_address))
+            if wallet is None or wallet.kind is not WalletKind.CUSTODIAL:
+                self._fail(
+                    entry, "the contributor's signature expired and only their own wallet can sign again"
+                )
+                return None
+            fresh = self._link.ledger.sign_contribution(
+                self._link.signer_for(wallet),
+                dataset.address,
+                bytes.fromhex(entry.content_hash),
+                entry.label_index,
+                deadline=int(time.time()) + SIGNATURE_TTL_SECONDS,
+            )
+            entry.signature, entry.deadline = "0x" + fresh.signature.hex(), fresh.deadline
+            return fresh
+        return SignedSubmission(
+            bytes.fromhex(entry.content_hash),
+            entry.label_index,
+            entry.contributor_address,
+            deadline,
+            signature,
+        )
+
+    def _handle_refusal(
+        self, ready: list[tuple[OutboxEntry, SignedSubmission]], refused: ContractReverted
+    ) -> None:
+        """One bad entry reverts the whole batch: settle the culprit, leave the rest for the next step."""
+        for entry, _ in ready:
+            entry.attempts += 1
+            entry.error = str(refused)[:2000]
+        culprit_hash = refused.arguments.get("contentHash")
+        if refused.error == "DuplicateItem" and isinstance(culprit_hash, bytes):
+            for entry, _ in ready:
+                if entry.content_hash == culprit_hash.hex():
+                    entry.state = OutboxState.SENT  # already on chain; the indexer will record it
+        elif refused.error == "SignatureExpired":
+            for entry, _ in ready:
+                if entry.deadline == refused.arguments.get("deadline"):
+                    entry.deadline = 0  # re-sign on the next step
+        elif refused.error == "InvalidSignature":
+            for entry, _ in ready:
+                if entry.contributor_address == refused.arguments.get("contributor"):
+                    entry.deadline = 0
+                    if entry.attempts >= 3:
+                        self._fail(entry, f"the chain keeps refusing this contributor's signature: {refused}")
+        log.warning("relayed batch refused: %s", refused)
+
+    @staticmethod
+    def _fail(entry: OutboxEntry, reason: str) -> None:
+        entry.state = OutboxState.FAILED
+        entry.error = reason[:2000]

@@ -1,0 +1,144 @@
+"""Upload to anchored and indexed, through the real API, the embedded chain, the relayer and the indexer."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from sebrus.config import Settings
+from sebrus.platform import ChainServices, build_platform
+
+
+def png(seed: int, size: tuple[int, int] = (8, 8)) -> bytes:
+    image = Image.new("L", size, color=seed % 256)
+    image.putpixel((0, 0), (seed * 7) % 256)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[tuple[TestClient, ChainServices]]:
+    settings = Settings(
+        data_dir=tmp_path,
+        password_time_cost=1,
+        password_memory_cost_kib=64,
+        password_parallelism=1,
+        upload_wait_seconds=20,
+    )
+    app, services = build_platform(settings)
+    services.start()
+    try:
+        with TestClient(app) as client:
+            yield client, services
+    finally:
+        services.stop()
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    assert (
+        client.post("/api/user", json={"username": username, "password": "correct horse"}).status_code == 201
+    )
+    session = client.post("/api/session", json={"username": username, "password": "correct horse"})
+    assert session.status_code == 201, session.text
+    token = session.json()["session"]["token"]
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create_dataset(client: TestClient, auth: dict[str, str], **extra: object) -> dict[str, object]:
+    body = {"datasetName": "pets", "description": "cats and dogs", "labels": ["cat", "dog"], **extra}
+    created = client.post("/api/dataset", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    dataset: dict[str, object] = created.json()["new_dataset"]
+    return dataset
+
+
+def test_an_upload_is_anchored_indexed_and_served(platform: tuple[TestClient, ChainServices]) -> None:
+    client, services = platform
+    owner = login(client, "owner")
+    dataset = create_dataset(client, owner)
+    assert str(dataset["address"]).startswith("0x") and dataset["chain_index"] == 0
+
+    contributor = login(client, "alice")
+    image = png(1)
+    uploaded = client.post(
+        f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}, content=image, headers=contributor
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    item = uploaded.json()["item"]
+    assert item["content_hash"] == hashlib.sha256(image).hexdigest()
+    assert (item["label"], item["status"], item["width"], item["media_type"]) == (
+        "dog",
+        "pending",
+        8,
+        "image/png",
+    )
+
+    on_chain = services.handle.ledger.get_item(str(dataset["address"]), item["content_hash"])
+    assert on_chain is not None and on_chain.contributor == item["contributor"] and on_chain.label == 1
+
+    again = client.post(
+        f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}, content=image, headers=contributor
+    )
+    assert again.status_code == 200 and again.json()["item"]["id"] == item["id"]
+
+    listed = client.get(f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}).json()
+    assert [i["content_hash"] for i in listed["items"]] == [item["content_hash"]]
+    fetched = client.get(f"/api/dataset/{dataset['id']}/items/{item['content_hash']}/image")
+    assert fetched.status_code == 200 and fetched.content == image
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "status", "message"),
+    [
+        (b"not an image at all", {"label": "cat"}, 400, "not an image"),
+        (png(2), {"label": "horse"}, 400, "not in this dataset's label set"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, {"label": "cat"}, 400, "image"),
+        (png(3, (40, 40)), {"label": "cat"}, 400, "dimensions"),
+        (b"x" * 5000, {"label": "cat"}, 413, "limit"),
+    ],
+    ids=["not-an-image", "unknown-label", "truncated-png", "too-wide", "too-large"],
+)
+def test_bad_uploads_are_refused_and_nothing_is_stored(
+    platform: tuple[TestClient, ChainServices], body: bytes, params: dict[str, str], status: int, message: str
+) -> None:
+    client, _ = platform
+    owner = login(client, "owner")
+    dataset = create_dataset(client, owner, max_bytes=4096, max_width=32)
+    refused = client.post(f"/api/dataset/{dataset['id']}/items", params=params, content=body, headers=owner)
+    assert refused.status_code == status, refused.text
+    assert message in refused.json()["status"]
+    assert client.get(f"/api/dataset/{dataset['id']}/items").json()["total"] == 0
+    blobs = client.app.state.platform.blobs  # type: ignore[attr-defined]
+    assert list(blobs.iter_keys()) == []
+
+
+def test_uploads_need_an_account(platform: tuple[TestClient, ChainServices]) -> None:
+    client, _ = platform
+    owner = login(client, "owner")
+    dataset = create_dataset(client, owner)
+    refused = client.post(f"/api/dataset/{dataset['id']}/items", params={"label": "cat"}, content=png(4))
+    assert refused.status_code == 401
+
+
+def test_someone_elses_image_is_a_conflict(platform: tuple[TestClient, ChainServices]) -> None:
+    client, _ = platform
+    owner = login(client, "owner")
+    dataset = create_dataset(client, owner)
+    image = png(5)
+    first = client.post(
+        f"/api/dataset/{dataset['id']}/items", params={"label": "cat"}, content=image, headers=owner
+    )
+    assert first.status_code == 201
+    other = login(client, "mallory")
+    copied = client.post(
+        f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}, content=image, headers=other
+    )
+    assert copied.status_code == 409 and "someone else" in copied.json()["status"]
