@@ -1,0 +1,43 @@
+"""The SeBRUS Python SDK: a typed client of the REST API.
+
+>>> from sebrus import Client
+>>> with Client("http://127.0.0.1:8000") as client:  # doctest: +SKIP
+...     client.login("alice", "correct horse")
+...     dataset = client.create_dataset("pets", "cats and dogs", ["cat", "dog"])
+...     client.upload(dataset.id, "cat.png", "cat").outcome
+'anchored'
+"""
+
+from sebrus.sdk.client import DEFAULT_URL, Client
+from sebrus.sdk.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    SebrusConnectionError,
+    SebrusError,
+    ServerError,
+    TooLarge,
+    Unauthorized,
+)
+from sebrus.sdk.models import Dataset, Item, UploadResult, User
+
+__all__ = [
+    "DEFAULT_URL",
+    "Client",
+    "Conflict",
+    "Dataset",
+    "Forbidden",
+    "InvalidRequest",
+    "Item",
+    "NotFound",
+    "RateLimited",
+    "SebrusConnectionError",
+    "SebrusError",
+    "ServerError",
+    "TooLarge",
+    "Unauthorized",
+    "UploadResult",
+    "User",
+]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from sebrus.sdk import Client
+from tests.sdk.live_server import PASSWORD, LiveServer, cheap_settings, live_server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(cheap_settings(tmp_path_factory.mktemp("sdk-server"))) as running:
+        yield running
+
+
+@pytest.fixture
+def new_user(server: LiveServer) -> Iterator[Callable[[], Client]]:
+    """Registers a fresh account and returns a client logged in as it."""
+    clients: list[Client] = []
+
+    def make() -> Client:
+        client = Client(server.url)
+        clients.append(client)
+        username = f"user{next(_names)}"
+        client.register(username, PASSWORD)
+        client.login(username, PASSWORD)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
