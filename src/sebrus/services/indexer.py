@@ -50,7 +50,7 @@ class Indexer:
         self._blobs = blobs
         self._confirmations = confirmations
         self._lock = threading.Lock()
-        self._waiters: dict[tuple[int, str], threading.Event] = {}
+        self._waiters: dict[tuple[int, str], list[threading.Event]] = {}
         self._waiters_lock = threading.Lock()
 
     def sync(self) -> int:
@@ -83,8 +83,9 @@ class Indexer:
     def wait_for(self, dataset_id: int, content_hash: str, timeout: float) -> bool:
         """Block until the item is indexed (True) or ``timeout`` seconds pass (False)."""
         key = (dataset_id, content_hash)
-        with self._waiters_lock:
-            event = self._waiters.setdefault(key, threading.Event())
+        event = threading.Event()
+        with self._waiters_lock:  # register before looking, so no wake-up is missed
+            self._waiters.setdefault(key, []).append(event)
         try:
             with self._sessions() as db:
                 if db.scalar(
@@ -94,13 +95,16 @@ class Indexer:
             return event.wait(timeout)
         finally:
             with self._waiters_lock:
-                self._waiters.pop(key, None)
+                waiting = self._waiters.get(key, [])
+                if event in waiting:
+                    waiting.remove(event)
+                if not waiting:
+                    self._waiters.pop(key, None)
 
     def _notify(self, keys: list[tuple[int, str]]) -> None:
         with self._waiters_lock:
             for key in keys:
-                waiter = self._waiters.get(key)
-                if waiter is not None:
+                for waiter in self._waiters.get(key, []):
                     waiter.set()
 
     # ------------------------------------------------------------------ applying events
