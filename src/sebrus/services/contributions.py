@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wallet, WalletKind
+from sebrus.faults import maybe_crash
 from sebrus.services.chain_link import ChainLink
 from sebrus.services.errors import Conflict, InvalidInput, RateLimited
 from sebrus.services.images import ImageFacts, inspect_image
@@ -128,6 +129,7 @@ def accept_upload(
         return existing
 
     blobs.put(data)  # idempotent: the key is the content's own hash
+    maybe_crash("after-blob-put")
     signer = link.signer_for(wallet)
     signed = link.ledger.sign_contribution(signer, dataset.address, bytes.fromhex(content_hash), label)
     entry = OutboxEntry(
@@ -148,6 +150,7 @@ def accept_upload(
         if again is None:
             raise
         return again
+    maybe_crash("after-outbox-commit")
     return Accepted(content_hash, entry, None, created=True, facts=facts)
 
 

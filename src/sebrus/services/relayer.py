@@ -23,6 +23,7 @@ from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
 from sebrus.chain.types import SignedSubmission
 from sebrus.db.models import Dataset, OutboxEntry, OutboxState, Wallet, WalletKind
+from sebrus.faults import maybe_crash
 from sebrus.services.chain_link import ChainLink
 from sebrus.services.indexer import Indexer
 
@@ -100,6 +101,7 @@ class Relayer:
                 entry.error = str(exc)[:2000]
             db.commit()
             raise
+        maybe_crash("after-chain-send")
         for entry, _ in ready:
             entry.state = OutboxState.SENT
             entry.tx_hash = result.tx_hash
