@@ -29,6 +29,7 @@ class BackgroundLoop:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self._stop.clear()  # a stopped loop can be started again
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
