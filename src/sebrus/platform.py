@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import items
+from sebrus.api.routers import dataset_audit, items
 from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
@@ -55,6 +55,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
         app = create_app(settings, hooks=hooks)
         app.include_router(items.router)
+        app.include_router(dataset_audit.router)
         platform = app.state.platform
         indexer = Indexer(
             platform.session_factory, handle.ledger, platform.blobs, confirmations=settings.confirmations

@@ -1,0 +1,42 @@
+"""``GET /api/dataset/{id}/audit``: anyone may ask the platform to prove its copies agree.
+
+Reading is open on purpose: the point of anchoring on chain is that nobody has to take the
+operator's word for the database, so nobody needs an account to see whether it matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from sebrus.api.deps import DbSession, OptionalUser, State
+from sebrus.services import datasets
+from sebrus.services.consistency import audit_dataset
+
+router = APIRouter(prefix="/api/dataset/{dataset_id}/audit", tags=["audit"])
+
+
+@router.get(
+    "",
+    responses={
+        404: {"description": "No such dataset."},
+        503: {"description": "No chain is attached to this server."},
+    },
+)
+def audit(
+    dataset_id: int, request: Request, db: DbSession, state: State, user: OptionalUser
+) -> dict[str, Any]:
+    """Compare database, chain and blob store for one dataset; ``ok`` only when all three agree."""
+    services = getattr(request.app.state, "chain", None)
+    if services is None:
+        raise HTTPException(503, "This server has no chain attached; there is nothing to audit against.")
+    dataset = datasets.get_dataset(db, dataset_id)
+    report = audit_dataset(
+        db,
+        services.handle.ledger,
+        state.blobs,
+        dataset,
+        actor_user_id=user.id if user is not None else None,
+    )
+    return {"status": "Audit clean." if report.ok else "Audit found mismatches.", **report.to_json()}
