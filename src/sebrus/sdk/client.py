@@ -260,6 +260,16 @@ class Client:
     def image(self, dataset_id: int, sha256: str) -> bytes:
         return self._request("GET", f"/api/dataset/{int(dataset_id)}/items/{_hash(sha256)}/image").content
 
+    # -- audit ---------------------------------------------------------------------------------------
+
+    def audit(self, dataset_id: int) -> dict[str, Any]:
+        """The server's comparison of its database, the chain and its blobs for one dataset.
+
+        The report is returned as the API's JSON (``ok``, ``counts``, ``findings``, ``outbox``): its
+        findings are open-ended records, so a typed model would only narrow them.
+        """
+        return self._json("GET", f"/api/dataset/{int(dataset_id)}/audit")
+
 
 def _hash(sha256: str) -> str:
     """Lower-case it, and refuse anything that would change the URL's path (the server checks the rest)."""
