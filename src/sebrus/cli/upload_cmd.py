@@ -1,0 +1,145 @@
+"""``sebrus upload``: contribute a file or a folder of images, several at a time, with a progress bar.
+
+Uploads are idempotent on the server, so re-running the same command after a failure only sends what
+is missing: files already anchored answer "already there".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sebrus.cli.output import EXIT_USAGE, console, fail, print_json
+from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.cli.upload_plan import PlanError, PlannedFile, plan_upload
+from sebrus.sdk import Client, SebrusConnectionError, SebrusError, ServerError
+
+Outcome = Literal["anchored", "already there", "queued", "refused", "failed"]
+ORDER: tuple[Outcome, ...] = ("anchored", "already there", "queued", "refused", "failed")
+STYLE: dict[Outcome, str] = {
+    "anchored": "green",
+    "already there": "cyan",
+    "queued": "yellow",
+    "refused": "red",
+    "failed": "red",
+}
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    file: str
+    label: str
+    outcome: Outcome
+    content_hash: str | None = None
+    reason: str | None = None
+
+
+def _send(client: Client, dataset_id: int, planned: PlannedFile, wait: bool) -> FileOutcome:
+    """Refused: the server said no to this file. Failed: no usable answer (retrying may help)."""
+    try:
+        data = planned.path.read_bytes()
+    except OSError as exc:
+        return FileOutcome(planned.shown, planned.label, "refused", reason=f"cannot read it: {exc.strerror}")
+    try:
+        result = client.upload(dataset_id, data, planned.label, wait=wait)
+    except (SebrusConnectionError, ServerError) as exc:
+        return FileOutcome(planned.shown, planned.label, "failed", reason=str(exc))
+    except SebrusError as exc:
+        return FileOutcome(planned.shown, planned.label, "refused", reason=exc.message)
+    return FileOutcome(planned.shown, planned.label, result.outcome, content_hash=result.content_hash)
+
+
+def _line(o: FileOutcome) -> str:
+    style = STYLE[o.outcome]
+    detail = o.reason if o.reason is not None else (o.content_hash or "")[:16]
+    return f"[{style}]{o.outcome:>13}[/]  {escape(o.file)}  [dim]({escape(o.label)})[/]  {escape(detail)}"
+
+
+def upload_command(
+    target: Annotated[
+        Path, typer.Argument(metavar="FILE|DIR", exists=True, help="An image, or a folder of them.")
+    ],
+    dataset: Annotated[int, typer.Option("--dataset", "-d", help="The dataset's id.")],
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label",
+            "-l",
+            help="Label for every file; without it a folder's files take their folder's name (DIR/<label>/).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Uploads in flight at once.")] = 4,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait until each image is anchored on chain.")
+    ] = True,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Upload images to a dataset; exits 1 if the server refused any of them."""
+    try:
+        plan = plan_upload(target, label)
+    except PlanError as exc:
+        fail(str(exc), EXIT_USAGE)
+    with connect(url, token, login_required=True) as client:
+        client.me()  # an expired token fails once here, not once per file
+        found = client.dataset(dataset)
+        unknown = sorted(plan.labels - set(found.labels))
+        if unknown:
+            fail(
+                f"Label(s) {', '.join(unknown)} are not in dataset {found.id}'s label set "
+                f"({', '.join(found.labels) or 'empty'}); rename the folder(s) or pass --label."
+            )
+        outcomes = _upload_all(client, found.id, plan.files, jobs=jobs, wait=wait, quiet=as_json)
+    counts = Counter(o.outcome for o in outcomes)
+    bad = [o for o in outcomes if o.outcome in ("refused", "failed")]
+    if as_json:
+        print_json(
+            {
+                "dataset": found.id,
+                "files": [asdict(o) for o in outcomes],
+                "skipped": plan.skipped,
+                "counts": {k: counts.get(k, 0) for k in ORDER},
+            }
+        )
+    else:
+        for name in plan.skipped:
+            console.print(f"[yellow]{'skipped':>13}[/]  {escape(name)}  (not in a label folder)")
+        summary = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts.get(k) or k == "anchored")
+        console.print(f"{len(outcomes)} file(s) to dataset {found.id}: {summary}")
+    if bad:
+        names = ", ".join(o.file for o in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        fail(f"{len(bad)} of {len(outcomes)} file(s) not uploaded: {names}")
+
+
+def _upload_all(
+    client: Client, dataset_id: int, files: list[PlannedFile], *, jobs: int, wait: bool, quiet: bool
+) -> list[FileOutcome]:
+    """Uploads in parallel (the relayer batches what arrives together); outcomes in the plan's order."""
+    results: dict[int, FileOutcome] = {}
+    progress = Progress(
+        TextColumn("uploading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    )
+    with progress, ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="upload") as pool:
+        task = progress.add_task("upload", total=len(files))
+        futures = {pool.submit(_send, client, dataset_id, f, wait): n for n, f in enumerate(files)}
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[futures[future]] = outcome
+            if not quiet:
+                progress.console.print(_line(outcome), highlight=False)
+            progress.advance(task)
+    return [results[n] for n in range(len(files))]
