@@ -25,6 +25,16 @@ from sebrus.cli.audit_cmd import audit_command  # noqa: E402
 
 app.command("audit")(audit_command)
 
+from sebrus.cli.dataset_cmd import dataset_app  # noqa: E402
+from sebrus.cli.items_cmd import items_app  # noqa: E402
+from sebrus.cli.upload_cmd import upload_command  # noqa: E402
+from sebrus.cli.user_cmd import user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
+app.add_typer(dataset_app, name="dataset")
+app.command("upload")(upload_command)
+app.add_typer(items_app, name="items")
+
 
 def main() -> None:
     app()
