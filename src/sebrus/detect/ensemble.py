@@ -1,0 +1,122 @@
+"""One suspicion score per item from many detectors, flagged at a false-positive rate.
+
+Each detector's scores are turned into p-values against calibration items known to be clean (held-out
+items of the owner's trusted seed set, scored exactly like every other item). Beyond the calibration
+set's 90th percentile the tail is extrapolated as an exponential (peaks over threshold), so strong
+outliers get small, ordered p-values instead of all tying at 1/(n+1). The suspicion is
+-log10(Bonferroni-corrected smallest p-value); flagging at suspicion >= -log10(fpr) then keeps the
+false-positive rate at or below ``fpr`` by the union bound. Without trusted data, each detector's own
+score distribution is the null, with the tail fitted above its median (robust while poison < 50%).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sebrus.detect.base import DetectorResult
+
+
+class TailCalibrator:
+    """Empirical p-values from clean scores, with an exponential tail beyond the ``tail_from`` quantile."""
+
+    def __init__(self, tail_from: float = 0.9) -> None:
+        self.tail_from = tail_from
+
+    def fit(self, clean_scores: np.ndarray) -> TailCalibrator:
+        s = np.sort(np.asarray(clean_scores, dtype=np.float64))
+        if len(s) == 0:
+            raise ValueError("calibration needs at least one clean score")
+        self.sorted_ = s
+        self.u_ = float(np.quantile(s, self.tail_from))
+        excess = s[s > self.u_] - self.u_
+        spread = float(s[-1] - s[0])
+        self.beta_ = max(float(excess.mean()) if len(excess) else 0.0, 1e-3 * spread, 1e-6)
+        self.p_u_ = self._empirical(np.array([self.u_]))[0]
+        return self
+
+    def _empirical(self, scores: np.ndarray) -> np.ndarray:
+        n = len(self.sorted_)
+        at_least = n - np.searchsorted(self.sorted_, scores, side="left")
+        return np.asarray((1.0 + at_least) / (1.0 + n))
+
+    def p_values(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores, dtype=np.float64)
+        p = self._empirical(scores)
+        tail = scores > self.u_
+        p[tail] = np.minimum(p[tail], self.p_u_ * np.exp(-(scores[tail] - self.u_) / self.beta_))
+        return np.clip(p, 1e-300, 1.0)
+
+
+@dataclass(frozen=True)
+class Reason:
+    detector: str
+    strength: float  # -log10 of the detector's calibrated p-value
+    flagged_by_detector: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "strength": round(self.strength, 2),
+            "own_flag": self.flagged_by_detector,
+        }
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    suspicion: np.ndarray
+    flagged: np.ndarray
+    reasons: list[list[Reason]]
+    threshold: float
+    p_values: dict[str, np.ndarray]
+    calibration: dict[str, Any]
+
+
+def combine(
+    results: list[DetectorResult],
+    *,
+    calibration_mask: np.ndarray | None = None,
+    fpr: float = 0.05,
+) -> EnsembleResult:
+    """Calibrate every detector, combine by Bonferroni min-p, flag at ``fpr`` and attach reasons."""
+    if not results:
+        raise ValueError("combine needs at least one detector result")
+    if not 0.0 < fpr < 1.0:
+        raise ValueError(f"fpr must lie in (0, 1), got {fpr}")
+    n = len(results[0].scores)
+    if any(len(r.scores) != n for r in results):
+        raise ValueError("all detector results must score the same items")
+    trusted = calibration_mask is not None and int(calibration_mask.sum()) >= 20
+    p_values: dict[str, np.ndarray] = {}
+    for r in results:
+        cal = TailCalibrator(0.9) if trusted else TailCalibrator(0.5)
+        cal.fit(r.scores[calibration_mask] if trusted else r.scores)
+        p_values[r.name] = cal.p_values(r.scores)
+    names = [r.name for r in results]
+    stacked = np.stack([p_values[k] for k in names], axis=1)
+    corrected = np.clip(stacked.min(axis=1) * len(names), 1e-300, 1.0)
+    suspicion = -np.log10(corrected)
+    threshold = float(-np.log10(fpr))
+    flagged = suspicion >= threshold
+    strengths = -np.log10(stacked)
+    own = np.stack([r.flags for r in results], axis=1)
+    reason_floor = -np.log10(fpr / len(names))
+    reasons: list[list[Reason]] = []
+    for i in range(n):
+        if not flagged[i]:
+            reasons.append([])
+            continue
+        order = np.argsort(-strengths[i])
+        items = [
+            Reason(names[j], float(strengths[i, j]), bool(own[i, j]))
+            for j in order
+            if strengths[i, j] >= reason_floor or j == order[0]
+        ]
+        reasons.append(items)
+    calibration: dict[str, Any] = {"method": "trusted holdout" if trusted else "self (no trusted data)"}
+    if trusted and calibration_mask is not None:
+        calibration["n_calibration_items"] = int(calibration_mask.sum())
+        calibration["empirical_fpr_on_calibration"] = float(flagged[calibration_mask].mean())
+    return EnsembleResult(suspicion, flagged, reasons, threshold, p_values, calibration)
