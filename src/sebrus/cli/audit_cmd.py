@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sebrus.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json
-from sebrus.sdk import DEFAULT_URL, Client, SebrusConnectionError, SebrusError
+from sebrus.cli.output import EXIT_FAILURE, console, print_json
+from sebrus.cli.remote import DEFAULT_URL, JsonOption, UrlOption, connect
 
 SHOWN_FINDINGS = 50
 
@@ -23,22 +23,13 @@ def audit_command(
         int | None,
         typer.Option("--dataset", "-d", min=1, help="Audit this dataset only (default: every dataset)."),
     ] = None,
-    url: Annotated[str, typer.Option("--url", envvar="SEBRUS_URL", help="The SeBRUS server.")] = DEFAULT_URL,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    as_json: JsonOption = False,
 ) -> None:
     """Check that every item in the database matches its chain record and blob; exit 1 on any mismatch."""
-    try:
-        client = Client(url)
-    except ValueError as exc:
-        fail(f"--url: {exc}", EXIT_USAGE)
-    try:
-        with client:
-            ids = [dataset] if dataset is not None else [d.id for d in client.datasets()]
-            reports = [client.audit(i) for i in ids]
-    except SebrusConnectionError as exc:
-        fail(f"{exc.message}. Is `sebrus serve` running there? Pass --url or set SEBRUS_URL.")
-    except SebrusError as exc:
-        fail(str(exc))
+    with connect(url, None, login_required=False) as client:  # anyone may audit
+        ids = [dataset] if dataset is not None else [d.id for d in client.datasets()]
+        reports = [client.audit(i) for i in ids]
     clean = all(r["ok"] for r in reports)
     if as_json:
         print_json({"ok": clean, "datasets": reports})
