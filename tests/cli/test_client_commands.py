@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sebrus.cli.credentials import credentials_path
+from sebrus.services.errors import RateLimited
 from tests.cli.conftest import Invoke
 from tests.sdk.live_server import LiveServer, closed_port_url, png
 
@@ -160,3 +161,29 @@ def test_a_corrupt_credentials_file_is_named(sebrus: Invoke) -> None:
     path.write_text("{not json")
     result = sebrus("user", "whoami")
     assert result.exit_code == 1 and str(path) in result.stderr.replace("\n", "")
+
+
+class LimitedTwice:
+    """Stands in for the server's rate limiter: refuses the first two uploads, asking for a 1 s wait."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    def check(self, user_id: int) -> None:
+        if self.refused < 2:
+            self.refused += 1
+            raise RateLimited("Too many uploads: at most 0 a minute per contributor.", retry_after_seconds=1)
+
+
+def test_upload_waits_out_a_rate_limit_instead_of_refusing(
+    sebrus: Invoke, server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, token = register_and_login(sebrus)
+    dataset = json.loads(sebrus("dataset", "create", "rl", "-l", "a", "--token", token, "--json").stdout)
+    image = tmp_path / "z.png"
+    image.write_bytes(png(77))
+    limiter = LimitedTwice()
+    monkeypatch.setattr(server.services, "limiter", limiter)
+    result = sebrus("upload", str(image), "-d", str(dataset["id"]), "-l", "a", "--token", token, "--json")
+    assert result.exit_code == 0, result.output
+    assert limiter.refused == 2 and json.loads(result.stdout)["counts"]["anchored"] == 1

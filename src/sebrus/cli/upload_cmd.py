@@ -6,6 +6,7 @@ is missing: files already anchored answer "already there".
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sebrus.cli.output import EXIT_USAGE, console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 from sebrus.cli.upload_plan import PlanError, PlannedFile, plan_upload
-from sebrus.sdk import Client, SebrusConnectionError, SebrusError, ServerError
+from sebrus.sdk import Client, RateLimited, SebrusConnectionError, SebrusError, ServerError
 
 Outcome = Literal["anchored", "already there", "queued", "refused", "failed"]
 ORDER: tuple[Outcome, ...] = ("anchored", "already there", "queued", "refused", "failed")
@@ -41,19 +42,35 @@ class FileOutcome:
     reason: str | None = None
 
 
+RATE_LIMIT_RETRIES = 5
+LONGEST_RATE_LIMIT_WAIT = 60.0
+
+
 def _send(client: Client, dataset_id: int, planned: PlannedFile, wait: bool) -> FileOutcome:
-    """Refused: the server said no to this file. Failed: no usable answer (retrying may help)."""
+    """Refused: the server said no to this file. Failed: no usable answer (retrying may help).
+
+    A rate limit is not a verdict on the file: the upload waits as the server asks (Retry-After) and
+    tries again, so a folder larger than the per-minute limit still goes through in one command.
+    """
     try:
         data = planned.path.read_bytes()
     except OSError as exc:
         return FileOutcome(planned.shown, planned.label, "refused", reason=f"cannot read it: {exc.strerror}")
-    try:
-        result = client.upload(dataset_id, data, planned.label, wait=wait)
-    except (SebrusConnectionError, ServerError) as exc:
-        return FileOutcome(planned.shown, planned.label, "failed", reason=str(exc))
-    except SebrusError as exc:
-        return FileOutcome(planned.shown, planned.label, "refused", reason=exc.message)
-    return FileOutcome(planned.shown, planned.label, result.outcome, content_hash=result.content_hash)
+    retries = 0
+    while True:
+        try:
+            result = client.upload(dataset_id, data, planned.label, wait=wait)
+        except RateLimited as exc:
+            retries += 1
+            if retries > RATE_LIMIT_RETRIES:
+                return FileOutcome(planned.shown, planned.label, "refused", reason=exc.message)
+            time.sleep(min(exc.retry_after or 5.0, LONGEST_RATE_LIMIT_WAIT))
+            continue
+        except (SebrusConnectionError, ServerError) as exc:
+            return FileOutcome(planned.shown, planned.label, "failed", reason=str(exc))
+        except SebrusError as exc:
+            return FileOutcome(planned.shown, planned.label, "refused", reason=exc.message)
+        return FileOutcome(planned.shown, planned.label, result.outcome, content_hash=result.content_hash)
 
 
 def _line(o: FileOutcome) -> str:
