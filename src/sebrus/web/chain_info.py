@@ -1,0 +1,74 @@
+"""What the pages say about the chain, read from the ledger the platform attached (if any).
+
+A page must still render when the node is slow or gone, so every read here turns a failure into
+"unknown" plus a reason rather than an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+log = logging.getLogger(__name__)
+
+BACKEND_NAMES = {
+    "embedded": "Embedded Ethereum chain (py-evm, inside this server)",
+    "rpc": "Ethereum JSON-RPC node",
+}
+
+
+@dataclass(frozen=True)
+class ChainState:
+    attached: bool
+    network: str = ""
+    chain_id: int | None = None
+    block: int | None = None
+    problem: str | None = None
+
+
+def chain_services(request: Request) -> Any | None:
+    """The platform's ``ChainServices`` (see ``sebrus.platform``), or None for an API-only app."""
+    return getattr(request.app.state, "chain", None)
+
+
+def chain_state(request: Request) -> ChainState:
+    services = chain_services(request)
+    if services is None:
+        return ChainState(attached=False, problem="No chain is attached to this server.")
+    handle = services.handle
+    network = BACKEND_NAMES.get(handle.backend, handle.backend)  # never the URL: it may embed an API key
+    try:
+        ledger = handle.ledger
+        return ChainState(
+            attached=True, network=network, chain_id=ledger.chain_id, block=ledger.block_number()
+        )
+    except Exception as exc:  # a page must render even when the node is down
+        log.warning("chain state unavailable: %s", exc)
+        return ChainState(attached=True, network=network, problem="The chain node did not answer.")
+
+
+def balance_of(request: Request, address: str) -> int | None:
+    services = chain_services(request)
+    if services is None:
+        return None
+    try:
+        balance: int = services.handle.ledger.balance(address)
+        return balance
+    except Exception as exc:
+        log.warning("balance of %s unavailable: %s", address, exc)
+        return None
+
+
+def chain_record(request: Request, dataset_address: str, content_hash: str) -> Any | None:
+    """The item as the contract holds it now, to show beside the index's copy."""
+    services = chain_services(request)
+    if services is None:
+        return None
+    try:
+        return services.handle.ledger.get_item(dataset_address, content_hash)
+    except Exception as exc:
+        log.warning("chain record of %s unavailable: %s", content_hash, exc)
+        return None

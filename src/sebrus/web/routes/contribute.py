@@ -1,0 +1,197 @@
+"""Contribute: pick a dataset, a label and one or many images.
+
+With JavaScript the page checks each file in the browser and sends it straight to the REST upload
+endpoint, one request per file, to show per-file progress (``static/js/contribute.js``). Without
+JavaScript the same form posts here as multipart and every file goes through the same service,
+``contributions.accept_upload``, so the server's checks and messages are identical either way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from sebrus.db.models import Dataset, Item, User
+from sebrus.services import browse
+from sebrus.services.contributions import UploadTooLarge, accept_upload
+from sebrus.services.errors import ServiceError
+from sebrus.services.images import ALLOWED_FORMATS
+from sebrus.web.chain_info import chain_services
+from sebrus.web.context import Web, WebRequest
+from sebrus.web.forms import FormErrors, text
+
+router = APIRouter()
+
+MAX_FILES = 20
+# A whole multipart request may not exceed this, whatever the datasets allow per file.
+MAX_FORM_BYTES = 256 * 1024 * 1024
+QUEUED = "Accepted and queued for the chain; it will appear in the dataset shortly."
+ACCEPT = ",".join(sorted(ALLOWED_FORMATS.values()))
+
+
+@dataclass
+class FileResult:
+    name: str
+    size: int
+    ok: bool
+    message: str
+    item_id: int | None = None
+
+
+def _limits(dataset: Dataset) -> str:
+    parts = [f"at most {dataset.max_bytes / (1024 * 1024):.2f} MB".replace(".00 MB", " MB")]
+    for axis in ("width", "height"):
+        low, high = getattr(dataset, f"min_{axis}"), getattr(dataset, f"max_{axis}")
+        if low is not None and high is not None:
+            parts.append(f"{axis} {low} to {high} px")
+        elif low is not None:
+            parts.append(f"{axis} at least {low} px")
+        elif high is not None:
+            parts.append(f"{axis} at most {high} px")
+    return ", ".join(parts)
+
+
+def _options(choices: list[Dataset]) -> list[dict[str, Any]]:
+    return [
+        {
+            "dataset": d,
+            "labels_json": json.dumps(d.labels),
+            "limits": _limits(d),
+            "bounds_json": json.dumps(
+                {k: getattr(d, k) for k in ("min_width", "max_width", "min_height", "max_height")}
+            ),
+        }
+        for d in choices
+    ]
+
+
+def _page(
+    web: WebRequest,
+    *,
+    selected: Dataset | None,
+    label: str,
+    errors: FormErrors,
+    results: list[FileResult] | None = None,
+    status_code: int = 200,
+) -> Response:
+    choices = browse.dataset_choices(web.db)
+    if selected is None and choices:
+        selected = choices[0]
+    context = {
+        "options": _options(choices),
+        "selected": selected,
+        "selected_limits": _limits(selected) if selected is not None else "",
+        "label": label,
+        "errors": errors,
+        "results": results,
+        "accept": ACCEPT,
+        "max_files": MAX_FILES,
+        "available": chain_services(web.request) is not None,
+    }
+    return web.render("contribute.html", context, status_code=status_code)
+
+
+@router.get("/contribute")
+def contribute_form(web: Web, dataset: int | None = None) -> Response:
+    web.require_user()
+    selected = web.db.get(Dataset, dataset) if dataset is not None else None
+    return _page(web, selected=selected, label="", errors=FormErrors())
+
+
+def _accept_with_hash(
+    web: WebRequest, services: Any, dataset: Dataset, user: User, label: str, upload: UploadFile
+) -> tuple[FileResult, str | None]:
+    """One file through the upload service; the hash comes back only for a newly accepted item."""
+    name = upload.filename or "unnamed file"
+    size = upload.size or 0
+    if size > dataset.max_bytes:
+        return FileResult(name, size, False, UploadTooLarge(dataset.max_bytes).message), None
+    data = upload.file.read(dataset.max_bytes + 1)
+    try:
+        accepted = accept_upload(
+            web.db,
+            link=services.link,
+            blobs=web.state.blobs,
+            dataset=dataset,
+            user=user,
+            label=label,
+            data=data,
+            limiter=services.limiter,
+        )
+    except ServiceError as refused:
+        return FileResult(name, len(data), False, refused.message), None
+    if accepted.created:
+        services.relayer_loop.wake()
+    if accepted.item is not None:
+        return FileResult(
+            name, len(data), True, "You had already contributed this image.", accepted.item.id
+        ), None
+    return FileResult(name, len(data), True, "Accepted."), accepted.content_hash
+
+
+def _wait_for_items(
+    web: WebRequest, services: Any, dataset: Dataset, hashes: dict[int, str], results: list[FileResult]
+) -> None:
+    """Wait (within the upload wait budget) until accepted files are anchored and indexed, to link them."""
+    deadline = time.monotonic() + web.state.settings.upload_wait_seconds
+    for index, content_hash in hashes.items():
+        remaining = max(0.0, deadline - time.monotonic())
+        if services.indexer.wait_for(dataset.id, content_hash, remaining):
+            web.db.expire_all()
+            item_id = web.db.scalar(
+                select(Item.id).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash)
+            )
+            result = results[index]
+            result.item_id = item_id
+            result.message = "Anchored on chain and listed in the dataset."
+        else:
+            results[index].message = QUEUED
+
+
+@router.post("/contribute")
+async def contribute(web: Web) -> Response:
+    user = web.require_user()
+    declared = web.request.headers.get("content-length", "")
+    errors = FormErrors()
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        errors.add(
+            "files", f"Send at most {MAX_FORM_BYTES // (1024 * 1024)} MB in one go; choose fewer files."
+        )
+        return _page(web, selected=None, label="", errors=errors, status_code=413)
+    form = await web.form(max_files=MAX_FILES + 1)
+    label = text(form, "label")
+    raw_id = text(form, "dataset")
+    dataset = web.db.get(Dataset, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if dataset is None:
+        errors.add("dataset", "Choose a dataset to contribute to.")
+    elif label not in dataset.labels:
+        errors.add("label", f"Choose one of this dataset's labels: {', '.join(dataset.labels[:20])}.")
+    if not uploads:
+        errors.add("files", "Choose at least one image file.")
+    elif len(uploads) > MAX_FILES:
+        errors.add("files", f"Choose at most {MAX_FILES} files at a time.")
+    services = chain_services(web.request)
+    if services is None:
+        errors.add("form", "This server has no chain attached; contributions are unavailable.")
+    if errors or dataset is None:
+        return _page(web, selected=dataset, label=label, errors=errors, status_code=400)
+    results: list[FileResult] = []
+    hashes: dict[int, str] = {}
+    for upload in uploads:
+        result, content_hash = await run_in_threadpool(
+            _accept_with_hash, web, services, dataset, user, label, upload
+        )
+        if content_hash is not None:
+            hashes[len(results)] = content_hash
+        results.append(result)
+    await run_in_threadpool(_wait_for_items, web, services, dataset, hashes, results)
+    status_code = 200 if all(r.ok for r in results) else 400
+    return _page(web, selected=dataset, label=label, errors=errors, results=results, status_code=status_code)

@@ -1,0 +1,45 @@
+"""One item's page: the image and its provenance, addressed by the item's id in the index.
+
+The id is the index's own (``/items/42``); the page also names the item the way the chain and the
+blob store do, by dataset and sha256, and links the REST resource that uses that name.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from sebrus.db.models import Dataset, Item
+from sebrus.services import browse
+from sebrus.web.chain_info import chain_record
+from sebrus.web.context import Web
+from sebrus.web.errors import PageNotFound
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id:int}")
+def item_page(web: Web, item_id: int) -> Response:
+    item = web.db.get(Item, item_id)
+    if item is None:
+        raise PageNotFound(f"There is no item {item_id}.")
+    dataset = web.db.get(Dataset, item.dataset_id)
+    assert dataset is not None  # items cascade with their dataset
+    record = chain_record(web.request, dataset.address, item.content_hash)
+    contributor = browse.usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
+    return web.render(
+        "item.html",
+        {
+            "item": item,
+            "dataset": dataset,
+            "contributor_name": contributor,
+            "record": record,
+            "record_status": record.status.name.capitalize() if record is not None else None,
+            "record_label": (
+                dataset.labels[record.label]
+                if record is not None and 0 <= record.label < len(dataset.labels)
+                else None
+            ),
+            "image_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}/image",
+            "api_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}",
+        },
+    )

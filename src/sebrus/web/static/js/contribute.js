@@ -1,0 +1,217 @@
+// Contribute: check each file in the browser, then send each one to the REST upload endpoint with
+// its own progress bar and its own result. The server checks everything again; its message is shown
+// as it is. Without this script the form posts as multipart to /contribute and gets the same checks.
+(function () {
+  "use strict";
+
+  var ALLOWED = { "image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP", "image/gif": "GIF" };
+  var form = document.getElementById("contribute-form");
+  if (!form) return;
+  var datasetSelect = document.getElementById("dataset");
+  var labelSelect = document.getElementById("label");
+  var fileInput = document.getElementById("files");
+  var limitsHint = document.getElementById("dataset-limits");
+  var results = document.getElementById("upload-results");
+  var list = document.getElementById("file-list");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var maxFiles = parseInt(form.dataset.maxFiles, 10) || 20;
+
+  function selectedOption() {
+    return datasetSelect.options[datasetSelect.selectedIndex];
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return bytes + " B";
+    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function showLabels() {
+    var option = selectedOption();
+    var labels = JSON.parse(option.dataset.labels || "[]");
+    var current = labelSelect.value;
+    while (labelSelect.options.length > 1) labelSelect.remove(1);
+    labels.forEach(function (label) {
+      var item = document.createElement("option");
+      item.value = label;
+      item.textContent = label;
+      if (label === current) item.selected = true;
+      labelSelect.appendChild(item);
+    });
+    limitsHint.textContent = "Each image: " + option.dataset.limits + ". PNG, JPEG, WebP or GIF.";
+  }
+
+  function fieldError(field, message) {
+    var wrapper = field.closest(".field");
+    var id = field.id + "-error";
+    var existing = document.getElementById(id);
+    if (existing) existing.remove();
+    wrapper.classList.toggle("field-invalid", Boolean(message));
+    if (!message) {
+      field.removeAttribute("aria-invalid");
+      return false;
+    }
+    var note = document.createElement("p");
+    note.className = "field-error";
+    note.id = id;
+    note.setAttribute("role", "alert");
+    note.textContent = message;
+    field.insertAdjacentElement("beforebegin", note);
+    field.setAttribute("aria-invalid", "true");
+    return true;
+  }
+
+  function row(file) {
+    var item = document.createElement("li");
+    item.className = "file-row file-busy";
+    var name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = file.name;
+    var size = document.createElement("span");
+    size.className = "file-size";
+    size.textContent = formatSize(file.size);
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Upload of " + file.name);
+    var status = document.createElement("span");
+    status.className = "file-status";
+    status.textContent = "Waiting…";
+    item.append(name, size, bar, status);
+    list.appendChild(item);
+    return { item: item, bar: bar, status: status };
+  }
+
+  function finish(view, ok, message, itemId) {
+    view.item.classList.remove("file-busy");
+    view.item.classList.add(ok ? "file-ok" : "file-error");
+    view.bar.value = ok ? 100 : view.bar.value;
+    view.status.textContent = (ok ? "Uploaded: " : "Refused: ") + message;
+    if (itemId) {
+      var link = document.createElement("a");
+      link.href = "/items/" + itemId;
+      link.textContent = " View item";
+      view.status.appendChild(link);
+    }
+  }
+
+  function imageSize(file) {
+    if (!window.createImageBitmap) return Promise.resolve(null);
+    return createImageBitmap(file).then(function (bitmap) {
+      var size = { width: bitmap.width, height: bitmap.height };
+      bitmap.close();
+      return size;
+    });
+  }
+
+  // The browser's own checks: a refusal here names the problem and nothing is sent.
+  function checkFile(file, option) {
+    var maxBytes = parseInt(option.dataset.maxBytes, 10);
+    if (!ALLOWED[file.type]) {
+      var kind = file.type ? file.type : "of an unknown type";
+      return Promise.resolve("not an image: this file is " + kind + "; choose a PNG, JPEG, WebP or GIF image.");
+    }
+    if (file.size === 0) return Promise.resolve("the file is empty.");
+    if (file.size > maxBytes) {
+      return Promise.resolve("too large: " + formatSize(file.size) + ", and this dataset takes at most " +
+        formatSize(maxBytes) + " per image.");
+    }
+    var bounds = JSON.parse(option.dataset.bounds || "{}");
+    var bounded = ["min_width", "max_width", "min_height", "max_height"].some(function (k) { return bounds[k] !== null; });
+    if (!bounded) return Promise.resolve(null);
+    return imageSize(file).then(function (size) {
+      if (!size) return null;
+      if ((bounds.min_width !== null && size.width < bounds.min_width) ||
+          (bounds.max_width !== null && size.width > bounds.max_width) ||
+          (bounds.min_height !== null && size.height < bounds.min_height) ||
+          (bounds.max_height !== null && size.height > bounds.max_height)) {
+        return "wrong dimensions: " + size.width + "×" + size.height + " px; this dataset takes " + option.dataset.limits + ".";
+      }
+      return null;
+    }, function () {
+      return "not a readable image: the browser could not decode it.";
+    });
+  }
+
+  function send(file, option, label, view) {
+    return new Promise(function (resolve) {
+      var request = new XMLHttpRequest();
+      var url = "/api/dataset/" + encodeURIComponent(option.value) + "/items?label=" + encodeURIComponent(label);
+      request.open("POST", url);
+      request.setRequestHeader("Content-Type", file.type);
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.upload.onprogress = function (event) {
+        if (event.lengthComputable) view.bar.value = Math.round((event.loaded / event.total) * 95);
+      };
+      request.upload.onload = function () {
+        view.bar.value = 95;
+        view.status.textContent = "Sent; anchoring on chain…";
+      };
+      request.onload = function () {
+        var body = {};
+        try { body = JSON.parse(request.responseText); } catch (ignored) { body = {}; }
+        var item = body.item || null;
+        if (request.status === 201) finish(view, true, "anchored on chain and listed in the dataset.", item && item.id);
+        else if (request.status === 200) finish(view, true, "you had already contributed this image.", item && item.id);
+        else if (request.status === 202) finish(view, true, "accepted and queued for the chain; it will appear shortly.");
+        else if (request.status === 401) finish(view, false, "your session has ended; log in again.");
+        else finish(view, false, body.status || ("the server answered " + request.status + "."));
+        resolve();
+      };
+      request.onerror = function () {
+        finish(view, false, "the upload did not reach the server (network error).");
+        resolve();
+      };
+      view.status.textContent = "Uploading…";
+      request.send(file);
+    });
+  }
+
+  datasetSelect.addEventListener("change", showLabels);
+  showLabels();
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var option = selectedOption();
+    var label = labelSelect.value;
+    var files = Array.prototype.slice.call(fileInput.files || []);
+    var invalid = fieldError(labelSelect, label ? "" : "Choose a label for these images.");
+    var filesProblem = "";
+    if (!files.length) filesProblem = "Choose at least one image file.";
+    else if (files.length > maxFiles) filesProblem = "Choose at most " + maxFiles + " files at a time.";
+    invalid = fieldError(fileInput, filesProblem) || invalid;
+    if (invalid) {
+      form.querySelector("[aria-invalid='true']").focus();
+      return;
+    }
+    list.textContent = "";
+    results.hidden = false;
+    window.SeBRUS.setBusy(form, true);
+    var views = files.map(row);
+    var chain = Promise.resolve();
+    files.forEach(function (file, index) {
+      chain = chain.then(function () {
+        return checkFile(file, option).then(function (problem) {
+          if (problem) {
+            finish(views[index], false, problem);
+            return null;
+          }
+          return send(file, option, label, views[index]);
+        });
+      });
+    });
+    chain.then(function () {
+      window.SeBRUS.setBusy(form, false);
+      var link = document.getElementById("view-dataset");
+      if (!link) {
+        link = document.createElement("a");
+        link.id = "view-dataset";
+        var wrap = document.createElement("p");
+        wrap.appendChild(link);
+        results.appendChild(wrap);
+      }
+      link.href = "/datasets/" + option.value;
+      link.textContent = "See the dataset's images";
+    });
+  });
+})();

@@ -1,0 +1,72 @@
+"""The Jinja2 environment: autoescaping on for every template, plus the few filters pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+
+from sebrus.db.models import ItemStatus
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+WEI_PER_ETH = Decimal(10**18)
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return "unknown"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def ether(wei: int | None) -> str:
+    if wei is None:
+        return "unknown"
+    amount = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal("0.0001"))
+    return f"{amount:,} ETH"
+
+
+def short_hex(value: str | None, keep: int = 6) -> str:
+    """0x1234…abcd: enough to recognise a hash or address; the full value goes in a title or beside it."""
+    if not value:
+        return ""
+    if len(value) <= 2 + 2 * keep:
+        return value
+    return f"{value[: 2 + keep]}…{value[-4:]}"
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def status_name(status: ItemStatus | str) -> str:
+    return str(getattr(status, "value", status)).capitalize()
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,  # every template is HTML; never `|safe` on anything a user typed
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        filesize=filesize, ether=ether, short_hex=short_hex, when=when, status_name=status_name
+    )
+    env.globals["STATUSES"] = list(ItemStatus)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
