@@ -22,6 +22,7 @@ from sebrus.services.hooks import PlatformHooks
 from sebrus.services.indexer import Indexer
 from sebrus.services.relayer import Relayer
 from sebrus.services.server_secret import load_server_secret
+from sebrus.web import install_web
 
 
 @dataclass
@@ -56,6 +57,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app = create_app(settings, hooks=hooks)
         app.include_router(items.router)
         app.include_router(dataset_audit.router)
+        install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
             platform.session_factory, handle.ledger, platform.blobs, confirmations=settings.confirmations
