@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 SEBRUS := $(VENV)/bin/sebrus
 
-.PHONY: install install-node run test lint typecheck pytest artifacts clean
+.PHONY: install install-node install-browser run test lint typecheck pytest artifacts clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+install-browser:
+	bash scripts/install_browser.sh
+
 run: install
 	$(SEBRUS) serve
 
@@ -39,7 +43,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-pytest: install install-node
+pytest: install install-node install-browser
 	bash scripts/test.sh
 
 test: lint typecheck pytest
