@@ -5,9 +5,11 @@ entries of one dataset (up to a full batch), sends them with ``submitBatchFor`` 
 the indexer. Under load, uploads accumulate while a batch is being mined, so batches grow by
 themselves and ingest is not bounded by one transaction per image.
 
-Crash safety: an entry is marked sent only after its transaction was mined. If the process dies in
-between, the entry is still pending on restart; before resending a retried entry the relayer asks
-the chain whether it already holds it, so nothing is anchored twice and nothing is lost.
+Crash safety: each attempt is counted and committed BEFORE its transaction is sent, and an entry is
+marked sent only after the transaction was mined. If the process dies in between, the entry is
+still pending on restart with an attempt on record, so the relayer first asks the chain whether it
+already holds it rather than resending: nothing is anchored twice and nothing is lost. "Sent" never
+overwrites "confirmed": the indexer may record the event before the relayer records the send.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sebrus.chain.errors import ContractReverted, LedgerError
@@ -76,9 +78,10 @@ class Relayer:
     def _send(self, db: Session, dataset: Dataset, entries: list[OutboxEntry]) -> int:
         ledger = self._link.ledger
         ready: list[tuple[OutboxEntry, SignedSubmission]] = []
+        anchored: list[int] = []
         for entry in entries:
             if entry.attempts > 0 and ledger.get_item(dataset.address, entry.content_hash) is not None:
-                entry.state = OutboxState.SENT  # anchored by an earlier attempt that died before recording it
+                anchored.append(entry.id)  # anchored by an earlier attempt that died before recording it
                 continue
             if entry.attempts >= MAX_ATTEMPTS:
                 self._fail(entry, f"gave up after {entry.attempts} attempts: {entry.error}")
@@ -86,27 +89,45 @@ class Relayer:
             signed = self._signed(db, dataset, entry)
             if signed is not None:
                 ready.append((entry, signed))
+        self._mark_sent(db, anchored, None)
         if not ready:
             return len(entries)
+        # Record the attempt before sending: if we die after the chain accepts the batch, the restart
+        # sees attempts > 0 and looks the entries up instead of sending them again.
+        for entry, _ in ready:
+            entry.attempts += 1
+        db.commit()
         try:
             result = ledger.submit_batch_for(
                 self._link.operators.relayer, dataset.address, [s for _, s in ready]
             )
         except ContractReverted as refused:
-            self._handle_refusal(ready, refused)
+            self._handle_refusal(db, ready, refused)
             return len(entries)
         except LedgerError as exc:
             for entry, _ in ready:
-                entry.attempts += 1
                 entry.error = str(exc)[:2000]
             db.commit()
             raise
         maybe_crash("after-chain-send")
-        for entry, _ in ready:
-            entry.state = OutboxState.SENT
-            entry.tx_hash = result.tx_hash
-            entry.attempts += 1
+        self._mark_sent(db, [entry.id for entry, _ in ready], result.tx_hash)
         return len(entries)
+
+    @staticmethod
+    def _mark_sent(db: Session, entry_ids: list[int], tx_hash: str | None) -> None:
+        """Pending -> sent, and only from pending: the indexer may already have confirmed the entry
+        from its chain event (it runs on its own thread), and that must not be overwritten."""
+        if not entry_ids:
+            return
+        values: dict[str, object] = {"state": OutboxState.SENT}
+        if tx_hash is not None:
+            values["tx_hash"] = tx_hash
+        db.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.state == OutboxState.PENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     def _signed(self, db: Session, dataset: Dataset, entry: OutboxEntry) -> SignedSubmission | None:
         """The stored signature, or a fresh one when it is about to expire and the key is custodial."""
@@ -137,17 +158,15 @@ class Relayer:
         )
 
     def _handle_refusal(
-        self, ready: list[tuple[OutboxEntry, SignedSubmission]], refused: ContractReverted
+        self, db: Session, ready: list[tuple[OutboxEntry, SignedSubmission]], refused: ContractReverted
     ) -> None:
         """One bad entry reverts the whole batch: settle the culprit, leave the rest for the next step."""
         for entry, _ in ready:
-            entry.attempts += 1
             entry.error = str(refused)[:2000]
         culprit_hash = refused.arguments.get("contentHash")
         if refused.error == "DuplicateItem" and isinstance(culprit_hash, bytes):
-            for entry, _ in ready:
-                if entry.content_hash == culprit_hash.hex():
-                    entry.state = OutboxState.SENT  # already on chain; the indexer will record it
+            culprits = [entry.id for entry, _ in ready if entry.content_hash == culprit_hash.hex()]
+            self._mark_sent(db, culprits, None)  # already on chain; the indexer will record it
         elif refused.error == "SignatureExpired":
             for entry, _ in ready:
                 if entry.deadline == refused.arguments.get("deadline"):
