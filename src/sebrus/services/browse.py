@@ -108,7 +108,8 @@ def usernames(db: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
     ids = sorted({i for i in user_ids if i is not None})
     if not ids:
         return {}
-    return dict(db.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def contributions_of(db: Session, user: User, page: PageRequest) -> Page[Item]:
@@ -142,7 +143,7 @@ def queued_contributions(db: Session, addresses: Sequence[str], limit: int = 50)
         )
         .order_by(OutboxEntry.id.desc())
         .limit(limit)
-    ).tuples()
+    )
     queued = []
     for entry, dataset in rows:
         labels = dataset.labels
@@ -171,4 +172,5 @@ def dataset_names(db: Session, dataset_ids: Sequence[int]) -> dict[int, str]:
     ids = sorted(set(dataset_ids))
     if not ids:
         return {}
-    return dict(db.execute(select(Dataset.id, Dataset.name).where(Dataset.id.in_(ids))).tuples().all())
+    rows = db.execute(select(Dataset.id, Dataset.name).where(Dataset.id.in_(ids)))
+    return {dataset_id: name for dataset_id, name in rows}
