@@ -7,7 +7,7 @@ whether calls are serialised; everything else is the same :class:`Ledger`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from web3 import HTTPProvider, Web3
@@ -34,8 +34,13 @@ class ChainHandle:
     def init(self) -> Deployment:
         """Deploy the contracts unless this chain already has them; idempotent."""
         if self.ledger.is_deployed:
-            return self.ledger.deployment
-        deployment = self.ledger.deploy(self.operators.deployer)
+            deployment = self.ledger.deployment
+            if deployment.release_registry is not None:
+                return deployment
+            # Deployed before releases existed: add the registry, keep everything else.
+            deployment = self.ledger.deploy_release_registry(self.operators.deployer)
+        else:
+            deployment = self.ledger.deploy(self.operators.deployer)
         save_deployment(self._settings.data_dir, deployment)
         return deployment
 
@@ -91,4 +96,6 @@ def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:
         return None
     if not w3.eth.get_code(deployment.manager):  # type: ignore[arg-type]
         return None
+    if deployment.release_registry and not w3.eth.get_code(deployment.release_registry):  # type: ignore[arg-type]
+        return replace(deployment, release_registry=None)  # `init` deploys it again
     return deployment

@@ -17,6 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -202,6 +203,14 @@ class Ledger:
             deployer=deployer.address,
             block_number=mgr_result.block_number,
         )
+        return self.deploy_release_registry(deployer)
+
+    def deploy_release_registry(self, deployer: LocalAccount) -> Deployment:
+        """Add the ReleaseRegistry to this deployment; also for chains deployed before it existed."""
+        registry = load_artifact("ReleaseRegistry")
+        factory = self.w3.eth.contract(abi=registry.abi, bytecode=registry.bytecode)
+        result = self._transact(deployer, {"data": factory.constructor().data_in_transaction})
+        self._deployment = replace(self.deployment, release_registry=self._created_address(result))
         return self._deployment
 
     @staticmethod

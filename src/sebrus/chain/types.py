@@ -32,6 +32,8 @@ class Deployment:
     dataset_implementation: str
     deployer: str
     block_number: int
+    # None in deployment files written before releases existed: ``ChainHandle.init`` deploys it then.
+    release_registry: str | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def init(as_json: JsonFlag = False) -> None:
         console.print(f"SeBRUS contracts {verb} on chain {deployment.chain_id} ({handle.backend})")
         console.print(f"  DatasetManager  {deployment.manager}")
         console.print(f"  Dataset (impl)  {deployment.dataset_implementation}")
+        console.print(f"  ReleaseRegistry {deployment.release_registry}")
 
 
 @chain_app.command("status")
@@ -84,6 +85,7 @@ def status(as_json: JsonFlag = False) -> None:
     if ledger.is_deployed:
         table.add_row("DatasetManager", ledger.deployment.manager)
         table.add_row("Dataset impl", ledger.deployment.dataset_implementation)
+        table.add_row("ReleaseRegistry", str(ledger.deployment.release_registry))
         table.add_row("datasets", str(report["datasets"]))
     else:
         table.add_row("contracts", "not deployed: run `sebrus chain init`")
