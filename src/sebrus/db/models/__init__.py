@@ -7,6 +7,7 @@ from sebrus.db.models.chain_sync import ChainCursor, OutboxEntry
 from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
 from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
 from sebrus.db.models.items import Item
+from sebrus.db.models.releases import Release, ReleaseItem, ReleaseRemoval
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -22,6 +23,9 @@ __all__ = [
     "LoginThrottle",
     "OutboxEntry",
     "OutboxState",
+    "Release",
+    "ReleaseItem",
+    "ReleaseRemoval",
     "SessionKind",
     "User",
     "Wallet",
