@@ -187,3 +187,30 @@ def test_upload_waits_out_a_rate_limit_instead_of_refusing(
     result = sebrus("upload", str(image), "-d", str(dataset["id"]), "-l", "a", "--token", token, "--json")
     assert result.exit_code == 0, result.output
     assert limiter.refused == 2 and json.loads(result.stdout)["counts"]["anchored"] == 1
+
+
+class FailsOnce:
+    """Stands in for the rate limiter to make the server fail (500) on the first upload only."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def check(self, user_id: int) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("simulated server fault")
+
+
+def test_upload_retries_a_server_error(
+    sebrus: Invoke, server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, token = register_and_login(sebrus)
+    dataset = json.loads(sebrus("dataset", "create", "flaky", "-l", "a", "--token", token, "--json").stdout)
+    image = tmp_path / "f.png"
+    image.write_bytes(png(78))
+    faulty = FailsOnce()
+    monkeypatch.setattr(server.services, "limiter", faulty)
+    monkeypatch.setattr("sebrus.cli.upload_cmd.FAILURE_BACKOFF", (0.1, 0.1))
+    result = sebrus("upload", str(image), "-d", str(dataset["id"]), "-l", "a", "--token", token, "--json")
+    assert faulty.failed and result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["anchored"] == 1

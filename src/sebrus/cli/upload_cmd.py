@@ -44,19 +44,22 @@ class FileOutcome:
 
 RATE_LIMIT_RETRIES = 5
 LONGEST_RATE_LIMIT_WAIT = 60.0
+FAILURE_BACKOFF = (1.0, 3.0)  # waits before retrying a 5xx or a dropped connection
 
 
 def _send(client: Client, dataset_id: int, planned: PlannedFile, wait: bool) -> FileOutcome:
     """Refused: the server said no to this file. Failed: no usable answer (retrying may help).
 
     A rate limit is not a verdict on the file: the upload waits as the server asks (Retry-After) and
-    tries again, so a folder larger than the per-minute limit still goes through in one command.
+    tries again, so a folder larger than the per-minute limit still goes through in one command. A server
+    error or a dropped connection is retried a couple of times too: uploads are idempotent, so a retry of
+    bytes the server did take answers "already there" rather than making a second item.
     """
     try:
         data = planned.path.read_bytes()
     except OSError as exc:
         return FileOutcome(planned.shown, planned.label, "refused", reason=f"cannot read it: {exc.strerror}")
-    retries = 0
+    retries = failures = 0
     while True:
         try:
             result = client.upload(dataset_id, data, planned.label, wait=wait)
@@ -67,7 +70,11 @@ def _send(client: Client, dataset_id: int, planned: PlannedFile, wait: bool) -> 
             time.sleep(min(exc.retry_after or 5.0, LONGEST_RATE_LIMIT_WAIT))
             continue
         except (SebrusConnectionError, ServerError) as exc:
-            return FileOutcome(planned.shown, planned.label, "failed", reason=str(exc))
+            if failures == len(FAILURE_BACKOFF):
+                return FileOutcome(planned.shown, planned.label, "failed", reason=str(exc))
+            time.sleep(FAILURE_BACKOFF[failures])
+            failures += 1
+            continue
         except SebrusError as exc:
             return FileOutcome(planned.shown, planned.label, "refused", reason=exc.message)
         return FileOutcome(planned.shown, planned.label, result.outcome, content_hash=result.content_hash)
