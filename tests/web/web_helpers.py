@@ -64,6 +64,27 @@ def png(seed: int, size: tuple[int, int] = (8, 8)) -> bytes:
     return buffer.getvalue()
 
 
+def picture_png(seed: int, size: int = 96) -> bytes:
+    """A small picture (a sun over hills, coloured by ``seed``) so screenshots show something image-like."""
+    from PIL import ImageDraw
+
+    hue = (seed * 53) % 256
+    image = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(image)
+    for y in range(size):  # sky gradient
+        draw.line([(0, y), (size, y)], fill=(40 + y, 90 + (hue + y) % 120, 200 - y // 2))
+    r = size // 6
+    cx, cy = size // 3 + (seed * 11) % (size // 3), size // 3
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(255, 210 - hue // 4, 60))
+    draw.polygon(
+        [(0, size), (0, size * 2 // 3), (size // 2, size // 2), (size, size * 3 // 4), (size, size)],
+        fill=(30 + hue // 3, 120, 60),
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def noise_png(size: tuple[int, int], seed: int = 1) -> bytes:
     """Incompressible pixels, so the file is large for its dimensions."""
     import random

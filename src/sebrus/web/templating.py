@@ -24,8 +24,8 @@ def filesize(size: int | None) -> str:
     if size < 1024:
         return f"{size} B"
     if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
 def ether(wei: int | None) -> str:

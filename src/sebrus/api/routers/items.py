@@ -7,11 +7,14 @@ label in the query string, so the size limit is enforced while the body streams 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
 from sebrus.blobs.base import BlobNotFound
@@ -21,6 +24,8 @@ from sebrus.services.contributions import UploadTooLarge, accept_upload
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+MAX_WAITING_UPLOADS = 1024
+T = TypeVar("T")
 
 
 def _chain(request: Request) -> Any:
@@ -88,8 +93,12 @@ async def upload_item(
     label: Annotated[str, Query(min_length=1, max_length=128, description="A label from the dataset's set.")],
     wait: Annotated[bool, Query(description="Wait until the item is anchored and indexed.")] = True,
 ) -> dict[str, Any]:
+    # This handler is async so that the body can stream in with the size limit enforced; every database
+    # call therefore goes through the thread pool (a blocking call here would stall the event loop,
+    # and with it every request holding a pooled connection: a deadlock once the pool runs dry), and
+    # the session is closed before any waiting, so an upload waiting for its block holds no connection.
     services = _chain(request)
-    dataset = _dataset(db, dataset_id)
+    dataset = await run_in_threadpool(_release_after, db, _dataset, db, dataset_id)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > dataset.max_bytes:
         raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
@@ -102,6 +111,8 @@ async def upload_item(
         parts.append(chunk)
     data = b"".join(parts)
     accepted = await run_in_threadpool(
+        _release_after,
+        db,
         accept_upload,
         db,
         link=services.link,
@@ -116,19 +127,14 @@ async def upload_item(
         services.relayer_loop.wake()
     item = accepted.item
     if item is None and wait:
-        indexed = await run_in_threadpool(
-            services.indexer.wait_for, dataset.id, accepted.content_hash, state.settings.upload_wait_seconds
+        await to_thread.run_sync(
+            services.indexer.wait_for,
+            dataset.id,
+            accepted.content_hash,
+            state.settings.upload_wait_seconds,
+            limiter=_waiters(request),
         )
-        if indexed:
-            db.expire_all()
-            item = db.scalar(
-                select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == accepted.content_hash)
-            )
-    entry = db.scalar(
-        select(OutboxEntry).where(
-            OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == accepted.content_hash
-        )
-    )
+    item, entry = await run_in_threadpool(_release_after, db, _outcome, db, dataset.id, accepted.content_hash)
     if not accepted.created:
         response.status_code = 200
     elif item is None:
@@ -139,6 +145,41 @@ async def upload_item(
         "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
         "item": item_json(item) if item is not None else None,
     }
+
+
+def _release_after(db: Session, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``work`` and hand the session's connection back to the pool, whatever happens.
+
+    ``close`` rather than ``rollback``: the objects read stay loaded (detached), so the handler can
+    still read them without another query.
+    """
+    try:
+        return work(*args, **kwargs)
+    finally:
+        db.close()
+
+
+def _outcome(db: Session, dataset_id: int, content_hash: str) -> tuple[Item | None, OutboxEntry | None]:
+    item = db.scalar(select(Item).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash))
+    entry = db.scalar(
+        select(OutboxEntry).where(
+            OutboxEntry.dataset_id == dataset_id, OutboxEntry.content_hash == content_hash
+        )
+    )
+    return item, entry
+
+
+def _waiters(request: Request) -> CapacityLimiter:
+    """Threads for uploads waiting on the chain, apart from the pool that does the work.
+
+    Waiting threads only sleep on an event; taking them from the shared pool (40 threads) would let
+    40 waiting uploads starve everything else, including the uploads the next batch needs.
+    """
+    limiter: CapacityLimiter | None = getattr(request.app.state, "upload_waiters", None)
+    if limiter is None:
+        limiter = CapacityLimiter(MAX_WAITING_UPLOADS)
+        request.app.state.upload_waiters = limiter
+    return limiter
 
 
 @router.get("")

@@ -26,6 +26,7 @@ from sebrus.services.images import ALLOWED_FORMATS
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text
+from sebrus.web.templating import filesize
 
 router = APIRouter()
 
@@ -46,7 +47,7 @@ class FileResult:
 
 
 def _limits(dataset: Dataset) -> str:
-    parts = [f"at most {dataset.max_bytes / (1024 * 1024):.2f} MB".replace(".00 MB", " MB")]
+    parts = [f"at most {filesize(dataset.max_bytes)}"]
     for axis in ("width", "height"):
         low, high = getattr(dataset, f"min_{axis}"), getattr(dataset, f"max_{axis}")
         if low is not None and high is not None:

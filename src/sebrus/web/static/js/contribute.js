@@ -22,8 +22,8 @@
 
   function formatSize(bytes) {
     if (bytes < 1024) return bytes + " B";
-    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
-    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1).replace(/\.0$/, "") + " KB";
+    return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
   }
 
   function showLabels() {
@@ -90,7 +90,8 @@
     if (itemId) {
       var link = document.createElement("a");
       link.href = "/items/" + itemId;
-      link.textContent = " View item";
+      link.textContent = "View item";
+      view.status.appendChild(document.createTextNode(" "));
       view.status.appendChild(link);
     }
   }
