@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import dataset_audit, items
+from sebrus.api.routers import dataset_audit, items, releases
 from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
@@ -57,6 +57,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app = create_app(settings, hooks=hooks)
         app.include_router(items.router)
         app.include_router(dataset_audit.router)
+        app.include_router(releases.router)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(

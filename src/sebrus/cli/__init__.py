@@ -35,6 +35,12 @@ app.add_typer(dataset_app, name="dataset")
 app.command("upload")(upload_command)
 app.add_typer(items_app, name="items")
 
+from sebrus.cli.release_cmd import release_app  # noqa: E402
+from sebrus.cli.verify_cmd import verify_command  # noqa: E402
+
+app.add_typer(release_app, name="release")
+app.command("verify")(verify_command)
+
 
 def main() -> None:
     app()

@@ -22,6 +22,8 @@ from sebrus.sdk.errors import (
     Unauthorized,
 )
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
+from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
+from sebrus.sdk.releases import Release
 
 __all__ = [
     "DEFAULT_URL",
@@ -31,13 +33,17 @@ __all__ = [
     "Forbidden",
     "InvalidRequest",
     "Item",
+    "LoadedRelease",
     "NotFound",
     "RateLimited",
+    "Release",
     "SebrusConnectionError",
     "SebrusError",
     "ServerError",
     "TooLarge",
     "Unauthorized",
+    "UnverifiedRelease",
     "UploadResult",
     "User",
+    "load_release",
 ]
