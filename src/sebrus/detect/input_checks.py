@@ -53,36 +53,56 @@ class NoiseLevel(PoisonDetector):
 
 
 def _two_proportion_z(q: np.ndarray, n: int, r: np.ndarray, m: int) -> np.ndarray:
+    """Signed root of the likelihood-ratio (G) statistic for "rate q in n items equals rate r in m items".
+
+    The usual pooled z-test is weak exactly where triggers live, at positions that are almost never on in
+    clean data (0 of 250 reference images vs 5% of the data: pooled z 3.5, likelihood-ratio z 5.0).
+    """
+
+    def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, x * np.log(np.clip(y, 1e-300, None)), 0.0)
+
     pooled = (q * n + r * m) / (n + m)
-    se = np.sqrt(np.clip(pooled * (1 - pooled), 1e-6, None) * (1.0 / n + 1.0 / m))
-    return np.asarray((q - r) / se)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        llr = (
+            xlogy(n * q, q / np.clip(pooled, 1e-300, None))
+            + xlogy(n * (1 - q), (1 - q) / np.clip(1 - pooled, 1e-300, None))
+            + xlogy(m * r, r / np.clip(pooled, 1e-300, None))
+            + xlogy(m * (1 - r), (1 - r) / np.clip(1 - pooled, 1e-300, None))
+        )
+    return np.asarray(np.sign(q - r) * np.sqrt(np.clip(2 * llr, 0.0, None)))
 
 
 class PatchTrigger(PoisonDetector):
     """Per-class, per-position pixel statistics: positions inked far more often than they should be.
 
-    For each class (and for all classes together) we compare how often each pixel is "on" in the data
-    with how often it is on in a reference: the trusted seed set when given, otherwise the median over
-    classes (which still exposes an all-to-one trigger concentrated in one class). A two-proportion
-    z-score above ``z_threshold`` marks the position as part of a suspected trigger; an item's score is
-    the z-weighted share of those positions it has on, so items carrying the whole patch score about 1.
+    For each class, and for all classes together, we compare how often each pixel is "on" in the data
+    with how often it is on in the trusted seed set, by a likelihood-ratio z-score. A position is part of
+    a suspected trigger when z > ``z_threshold``, its rate at least doubled and rose by ``min_excess``,
+    and a neighbouring position qualifies too. An item's score is the z-weighted share of those
+    positions it has on, so items carrying the whole patch score about 1 and clean items about 0.
+
+    A reference is required: comparing a class with the other classes, or with a smoothed copy of its
+    own rate map, flagged about half of MNIST-5k in our measurements (natural strokes differ by class).
     """
 
     name = "patch_trigger"
 
     def __init__(
         self,
-        z_threshold: float = 4.5,
+        z_threshold: float = 4.0,
         on_level: float = 0.5,
         reference_images: np.ndarray | None = None,
         reference_labels: np.ndarray | None = None,
         min_share: float = 0.5,
+        min_excess: float = 0.03,
     ) -> None:
         self.z_threshold = z_threshold
         self.on_level = on_level
         self.reference_images = reference_images
         self.reference_labels = reference_labels
         self.min_share = min_share
+        self.min_excess = min_excess
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Self:
         validate_images(X, y)
@@ -95,11 +115,18 @@ class PatchTrigger(PoisonDetector):
         if self.reference_images is not None and self.reference_labels is not None:
             ref_on = (_gray(self.reference_images) >= self.on_level).reshape(len(self.reference_images), -1)
             ref_on = ref_on.astype(np.float32)
-            global_z = _two_proportion_z(flat_on.mean(axis=0), len(X), ref_on.mean(axis=0), len(ref_on))
+            q_all, r_all = flat_on.mean(axis=0), ref_on.mean(axis=0)
+            global_z = _two_proportion_z(q_all, len(X), r_all, len(ref_on))
+            # Sampling noise in a small reference makes modest rate differences on busy stroke positions
+            # "significant" (MNIST: 46% vs 34%, z=3.6). A trigger lights up positions that are rarely on
+            # in clean data, so the data's rate must at least double and rise by ``min_excess``.
+            global_z = np.where(q_all - r_all >= np.maximum(self.min_excess, r_all), global_z, 0.0)
             for c in classes:
                 sel = self.reference_labels == c
                 if sel.sum() >= 5:
-                    zc = _two_proportion_z(q[int(c)], n[int(c)], ref_on[sel].mean(axis=0), int(sel.sum()))
+                    r_c = ref_on[sel].mean(axis=0)
+                    zc = _two_proportion_z(q[int(c)], n[int(c)], r_c, int(sel.sum()))
+                    zc = np.where(q[int(c)] - r_c >= np.maximum(self.min_excess, r_c), zc, 0.0)
                     z_maps[int(c)] = np.maximum(zc, global_z)
                 else:
                     z_maps[int(c)] = global_z
@@ -110,8 +137,16 @@ class PatchTrigger(PoisonDetector):
             )
         scores = np.zeros(len(X), dtype=np.float64)
         positions: dict[int, list[int]] = {}
+        shape = on.shape[1:]
         for c in classes:
-            weights = np.where(z_maps[int(c)] > self.z_threshold, z_maps[int(c)], 0.0)
+            hot = (z_maps[int(c)] > self.z_threshold).reshape(shape)
+            # A trigger covers several pixels; a lone hot position is sampling noise in a small
+            # reference set, so keep only positions with a hot 8-neighbour.
+            neighbours = ndimage.convolve(
+                hot.astype(np.int32), np.ones((3, 3), dtype=np.int32), mode="constant"
+            )
+            hot &= neighbours >= 2
+            weights = np.where(hot.reshape(-1), z_maps[int(c)], 0.0)
             if weights.sum() == 0:
                 continue
             positions[int(c)] = np.flatnonzero(weights).tolist()

@@ -164,8 +164,8 @@ def train_reference_model(
 ) -> TorchImageClassifier:
     """Train the reference CNN from scratch, deterministically for a given seed.
 
-    Four epochs of Adam reach about 95% on MNIST-5k; 10k 28x28 images train in a few seconds on two
-    cores, which keeps a whole scan within a minute.
+    On 3,000 MNIST images, 5 epochs reached 94.4% held-out accuracy and 10 epochs 95.7% (random one-pixel
+    shift augmentation did not help); an epoch of 5k 28x28 images takes about a second on one core.
     """
     validate_images(images, labels)
     k = int(n_classes if n_classes is not None else labels.max() + 1)
