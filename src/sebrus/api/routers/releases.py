@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from sebrus.api.deps import CurrentUser, DbSession, Pagination
 from sebrus.api.schemas.releases import ReleasePublish
@@ -15,6 +15,9 @@ from sebrus.db.models import Dataset, Release
 from sebrus.services import releases as service
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"])
+
+MAX_VERSION = 2**63 - 1  # the database's BIGINT; the registry's uint64 is larger
+Version = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The release's version.")]
 
 
 def _dataset(db: DbSession, dataset_id: int) -> Dataset:
@@ -102,8 +105,8 @@ def list_releases(dataset_id: int, db: DbSession) -> dict[str, Any]:
 def diff_releases(
     dataset_id: int,
     db: DbSession,
-    from_version: Annotated[int, Query(alias="from", ge=1, description="The older release.")],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="The newer release.")],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION, description="The older release.")],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_VERSION, description="The newer release.")],
 ) -> dict[str, Any]:
     dataset = _dataset(db, dataset_id)
     diff = service.diff_releases(db, dataset, from_version, to_version)
@@ -118,7 +121,7 @@ def diff_releases(
 
 
 @router.get("/{version}")
-def read_release(dataset_id: int, version: int, db: DbSession) -> dict[str, Any]:
+def read_release(dataset_id: int, version: Version, db: DbSession) -> dict[str, Any]:
     dataset = _dataset(db, dataset_id)
     return {
         "status": "Success.",
@@ -127,7 +130,7 @@ def read_release(dataset_id: int, version: int, db: DbSession) -> dict[str, Any]
 
 
 @router.get("/{version}/items")
-def read_release_items(dataset_id: int, version: int, db: DbSession, page: Pagination) -> dict[str, Any]:
+def read_release_items(dataset_id: int, version: Version, db: DbSession, page: Pagination) -> dict[str, Any]:
     dataset = _dataset(db, dataset_id)
     release = service.get_release(db, dataset, version)
     rows = service.release_items(db, release, limit=page.limit, offset=page.offset)
