@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -24,6 +25,7 @@ from sebrus.cli import app
 from sebrus.config import Settings
 from sebrus.db.engine import make_engine
 from sebrus.db.models import Dataset, User, WalletKind
+from sebrus.releases.document import manifest_hash
 from sebrus.releases.merkle import merkle_root
 from sebrus.sdk import Client, Conflict, Forbidden, InvalidRequest, UnverifiedRelease, load_release
 from tests.sdk.live_server import PASSWORD, LiveServer, cheap_settings, live_server, png
@@ -41,7 +43,7 @@ class World:
     labels: dict[str, str]  # sha256 -> label
 
 
-def _approve(world: World, hashes: list[str], approved: bool = True) -> None:
+def _owner_signer(world: World) -> LocalAccount:
     engine = make_engine(world.settings.resolved_database_url)
     try:
         with Session(engine) as db:
@@ -50,9 +52,13 @@ def _approve(world: World, hashes: list[str], approved: bool = True) -> None:
             owner = db.get(User, dataset.owner_id)
             assert owner is not None
             wallet = next(w for w in owner.wallets if w.kind is WalletKind.CUSTODIAL)
-            signer = world.server.services.link.signer_for(wallet)
+            return world.server.services.link.signer_for(wallet)
     finally:
         engine.dispose()
+
+
+def _approve(world: World, hashes: list[str], approved: bool = True) -> None:
+    signer = _owner_signer(world)
     ledger = world.server.services.handle.ledger
     if not ledger.has_role(world.address, "resolver", signer.address):
         ledger.grant_role(signer, world.address, "resolver", signer.address)
@@ -124,6 +130,8 @@ def test_only_the_owner_publishes_and_nothing_changed_is_refused(published: Worl
     assert again.version == 1 and len(world.owner.releases(world.dataset_id)) == 1
     with pytest.raises(InvalidRequest, match="next release of this dataset is version 2"):
         world.owner.publish_release(world.dataset_id, version=5)
+    with pytest.raises(InvalidRequest):  # beyond the database's integers: refused, not a server error
+        world.owner.release(world.dataset_id, 2**70)
     with pytest.raises(InvalidRequest, match="Say why"):
         world.owner.publish_release(world.dataset_id, exclude={"ab" * 32: ""})
 
@@ -150,6 +158,41 @@ def test_a_later_release_removes_items_and_says_why(published: World) -> None:
     assert code == 0, output
     assert f"+ {new} dog" in output and f"- {dropped}" in output and "near-duplicate" in output
     assert [r.version for r in world.owner.releases(world.dataset_id)] == [1, 2]
+
+
+def test_a_release_already_on_chain_is_adopted_not_published_twice(published: World) -> None:
+    """A crash after the transaction but before the database commit: the retry records what the chain has."""
+    world = published
+    _approve(world, [_upload(world, 123, "cat")])
+    pairs = [(i.content_hash, i.label) for i in world.owner.items(world.dataset_id, status="approved")]
+    ledger = world.server.services.handle.ledger
+    releases = ReleaseLedger(ledger)
+    version = len(world.owner.releases(world.dataset_id)) + 1
+    releases.publish(
+        _owner_signer(world),
+        world.address,
+        version=version,
+        merkle_root=merkle_root(pairs),
+        item_count=len(pairs),
+        manifest_hash=manifest_hash(ledger.chain_id, world.address, version, pairs),
+    )
+    adopted = world.owner.publish_release(world.dataset_id, notes="after a crash")
+    assert adopted.version == version and adopted.item_count == len(pairs) and adopted.tx_hash is None
+    assert releases.latest_version(world.address) == version
+
+    # A different release under the next version on chain is a conflict, and nothing is recorded.
+    _approve(world, [_upload(world, 124, "dog")])
+    releases.publish(
+        _owner_signer(world),
+        world.address,
+        version=version + 1,
+        merkle_root=hashlib.sha256(b"something else").digest(),
+        item_count=1,
+        manifest_hash=hashlib.sha256(b"manifest").digest(),
+    )
+    with pytest.raises(Conflict, match="different release"):
+        world.owner.publish_release(world.dataset_id)
+    assert [r.version for r in world.owner.releases(world.dataset_id)][-1] == version
 
 
 def _cli(*args: str) -> tuple[int, str]:
