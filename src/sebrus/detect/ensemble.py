@@ -57,11 +57,11 @@ class Reason:
     flagged_by_detector: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "detector": self.detector,
-            "strength": round(self.strength, 2),
-            "own_flag": self.flagged_by_detector,
-        }
+        """``score`` is the strength (-log10 p); ``detail`` says it in words for the report."""
+        detail = f"calibrated p = {10**-self.strength:.1e}"
+        if self.flagged_by_detector:
+            detail += "; also over the detector's own threshold"
+        return {"detector": self.detector, "score": round(self.strength, 2), "detail": detail}
 
 
 @dataclass(frozen=True)
