@@ -41,6 +41,10 @@ from sebrus.cli.verify_cmd import verify_command  # noqa: E402
 app.add_typer(release_app, name="release")
 app.command("verify")(verify_command)
 
+from sebrus.cli.detect_cmd import detect_command  # noqa: E402
+
+app.command("detect")(detect_command)
+
 
 def main() -> None:
     app()
