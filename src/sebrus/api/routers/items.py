@@ -11,14 +11,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
+from sebrus.api.deps import DbSession, Pagination, State, get_auth, get_optional_auth
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
 from sebrus.services.contributions import UploadTooLarge, accept_upload
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
@@ -62,6 +62,22 @@ def item_json(item: Item) -> dict[str, Any]:
     }
 
 
+def _uploader(request: Request, db: DbSession) -> User:
+    """The signed-in user, as ``CurrentUser`` finds them, with the connection handed back at once.
+
+    Dependencies run in the shared thread pool; had this one kept its connection until the handler's
+    first call, a burst of uploads would fill the pool with connections whose requests wait for a
+    thread, while every thread waits for a connection.
+    """
+    try:
+        return get_auth(get_optional_auth(request, db)).user
+    finally:
+        db.close()
+
+
+Uploader = Annotated[User, Depends(_uploader)]
+
+
 @router.post(
     "",
     status_code=201,
@@ -88,7 +104,7 @@ async def upload_item(
     response: Response,
     dataset_id: int,
     db: DbSession,
-    user: CurrentUser,
+    user: Uploader,
     state: State,
     label: Annotated[str, Query(min_length=1, max_length=128, description="A label from the dataset's set.")],
     wait: Annotated[bool, Query(description="Wait until the item is anchored and indexed.")] = True,
