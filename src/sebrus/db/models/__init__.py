@@ -8,6 +8,15 @@ from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
 from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
 from sebrus.db.models.items import Item
 from sebrus.db.models.releases import Release, ReleaseItem, ReleaseRemoval
+from sebrus.db.models.scans import (
+    DatasetSeed,
+    QuarantineState,
+    Scan,
+    ScanResult,
+    ScanScope,
+    ScanState,
+    SeedSource,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -18,14 +27,21 @@ __all__ = [
     "Dataset",
     "DatasetRole",
     "DatasetRoleName",
+    "DatasetSeed",
     "Item",
     "ItemStatus",
     "LoginThrottle",
     "OutboxEntry",
     "OutboxState",
+    "QuarantineState",
     "Release",
     "ReleaseItem",
     "ReleaseRemoval",
+    "Scan",
+    "ScanResult",
+    "ScanScope",
+    "ScanState",
+    "SeedSource",
     "SessionKind",
     "User",
     "Wallet",
