@@ -6,7 +6,8 @@ set's 90th percentile the tail is extrapolated as an exponential (peaks over thr
 outliers get small, ordered p-values instead of all tying at 1/(n+1). The suspicion is
 -log10(Bonferroni-corrected smallest p-value); flagging at suspicion >= -log10(fpr) then keeps the
 false-positive rate at or below ``fpr`` by the union bound. Without trusted data, each detector's own
-score distribution is the null, with the tail fitted above its median (robust while poison < 50%).
+score distribution is the null, with the tail fitted above its median from quantile spacing (robust
+while the poison stays well under 25%); that is weaker, and the summary says so.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ from sebrus.detect.base import DetectorResult
 
 
 class TailCalibrator:
-    """Empirical p-values from clean scores, with an exponential tail beyond the ``tail_from`` quantile."""
+    """Empirical p-values from clean scores, with an exponential tail beyond the ``tail_from`` quantile.
 
-    def __init__(self, tail_from: float = 0.9) -> None:
+    ``robust=True`` is for scores that may contain the poison itself (no trusted data): the tail's scale
+    comes from the spacing of the 50th and 75th percentiles, which up to 25% poison barely moves,
+    instead of from the mean excess, which the poison dominates.
+    """
+
+    def __init__(self, tail_from: float = 0.9, robust: bool = False) -> None:
         self.tail_from = tail_from
+        self.robust = robust
 
     def fit(self, clean_scores: np.ndarray) -> TailCalibrator:
         s = np.sort(np.asarray(clean_scores, dtype=np.float64))
@@ -33,7 +40,12 @@ class TailCalibrator:
         self.u_ = float(np.quantile(s, self.tail_from))
         excess = s[s > self.u_] - self.u_
         spread = float(s[-1] - s[0])
-        self.beta_ = max(float(excess.mean()) if len(excess) else 0.0, 1e-3 * spread, 1e-6)
+        if self.robust:
+            # For an exponential tail above the median, q75 - q50 = beta * ln 2.
+            scale = float(np.quantile(s, 0.75) - np.quantile(s, 0.5)) / np.log(2.0)
+        else:
+            scale = float(excess.mean()) if len(excess) else 0.0
+        self.beta_ = max(scale, 1e-3 * spread, 1e-6)
         self.p_u_ = self._empirical(np.array([self.u_]))[0]
         return self
 
@@ -91,7 +103,7 @@ def combine(
     trusted = calibration_mask is not None and int(calibration_mask.sum()) >= 20
     p_values: dict[str, np.ndarray] = {}
     for r in results:
-        cal = TailCalibrator(0.9) if trusted else TailCalibrator(0.5)
+        cal = TailCalibrator(0.9) if trusted else TailCalibrator(0.5, robust=True)
         cal.fit(r.scores[calibration_mask] if trusted else r.scores)
         p_values[r.name] = cal.p_values(r.scores)
     names = [r.name for r in results]

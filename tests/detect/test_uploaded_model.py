@@ -1,0 +1,108 @@
+"""Uploaded models load only from formats that cannot run code; pickles are refused before any byte is parsed."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sebrus.detect.models import ReferenceCNN
+from sebrus.detect.uploaded_model import (
+    ModelFormatError,
+    UnsafeModelError,
+    load_uploaded_model,
+    read_safetensors,
+    write_safetensors,
+)
+
+
+@pytest.fixture()
+def net() -> ReferenceCNN:
+    torch.manual_seed(0)
+    return ReferenceCNN(1, 3).eval()
+
+
+def _images() -> np.ndarray:
+    return np.random.default_rng(0).random((5, 12, 12)).astype(np.float32)
+
+
+def _expected(net: ReferenceCNN) -> np.ndarray:
+    with torch.no_grad():
+        return torch.softmax(net(torch.from_numpy(_images()[:, None])), dim=1).numpy()
+
+
+def test_pickle_files_are_refused(tmp_path: Path) -> None:
+    evil = tmp_path / "model.bin"
+    evil.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    with pytest.raises(UnsafeModelError, match="pickle"):
+        load_uploaded_model(evil, n_classes=3)
+    named = tmp_path / "model.pkl"
+    named.write_bytes(b"not even a pickle")
+    with pytest.raises(UnsafeModelError):
+        load_uploaded_model(named, n_classes=3)
+
+
+def test_full_module_checkpoints_are_refused(tmp_path: Path, net: ReferenceCNN) -> None:
+    path = tmp_path / "whole.pt"
+    torch.save(net, path)  # pickles the class itself: needs unpickling code to load
+    with pytest.raises(UnsafeModelError, match="more than plain weights"):
+        load_uploaded_model(path, n_classes=3)
+
+
+def test_safetensors_round_trip(tmp_path: Path, net: ReferenceCNN) -> None:
+    path = tmp_path / "w.safetensors"
+    write_safetensors(net.state_dict(), path)
+    assert set(read_safetensors(path.read_bytes())) == set(net.state_dict())
+    model = load_uploaded_model(path, n_classes=3)
+    np.testing.assert_allclose(model.predict_proba(_images()), _expected(net), atol=1e-5)
+    assert model.embed(_images()).shape == (5, 64)
+
+
+def test_state_dict_is_read_weights_only(tmp_path: Path, net: ReferenceCNN) -> None:
+    path = tmp_path / "w.pt"
+    torch.save(net.state_dict(), path)
+    model = load_uploaded_model(path, n_classes=3)
+    np.testing.assert_allclose(model.predict_proba(_images()), _expected(net), atol=1e-5)
+
+
+def test_torchscript_with_exported_embedding(tmp_path: Path, net: ReferenceCNN) -> None:
+    path = tmp_path / "scripted.pt"
+
+    class Exported(torch.nn.Module):
+        def __init__(self, inner: ReferenceCNN) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+        @torch.jit.export
+        def embed(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner.features(x)
+
+    torch.jit.save(torch.jit.script(Exported(net)), str(path))
+    model = load_uploaded_model(path, n_classes=3)
+    np.testing.assert_allclose(model.predict_proba(_images()), _expected(net), atol=1e-5)
+    assert model.embed(_images()).shape == (5, 64)
+
+
+def test_mismatches_and_junk_get_clear_errors(tmp_path: Path, net: ReferenceCNN) -> None:
+    path = tmp_path / "w.safetensors"
+    write_safetensors(net.state_dict(), path)
+    with pytest.raises(ModelFormatError, match="3 output classes"):
+        load_uploaded_model(path, n_classes=10)
+    with pytest.raises(ModelFormatError, match="input channels"):
+        load_uploaded_model(path, n_classes=3, in_channels=3)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelFormatError, match="cannot load"):
+        load_uploaded_model(junk, n_classes=3)
+    with pytest.raises(ModelFormatError, match="not found"):
+        load_uploaded_model(tmp_path / "missing.pt", n_classes=3)
+    bad_header = tmp_path / "bad.safetensors"
+    bad_header.write_bytes((10).to_bytes(8, "little") + b"{not json}")
+    with pytest.raises(ModelFormatError, match="JSON"):
+        load_uploaded_model(bad_header, n_classes=3)
