@@ -1,4 +1,4 @@
-"""Contributor-level detectors (seed 004 loss monitoring with LDP; leave-one-contributor-out) and the ensemble."""
+"""Contributor-level detectors (seed 004 loss monitoring with LDP, leave-one-out) and the ensemble."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Uploaded models load only from formats that cannot run code; pickles are refused before any byte is parsed."""
+"""Uploaded models load only from formats that cannot run code; pickles are refused outright."""
 
 from __future__ import annotations
 
