@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the scan queue (redis://host:6379/0). Unset: scans run in the server process.",
+    )
+    scan_queue: str = Field(
+        default="sebrus-scans", min_length=1, max_length=100, description="The RQ queue scans go to."
+    )
 
     env: Literal["development", "production"] = Field(
         default="development",
