@@ -63,6 +63,8 @@ class ScanResult:
     reasons: list[list[dict[str, Any]]]
     embedding_2d: np.ndarray
     detector_scores: dict[str, np.ndarray]
+    #: each detector alone, flagged where its calibrated p-value is at most ``fpr`` (no Bonferroni)
+    detector_flags: dict[str, np.ndarray]
     contributors: list[ContributorReport]
     threshold: float
     summary: dict[str, Any]
@@ -280,6 +282,7 @@ def scan(
         reasons=[[r.as_dict() for r in rs] for rs in ensemble.reasons[:n]],
         embedding_2d=projection,
         detector_scores=detector_scores,
+        detector_flags={name: p[:n] <= fpr for name, p in ensemble.p_values.items()},
         contributors=contributor_reports,
         threshold=ensemble.threshold,
         summary=summary,
