@@ -1,0 +1,430 @@
+"""End-to-end ingest: uploads per second from HTTP to anchored on chain and indexed in the database.
+
+Starts ``sebrus serve`` as a subprocess on a free 127.0.0.1 port with a fresh data directory
+(embedded chain, SQLite, local blobs: the defaults), signs up contributors, creates a dataset and
+uploads many distinct small PNGs (sklearn's digits) through the REST API. Every upload uses
+``wait=true``, so its answer (201) comes only once the item is anchored and indexed; the latency
+measured is that whole path.
+
+    --mode single   each client waits for its upload to be anchored before sending the next
+                    (latency-bound: a block per round of uploads)
+    --mode batched  many uploads in flight at once, so the relayer packs them into submitBatchFor
+    --mode both     (default) one after the other on the same server
+
+The baseline, measured in the same run on its own embedded chain: one ``submit`` transaction per
+image through the ledger directly (the paper's one-transaction-per-image shape, without HTTP or
+database), and the chain-only ceiling of ``submitBatchFor`` with 256 pre-signed items.
+
+The per-contributor upload rate limit is switched off for the run (SEBRUS_UPLOAD_RATE_PER_MINUTE=0):
+the benchmark measures the pipeline, not the limiter.
+
+    .venv/bin/python benchmarks/ingest.py --out ingest.json            # full run, a few minutes
+    .venv/bin/python benchmarks/ingest.py --smoke --out ingest.json    # CI's version, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from sebrus.chain.backends import open_chain
+from sebrus.config import Settings
+
+PASSWORD = "benchmark password"
+LABELS = [str(d) for d in range(10)]
+RETRIES = 2
+SERVER_ENV = {
+    "SEBRUS_UPLOAD_RATE_PER_MINUTE": "0",
+    "SEBRUS_UPLOAD_WAIT_SECONDS": "120",
+    # Sign-up is not what is measured; cheap argon2 keeps the set-up short.
+    "SEBRUS_PASSWORD_TIME_COST": "1",
+    "SEBRUS_PASSWORD_MEMORY_COST_KIB": "64",
+    "SEBRUS_PASSWORD_PARALLELISM": "1",
+}
+
+
+def digit_pngs(count: int, offset: int = 0) -> list[tuple[bytes, str]]:
+    """``count`` distinct 8x8 grayscale PNGs with their digit labels.
+
+    sklearn's 1,797 digits are reused as often as needed; each reuse writes its round number into the
+    top row (blank in every digit), so every image has its own sha256.
+    """
+    digits = load_digits()
+    total = len(digits.images)
+    out: list[tuple[bytes, str]] = []
+    seen: set[str] = set()
+    for n in range(offset, offset + count):
+        pixels = np.clip(digits.images[n % total] * (255.0 / 16.0), 0, 255).astype(np.uint8)
+        round_ = n // total
+        pixels[0, 0], pixels[0, 1], pixels[0, 2] = round_ & 255, (round_ >> 8) & 255, 1
+        buffer = io.BytesIO()
+        Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+        data = buffer.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:  # two identical digits in the set: nudge one pixel
+            pixels[0, 3] = 1
+            buffer = io.BytesIO()
+            Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+            data = buffer.getvalue()
+            digest = hashlib.sha256(data).hexdigest()
+        seen.add(digest)
+        out.append((data, str(int(digits.target[n % total]))))
+    assert len(seen) == count, "the generated images must be distinct"
+    return out
+
+
+# ---------------------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(data_dir: Path) -> Server:
+    port = free_port()
+    log_path = data_dir.parent / "serve.log"
+    env = {**os.environ, **SERVER_ENV, "SEBRUS_DATA_DIR": str(data_dir)}
+    sebrus = Path(sys.executable).with_name("sebrus")
+    command = [str(sebrus)] if sebrus.exists() else [sys.executable, "-m", "sebrus.cli"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"sebrus serve exited with {process.returncode}:\n{log_path.read_text()[-3000:]}"
+            )
+        try:
+            if httpx.get(f"{server.url}/api/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"sebrus serve did not answer within 180 s:\n{log_path.read_text()[-3000:]}")
+
+
+def sign_up(client: httpx.Client, username: str) -> dict[str, str]:
+    created = client.post("/api/user", json={"username": username, "password": PASSWORD})
+    created.raise_for_status()
+    session = client.post("/api/session", json={"username": username, "password": PASSWORD})
+    session.raise_for_status()
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {session.json()['session']['token']}"}
+
+
+def create_dataset(client: httpx.Client, auth: dict[str, str], name: str) -> int:
+    created = client.post(
+        "/api/dataset",
+        json={"datasetName": name, "description": "ingest benchmark", "labels": LABELS},
+        headers=auth,
+    )
+    created.raise_for_status()
+    dataset_id: int = created.json()["new_dataset"]["id"]
+    return dataset_id
+
+
+# ---------------------------------------------------------------------------------------- the clients
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    retries: int = 0
+
+    def record(self, status: int, seconds: float) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.latencies.append(seconds)
+
+
+async def upload_all(
+    url: str,
+    dataset_id: int,
+    images: list[tuple[bytes, str]],
+    tokens: list[dict[str, str]],
+    concurrency: int,
+) -> tuple[Outcome, float]:
+    """``concurrency`` workers share the images; each sends one upload at a time and waits for it."""
+    outcome = Outcome()
+    queue: asyncio.Queue[tuple[int, bytes, str]] = asyncio.Queue()
+    for index, (data, label) in enumerate(images):
+        queue.put_nowait((index, data, label))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=300) as client:
+
+        async def worker(worker_id: int) -> None:
+            auth = {**tokens[worker_id % len(tokens)], "Content-Type": "image/png"}
+            while True:
+                try:
+                    _, data, label = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                started = time.perf_counter()
+                for attempt in range(RETRIES + 1):
+                    try:
+                        response = await client.post(
+                            f"/api/dataset/{dataset_id}/items",
+                            params={"label": label},
+                            content=data,
+                            headers=auth,
+                        )
+                        break
+                    except httpx.TransportError:
+                        # A pooled keep-alive connection the server closed just as it was reused.
+                        # Uploads are idempotent, so resending is safe (and counted).
+                        if attempt == RETRIES:
+                            raise
+                        outcome.retries += 1
+                outcome.record(response.status_code, time.perf_counter() - started)
+                if response.status_code >= 300:
+                    raise RuntimeError(f"upload refused: {response.status_code} {response.text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return outcome, elapsed
+
+
+def summarise(outcome: Outcome, elapsed: float, clients: int) -> dict[str, Any]:
+    ordered = sorted(outcome.latencies)
+
+    def percentile(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    return {
+        "clients": clients,
+        "images": len(ordered),
+        "seconds": round(elapsed, 3),
+        "images_per_s": round(len(ordered) / elapsed, 1),
+        "latency_ms": {
+            "p50": round(percentile(50), 1),
+            "p99": round(percentile(99), 1),
+            "mean": round(statistics.fmean(ordered) * 1000, 1),
+            "max": round(ordered[-1] * 1000, 1),
+        },
+        "statuses": {str(k): v for k, v in sorted(outcome.statuses.items())},
+        "retried_after_dropped_connection": outcome.retries,
+    }
+
+
+def indexed_total(client: httpx.Client, dataset_id: int) -> int:
+    listed = client.get(f"/api/dataset/{dataset_id}/items", params={"limit": 1})
+    listed.raise_for_status()
+    total: int = listed.json()["total"]
+    return total
+
+
+def run_mode(
+    server: Server,
+    name: str,
+    images: list[tuple[bytes, str]],
+    owner: dict[str, str],
+    tokens: list[dict[str, str]],
+    clients: int,
+) -> dict[str, Any]:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        dataset_id = create_dataset(client, owner, f"ingest-{name}")
+        outcome, elapsed = asyncio.run(upload_all(server.url, dataset_id, images, tokens, clients))
+        indexed = indexed_total(client, dataset_id)
+    if indexed != len(images):
+        raise RuntimeError(f"{name}: {indexed} of {len(images)} uploads are indexed after every 201")
+    summary = summarise(outcome, elapsed, clients)
+    summary["indexed"] = indexed
+    return summary
+
+
+# ---------------------------------------------------------------------------------------- baseline
+
+
+def measure_baseline(
+    images: list[tuple[bytes, str]], batch_images: list[tuple[bytes, str]]
+) -> dict[str, Any]:
+    """One ``submit`` per image, and the chain's own ceiling for ``submitBatchFor``, on a fresh chain."""
+    with tempfile.TemporaryDirectory(prefix="sebrus-ingest-baseline-") as directory:
+        handle = open_chain(Settings(data_dir=Path(directory)))
+        try:
+            handle.init()
+            ledger, owner, relayer = handle.ledger, handle.operators.deployer, handle.operators.relayer
+            target = ledger.create_dataset(owner, name="baseline", description="", labels=LABELS).address
+            started = time.perf_counter()
+            for data, label in images:
+                ledger.submit(owner, target, hashlib.sha256(data).digest(), int(label))
+            single = len(images) / (time.perf_counter() - started)
+
+            signed = [
+                ledger.sign_contribution(owner, target, hashlib.sha256(data).digest(), int(label))
+                for data, label in batch_images
+            ]
+            started = time.perf_counter()
+            for start in range(0, len(signed), 256):
+                ledger.submit_batch_for(relayer, target, signed[start : start + 256])
+            batched = len(signed) / (time.perf_counter() - started)
+        finally:
+            handle.close()
+    return {
+        "images": len(images),
+        "one_tx_per_image_images_per_s": round(single, 1),
+        "chain_only_submitBatchFor_images": len(batch_images),
+        "chain_only_submitBatchFor_images_per_s": round(batched, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------- main
+
+
+def print_table(report: dict[str, Any]) -> None:
+    rows = [("mode", "clients", "images", "images/s", "p50 ms", "p99 ms")]
+    for name, mode in report["modes"].items():
+        latency = mode["latency_ms"]
+        rows.append(
+            (
+                name,
+                str(mode["clients"]),
+                str(mode["images"]),
+                f"{mode['images_per_s']:.1f}",
+                f"{latency['p50']:.0f}",
+                f"{latency['p99']:.0f}",
+            )
+        )
+    baseline = report["baseline"]
+    rows.append(
+        (
+            "baseline: 1 tx/image, ledger direct",
+            "1",
+            str(baseline["images"]),
+            f"{baseline['one_tx_per_image_images_per_s']:.1f}",
+            "-",
+            "-",
+        )
+    )
+    rows.append(
+        (
+            "chain only: submitBatchFor, 256 a tx",
+            "1",
+            str(baseline["chain_only_submitBatchFor_images"]),
+            f"{baseline['chain_only_submitBatchFor_images_per_s']:.1f}",
+            "-",
+            "-",
+        )
+    )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    for name, ratio in report["ratio_vs_baseline"].items():
+        print(f"{name}: {ratio:.1f}x the one-transaction-per-image baseline")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mode", choices=["single", "batched", "both"], default="both")
+    parser.add_argument("--images", type=int, default=2000, help="uploads per mode")
+    parser.add_argument("--single-clients", type=int, default=4, help="concurrent clients in single mode")
+    parser.add_argument("--batched-clients", type=int, default=256, help="uploads in flight in batched mode")
+    parser.add_argument("--contributors", type=int, default=8, help="accounts the clients upload as")
+    parser.add_argument("--baseline-images", type=int, default=200, help="one-transaction-per-image baseline")
+    parser.add_argument("--ceiling-images", type=int, default=512, help="chain-only submitBatchFor run")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds of each, for CI")
+    parser.add_argument("--out", type=Path, help="write the report as JSON here")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.images, args.single_clients, args.batched_clients = 40, 2, 20
+        args.contributors, args.baseline_images, args.ceiling_images = 2, 20, 64
+    modes = ["single", "batched"] if args.mode == "both" else [args.mode]
+
+    total = args.images * len(modes)
+    images = digit_pngs(total + args.baseline_images + args.ceiling_images)
+    upload_sets = {name: images[i * args.images : (i + 1) * args.images] for i, name in enumerate(modes)}
+    baseline_images = images[total : total + args.baseline_images]
+    batch_images = images[total + args.baseline_images :]
+
+    report: dict[str, Any] = {
+        "config": {
+            "images_per_mode": args.images,
+            "contributors": args.contributors,
+            "image_bytes_mean": round(statistics.fmean(len(d) for d, _ in images[:total]), 1),
+            "server_env": SERVER_ENV,
+            "cpus": os.cpu_count(),
+        },
+        "modes": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="sebrus-ingest-") as directory:
+        server = start_server(Path(directory) / "data")
+        try:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                owner = sign_up(client, "owner")
+                tokens = [sign_up(client, f"contributor{n}") for n in range(args.contributors)]
+            for name in modes:
+                clients = args.single_clients if name == "single" else args.batched_clients
+                report["modes"][name] = run_mode(server, name, upload_sets[name], owner, tokens, clients)
+                print(f"{name}: {report['modes'][name]['images_per_s']} images/s", file=sys.stderr)
+        except BaseException:
+            server.stop()
+            print(f"--- end of the server's log ---\n{server.log_path.read_text()[-6000:]}", file=sys.stderr)
+            raise
+        server.stop()
+    report["baseline"] = measure_baseline(baseline_images, batch_images)
+    single_tx = report["baseline"]["one_tx_per_image_images_per_s"]
+    report["ratio_vs_baseline"] = {
+        name: round(mode["images_per_s"] / single_tx, 2) for name, mode in report["modes"].items()
+    }
+    print_table(report)
+    if args.out is not None:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
