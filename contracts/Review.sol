@@ -437,6 +437,15 @@ contract Review is AccessControl, Initializable, ReentrancyGuard {
 
     // ---------------------------------------------------------------- reads
 
+    /// @notice The four parts of this contract's balance, in one call: they always sum to it.
+    function books()
+        external
+        view
+        returns (uint256 stakesHeld_, uint256 rewardsReserved_, uint256 pool_, uint256 depositsHeld_)
+    {
+        return (stakesHeld, rewardsReserved, pool, depositsHeld);
+    }
+
     function policyCount() external view returns (uint256) {
         return _policies.length;
     }

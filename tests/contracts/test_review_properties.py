@@ -1,0 +1,799 @@
+"""Stateful property test of Review: random operations from many accounts against an independent model.
+
+Every step sends one real transaction (submit, quarantine, an outside resolution, policy change,
+allow-list change, deposit, vote, commit, reveal, finalize, claim, deposit refund, fund, withdraw) or
+moves time. The model predicts whether the contract must accept it and what it must do with the money,
+and after every step the machine checks:
+
+- ETH is conserved: the review's balance equals stakesHeld + rewardsReserved + pool + depositsHeld,
+  and equals the model's balance (every wei in minus every wei out);
+- every counter equals the model's, and each accepted or refused transaction is the one the model
+  predicted;
+- no account is ever paid twice: each (item, round, voter) and each deposit is paid at most once, and
+  a claimer's balance moves by exactly the model's payout (after gas);
+- an item's status only moves forward, and a resolved outcome never changes.
+
+The default profile runs a few hundred operations (CI). The full run:
+
+    SEBRUS_PROPERTY_EXAMPLES=220 .venv/bin/pytest tests/contracts/test_review_properties.py -s
+
+prints the number of operations it ran (at least 10,000 with 220 examples of 60 steps).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis.strategies as st
+from contract_kit import APPROVED, PENDING, QUARANTINED, REJECTED, content_hash
+from eth_account import Account
+from eth_utils import keccak
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from review_kit import (
+    RESOLVER_ROLE,
+    VOTER_ROLE,
+    FastContract,
+    ReviewChain,
+    Terms,
+    commitment,
+    raw_events,
+    salt_for,
+)
+
+EXAMPLES = int(os.environ.get("SEBRUS_PROPERTY_EXAMPLES", "5"))
+STEPS = int(os.environ.get("SEBRUS_PROPERTY_STEPS", "60"))
+EXTRA_ACCOUNTS = 12
+MAX_ITEMS = 8
+GAS = 1_000_000
+ITEM_REVIEWED = "ItemReviewed(bytes32,uint32,bool,uint32,uint32)"
+CLAIMED = "Claimed(bytes32,uint32,address,uint256)"
+
+OPEN, RESOLVED, FAILED, ABORTED = "open", "resolved", "failed", "aborted"
+NO_OUTCOME, OUT_APPROVED, OUT_REJECTED = 0, 1, 2
+COUNTERS = {"operations": 0, "examples": 0}
+OUTCOMES: Counter[str] = Counter()  # "vote ok", "claim refused", ... for the run's report
+
+_chain: ReviewChain | None = None
+
+
+def shared_chain() -> ReviewChain:
+    """One chain for the whole run (deploying costs seconds); each example gets fresh clones."""
+    global _chain
+    if _chain is None:
+        chain = ReviewChain()
+        tester = chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        for i in range(EXTRA_ACCOUNTS):
+            account = Account.from_key(keccak(text=f"review property account {i}"))
+            tester.add_account("0x" + account.key.hex())
+            chain.w3.eth.send_transaction(
+                {"from": chain.deployer, "to": account.address, "value": 10**22, "gas": 21_000}
+            )
+            chain.accounts.append(account.address)
+        _chain = chain
+    return _chain
+
+
+terms_strategy = st.builds(
+    lambda quorum, open_voting, cr, windows, stake, reward, deposit: Terms(
+        quorum=quorum,
+        open_voting=open_voting,
+        commit_reveal=cr,
+        commit_window=windows[0] if cr else 0,
+        reveal_window=windows[1] if cr else 0,
+        stake=stake if (stake or not open_voting) else 1,
+        reward=reward,
+        deposit=deposit,
+    ),
+    st.sampled_from([0, 1, 1, 2, 2, 2, 3, 3]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([(30, 30), (60, 120), (200, 50)]),
+    st.sampled_from([0, 1, 1000, 12_345]),
+    st.sampled_from([0, 3, 101]),
+    st.sampled_from([0, 0, 50]),
+)
+index = st.integers(0, 10**6)
+# Operation weights: voting paths dominate so that items actually get decided and paid out.
+OPS = (
+    ["submit"] * 8
+    + ["quarantine"] * 3
+    + ["resolve_elsewhere"] * 1
+    + ["set_policy"] * 2
+    + ["allow_list"] * 4
+    + ["advance_time"] * 8
+    + ["deposit"] * 5
+    + ["vote"] * 34
+    + ["reveal"] * 14
+    + ["finalize"] * 6
+    + ["claim"] * 12
+    + ["claim_deposit"] * 3
+    + ["fund"] * 3
+    + ["withdraw"] * 2
+)
+
+
+@dataclass
+class MRound:
+    ballots: dict[str, str] = field(default_factory=dict)  # voter -> "C" | "A" | "R"
+    salts: dict[str, bytes] = field(default_factory=dict)
+    sides: dict[str, bool] = field(default_factory=dict)  # committed side
+    claimed: set[str] = field(default_factory=set)
+    commits: int = 0
+    reveals: int = 0
+    approvals: int = 0
+    rejections: int = 0
+    commit_ends: int = 0
+    state: str = OPEN
+    settled: bool = False
+    share: int = 0
+
+
+@dataclass
+class MItem:
+    contributor: str
+    submitted_at: int
+    version: int
+    status: int = PENDING
+    outcome: int = NO_OUTCOME
+    deposit_paid: bool = False
+    deposit_settled: bool = False
+    round: int = 0
+    rounds: dict[int, MRound] = field(default_factory=lambda: {0: MRound()})
+
+    def current(self) -> MRound:
+        return self.rounds.setdefault(self.round, MRound())
+
+
+class ReviewMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chain = shared_chain()
+        self.w3 = self.chain.w3
+        self.tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        self.owner = self.chain.accounts[1]
+        self.detector = self.chain.accounts[2]
+        self.people = self.chain.accounts[3:]
+        self.items: dict[bytes, MItem] = {}
+        self.order: list[bytes] = []
+        self.versions: list[tuple[Terms, int]] = []
+        self.allowed: set[str] = set()
+        self.pool = self.reserved = self.stakes = self.deposits = self.balance = 0
+        self.paid_claims: set[tuple[bytes, int, str]] = set()
+        self.paid_deposits: set[bytes] = set()
+        self.seen_status: dict[bytes, int] = {}
+        self.seen_outcome: dict[bytes, int] = {}
+        self.touched: bytes | None = None
+        self.steps = 0
+        COUNTERS["examples"] += 1
+
+    # ------------------------------------------------------------------ plumbing
+
+    def now(self) -> int:
+        """The timestamp the next transaction will carry (eth-tester fixes it when it mines)."""
+        return int(self.tester.get_block_by_number("pending")["timestamp"])
+
+    def balance_of(self, account: str) -> int:
+        return int(self.tester.get_balance(account))
+
+    def send(
+        self, contract: FastContract, sender: str, name: str, *args: Any, value: int = 0
+    ) -> tuple[bool, Any, int]:
+        """Mine one call; returns (succeeded, eth-tester receipt, gas cost in wei)."""
+        COUNTERS["operations"] += 1
+        receipt = contract.send(sender, name, *args, value=value, gas=GAS)
+        return receipt["status"] == 1, receipt, receipt["gas_used"] * receipt["effective_gas_price"]
+
+    def expect(self, predicted: bool, ok: bool, what: str, reason: str | None = None) -> None:
+        OUTCOMES[f"{what.split(' ')[0]} {'ok' if ok else 'refused'}{f' ({reason})' if reason else ''}"] += 1
+        assert ok == predicted, (
+            f"{what}: model predicted {'success' if predicted else 'refusal'}, chain said {ok}"
+        )
+
+    def terms_of(self, item: MItem) -> Terms:
+        return self.versions[item.version][0]
+
+    def version_at(self, timestamp: int) -> int:
+        return max(i for i, (_, effective) in enumerate(self.versions) if effective <= timestamp)
+
+    def required(self, item: MItem) -> int:
+        quorum = self.terms_of(item).quorum
+        return 1 if item.status == QUARANTINED and quorum == 0 else quorum
+
+    def pick(self, n: int) -> bytes:
+        # Hypothesis favours small numbers; turning by the step count spreads the choices.
+        return self.order[(n + self.steps) % len(self.order)]
+
+    def person(self, n: int) -> str:
+        return self.people[(n + 7 * self.steps) % len(self.people)]
+
+    @staticmethod
+    def revealable(item: MItem) -> bool:
+        return "C" in item.current().ballots.values()
+
+    @staticmethod
+    def claimable(item: MItem) -> bool:
+        return any(r.state != OPEN and set(r.ballots) - r.claimed for r in item.rounds.values())
+
+    def pick_where(self, n: int, wanted: Any) -> int:
+        """An index into the items, among those ``wanted(item)`` accepts when there are any."""
+        hits = [i for i, h in enumerate(self.order) if wanted(self.items[h])]
+        pool = hits or list(range(len(self.order)))
+        return (pool[(n + self.steps) % len(pool)] - self.steps) % len(self.order)
+
+    @staticmethod
+    def is_open(item: MItem) -> bool:
+        return item.status in (PENDING, QUARANTINED)
+
+    # ------------------------------------------------------------------ model transitions
+
+    def m_resolve(self, item: MItem, rnd: MRound, approved: bool) -> None:
+        item.outcome = OUT_APPROVED if approved else OUT_REJECTED
+        item.status = APPROVED if approved else REJECTED
+        rnd.state = RESOLVED
+        if not approved:
+            self.m_forfeit_deposit(item)
+        if not self.terms_of(item).commit_reveal or rnd.reveals == rnd.commits:
+            self.m_settle(item, rnd)
+
+    def m_forfeit_deposit(self, item: MItem) -> None:
+        if item.deposit_paid and not item.deposit_settled:
+            item.deposit_settled = True
+            amount = self.terms_of(item).deposit
+            self.deposits -= amount
+            self.pool += amount
+
+    def m_settle(self, item: MItem, rnd: MRound) -> None:
+        terms = self.terms_of(item)
+        approved = item.outcome == OUT_APPROVED
+        winners = rnd.approvals if approved else rnd.rejections
+        losers = rnd.rejections if approved else rnd.approvals
+        unrevealed = rnd.commits - rnd.reveals
+        losing = losers * terms.stake
+        share = losing // winners if winners else 0
+        stakes_out = losing - share * winners + unrevealed * terms.stake
+        rewards_out = (losers + unrevealed) * terms.reward
+        rnd.settled, rnd.share = True, share
+        self.stakes -= stakes_out
+        self.reserved -= rewards_out
+        self.pool += stakes_out + rewards_out
+
+    def m_fail(self, item: MItem, rnd: MRound) -> None:
+        terms = self.terms_of(item)
+        unrevealed = rnd.commits - rnd.reveals
+        rnd.state, rnd.settled = FAILED, True
+        self.stakes -= unrevealed * terms.stake
+        self.reserved -= rnd.commits * terms.reward
+        self.pool += unrevealed * terms.stake + rnd.commits * terms.reward
+        item.round += 1
+        item.rounds[item.round] = MRound()
+
+    def settleable(self, item: MItem, rnd: MRound, now: int) -> bool:
+        return rnd.reveals == rnd.commits or now >= rnd.commit_ends + self.terms_of(item).reveal_window
+
+    def refusal(self, item: MItem, voter: str, value: int) -> str | None:
+        """Why the contract must refuse this voter's vote or commit (the checks both share), or None."""
+        terms = self.terms_of(item)
+        checks = [
+            ("resolved", item.outcome == NO_OUTCOME and self.is_open(item)),
+            ("no vote needed", self.required(item) > 0),
+            ("own item", voter != item.contributor),
+            ("not listed", terms.open_voting or voter in self.allowed),
+            ("no deposit", terms.deposit == 0 or item.deposit_paid),
+            ("wrong stake", value == terms.stake),
+        ]
+        return next((reason for reason, passed in checks if not passed), None)
+
+    # ------------------------------------------------------------------ setup
+
+    @initialize(terms=terms_strategy, funding=st.sampled_from([0, 100_000, 100_000]))
+    def setup(self, terms: Terms, funding: int) -> None:
+        dataset = self.chain.create_dataset(self.owner, detector=self.detector)
+        review = self.chain.create_review(dataset, self.owner, terms)
+        self.ds = FastContract(self.chain, dataset.address, self.chain.dataset_artifact["abi"])
+        self.rv = FastContract(self.chain, review.address, self.chain.review_artifact["abi"])
+        # the owner may also resolve directly: the "resolved elsewhere" path
+        self.chain.send(dataset.functions.grantRole(RESOLVER_ROLE, self.owner), self.owner)
+        (_, effective_from) = self.rv.call("policyAt", 0)
+        self.versions.append((terms, int(effective_from)))
+        if funding:
+            self.chain.pay(review.functions.fundPool(), self.owner, funding)
+            self.pool = self.balance = funding
+        for voter in self.people[::3]:  # a standing allow-list, used whenever a policy is allow-list
+            self.chain.send(review.functions.grantRole(VOTER_ROLE, voter), self.owner)
+            self.allowed.add(voter)
+
+    # ------------------------------------------------------------------ rules
+
+    # ------------------------------------------------------------------ the one rule
+
+    @rule(
+        op=st.sampled_from(OPS),
+        n=index,
+        who=index,
+        flag=st.integers(0, 19),
+        approve=st.booleans(),
+        terms=terms_strategy,
+    )
+    def step(self, op: str, n: int, who: int, flag: int, approve: bool, terms: Terms) -> None:
+        """One weighted operation. A single rule (rather than one per operation) keeps Hypothesis's
+        swarm testing from switching voting off for whole examples."""
+        self.steps += 1
+        flag = (flag + 3 * self.steps) % 20  # Hypothesis favours 0; spread the rare branches out
+        if op == "reveal" and flag % 4 and not any(self.revealable(i) for i in self.items.values()):
+            op = "vote"  # nothing to reveal: mostly vote instead, sometimes try a refused reveal
+        if op == "claim" and flag % 4 and not any(self.claimable(i) for i in self.items.values()):
+            op = "vote"
+        if op == "submit" or not self.order:
+            if len(self.order) < MAX_ITEMS:
+                self.submit(who)
+                return
+            op = "vote"
+        if op == "quarantine":
+            self.quarantine(n)
+        elif op == "resolve_elsewhere":
+            self.resolve_elsewhere(n, approve)
+        elif op == "set_policy":
+            self.set_policy(terms, flag % 10)
+        elif op == "allow_list":
+            self.allow_list(who, flag % 4 != 0)
+        elif op == "advance_time":
+            self.advance_time([1, 10, 40, 130, 400][flag % 5])
+        elif op == "deposit":
+            self.deposit(n, flag % 6, flag % 10)
+        elif op in ("vote", "commit"):
+            if flag % 5:
+                n = self.pick_where(n, lambda item: item.outcome == NO_OUTCOME and self.is_open(item))
+            item = self.items[self.pick(n)]
+            terms = self.terms_of(item)
+            if terms.deposit and not item.deposit_paid and flag % 2:
+                self.deposit(n, 1, 1)  # the contributor pays, so that review can open
+                return
+            if self.required(item) == 0 and flag % 8:
+                self.finalize(n, who)  # x = 0: nothing to vote on, the item waits for finalize
+                return
+            # mostly the call the item's mode takes; now and then the other one, which must be refused
+            plain = not terms.commit_reveal if flag != 7 else terms.commit_reveal
+            voter = self.pick_voter(n, who, flag)
+            if plain:
+                self.vote(n, voter, approve, flag)
+            else:
+                self.commit(n, voter, approve, flag)
+        elif op == "reveal":
+            n = self.pick_where(n, self.revealable)
+            rnd = self.items[self.pick(n)].current()
+            if rnd.commit_ends > self.now() and flag % 3:
+                self.advance_time(rnd.commit_ends - self.now())
+            else:
+                self.reveal(n, who, flag)
+        elif op == "finalize":
+            self.finalize(n, who)
+        elif op == "claim":
+            n = self.pick_where(n, self.claimable)
+            self.claim(n, who, flag)
+        elif op == "claim_deposit":
+            self.claim_deposit(n, flag % 6)
+        elif op == "fund":
+            self.fund(who, [0, 7, 300, 50_000][flag % 4])
+        elif op == "withdraw":
+            self.withdraw([0.0, 0.5, 1.0, 1.5][flag % 4], who % 3)
+
+    def pick_voter(self, n: int, who: int, flag: int) -> int:
+        """Mostly a listed voter in allow-list mode, so that votes get through; anyone otherwise."""
+        item = self.items[self.pick(n)]
+        if not self.terms_of(item).open_voting and self.allowed and flag % 3:
+            listed = self.people.index(sorted(self.allowed)[who % len(self.allowed)])
+            return (listed - 7 * self.steps) % len(self.people)  # undo person()'s turn
+        return who
+
+    # ------------------------------------------------------------------ operations
+
+    def submit(self, who: int) -> None:
+        contributor = self.person(who)
+        item = content_hash(f"{self.rv.address} item {len(self.order)}")
+        now = self.now()
+        ok, _, _ = self.send(self.ds, contributor, "submit", item, 0, b"")
+        self.expect(True, ok, "submit")
+        self.items[item] = MItem(contributor, now, self.version_at(now))
+        self.order.append(item)
+        self.touched = item
+
+    def quarantine(self, n: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        ok, _, _ = self.send(self.ds, self.detector, "quarantine", item_hash, keccak(text="report"))
+        self.expect(item.status == PENDING, ok, "quarantine")
+        if ok:
+            item.status = QUARANTINED
+        self.touched = item_hash
+
+    def resolve_elsewhere(self, n: int, approved: bool) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        ok, _, _ = self.send(self.ds, self.owner, "resolve", item_hash, approved)
+        self.expect(self.is_open(item), ok, "outside resolve")
+        if ok:
+            item.status = APPROVED if approved else REJECTED
+        self.touched = item_hash
+
+    def set_policy(self, terms: Terms, bad: int) -> None:
+        if bad == 0:
+            terms = terms.but(quorum=101)
+        now = self.now()
+        ok, _, _ = self.send(self.rv, self.owner, "setPolicy", terms.tuple())
+        self.expect(bad != 0, ok, "setPolicy")
+        if ok:
+            self.versions.append((terms, now + 1))
+
+    def allow_list(self, who: int, allow: bool) -> None:
+        voter = self.person(who)
+        ok, _, _ = self.send(self.rv, self.owner, "grantRole" if allow else "revokeRole", VOTER_ROLE, voter)
+        self.expect(True, ok, "allow-list")
+        if allow:
+            self.allowed.add(voter)
+        else:
+            self.allowed.discard(voter)
+
+    def advance_time(self, seconds: int) -> None:
+        COUNTERS["operations"] += 1
+        self.chain.advance(seconds)
+
+    def deposit(self, n: int, by_contributor: int, wrong: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        terms = self.terms_of(item)
+        who = item.contributor if by_contributor else self.person(n + 1)
+        value = terms.deposit + (1 if wrong == 0 else 0)
+        ok, _, _ = self.send(self.rv, who, "deposit", item_hash, value=value)
+        predicted = (
+            item.outcome == NO_OUTCOME
+            and self.is_open(item)
+            and who == item.contributor
+            and terms.deposit > 0
+            and not item.deposit_paid
+            and value == terms.deposit
+        )
+        self.expect(predicted, ok, "deposit")
+        if ok:
+            item.deposit_paid = True
+            self.deposits += value
+            self.balance += value
+        self.touched = item_hash
+
+    def vote(self, n: int, who: int, approve: bool, wrong: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        terms = self.terms_of(item)
+        voter = self.person(who)
+        value = terms.stake + (1 if wrong == 0 else 0)
+        rnd = item.current()
+        reason = self.refusal(item, voter, value) or next(
+            (
+                why
+                for why, refused in (
+                    ("commit-reveal", terms.commit_reveal),
+                    ("twice", voter in rnd.ballots),
+                    ("pool", terms.reward > self.pool),
+                )
+                if refused
+            ),
+            None,
+        )
+        ok, receipt, _ = self.send(self.rv, voter, "vote", item_hash, approve, value=value)
+        self.expect(reason is None, ok, "vote", reason)
+        self.touched = item_hash
+        if not ok:
+            return
+        rnd.ballots[voter] = "A" if approve else "R"
+        rnd.commits += 1
+        rnd.reveals += 1
+        self.count(rnd, approve)
+        self.reserve(terms)
+        self.decide(item, rnd, receipt)
+
+    def commit(self, n: int, who: int, approve: bool, wrong: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        terms = self.terms_of(item)
+        voter = self.person(who)
+        value = terms.stake + (1 if wrong == 0 else 0)
+        now = self.now()
+        rnd = item.current()
+        expired = rnd.commits > 0 and now >= rnd.commit_ends + terms.reveal_window
+        pool_after = self.pool
+        if expired:
+            pool_after += (rnd.commits - rnd.reveals) * terms.stake + rnd.commits * terms.reward
+        cap = 2 * self.required(item) - 1
+        fresh = expired or rnd.commits == 0
+        reason = self.refusal(item, voter, value) or next(
+            (
+                why
+                for why, refused in (
+                    ("plain mode", not terms.commit_reveal),
+                    ("closed", not fresh and not (now < rnd.commit_ends and rnd.commits < cap)),
+                    ("twice", not fresh and voter in rnd.ballots),
+                    ("pool", terms.reward > pool_after),
+                )
+                if refused
+            ),
+            None,
+        )
+        salt = salt_for(voter, (item_hash, item.round + int(expired)))
+        ok, _, _ = self.send(
+            self.rv, voter, "commit", item_hash, commitment(approve, salt, voter), value=value
+        )
+        self.expect(reason is None, ok, "commit", reason)
+        self.touched = item_hash
+        if not ok:
+            return
+        if expired:
+            self.m_fail(item, rnd)
+            rnd = item.current()
+        if rnd.commits == 0:
+            rnd.commit_ends = now + terms.commit_window
+        rnd.ballots[voter] = "C"
+        rnd.salts[voter] = salt
+        rnd.sides[voter] = approve
+        rnd.commits += 1
+        self.reserve(terms)
+        if rnd.commits == cap:
+            rnd.commit_ends = now
+
+    def reveal(self, n: int, who: int, flag: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        rnd = item.current()
+        committed = [v for v, state in rnd.ballots.items() if state == "C"]
+        voter = (
+            committed[(who + self.steps) % len(committed)] if committed and flag != 5 else self.person(who)
+        )
+        side = rnd.sides.get(voter, True)
+        salt = rnd.salts.get(voter, b"\x01" * 32)
+        honest = flag % 8
+        if not honest:
+            side = not side
+        terms = self.terms_of(item)
+        now = self.now()
+        reason = next(
+            (
+                why
+                for why, refused in (
+                    ("no commit", rnd.ballots.get(voter) != "C"),
+                    ("aborted", rnd.state == ABORTED),
+                    ("too early", now < rnd.commit_ends),
+                    ("too late", now >= rnd.commit_ends + terms.reveal_window or rnd.settled),
+                    ("mismatch", not honest),
+                    ("resolved elsewhere", rnd.state == OPEN and not self.is_open(item)),
+                )
+                if refused
+            ),
+            None,
+        )
+        ok, receipt, _ = self.send(self.rv, voter, "reveal", item_hash, side, salt)
+        self.expect(reason is None, ok, "reveal", reason)
+        self.touched = item_hash
+        if not ok:
+            return
+        rnd.ballots[voter] = "A" if side else "R"
+        rnd.reveals += 1
+        self.count(rnd, side)
+        if rnd.state == OPEN:
+            self.decide(item, rnd, receipt)
+        elif rnd.reveals == rnd.commits:
+            self.m_settle(item, rnd)
+
+    def finalize(self, n: int, who: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        terms = self.terms_of(item)
+        rnd = item.current()
+        now = self.now()
+        action = None
+        if item.outcome == NO_OUTCOME:
+            if not self.is_open(item):
+                action = "abort"
+            elif self.required(item) == 0:
+                action = "approve" if terms.deposit == 0 or item.deposit_paid else None
+            elif terms.commit_reveal and rnd.commits > 0 and now >= rnd.commit_ends + terms.reveal_window:
+                action = "fail"
+        elif rnd.state == RESOLVED and not rnd.settled and self.settleable(item, rnd, now):
+            action = "settle"
+        ok, _, _ = self.send(self.rv, self.person(who), "finalize", item_hash)
+        self.expect(action is not None, ok, f"finalize ({action})")
+        self.touched = item_hash
+        if action == "abort":
+            item.outcome = OUT_APPROVED if item.status == APPROVED else OUT_REJECTED
+            rnd.state, rnd.settled = ABORTED, True
+            self.reserved -= rnd.commits * terms.reward
+            self.pool += rnd.commits * terms.reward
+            if item.outcome == OUT_REJECTED:
+                self.m_forfeit_deposit(item)
+        elif action == "approve":
+            self.m_resolve(item, rnd, True)
+        elif action == "fail":
+            self.m_fail(item, rnd)
+        elif action == "settle":
+            self.m_settle(item, rnd)
+
+    def claim(self, n: int, who: int, flag: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        terms = self.terms_of(item)
+        closed = [i for i, r in item.rounds.items() if r.state != OPEN and set(r.ballots) - r.claimed]
+        round_index = closed[flag % len(closed)] if closed and flag % 4 else max(0, item.round - flag % 3)
+        rnd = item.rounds.setdefault(round_index, MRound())
+        voters = sorted(set(rnd.ballots) - rnd.claimed) if flag % 5 else list(rnd.ballots)
+        voter = voters[(who + self.steps) % len(voters)] if voters and flag != 3 else self.person(who)
+        state = rnd.ballots.get(voter)
+        now = self.now()
+        amount: int | None = None
+        settle_now = False
+        if state is not None and voter not in rnd.claimed and rnd.state != OPEN:
+            if rnd.state == RESOLVED:
+                settle_now = not rnd.settled
+                if rnd.settled or self.settleable(item, rnd, now):
+                    winning = "A" if item.outcome == OUT_APPROVED else "R"
+                    if state == winning:
+                        share = rnd.share if rnd.settled else self.preview_share(item, rnd)
+                        amount = terms.stake + terms.reward + share
+            elif rnd.state == FAILED:
+                amount = None if state == "C" else terms.stake
+            else:
+                amount = terms.stake
+        before = self.balance_of(voter)
+        ok, receipt, gas = self.send(self.rv, voter, "claim", item_hash, round_index)
+        self.expect(amount is not None, ok, "claim")
+        self.touched = item_hash
+        if not ok:
+            assert self.balance_of(voter) == before - gas, "a refused claim moved money"
+            return
+        assert amount is not None
+        key = (item_hash, round_index, voter)
+        assert key not in self.paid_claims, f"paid twice: {key}"
+        self.paid_claims.add(key)
+        (claimed,) = raw_events(receipt, self.rv.address, CLAIMED, ["uint32", "uint256"])
+        assert claimed == (round_index, amount)
+        assert self.balance_of(voter) == before - gas + amount, "claimer's balance moved by the wrong amount"
+        if settle_now:
+            self.m_settle(item, rnd)
+        rnd.claimed.add(voter)
+        self.stakes -= amount - (terms.reward if rnd.state == RESOLVED else 0)
+        if rnd.state == RESOLVED:
+            self.reserved -= terms.reward
+        self.balance -= amount
+
+    def claim_deposit(self, n: int, by_contributor: int) -> None:
+        item_hash = self.pick(n)
+        item = self.items[item_hash]
+        who = item.contributor if by_contributor else self.person(n + 3)
+        before = self.balance_of(who)
+        ok, _, gas = self.send(self.rv, who, "claimDeposit", item_hash)
+        predicted = (
+            item.outcome == OUT_APPROVED
+            and item.deposit_paid
+            and not item.deposit_settled
+            and who == item.contributor
+        )
+        self.expect(predicted, ok, "claimDeposit")
+        self.touched = item_hash
+        if not ok:
+            return
+        assert item_hash not in self.paid_deposits, "deposit refunded twice"
+        self.paid_deposits.add(item_hash)
+        amount = self.terms_of(item).deposit
+        assert self.balance_of(who) == before - gas + amount
+        item.deposit_settled = True
+        self.deposits -= amount
+        self.balance -= amount
+
+    def fund(self, who: int, amount: int) -> None:
+        ok, _, _ = self.send(self.rv, self.person(who), "fundPool", value=amount)
+        self.expect(amount > 0, ok, "fundPool")
+        if ok:
+            self.pool += amount
+            self.balance += amount
+
+    def withdraw(self, fraction: float, bump: int) -> None:
+        amount = int(self.pool * fraction) + bump
+        ok, _, _ = self.send(self.rv, self.owner, "withdrawPool", self.owner, amount)
+        self.expect(0 < amount <= self.pool, ok, "withdrawPool")
+        if ok:
+            self.pool -= amount
+            self.balance -= amount
+
+    # ------------------------------------------------------------------ helpers for rules
+
+    @staticmethod
+    def count(rnd: MRound, approve: bool) -> None:
+        if approve:
+            rnd.approvals += 1
+        else:
+            rnd.rejections += 1
+
+    def reserve(self, terms: Terms) -> None:
+        self.pool -= terms.reward
+        self.reserved += terms.reward
+        self.stakes += terms.stake
+        self.balance += terms.stake
+
+    def decide(self, item: MItem, rnd: MRound, receipt: Any) -> None:
+        """Apply the resolution rule and check the contract applied the same one."""
+        required = self.required(item)
+        reviewed = raw_events(receipt, self.rv.address, ITEM_REVIEWED, ["uint32", "bool", "uint32", "uint32"])
+        if rnd.approvals >= required or rnd.rejections >= required:
+            approved = rnd.approvals >= required
+            assert max(rnd.approvals, rnd.rejections) == required, "a side passed q without resolving"
+            assert reviewed == [(item.round, approved, rnd.approvals, rnd.rejections)]
+            self.m_resolve(item, rnd, approved)
+        else:
+            assert not reviewed, "resolved before a side reached q"
+
+    def preview_share(self, item: MItem, rnd: MRound) -> int:
+        terms = self.terms_of(item)
+        approved = item.outcome == OUT_APPROVED
+        winners = rnd.approvals if approved else rnd.rejections
+        losers = rnd.rejections if approved else rnd.approvals
+        return losers * terms.stake // winners if winners else 0
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def ether_is_conserved(self) -> None:
+        if not hasattr(self, "rv"):
+            return
+        books = tuple(int(v) for v in self.rv.call("books"))
+        balance = self.balance_of(self.rv.address)
+        assert balance == sum(books), f"balance {balance} != books {books}"
+        assert books == (self.stakes, self.reserved, self.pool, self.deposits), (
+            f"books {books} != model {(self.stakes, self.reserved, self.pool, self.deposits)}"
+        )
+        assert balance == self.balance
+
+    @invariant()
+    def status_moves_forward_and_outcomes_stay(self) -> None:
+        if self.touched is None:
+            return
+        self.check_item(self.touched)
+        self.touched = None
+
+    def check_item(self, item_hash: bytes) -> None:
+        item = self.items[item_hash]
+        status = int(self.ds.call("getItem", item_hash)[0][3])
+        outcome = int(self.rv.call("itemReview", item_hash)[0][3])
+        assert status == item.status, f"status {status} != model {item.status}"
+        assert outcome == item.outcome, f"outcome {outcome} != model {item.outcome}"
+        previous = self.seen_status.get(item_hash, PENDING)
+        if previous in (APPROVED, REJECTED):
+            assert status == previous, f"a resolved status changed: {previous} -> {status}"
+        else:
+            assert status >= previous, f"status moved back: {previous} -> {status}"
+        if self.seen_outcome.get(item_hash, NO_OUTCOME) != NO_OUTCOME:
+            assert outcome == self.seen_outcome[item_hash], "a resolved outcome changed"
+        self.seen_status[item_hash] = status
+        self.seen_outcome[item_hash] = outcome
+
+    def teardown(self) -> None:
+        if hasattr(self, "rv"):
+            for item_hash in self.order:
+                self.check_item(item_hash)
+
+
+ReviewMachine.TestCase.settings = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+TestReviewProperties = ReviewMachine.TestCase
+
+
+def test_report_operations() -> None:
+    """Runs after the machine (file order); prints how much it exercised, and holds the full run to 10k."""
+    print(f"\nreview property run: {COUNTERS['examples']} examples, {COUNTERS['operations']} operations")
+    print("  " + ", ".join(f"{name}: {count}" for name, count in sorted(OUTCOMES.items())))
+    if "SEBRUS_PROPERTY_EXAMPLES" in os.environ and "SEBRUS_PROPERTY_MIN_OPERATIONS" in os.environ:
+        assert COUNTERS["operations"] >= int(os.environ["SEBRUS_PROPERTY_MIN_OPERATIONS"])
