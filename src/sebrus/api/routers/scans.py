@@ -1,0 +1,176 @@
+"""Poison scans: start one (owner only), watch it, list what it flagged and why, fetch its reports.
+
+Reads are public, like items and releases: the report's sha256 is on chain with every quarantine, so
+anyone must be able to fetch the report and check it against that hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
+from sebrus.api.schemas.common import ERROR_RESPONSES
+from sebrus.api.schemas.scans import ScanStart
+from sebrus.blobs.base import BlobNotFound
+from sebrus.db.models import Scan, ScanScope
+from sebrus.services import datasets, scans
+from sebrus.services.scan_jobs import QueueUnavailable, ScanJobs
+
+router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
+
+# The report page's own policy (no scripts, inline styles, data: images), and never framed.
+REPORT_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _jobs(request: Request) -> ScanJobs:
+    jobs = getattr(request.app.state, "scans", None)
+    if jobs is None:
+        raise HTTPException(503, "This server has no chain attached; scans are unavailable.")
+    assert isinstance(jobs, ScanJobs)
+    return jobs
+
+
+def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
+    counts = scans.quarantine_counts(db, scan)
+    base = f"/api/scans/{scan.id}"
+    return {
+        "id": scan.id,
+        "dataset_id": scan.dataset_id,
+        "state": scan.state.value,
+        "scope": scan.scope.value,
+        "backend": scan.backend,
+        "progress": scan.progress,
+        "message": scan.message,
+        "insufficient_data": scan.insufficient_data,
+        "error": scan.error,
+        "fpr": scan.fpr,
+        "seed": scan.random_seed,
+        "threshold": scan.threshold,
+        "n_items": scan.n_items,
+        "n_context": scan.n_context,
+        "n_trusted": scan.n_trusted,
+        "n_flagged": scan.n_flagged,
+        "quarantine": {
+            "pending": counts.pending,
+            "sent": counts.sent,
+            "skipped": counts.skipped,
+            "failed": counts.failed,
+        },
+        "report_sha256": scan.report_sha256,
+        "report_html_sha256": scan.report_html_sha256,
+        "requested_by": scan.requested_by_user_id,
+        "created_at": scan.created_at.isoformat(),
+        "started_at": scan.started_at.isoformat() if scan.started_at else None,
+        "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
+        "links": {
+            "self": base,
+            "flagged": f"{base}/flagged",
+            "report_json": f"{base}/report.json",
+            "report_html": f"{base}/report.html",
+        },
+    }
+
+
+@router.post(
+    "/api/dataset/{dataset_id}/scans",
+    status_code=202,
+    responses={
+        403: {"description": "Only the dataset's owner starts scans."},
+        409: {"description": "A scan of this dataset is still queued or running."},
+        503: {"description": "No chain attached, or the scan queue (Redis) is down."},
+    },
+)
+def start_scan(
+    request: Request, dataset_id: int, db: DbSession, user: CurrentUser, body: ScanStart | None = None
+) -> dict[str, Any]:
+    """Queue a scan; it runs in the background. Poll `GET /api/scans/{id}` for its progress."""
+    jobs = _jobs(request)
+    body = body or ScanStart()
+    dataset = datasets.get_dataset(db, dataset_id)
+    scan = scans.start_scan(
+        db, dataset, user, scope=ScanScope(body.scope), fpr=body.fpr, seed=body.seed, backend=jobs.backend
+    )
+    try:
+        jobs.submit(db, scan)
+    except QueueUnavailable as exc:
+        raise HTTPException(503, exc.message) from exc
+    return {"status": "Scan queued.", "scan": scan_json(db, scan)}
+
+
+@router.get("/api/dataset/{dataset_id}/scans")
+def list_scans(dataset_id: int, db: DbSession, page: Pagination) -> dict[str, Any]:
+    """The dataset's scans, newest first."""
+    dataset = datasets.get_dataset(db, dataset_id)
+    found = scans.list_scans(db, dataset, page)
+    return {
+        "status": "Success.",
+        "scans": [scan_json(db, s) for s in found.items],
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
+    }
+
+
+@router.get("/api/scans/{scan_id}")
+def read_scan(scan_id: int, db: DbSession) -> dict[str, Any]:
+    return {"status": "Success.", "scan": scan_json(db, scans.get_scan(db, scan_id))}
+
+
+@router.get("/api/scans/{scan_id}/flagged")
+def flagged_items(scan_id: int, db: DbSession, page: Pagination) -> dict[str, Any]:
+    """The items this scan flagged, most suspicious first, each with the detectors that flagged it."""
+    scan = scans.get_scan(db, scan_id)
+    found = scans.flagged_results(db, scan, page)
+    return {
+        "status": "Success.",
+        "scan_id": scan.id,
+        "report_sha256": scan.report_sha256,
+        "items": [
+            {
+                "sha256": result.content_hash,
+                "label": item.label,
+                "contributor": item.contributor_address,
+                "status": item.status.value,
+                "suspicion": result.suspicion,
+                "reasons": result.reasons,
+                "quarantine": result.quarantine.value if result.quarantine else None,
+                "quarantine_tx": result.quarantine_tx,
+                "quarantine_note": result.quarantine_error,
+            }
+            for result, item in found.items
+        ],
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
+    }
+
+
+def _report(db: DbSession, state: State, scan_id: int, kind: str) -> tuple[bytes, str]:
+    scan = scans.get_scan(db, scan_id)
+    key = scans.report_key(scan, kind)
+    try:
+        return state.blobs.get(key), key
+    except BlobNotFound:
+        raise HTTPException(404, f"The report of scan {scan_id} is missing from the blob store.") from None
+
+
+@router.get("/api/scans/{scan_id}/report.json", response_class=Response)
+def report_json(scan_id: int, db: DbSession, state: State) -> Response:
+    """The scanner's JSON report, byte for byte: its sha256 is the report hash on chain."""
+    data, key = _report(db, state, scan_id, "json")
+    return Response(data, media_type="application/json", headers={"ETag": f'"{key}"', "X-Report-SHA256": key})
+
+
+@router.get("/api/scans/{scan_id}/report.html", response_class=Response)
+def report_html(scan_id: int, db: DbSession, state: State) -> Response:
+    """The report as one offline page: plots, flagged thumbnails and reasons."""
+    data, key = _report(db, state, scan_id, "html")
+    return Response(
+        data,
+        media_type="text/html; charset=utf-8",
+        headers={"ETag": f'"{key}"', "Content-Security-Policy": REPORT_CSP},
+    )

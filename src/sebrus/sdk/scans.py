@@ -1,0 +1,208 @@
+"""Scan methods of :class:`sebrus.Client`: start a poison scan, follow it, read what it flagged and why.
+
+A mixin, so that scans live in their own module; it relies only on the client's ``_json`` and
+``_request`` methods.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FINISHED = ("done", "failed")
+
+
+@dataclass(frozen=True)
+class Scan:
+    id: int
+    dataset_id: int
+    state: str  # queued | running | done | failed
+    scope: str
+    progress: float
+    message: str
+    insufficient_data: bool
+    error: str | None
+    n_items: int
+    n_flagged: int
+    n_trusted: int
+    threshold: float | None
+    quarantine: dict[str, int]
+    report_sha256: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scan:
+        return cls(
+            id=int(data["id"]),
+            dataset_id=int(data["dataset_id"]),
+            state=str(data["state"]),
+            scope=str(data["scope"]),
+            progress=float(data["progress"]),
+            message=str(data.get("message", "")),
+            insufficient_data=bool(data.get("insufficient_data", False)),
+            error=data.get("error"),
+            n_items=int(data.get("n_items", 0)),
+            n_flagged=int(data.get("n_flagged", 0)),
+            n_trusted=int(data.get("n_trusted", 0)),
+            threshold=data.get("threshold"),
+            quarantine={k: int(v) for k, v in dict(data.get("quarantine") or {}).items()},
+            report_sha256=data.get("report_sha256"),
+            raw=data,
+        )
+
+    @property
+    def finished(self) -> bool:
+        """Done or failed, and every quarantine it asked for has been sent (or refused)."""
+        return self.state in FINISHED and self.quarantine.get("pending", 0) == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class FlaggedItem:
+    sha256: str
+    label: str
+    contributor: str
+    status: str
+    suspicion: float
+    reasons: list[dict[str, Any]]
+    quarantine: str | None
+    quarantine_tx: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlaggedItem:
+        return cls(
+            sha256=str(data["sha256"]),
+            label=str(data["label"]),
+            contributor=str(data["contributor"]),
+            status=str(data["status"]),
+            suspicion=float(data["suspicion"]),
+            reasons=list(data.get("reasons") or []),
+            quarantine=data.get("quarantine"),
+            quarantine_tx=data.get("quarantine_tx"),
+            raw=data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+class ReportMismatch(Exception):
+    """The report served does not hash to the report hash the scan (and the chain) recorded."""
+
+
+class ScanMethods:
+    page_size: int
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        raise NotImplementedError  # provided by Client
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+    ) -> httpx.Response:
+        raise NotImplementedError  # provided by Client
+
+    def start_scan(self, dataset_id: int, scope: str = "all", fpr: float = 0.05, seed: int = 0) -> Scan:
+        """Queue a scan of the dataset (owner only); ``scope`` is ``all`` or ``new-since-last``."""
+        body = {"scope": scope, "fpr": fpr, "seed": seed}
+        return Scan.from_json(self._json("POST", f"/api/dataset/{int(dataset_id)}/scans", json=body)["scan"])
+
+    def scans(self, dataset_id: int) -> list[Scan]:
+        """The dataset's scans, newest first (every page)."""
+        found: list[Scan] = []
+        while True:
+            body = self._json(
+                "GET",
+                f"/api/dataset/{int(dataset_id)}/scans",
+                params={"limit": self.page_size, "offset": len(found)},
+            )
+            page = [Scan.from_json(s) for s in body["scans"]]
+            found.extend(page)
+            if not page or len(found) >= int(body["total"]):
+                return found
+
+    def scan(self, scan_id: int) -> Scan:
+        return Scan.from_json(self._json("GET", f"/api/scans/{int(scan_id)}")["scan"])
+
+    def wait_for_scan(
+        self,
+        scan_id: int,
+        timeout: float = 3600.0,
+        poll: float = 1.0,
+        on_progress: Callable[[Scan], None] | None = None,
+    ) -> Scan:
+        """Poll until the scan is finished and its quarantines are sent; TimeoutError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.scan(scan_id)
+            if on_progress is not None:
+                on_progress(current)
+            if current.finished:
+                return current
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"scan {scan_id} is still {current.state} after {timeout:.0f} s")
+            time.sleep(poll)
+
+    def flagged(self, scan_id: int) -> Iterator[FlaggedItem]:
+        """The scan's flagged items, most suspicious first, a page at a time."""
+        offset = 0
+        while True:
+            body = self._json(
+                "GET",
+                f"/api/scans/{int(scan_id)}/flagged",
+                params={"limit": self.page_size, "offset": offset},
+            )
+            page = body["items"]
+            yield from (FlaggedItem.from_json(i) for i in page)
+            offset += len(page)
+            if not page or offset >= int(body["total"]):
+                return
+
+    def scan_report(self, scan_id: int, kind: str = "json", verify: bool = True) -> bytes:
+        """The report's bytes (``json`` or ``html``); the JSON one is checked against the recorded hash."""
+        if kind not in ("json", "html"):
+            raise ValueError(f"kind must be 'json' or 'html', got {kind!r}")
+        data = self._request("GET", f"/api/scans/{int(scan_id)}/report.{kind}").content
+        if verify and kind == "json":
+            expected = self.scan(scan_id).report_sha256
+            actual = hashlib.sha256(data).hexdigest()
+            if expected != actual:
+                raise ReportMismatch(
+                    f"report of scan {scan_id} hashes to {actual}, the scan recorded {expected}"
+                )
+        return data
+
+    def add_seed(
+        self,
+        dataset_id: int,
+        images: Sequence[tuple[str | Path | bytes, str]] = (),
+        items: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Add vetted images (file or bytes, label) and/or existing items (sha256) to the seed set."""
+        encoded = []
+        for source, label in images:
+            data = source if isinstance(source, bytes) else Path(source).read_bytes()
+            encoded.append({"label": label, "data": base64.b64encode(data).decode("ascii")})
+        body = {"images": encoded, "items": list(items)}
+        return self._json("POST", f"/api/dataset/{int(dataset_id)}/seed", json=body)
+
+    def seed(self, dataset_id: int) -> list[dict[str, Any]]:
+        """The dataset's seed set (owner only): sha256, label and source of each image."""
+        return list(self._json("GET", f"/api/dataset/{int(dataset_id)}/seed")["seed"])
