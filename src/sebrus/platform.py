@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import dataset_audit, items, releases
+from sebrus.api.routers import dataset_audit, items, releases, scans
 from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
@@ -21,6 +21,7 @@ from sebrus.services.contributions import UploadRateLimiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.indexer import Indexer
 from sebrus.services.relayer import Relayer
+from sebrus.services.scan_jobs import ScanJobs
 from sebrus.services.server_secret import load_server_secret
 from sebrus.web import install_web
 
@@ -36,13 +37,18 @@ class ChainServices:
     relayer_loop: BackgroundLoop
     indexer_loop: BackgroundLoop
     limiter: UploadRateLimiter
+    scans: ScanJobs | None = None  # poison scans: a runner, and the quarantine sender
 
     def start(self) -> None:
         self.indexer.sync()  # catch up with what happened while we were down
         self.relayer_loop.start()  # finishes any upload acknowledged before a crash
         self.indexer_loop.start()
+        if self.scans is not None:
+            self.scans.start()
 
     def stop(self) -> None:
+        if self.scans is not None:
+            self.scans.stop()
         self.relayer_loop.stop()
         self.indexer_loop.stop()
         self.handle.close()
@@ -58,6 +64,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app.include_router(items.router)
         app.include_router(dataset_audit.router)
         app.include_router(releases.router)
+        app.include_router(scans.router)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
@@ -73,6 +80,15 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             indexer_loop=BackgroundLoop("indexer", indexer.sync, idle_seconds=1.0),
             limiter=UploadRateLimiter(settings.upload_rate_per_minute),
         )
+        services.scans = ScanJobs(
+            platform.session_factory,
+            platform.blobs,
+            link,
+            redis_url=settings.redis_url,
+            queue_name=settings.scan_queue,
+            after_quarantine=services.indexer_loop.wake,
+        )
+        app.state.scans = services.scans
     except BaseException:
         handle.close()
         raise

@@ -45,6 +45,12 @@ from sebrus.cli.detect_cmd import detect_command  # noqa: E402
 
 app.command("detect")(detect_command)
 
+from sebrus.cli.scan_cmd import scan_app  # noqa: E402
+from sebrus.cli.worker_cmd import worker_command  # noqa: E402
+
+app.add_typer(scan_app, name="scan")
+app.command("worker")(worker_command)
+
 
 def main() -> None:
     app()

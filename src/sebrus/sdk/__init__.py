@@ -24,12 +24,14 @@ from sebrus.sdk.errors import (
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
 from sebrus.sdk.releases import Release
+from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan
 
 __all__ = [
     "DEFAULT_URL",
     "Client",
     "Conflict",
     "Dataset",
+    "FlaggedItem",
     "Forbidden",
     "InvalidRequest",
     "Item",
@@ -37,6 +39,8 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "Release",
+    "ReportMismatch",
+    "Scan",
     "SebrusConnectionError",
     "SebrusError",
     "ServerError",

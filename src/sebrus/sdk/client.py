@@ -18,6 +18,7 @@ import httpx
 from sebrus.sdk.errors import SebrusConnectionError, SebrusError, error_for
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
+from sebrus.sdk.scans import ScanMethods
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 PAGE_SIZE = 100  # the API's largest page
@@ -47,7 +48,7 @@ def default_token_name(tool: str = "sebrus SDK") -> str:
     return f"{tool} on {socket.gethostname()}"[:64]
 
 
-class Client(ReleaseMethods):
+class Client(ReleaseMethods, ScanMethods):
     """A client of one SeBRUS server.
 
     ``token`` is an API token (``sebrus user login`` prints one); without it only public reads work.

@@ -1,6 +1,6 @@
 """One router per resource."""
 
-from sebrus.api.routers import abis, datasets, health, sessions, tokens, users, wallets
+from sebrus.api.routers import abis, datasets, health, seeds, sessions, tokens, users, wallets
 
 ALL_ROUTERS = [
     health.router,
@@ -10,4 +10,5 @@ ALL_ROUTERS = [
     datasets.router,
     abis.router,
     wallets.router,
+    seeds.router,
 ]

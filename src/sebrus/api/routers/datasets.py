@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
+from sebrus.api.routers.seeds import prepare_images
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.datasets import (
     DatasetCreate,
@@ -17,7 +18,7 @@ from sebrus.api.schemas.datasets import (
     RoleOut,
 )
 from sebrus.db.models import DatasetRoleName
-from sebrus.services import datasets, roles
+from sebrus.services import datasets, roles, seeds
 from sebrus.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api/dataset", tags=["datasets"], responses=ERROR_RESPONSES)
@@ -47,7 +48,16 @@ def create_dataset(body: DatasetCreate, db: DbSession, user: CurrentUser, state:
         payload_on_chain=body.payload_on_chain,
         review_policy=body.review_policy,
     )
+    # Seed files are checked before the dataset is created on chain, so a bad one refuses the whole request.
+    seed_files = prepare_images(
+        body.seed,
+        seeds.SeedLimits(
+            spec.labels, spec.max_bytes, spec.min_width, spec.max_width, spec.min_height, spec.max_height
+        ),
+    )
     dataset = datasets.register_dataset(db, user, spec, state.hooks.dataset_anchor)
+    if seed_files:
+        seeds.store_seed_files(db, state.blobs, dataset, user, seed_files)
     return DatasetCreated(status="New dataset created.", new_dataset=DatasetOut.of(dataset))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from sebrus.api.schemas.common import ApiModel
+from sebrus.api.schemas.scans import SeedImage
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset
 
 
@@ -22,6 +23,11 @@ class DatasetCreate(ApiModel):
     max_height: int | None = None
     payload_on_chain: bool = False
     review_policy: dict[str, Any] = Field(default_factory=dict)
+    seed: list[SeedImage] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="The vetted seed set: trusted images for scans (add more at /api/dataset/{id}/seed).",
+    )
 
 
 class DatasetUpdate(ApiModel):
