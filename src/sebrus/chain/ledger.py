@@ -120,6 +120,8 @@ class Ledger:
         self._dataset_abi = load_artifact("Dataset").abi
         self._manager_abi = load_artifact("DatasetManager").abi
         self._dataset_proto = w3.eth.contract(abi=self._dataset_abi)
+        # Other adapters' contracts (the review network) add their events: register_event_source.
+        self._extra_sources: dict[str, tuple[list[dict[str, Any]], Callable[[str], bool]]] = {}
         self._topics = self._event_topics()
         self._datasets_cache: dict[str, DatasetInfo] = {}
         self._contracts: dict[str, Contract] = {}
@@ -523,7 +525,9 @@ class Ledger:
         """Decoded SeBRUS events in chain order, from the manager and every dataset it created."""
         if from_block < 0:
             raise InvalidInput("from_block must not be negative")
-        topics = [t for t, (_, event) in self._topics.items() if names is None or event in names]
+        topics = [
+            t for t, kinds in self._topics.items() if names is None or any(e in names for _, e in kinds)
+        ]
         if not topics:
             return []
         params: dict[str, Any] = {
@@ -537,33 +541,47 @@ class Ledger:
         decoded.sort(key=lambda e: e.position)
         return decoded
 
-    def _event_topics(self) -> dict[bytes, tuple[str, str]]:
-        topics: dict[bytes, tuple[str, str]] = {}
-        for source, abi in (("Dataset", self._dataset_abi), ("DatasetManager", self._manager_abi)):
+    def register_event_source(
+        self, source: str, abi: list[dict[str, Any]], owns: Callable[[str], bool]
+    ) -> None:
+        """Decode another adapter's contract events too, in ``events()`` and in ``TxResult.events``.
+
+        ``owns(address)`` says whether a log's (checksummed) address is one of that source's contracts;
+        it is asked only for logs whose signature the source declares. The review network uses this, so
+        that the ledger itself needs no knowledge of its contracts.
+        """
+        if source in ("Dataset", "DatasetManager"):
+            raise InvalidInput(f"{source} is the ledger's own event source")
+        self._extra_sources[source] = (abi, owns)
+        self._topics = self._event_topics()
+
+    def _event_topics(self) -> dict[bytes, list[tuple[str, str]]]:
+        """Each event signature's topic, with every (source, event name) that declares it.
+
+        One signature can belong to several sources (AccessControl's RoleGranted, for one).
+        """
+        sources = [("Dataset", self._dataset_abi), ("DatasetManager", self._manager_abi)]
+        sources += [(name, abi) for name, (abi, _) in self._extra_sources.items()]
+        topics: dict[bytes, list[tuple[str, str]]] = {}
+        for source, abi in sources:
             for entry in abi:
                 if entry.get("type") == "event":
-                    signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
-                    topics[keccak(text=signature)] = (source, entry["name"])
+                    signature = f"{entry['name']}({','.join(_abi_type(i) for i in entry['inputs'])})"
+                    topics.setdefault(keccak(text=signature), []).append((source, entry["name"]))
         return topics
 
     def _decode_log(self, log: Any) -> ChainEvent | None:
         if not log["topics"]:
             return None
         key = bytes(log["topics"][0])
-        if key not in self._topics:
-            return None
-        source, name = self._topics[key]
         address = to_checksum_address(log["address"])
-        if source == "DatasetManager":
-            if self._deployment is None or address != self._deployment.manager:
-                return None
-            contract = self._manager()
-        else:
-            if address not in self._known_datasets:
-                self._refresh_known_datasets_unlocked()
-                if address not in self._known_datasets:
-                    return None
-            contract = self._dataset(address)
+        candidates = (
+            (name, self._event_contract(source, address)) for source, name in self._topics.get(key, ())
+        )
+        found = next(((name, contract) for name, contract in candidates if contract is not None), None)
+        if found is None:
+            return None
+        name, contract = found
         processed = contract.events[name]().process_log(log)
         return ChainEvent(
             name=name,
@@ -573,6 +591,21 @@ class Ledger:
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
             args={k: _plain(v) for k, v in processed["args"].items()},
         )
+
+    def _event_contract(self, source: str, address: str) -> Contract | None:
+        """The contract to decode ``source``'s event with, if ``address`` is one of that source's."""
+        if source == "DatasetManager":
+            if self._deployment is None or address != self._deployment.manager:
+                return None
+            return self._manager()
+        if source == "Dataset":
+            if address not in self._known_datasets:
+                self._refresh_known_datasets_unlocked()
+                if address not in self._known_datasets:
+                    return None
+            return self._dataset(address)
+        abi, owns = self._extra_sources[source]
+        return self._contract(address, abi) if owns(address) else None
 
     def _refresh_known_datasets_unlocked(self) -> None:
         if self._deployment is not None:
@@ -686,6 +719,15 @@ def _reverted(exc: Exception, tx_hash: str | None) -> ContractReverted:
         for i, v in zip(inputs, values, strict=True)
     }
     return ContractReverted(name, arguments, tx_hash)
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    """The canonical ABI type, spelling tuples (structs) out as their components."""
+    kind: str = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
 
 
 def _plain(value: Any) -> Any:
