@@ -80,7 +80,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, message, detail)
 
 
+async def _number_out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+    """A number in the request too large for the database (SQLite's driver raises OverflowError binding
+    an integer beyond 64 bits, e.g. ``/api/dataset/99999999999999999999``): the client's mistake, not ours."""
+    message = "Invalid request: a number in it is out of range (ids and sizes fit in 64 bits)."
+    return error_response(422, message, [{"loc": ["request"], "msg": message, "type": "value_error"}])
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
