@@ -6,9 +6,10 @@ models (never the same one twice for two jobs, because each detector needs a dif
 * a *shared* model on everything, whose hidden layer feeds activation clustering, spectral signatures,
   the 2-D plot, and whose first-epoch losses feed early-loss isolation;
 * cross-validated models, whose out-of-fold probabilities feed confident learning;
-* with a trusted seed set: a *trusted* model on half of it, then a model on that half plus the items the
-  trusted model finds plausible (the anchored model); it never sees most poison, so poisoned labels look
-  wrong to it, including all-to-one backdoors that fool every model trained on the full data.
+* with a trusted seed set: a *trusted* model on half of it, then (twice) a model on that half plus the
+  85% of items the previous model finds most plausible (the anchored model); it never sees most poison,
+  so poisoned labels look wrong to it, including all-to-one backdoors that fool every model trained on
+  the full data.
 
 The other half of the trusted set is mixed into the data as calibration items: scored like everything
 else, they tell the ensemble what clean scores look like, which sets the false-positive rate.
