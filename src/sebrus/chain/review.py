@@ -1,0 +1,439 @@
+"""The review network on chain: one typed ``ReviewLedger`` over a dataset's Review contract.
+
+It wraps a :class:`~sebrus.chain.ledger.Ledger` (sharing its signing, nonces, serialisation and
+revert decoding) rather than extending it, so the review network can grow without touching the
+ledger. Each dataset gets its own Review clone from the ReviewFactory; the owner grants it the
+dataset's RESOLVER_ROLE, and the rules it applies are written in ``contracts/Review.sol``.
+
+As in the ledger, input is checked before any transaction is built (``InvalidInput``: nothing was
+sent), and a contract's refusal arrives as ``ContractReverted`` with the custom error's name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3.contract import Contract
+
+from sebrus.chain.artifacts import load_artifact
+from sebrus.chain.errors import InvalidInput, LedgerError, NotDeployed
+from sebrus.chain.ledger import Ledger
+from sebrus.chain.review_types import (
+    MAX_WEI,
+    Ballot,
+    BallotState,
+    Claim,
+    Commitment,
+    ItemReview,
+    Outcome,
+    PoolBooks,
+    ReviewDeployment,
+    ReviewPolicy,
+    ReviewTerms,
+    RoundInfo,
+    RoundState,
+    Tally,
+)
+from sebrus.chain.types import TxResult
+from sebrus.chain.validation import checked_address, checked_hash
+
+ZERO_ADDRESS = "0x" + "00" * 20
+VOTER_ROLE = keccak(text="VOTER_ROLE")
+
+# Gas limits for the voter's paths, from measured use (tests/ledger/test_review_ledger.py) with
+# headroom; estimation would cost as much as the transaction on py-evm.
+GAS_DEPOSIT = 150_000
+GAS_VOTE = 350_000  # the deciding vote also settles the round and resolves the item on the dataset
+GAS_COMMIT = 300_000  # may first fail an expired round
+GAS_REVEAL = 350_000
+GAS_FINALIZE = 300_000
+GAS_CLAIM = 200_000
+GAS_FUND = 80_000
+GAS_WITHDRAW = 100_000
+GAS_ROLE = 100_000
+
+
+def commitment_hash(approve: bool, salt: bytes, voter: str) -> bytes:
+    """keccak256(abi.encode(approve, salt, voter)): what ``Review.commit`` takes."""
+    return keccak(abi_encode(["bool", "bytes32", "address"], [bool(approve), salt, checked_address(voter)]))
+
+
+def review_deployment_path(data_dir: Path, chain_id: int) -> Path:
+    return data_dir / "deployments" / f"{int(chain_id)}-review.json"
+
+
+def load_review_deployment(data_dir: Path, chain_id: int) -> ReviewDeployment | None:
+    path = review_deployment_path(data_dir, chain_id)
+    if not path.exists():
+        return None
+    return ReviewDeployment(**json.loads(path.read_text("utf-8")))
+
+
+def save_review_deployment(data_dir: Path, deployment: ReviewDeployment) -> Path:
+    path = review_deployment_path(data_dir, deployment.chain_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(asdict(deployment), handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+class ReviewLedger:
+    """Typed reads and writes on the review network; every method names a dataset by its address."""
+
+    def __init__(self, ledger: Ledger, deployment: ReviewDeployment | None = None) -> None:
+        self.ledger = ledger
+        self._deployment = deployment
+        self._review_abi = load_artifact("Review").abi
+        self._factory_abi = load_artifact("ReviewFactory").abi
+        self._reviews: dict[str, str] = {}  # dataset -> review
+        self._review_datasets: dict[str, str] = {}  # review -> dataset
+        ledger.register_event_source("Review", self._review_abi, self._is_review)
+        ledger.register_event_source("ReviewFactory", self._factory_abi, self._is_factory)
+
+    # ------------------------------------------------------------------ deployment
+
+    @property
+    def deployment(self) -> ReviewDeployment:
+        if self._deployment is None:
+            raise NotDeployed("the review contracts are not deployed on this chain; deploy them first")
+        return self._deployment
+
+    @property
+    def is_deployed(self) -> bool:
+        return self._deployment is not None
+
+    def deploy(self, deployer: LocalAccount) -> ReviewDeployment:
+        """Deploy the Review implementation and the ReviewFactory that clones it."""
+        ledger = self.ledger
+        implementation = load_artifact("Review")
+        factory = load_artifact("ReviewFactory")
+        impl_factory = ledger.w3.eth.contract(abi=implementation.abi, bytecode=implementation.bytecode)
+        impl_result = ledger.transact(deployer, data=impl_factory.constructor().data_in_transaction)
+        impl_address = ledger.created_address(impl_result)
+        fac_factory = ledger.w3.eth.contract(abi=factory.abi, bytecode=factory.bytecode)
+        fac_result = ledger.transact(deployer, data=fac_factory.constructor(impl_address).data_in_transaction)
+        self._deployment = ReviewDeployment(
+            chain_id=ledger.chain_id,
+            factory=ledger.created_address(fac_result),
+            implementation=impl_address,
+            block_number=fac_result.block_number,
+        )
+        return self._deployment
+
+    # ------------------------------------------------------------------ a dataset's review contract
+
+    def create_review(self, owner: LocalAccount, dataset: str, terms: ReviewTerms) -> str:
+        """Create the dataset's review with ``terms`` as policy version 0 and make it the resolver."""
+        address = self.ledger._require_dataset(dataset)
+        terms = terms.check()
+        if self.review_address(address) is not None:
+            raise InvalidInput(f"dataset {address} already has a review contract")
+        call = self._factory().functions.createReview(address, terms.as_tuple())
+        result = self.ledger._transact(owner, self.ledger._call_tx(self.deployment.factory, call))
+        created = [e for e in result.events if e.name == "ReviewCreated"]
+        if not created:
+            raise LedgerError(f"createReview in {result.tx_hash} emitted no ReviewCreated event")
+        review = str(created[0].args["review"])
+        self._remember(address, review)
+        self.attach_review(owner, address)
+        return review
+
+    def attach_review(self, owner: LocalAccount, dataset: str) -> TxResult | None:
+        """Grant the dataset's review RESOLVER_ROLE if it lacks it (None when it already has it)."""
+        review = self.require_review(dataset)
+        if self.ledger.has_role(dataset, "resolver", review):
+            return None
+        return self.ledger.grant_role(owner, dataset, "resolver", review)
+
+    def review_address(self, dataset: str) -> str | None:
+        address = self.ledger._require_dataset(dataset)
+        if address not in self._reviews:
+            found = str(self.ledger._call(self._factory().functions.reviewOf(address)))
+            if found == ZERO_ADDRESS:
+                return None
+            self._remember(address, found)
+        return self._reviews[address]
+
+    def require_review(self, dataset: str) -> str:
+        review = self.review_address(dataset)
+        if review is None:
+            raise InvalidInput(f"dataset {dataset} has no review contract: create one first")
+        return review
+
+    def is_attached(self, dataset: str) -> bool:
+        """Whether the dataset's review may settle its items (holds RESOLVER_ROLE)."""
+        review = self.review_address(dataset)
+        return review is not None and self.ledger.has_role(dataset, "resolver", review)
+
+    # ------------------------------------------------------------------ owner
+
+    def set_policy(self, owner: LocalAccount, dataset: str, terms: ReviewTerms) -> TxResult:
+        """New terms for items submitted after this block; earlier items keep theirs."""
+        terms = terms.check()
+        review = self.require_review(dataset)
+        return self._send(owner, review, self._review(review).functions.setPolicy(terms.as_tuple()))
+
+    def allow_voter(self, owner: LocalAccount, dataset: str, voter: str) -> TxResult:
+        review = self.require_review(dataset)
+        call = self._review(review).functions.grantRole(VOTER_ROLE, checked_address(voter, "voter"))
+        return self._send(owner, review, call, GAS_ROLE)
+
+    def disallow_voter(self, owner: LocalAccount, dataset: str, voter: str) -> TxResult:
+        review = self.require_review(dataset)
+        call = self._review(review).functions.revokeRole(VOTER_ROLE, checked_address(voter, "voter"))
+        return self._send(owner, review, call, GAS_ROLE)
+
+    def is_allowed_voter(self, dataset: str, voter: str) -> bool:
+        review = self._review(self.require_review(dataset))
+        return bool(self.ledger._call(review.functions.hasRole(VOTER_ROLE, checked_address(voter, "voter"))))
+
+    def fund_pool(self, funder: LocalAccount, dataset: str, amount_wei: int) -> TxResult:
+        _check_wei(amount_wei, "pool funding")
+        review = self.require_review(dataset)
+        return self._send(funder, review, self._review(review).functions.fundPool(), GAS_FUND, amount_wei)
+
+    def withdraw_pool(
+        self, owner: LocalAccount, dataset: str, amount_wei: int, to: str | None = None
+    ) -> TxResult:
+        """Take back unreserved pool money; refused before sending if the pool holds less."""
+        _check_wei(amount_wei, "withdrawal", maximum=2**256 - 1)
+        recipient = checked_address(to, "recipient") if to else owner.address
+        review = self.require_review(dataset)
+        available = self.books(dataset).pool_wei
+        if amount_wei > available:
+            raise InvalidInput(f"the pool holds {available} wei that may be withdrawn, not {amount_wei}")
+        call = self._review(review).functions.withdrawPool(recipient, amount_wei)
+        return self._send(owner, review, call, GAS_WITHDRAW)
+
+    # ------------------------------------------------------------------ contributor
+
+    def deposit(self, contributor: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
+        """Pay the item's deposit (the amount its policy asks) so that review can open."""
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        amount = self.policy_for(dataset, digest).terms.deposit_wei
+        if amount == 0:
+            raise InvalidInput("this item's policy asks for no deposit")
+        call = self._review(review).functions.deposit(digest)
+        return self._send(contributor, review, call, GAS_DEPOSIT, amount)
+
+    def claim_deposit(self, contributor: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
+        review = self.require_review(dataset)
+        call = self._review(review).functions.claimDeposit(checked_hash(content_hash))
+        return self._send(contributor, review, call, GAS_CLAIM)
+
+    # ------------------------------------------------------------------ voter
+
+    def vote(self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool) -> TxResult:
+        """A plain vote carrying the stake the item's policy asks."""
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        terms = self.policy_for(dataset, digest).terms
+        if terms.commit_reveal:
+            raise InvalidInput("this item is reviewed by commit-reveal: commit, then reveal")
+        call = self._review(review).functions.vote(digest, bool(approve))
+        return self._send(voter, review, call, GAS_VOTE, terms.stake_wei)
+
+    def commit(
+        self,
+        voter: LocalAccount,
+        dataset: str,
+        content_hash: bytes | str,
+        approve: bool,
+        salt: bytes | None = None,
+    ) -> Commitment:
+        """Commit a hidden vote with the stake; keep the returned salt to reveal it."""
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        salt = secrets.token_bytes(32) if salt is None else _checked_salt(salt)
+        terms = self.policy_for(dataset, digest).terms
+        if not terms.commit_reveal:
+            raise InvalidInput("this item is reviewed by plain votes: vote instead")
+        hashed = commitment_hash(approve, salt, voter.address)
+        call = self._review(review).functions.commit(digest, hashed)
+        result = self._send(voter, review, call, GAS_COMMIT, terms.stake_wei)
+        committed = [e for e in result.events if e.name == "VoteCommitted"]
+        if not committed:
+            raise LedgerError(f"commit in {result.tx_hash} emitted no VoteCommitted event")
+        return Commitment(digest, int(committed[0].args["round"]), bool(approve), salt, hashed, result)
+
+    def reveal(
+        self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
+    ) -> TxResult:
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        salt = _checked_salt(salt)
+        call = self._review(review).functions.reveal(digest, bool(approve), salt)
+        return self._send(voter, review, call, GAS_REVEAL)
+
+    def finalize(self, caller: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
+        """Approve an x = 0 item, settle or fail a commit-reveal round after its window, or follow
+        an outside resolution."""
+        review = self.require_review(dataset)
+        call = self._review(review).functions.finalize(checked_hash(content_hash))
+        return self._send(caller, review, call, GAS_FINALIZE)
+
+    def claim(
+        self, voter: LocalAccount, dataset: str, content_hash: bytes | str, round_index: int | None = None
+    ) -> Claim:
+        """Collect a ballot's payout; ``round_index`` defaults to the item's current round."""
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        if round_index is None:
+            round_index = self.item_review(dataset, digest).round
+        _check_round(round_index)
+        call = self._review(review).functions.claim(digest, round_index)
+        result = self._send(voter, review, call, GAS_CLAIM)
+        claimed = [e for e in result.events if e.name == "Claimed"]
+        if not claimed:
+            raise LedgerError(f"claim in {result.tx_hash} emitted no Claimed event")
+        return Claim(digest, round_index, int(claimed[0].args["amount"]), result)
+
+    # ------------------------------------------------------------------ reads
+
+    def books(self, dataset: str) -> PoolBooks:
+        review = self.require_review(dataset)
+        stakes, rewards, pool, deposits = self.ledger._call(self._review(review).functions.books())
+        return PoolBooks(int(stakes), int(rewards), int(pool), int(deposits), self.ledger.balance(review))
+
+    def policy_count(self, dataset: str) -> int:
+        review = self._review(self.require_review(dataset))
+        return int(self.ledger._call(review.functions.policyCount()))
+
+    def policy(self, dataset: str, version: int | None = None) -> ReviewPolicy:
+        """Policy ``version``; the latest when None."""
+        count = self.policy_count(dataset)
+        if version is None:
+            version = count - 1
+        if not 0 <= version < count:
+            raise InvalidInput(f"policy version {version} does not exist (there are {count})")
+        review = self._review(self.require_review(dataset))
+        terms, effective_from = self.ledger._call(review.functions.policyAt(version))
+        return ReviewPolicy(version, int(effective_from), ReviewTerms.from_tuple(tuple(terms)))
+
+    def policy_for(self, dataset: str, content_hash: bytes | str) -> ReviewPolicy:
+        """The policy version that judges this item (the one in force when it was submitted)."""
+        review = self._review(self.require_review(dataset))
+        version, _ = self.ledger._call(review.functions.policyFor(checked_hash(content_hash)))
+        return self.policy(dataset, int(version))
+
+    def votes_required(self, dataset: str, content_hash: bytes | str) -> int:
+        review = self._review(self.require_review(dataset))
+        return int(self.ledger._call(review.functions.votesRequired(checked_hash(content_hash))))
+
+    def item_review(self, dataset: str, content_hash: bytes | str) -> ItemReview:
+        review = self._review(self.require_review(dataset))
+        digest = checked_hash(content_hash)
+        raw = self.ledger._call(review.functions.itemReview(digest))
+        opened, version, round_index, outcome, paid, settled, amount = raw
+        return ItemReview(
+            digest,
+            int(version) if opened else None,
+            int(round_index),
+            Outcome(outcome),
+            bool(paid),
+            bool(settled),
+            int(amount),
+        )
+
+    def round_info(self, dataset: str, content_hash: bytes | str, round_index: int) -> RoundInfo:
+        _check_round(round_index)
+        review = self._review(self.require_review(dataset))
+        raw = self.ledger._call(review.functions.roundInfo(checked_hash(content_hash), round_index))
+        state, settled, commits, reveals, commit_ends, reveal_ends = raw
+        return RoundInfo(
+            RoundState(state), bool(settled), int(commits), int(reveals), int(commit_ends), int(reveal_ends)
+        )
+
+    def tally(self, dataset: str, content_hash: bytes | str, round_index: int) -> Tally | None:
+        """The round's counted votes once its payouts are fixed; None while it can still change."""
+        _check_round(round_index)
+        digest = checked_hash(content_hash)
+        if not self.round_info(dataset, digest, round_index).settled:
+            return None
+        review = self._review(self.require_review(dataset))
+        approvals, rejections, share = self.ledger._call(review.functions.tally(digest, round_index))
+        return Tally(int(approvals), int(rejections), int(share))
+
+    def ballot(self, dataset: str, content_hash: bytes | str, round_index: int, voter: str) -> Ballot:
+        _check_round(round_index)
+        review = self._review(self.require_review(dataset))
+        call = review.functions.ballotOf(
+            checked_hash(content_hash), round_index, checked_address(voter, "voter")
+        )
+        state, claimed, hashed = self.ledger._call(call)
+        return Ballot(BallotState(state), bool(claimed), bytes(hashed))
+
+    def claimable(self, dataset: str, content_hash: bytes | str, round_index: int, voter: str) -> int:
+        """Wei ``voter`` could claim for the round now (0 when nothing, or not yet)."""
+        _check_round(round_index)
+        review = self._review(self.require_review(dataset))
+        call = review.functions.claimable(
+            checked_hash(content_hash), round_index, checked_address(voter, "voter")
+        )
+        return int(self.ledger._call(call))
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _factory(self) -> Contract:
+        return self.ledger._contract(self.deployment.factory, self._factory_abi)
+
+    def _review(self, address: str) -> Contract:
+        return self.ledger._contract(address, self._review_abi)
+
+    def _remember(self, dataset: str, review: str) -> None:
+        self._reviews[dataset] = review
+        self._review_datasets[review] = dataset
+
+    def _is_review(self, address: str) -> bool:
+        """Whether ``address`` is a review made by our factory (asked by the ledger's event decoder)."""
+        if address in self._review_datasets:
+            return True
+        if self._deployment is None:
+            return False
+        dataset = str(self.ledger._call(self._factory().functions.datasetOf(address)))
+        if dataset == ZERO_ADDRESS:
+            return False
+        self._remember(dataset, address)
+        return True
+
+    def _is_factory(self, address: str) -> bool:
+        return self._deployment is not None and address == self._deployment.factory
+
+    def _send(
+        self, sender: LocalAccount, to: str, call: Any, gas: int | None = None, value: int = 0
+    ) -> TxResult:
+        tx = self.ledger._call_tx(to, call, gas)
+        if value:
+            tx["value"] = value
+        return self.ledger._transact(sender, tx)
+
+
+def _check_wei(amount: int, what: str, *, maximum: int = MAX_WEI) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput(f"{what} must be a whole number of wei, got {amount!r}")
+    if not 0 < amount <= maximum:
+        raise InvalidInput(f"{what} must be a positive amount of wei, got {amount}")
+
+
+def _check_round(round_index: int) -> None:
+    if isinstance(round_index, bool) or not isinstance(round_index, int) or not 0 <= round_index < 2**32:
+        raise InvalidInput(f"round must be a whole number from 0, got {round_index!r}")
+
+
+def _checked_salt(salt: bytes) -> bytes:
+    if not isinstance(salt, bytes | bytearray) or len(salt) != 32:
+        raise InvalidInput("a commit-reveal salt is 32 bytes")
+    return bytes(salt)
