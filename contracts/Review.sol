@@ -353,7 +353,7 @@ contract Review is AccessControl, Initializable, ReentrancyGuard {
         if (keccak256(abi.encode(approve, salt, msg.sender)) != ballot.commitment) {
             revert CommitmentMismatch(contentHash, msg.sender);
         }
-        uint256 required;
+        uint256 required = 0; // only read while the round is open
         if (round.state == RoundState.Open) {
             Dataset.Status status = dataset.getItem(contentHash).status;
             // Resolved elsewhere mid-round: finalize() must abort the round and refund it.
