@@ -6,9 +6,9 @@ anyone must be able to fetch the report and check it against that hash.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
@@ -19,6 +19,10 @@ from sebrus.services import datasets, scans
 from sebrus.services.scan_jobs import QueueUnavailable, ScanJobs
 
 router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
+
+ROW_ID_MAX = 2**31 - 1  # the id columns are 32-bit; a larger number is no row, not a database error
+ScanId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The scan's id.")]
+DatasetId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The dataset's id.")]
 
 # The report page's own policy (no scripts, inline styles, data: images), and never framed.
 REPORT_CSP = (
@@ -85,7 +89,7 @@ def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
     },
 )
 def start_scan(
-    request: Request, dataset_id: int, db: DbSession, user: CurrentUser, body: ScanStart | None = None
+    request: Request, dataset_id: DatasetId, db: DbSession, user: CurrentUser, body: ScanStart | None = None
 ) -> dict[str, Any]:
     """Queue a scan; it runs in the background. Poll `GET /api/scans/{id}` for its progress."""
     jobs = _jobs(request)
@@ -102,7 +106,7 @@ def start_scan(
 
 
 @router.get("/api/dataset/{dataset_id}/scans")
-def list_scans(dataset_id: int, db: DbSession, page: Pagination) -> dict[str, Any]:
+def list_scans(dataset_id: DatasetId, db: DbSession, page: Pagination) -> dict[str, Any]:
     """The dataset's scans, newest first."""
     dataset = datasets.get_dataset(db, dataset_id)
     found = scans.list_scans(db, dataset, page)
@@ -116,12 +120,12 @@ def list_scans(dataset_id: int, db: DbSession, page: Pagination) -> dict[str, An
 
 
 @router.get("/api/scans/{scan_id}")
-def read_scan(scan_id: int, db: DbSession) -> dict[str, Any]:
+def read_scan(scan_id: ScanId, db: DbSession) -> dict[str, Any]:
     return {"status": "Success.", "scan": scan_json(db, scans.get_scan(db, scan_id))}
 
 
 @router.get("/api/scans/{scan_id}/flagged")
-def flagged_items(scan_id: int, db: DbSession, page: Pagination) -> dict[str, Any]:
+def flagged_items(scan_id: ScanId, db: DbSession, page: Pagination) -> dict[str, Any]:
     """The items this scan flagged, most suspicious first, each with the detectors that flagged it."""
     scan = scans.get_scan(db, scan_id)
     found = scans.flagged_results(db, scan, page)
@@ -159,14 +163,14 @@ def _report(db: DbSession, state: State, scan_id: int, kind: str) -> tuple[bytes
 
 
 @router.get("/api/scans/{scan_id}/report.json", response_class=Response)
-def report_json(scan_id: int, db: DbSession, state: State) -> Response:
+def report_json(scan_id: ScanId, db: DbSession, state: State) -> Response:
     """The scanner's JSON report, byte for byte: its sha256 is the report hash on chain."""
     data, key = _report(db, state, scan_id, "json")
     return Response(data, media_type="application/json", headers={"ETag": f'"{key}"', "X-Report-SHA256": key})
 
 
 @router.get("/api/scans/{scan_id}/report.html", response_class=Response)
-def report_html(scan_id: int, db: DbSession, state: State) -> Response:
+def report_html(scan_id: ScanId, db: DbSession, state: State) -> Response:
     """The report as one offline page: plots, flagged thumbnails and reasons."""
     data, key = _report(db, state, scan_id, "html")
     return Response(

@@ -6,9 +6,9 @@ Seeds can also be given with the dataset's creation request (its ``seed`` field)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
@@ -17,6 +17,8 @@ from sebrus.db.models import DatasetSeed
 from sebrus.services import datasets, seeds
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/seed", tags=["scans"], responses=ERROR_RESPONSES)
+
+DatasetId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The dataset's id.")]
 
 
 def seed_json(seed: DatasetSeed) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def prepare_images(images: list[SeedImage], limits: seeds.SeedLimits) -> list[se
 
 @router.post("", status_code=201)
 def add_seed(
-    dataset_id: int, body: SeedAdd, db: DbSession, user: CurrentUser, state: State
+    dataset_id: DatasetId, body: SeedAdd, db: DbSession, user: CurrentUser, state: State
 ) -> dict[str, Any]:
     """Add seed files and/or existing items to the seed set; images already in it are left as they are."""
     dataset = datasets.get_dataset(db, dataset_id)
@@ -56,14 +58,14 @@ def add_seed(
 
 
 @router.get("")
-def list_seed(dataset_id: int, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+def list_seed(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> dict[str, Any]:
     dataset = datasets.get_dataset(db, dataset_id)
     rows = seeds.list_seeds(db, dataset, user)
     return {"status": "Success.", "seed": [seed_json(s) for s in rows], "total": len(rows)}
 
 
 @router.delete("/{sha256}")
-def remove_seed(dataset_id: int, sha256: str, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+def remove_seed(dataset_id: DatasetId, sha256: str, db: DbSession, user: CurrentUser) -> dict[str, Any]:
     dataset = datasets.get_dataset(db, dataset_id)
     seeds.remove_seed(db, dataset, user, sha256)
     return {"status": "Removed from the seed set."}
