@@ -8,6 +8,14 @@ from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
 from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
 from sebrus.db.models.items import Item
 from sebrus.db.models.releases import Release, ReleaseItem, ReleaseRemoval
+from sebrus.db.models.review import (
+    ReviewClaim,
+    ReviewCommitSecret,
+    ReviewServe,
+    ReviewTransfer,
+    ReviewVote,
+    ReviewVoter,
+)
 from sebrus.db.models.scans import (
     DatasetSeed,
     QuarantineState,
@@ -37,6 +45,12 @@ __all__ = [
     "Release",
     "ReleaseItem",
     "ReleaseRemoval",
+    "ReviewClaim",
+    "ReviewCommitSecret",
+    "ReviewServe",
+    "ReviewTransfer",
+    "ReviewVote",
+    "ReviewVoter",
     "Scan",
     "ScanResult",
     "ScanScope",
