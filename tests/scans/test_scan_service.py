@@ -241,3 +241,18 @@ def test_the_sender_quarantines_pending_items_once_and_skips_the_rest(
         len(logged) == 1 and logged[0].details["automated"] and logged[0].details["report_sha256"] == REPORT
     )
     assert scans.quarantine_counts(db, scan) == scans.QuarantineCounts(pending=0, sent=1, skipped=2, failed=2)
+
+
+def test_a_scan_the_queue_cannot_take_is_failed_with_the_reason(
+    db: Session, engine: Engine, setup: tuple[Dataset, User, User, LocalBlobStore]
+) -> None:
+    from sebrus.services.scan_jobs import QueueUnavailable, ScanJobs
+
+    dataset, owner, _, blobs = setup
+    jobs = ScanJobs(make_session_factory(engine), blobs, SimpleNamespace(), redis_url="redis://127.0.0.1:1/0")  # type: ignore[arg-type]
+    scan = scans.start_scan(db, dataset, owner, backend=jobs.backend)
+    with pytest.raises(QueueUnavailable, match="Redis"):
+        jobs.submit(db, scan)
+    db.refresh(scan)
+    assert scan.state is ScanState.FAILED and "could not queue" in (scan.error or "")
+    jobs.stop()
