@@ -21,6 +21,7 @@ from sebrus.services.contributions import UploadRateLimiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.indexer import Indexer
 from sebrus.services.relayer import Relayer
+from sebrus.services.review_index import ReviewIndex
 from sebrus.services.scan_jobs import ScanJobs
 from sebrus.services.server_secret import load_server_secret
 from sebrus.web import install_web
@@ -58,7 +59,9 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
     handle = open_chain(settings)
     try:
         handle.init()
-        link = ChainLink(handle.ledger, handle.operators, load_server_secret(settings))
+        link = ChainLink(
+            handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
+        )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
         app = create_app(settings, hooks=hooks)
         app.include_router(items.router)
@@ -68,7 +71,11 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
-            platform.session_factory, handle.ledger, platform.blobs, confirmations=settings.confirmations
+            platform.session_factory,
+            handle.ledger,
+            platform.blobs,
+            confirmations=settings.confirmations,
+            extensions=[ReviewIndex(handle.reviews)] if handle.reviews is not None else [],
         )
         relayer = Relayer(platform.session_factory, link, indexer)
         services = ChainServices(

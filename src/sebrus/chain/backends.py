@@ -16,6 +16,8 @@ from sebrus.chain.deployments import load_deployment, save_deployment
 from sebrus.chain.errors import LedgerError
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import Operators, load_keystore_operators, load_or_create_dev_operators
+from sebrus.chain.review import ReviewLedger, load_review_deployment, save_review_deployment
+from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
 from sebrus.config import Settings
 
@@ -30,9 +32,18 @@ class ChainHandle:
     url: str
     _settings: Settings
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    # The review network (one Review clone per dataset, made by its factory); `init` deploys it too.
+    reviews: ReviewLedger | None = None
 
     def init(self) -> Deployment:
         """Deploy the contracts unless this chain already has them; idempotent."""
+        deployment = self._init_ledger()
+        if self.reviews is not None and not self.reviews.is_deployed:
+            # Chains deployed before the review network get its factory added, like the release registry.
+            save_review_deployment(self._settings.data_dir, self.reviews.deploy(self.operators.deployer))
+        return deployment
+
+    def _init_ledger(self) -> Deployment:
         if self.ledger.is_deployed:
             deployment = self.ledger.deployment
             if deployment.release_registry is not None:
@@ -73,7 +84,10 @@ def _open_embedded(settings: Settings) -> ChainHandle:
     w3.eth.default_account = operators.deployer.address  # reads are calls: eth-tester wants a funded sender
     deployment = load_deployment(settings.data_dir, embedded.chain_id)
     ledger = Ledger(w3, _verified(w3, deployment), serialize=True)
-    return ChainHandle(ledger, operators, "embedded", str(chain_dir), settings, [embedded.close])
+    reviews = ReviewLedger(
+        ledger, _verified_review(w3, load_review_deployment(settings.data_dir, embedded.chain_id))
+    )
+    return ChainHandle(ledger, operators, "embedded", str(chain_dir), settings, [embedded.close], reviews)
 
 
 def _open_rpc(settings: Settings, url: str) -> ChainHandle:
@@ -87,7 +101,8 @@ def _open_rpc(settings: Settings, url: str) -> ChainHandle:
     operators = load_keystore_operators(settings.resolved_keystore_dir, settings.keystore_password)
     w3.eth.default_account = operators.deployer.address
     ledger = Ledger(w3, _verified(w3, load_deployment(settings.data_dir, chain_id)))
-    return ChainHandle(ledger, operators, "rpc", url, settings)
+    reviews = ReviewLedger(ledger, _verified_review(w3, load_review_deployment(settings.data_dir, chain_id)))
+    return ChainHandle(ledger, operators, "rpc", url, settings, reviews=reviews)
 
 
 def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:
@@ -98,4 +113,11 @@ def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:
         return None
     if deployment.release_registry and not w3.eth.get_code(deployment.release_registry):  # type: ignore[arg-type]
         return replace(deployment, release_registry=None)  # `init` deploys it again
+    return deployment
+
+
+def _verified_review(w3: Web3, deployment: ReviewDeployment | None) -> ReviewDeployment | None:
+    """Forget a recorded review factory that has no code (a reset node): `init` deploys it again."""
+    if deployment is None or not w3.eth.get_code(deployment.factory):  # type: ignore[arg-type]
+        return None
     return deployment

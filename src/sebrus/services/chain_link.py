@@ -15,9 +15,12 @@ from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
 from sebrus.chain.errors import LedgerError
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import Operators
+from sebrus.chain.review import ReviewLedger
+from sebrus.chain.review_types import ReviewTerms
 from sebrus.db.models import User, Wallet, WalletKind
 from sebrus.services.datasets import AnchoredDataset, DatasetSpec
 from sebrus.services.errors import InvalidInput, ServiceError
+from sebrus.services.review_policy import policy_from_terms, terms_from_policy
 from sebrus.services.wallets import unlock_custodial_account
 
 CUSTODIAL_FUNDING_WEI = 10**18  # 1 ETH of the embedded chain's play money: thousands of transactions
@@ -33,6 +36,7 @@ class ChainLink:
     operators: Operators
     server_secret: str
     funding_wei: int = CUSTODIAL_FUNDING_WEI
+    reviews: ReviewLedger | None = None  # the review network; every new dataset gets its Review clone
     _unlocked: dict[str, LocalAccount] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,14 +58,17 @@ class ChainLink:
 
     # DatasetAnchor
     def anchor(self, spec: DatasetSpec, owner: User) -> AnchoredDataset:
-        """Create the dataset on chain, signed by the owner's custodial wallet."""
+        """Create the dataset and its Review contract on chain, signed by the owner's custodial wallet."""
         wallet = next((w for w in owner.wallets if w.kind is WalletKind.CUSTODIAL), None)
         if wallet is None:
             raise InvalidInput(
                 "You need a custodial wallet to create a dataset on this chain.", field="owner"
             )
+        terms = terms_from_policy(spec.review_policy)  # a bad policy is refused before anything is sent
         if spec.address is not None:
-            return self._adopt(spec, wallet)
+            anchored = self._adopt(spec, wallet)
+            self._open_review(spec, wallet, anchored.address, terms)
+            return anchored
         if not spec.labels:
             raise InvalidInput("A dataset needs at least one label.", field="labels")
         try:
@@ -77,12 +84,31 @@ class ChainLink:
             raise InvalidInput(str(exc), field="labels") from exc
         except LedgerError as exc:
             raise ChainUnavailable(f"The chain refused the new dataset: {exc}") from exc
+        self._open_review(spec, wallet, info.address, terms)
         return AnchoredDataset(
             address=info.address,
             chain_id=self.ledger.chain_id,
             chain_index=info.index,
             created_block=self.ledger.block_number(),
         )
+
+    def _open_review(self, spec: DatasetSpec, wallet: Wallet, dataset: str, terms: ReviewTerms) -> None:
+        """Give the dataset its Review contract with the owner's terms (or adopt the one it has), so
+        voting works from the first upload; the row records the terms actually in force."""
+        if self.reviews is None:
+            return
+        signer = self.signer_for(wallet)
+        try:
+            if self.reviews.review_address(dataset) is None:
+                self.reviews.create_review(signer, dataset, terms)
+            else:
+                self.reviews.attach_review(signer, dataset)
+                terms = self.reviews.policy(dataset).terms
+        except LedgerInvalidInput as exc:
+            raise InvalidInput(f"Review policy: {exc}", field="review_policy") from exc
+        except LedgerError as exc:
+            raise ChainUnavailable(f"The chain refused the dataset's review contract: {exc}") from exc
+        spec.review_policy = policy_from_terms(terms)
 
     def _adopt(self, spec: DatasetSpec, wallet: Wallet) -> AnchoredDataset:
         """Register a dataset contract the owner created on chain themselves (the prototype's flow)."""

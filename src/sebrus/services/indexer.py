@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from PIL import Image
 from sqlalchemy import select
@@ -36,6 +37,12 @@ _STATUS = {
 }
 
 
+class EventExtension(Protocol):
+    """Applies events that are not a dataset's (the review network's) in the indexer's transaction."""
+
+    def apply(self, db: Session, event: ChainEvent) -> None: ...
+
+
 class Indexer:
     def __init__(
         self,
@@ -44,7 +51,9 @@ class Indexer:
         blobs: BlobStore,
         *,
         confirmations: int = 0,
+        extensions: Sequence[EventExtension] = (),
     ) -> None:
+        self._extensions = tuple(extensions)
         self._sessions = session_factory
         self._ledger = ledger
         self._blobs = blobs
@@ -112,7 +121,10 @@ class Indexer:
     def _apply(self, db: Session, datasets: dict[str, Dataset], event: ChainEvent) -> tuple[int, str] | None:
         dataset = datasets.get(event.address)
         if dataset is None:
-            return None  # the manager's own events, or a dataset created outside this platform
+            # The manager's own events, other contracts' (extensions), or a dataset made elsewhere.
+            for extension in self._extensions:
+                extension.apply(db, event)
+            return None
         if event.name == "ItemSubmitted":
             return self._submitted(db, dataset, event)
         if event.name == "ItemQuarantined":
