@@ -1,0 +1,81 @@
+"""The Review contract's refusals as service errors a person can act on.
+
+Every custom error of ``contracts/Review.sol`` that a user can cause maps to a 4xx class (403: not
+yours to do, 409: not now / already done, 400: wrong input) and a sentence that says what to do;
+the error's name leads the message so that scripts can branch on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sebrus.chain.errors import ContractReverted, LedgerError
+from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
+from sebrus.services.chain_link import ChainUnavailable
+from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, ServiceError
+
+_REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
+    "AlreadyVoted": (Conflict, "You have already voted on this item in this round."),
+    "AlreadyResolved": (Conflict, "This item is already resolved; it takes no more votes."),
+    "NoVoteNeeded": (Conflict, "This item needs no votes (x = 0): finalize it instead."),
+    "OwnContribution": (PermissionDenied, "You cannot review your own contribution."),
+    "NotAllowedVoter": (
+        PermissionDenied,
+        "This dataset's reviewers are allow-listed and your wallet is not on the list; ask its owner.",
+    ),
+    "WrongStake": (InvalidInput, "The vote carried the wrong stake for this item's policy."),
+    "DepositRequired": (
+        Conflict,
+        "The contributor has not paid this item's deposit yet; review opens after.",
+    ),
+    "CommitRevealRequired": (InvalidInput, "This item is reviewed by commit-reveal: commit, then reveal."),
+    "CommitRevealOff": (InvalidInput, "This item is reviewed by plain votes: vote instead of committing."),
+    "CommitClosed": (Conflict, "The commit phase of this round is over; reveal, or wait for the next round."),
+    "NoBallot": (Conflict, "You have no vote on this item in this round."),
+    "AlreadyRevealed": (Conflict, "Your vote on this item is already revealed."),
+    "RevealNotOpen": (Conflict, "Reveals have not opened yet: the commit phase is still running."),
+    "RevealClosed": (Conflict, "The reveal window has closed; an unrevealed stake is forfeited."),
+    "CommitmentMismatch": (InvalidInput, "The side and salt do not match your commitment."),
+    "RoundStillOpen": (Conflict, "The round is still open; claim once the item is decided."),
+    "RoundNotSettled": (Conflict, "Payouts are fixed when the reveal window closes; claim after that."),
+    "NotAWinner": (PermissionDenied, "Your vote was on the losing side; losing stakes are slashed."),
+    "StakeForfeited": (PermissionDenied, "Your vote was never revealed, so its stake was forfeited."),
+    "AlreadyClaimed": (Conflict, "You have already claimed this payout."),
+    "InsufficientPool": (
+        Conflict,
+        "The reward pool cannot cover this vote's reward; the dataset's owner must fund the pool.",
+    ),
+    "NothingToFinalize": (Conflict, "There is nothing to finalize on this item now."),
+    "AccessControlUnauthorizedAccount": (PermissionDenied, "Only the dataset's owner may do that."),
+    "QuorumTooLarge": (InvalidInput, "x must be at most 100."),
+    "OpenVotingNeedsStake": (InvalidInput, "Open voting needs a positive stake."),
+    "InvalidWindow": (
+        InvalidInput,
+        "Commit and reveal windows must be 1 s to 30 days, and only with commit-reveal.",
+    ),
+    "ZeroAmount": (InvalidInput, "The amount must be positive."),
+    "NoDepositRequired": (Conflict, "This item's policy asks for no deposit."),
+    "DepositAlreadyPaid": (Conflict, "This item's deposit is already paid."),
+    "WrongDeposit": (InvalidInput, "The deposit sent is not the amount the policy asks."),
+    "NotContributor": (PermissionDenied, "Only the item's contributor may do that."),
+    "DepositNotRefundable": (Conflict, "The deposit is refundable only once the item is approved."),
+}
+
+
+def refusal(exc: ContractReverted) -> ServiceError:
+    kind, message = _REFUSALS.get(exc.error, (Conflict, "The review contract refused the request."))
+    return kind(f"{exc.error}: {message}")
+
+
+@contextmanager
+def chain_refusals(action: str) -> Iterator[None]:
+    """Turn the ledger's failures inside into service errors naming the problem."""
+    try:
+        yield
+    except ContractReverted as exc:
+        raise refusal(exc) from exc
+    except LedgerInvalidInput as exc:
+        raise InvalidInput(f"Cannot {action}: {exc}") from exc
+    except LedgerError as exc:
+        raise ChainUnavailable(f"Cannot {action}: the chain failed ({exc}).") from exc

@@ -1,0 +1,159 @@
+"""Reviewer quality per dataset, computed from the indexed ballots, claims and queue serve times.
+
+For each voter (wallet) on a dataset:
+
+- coherence = coherent / decided: of the ballots whose side is known in rounds that decided the
+  item, the share that agreed with the final outcome (approve on Approved, reject on Rejected);
+- earnings: wei claimed, wei staked, and ``net_wei`` = claimed - stakes of ballots in closed rounds
+  (realised: a winning ballot counts as a loss until it is claimed);
+- reputation = round(100 * (coherent + 1) / (decided + 2)), halved when flagged. The +1/+2 (Laplace)
+  keeps a newcomer at 50 rather than 0 or 100 on one vote;
+- flags (each needs ``min_votes`` ballots to say anything):
+  ``one-sided``: at least ``one_sided_share`` of the known sides are the same side (the lazy
+  reviewer who always approves, or a saboteur who always rejects);
+  ``too-fast``: the median time from the queue first serving the item to the vote being recorded is
+  under ``fast_seconds`` (nobody looks at an image that fast), or more than half the ballots were
+  cast on items the queue never served to that reviewer (voting blind, e.g. straight on chain).
+
+These are the seed's "anomaly detection on labeling behavior" signals: cheap, explainable, and a
+prompt for the owner to look (an allow-list owner may then remove the voter), not a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sebrus.db.models import Dataset, Item, ItemStatus, ReviewClaim, ReviewServe, ReviewVote, User
+
+FAST_SECONDS = 3.0
+MIN_VOTES = 5
+ONE_SIDED_SHARE = 0.95
+
+
+@dataclass
+class ReviewerQuality:
+    voter_address: str
+    user_id: int | None = None
+    username: str | None = None
+    votes: int = 0
+    approvals: int = 0
+    rejections: int = 0
+    unrevealed: int = 0
+    decided: int = 0
+    coherent: int = 0
+    staked_wei: int = 0
+    claimed_wei: int = 0
+    closed_stake_wei: int = 0
+    timed: list[float] = field(default_factory=list)
+    unserved: int = 0
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def coherence(self) -> float | None:
+        return self.coherent / self.decided if self.decided else None
+
+    @property
+    def approve_share(self) -> float | None:
+        sided = self.approvals + self.rejections
+        return self.approvals / sided if sided else None
+
+    @property
+    def median_seconds_to_vote(self) -> float | None:
+        return median(self.timed) if self.timed else None
+
+    @property
+    def net_wei(self) -> int:
+        return self.claimed_wei - self.closed_stake_wei
+
+    @property
+    def reputation(self) -> int:
+        score = 100 * (self.coherent + 1) / (self.decided + 2)
+        return round(score / 2 if self.flags else score)
+
+
+def reviewer_quality(
+    db: Session,
+    dataset: Dataset,
+    *,
+    fast_seconds: float = FAST_SECONDS,
+    min_votes: int = MIN_VOTES,
+    one_sided_share: float = ONE_SIDED_SHARE,
+) -> list[ReviewerQuality]:
+    """Every voter on the dataset, best reputation first."""
+    votes = list(db.scalars(select(ReviewVote).where(ReviewVote.dataset_id == dataset.id)))
+    statuses = {
+        row[0]: row[1]
+        for row in db.execute(select(Item.id, Item.status).where(Item.dataset_id == dataset.id))
+    }
+    serves: dict[tuple[int | None, int | None], datetime] = {
+        (s.item_id, s.user_id): s.served_at
+        for s in db.scalars(select(ReviewServe).where(ReviewServe.dataset_id == dataset.id))
+    }
+    claims = db.scalars(select(ReviewClaim).where(ReviewClaim.dataset_id == dataset.id))
+    found: dict[str, ReviewerQuality] = {}
+
+    def of(address: str, user_id: int | None) -> ReviewerQuality:
+        entry = found.get(address)
+        if entry is None:
+            entry = found[address] = ReviewerQuality(address, user_id)
+        return entry
+
+    for vote in votes:
+        entry = of(vote.voter_address, vote.voter_user_id)
+        entry.votes += 1
+        entry.staked_wei += int(vote.stake_wei)
+        if vote.round_state != "open":
+            entry.closed_stake_wei += int(vote.stake_wei)
+        if vote.side is None:
+            entry.unrevealed += 1
+        elif vote.side == "approve":
+            entry.approvals += 1
+        else:
+            entry.rejections += 1
+        status = statuses.get(vote.item_id) if vote.item_id is not None else None
+        if (
+            vote.side is not None
+            and vote.round_state == "resolved"
+            and status
+            in (
+                ItemStatus.APPROVED,
+                ItemStatus.REJECTED,
+            )
+        ):
+            entry.decided += 1
+            entry.coherent += (vote.side == "approve") == (status is ItemStatus.APPROVED)
+        served = serves.get((vote.item_id, vote.voter_user_id)) if vote.voter_user_id is not None else None
+        if served is None:
+            entry.unserved += 1
+        else:
+            entry.timed.append(max(0.0, (vote.cast_at - served).total_seconds()))
+    for claim in claims:
+        of(claim.voter_address, claim.voter_user_id).claimed_wei += int(claim.amount_wei)
+    names = _usernames(db, {e.user_id for e in found.values() if e.user_id is not None})
+    for entry in found.values():
+        entry.username = names.get(entry.user_id) if entry.user_id is not None else None
+        entry.flags = _flags(entry, fast_seconds, min_votes, one_sided_share)
+    return sorted(found.values(), key=lambda e: (-e.reputation, -e.votes, e.voter_address))
+
+
+def _flags(entry: ReviewerQuality, fast_seconds: float, min_votes: int, one_sided_share: float) -> list[str]:
+    flags: list[str] = []
+    sided = entry.approvals + entry.rejections
+    if sided >= min_votes and max(entry.approvals, entry.rejections) >= one_sided_share * sided:
+        flags.append("one-sided")
+    if entry.votes >= min_votes:
+        fast = len(entry.timed) >= min_votes and median(entry.timed) < fast_seconds
+        if fast or entry.unserved * 2 > entry.votes:
+            flags.append("too-fast")
+    return flags
+
+
+def _usernames(db: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}

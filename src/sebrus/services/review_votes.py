@@ -1,0 +1,395 @@
+"""The reviewer's loop through the server: a blind queue, vote or commit and reveal, claim, history.
+
+Every write is signed by the reviewer's custodial wallet and sent to the dataset's Review contract;
+the contract's refusals become 4xx errors (``review_errors``). After each transaction the indexer is
+synced, so the database (votes, claims, the item's status) already shows what the chain did.
+
+Blindness: the queue shows an item, its label and what a vote costs, never a running tally, and an
+item's votes are shown only once it is resolved (before that, only your own). In plain mode the
+votes are public on chain all the same; commit-reveal is what hides them from everyone.
+
+Commit-reveal salts: a commit stores a random nonce; the salt is HMAC(server secret, nonce). The
+side is not stored at all: the reveal tries both sides against the commitment on chain. So the
+database alone reveals nothing, and the reviewer reveals later with one click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, not_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sebrus.chain.review import commitment_hash
+from sebrus.chain.review_types import BallotState, ReviewTerms
+from sebrus.db.base import utcnow
+from sebrus.db.models import (
+    Dataset,
+    Item,
+    ItemStatus,
+    ReviewClaim,
+    ReviewCommitSecret,
+    ReviewServe,
+    ReviewVote,
+    User,
+)
+from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
+from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
+from sebrus.services.review_errors import chain_refusals
+
+OPEN_STATUSES = (ItemStatus.PENDING, ItemStatus.QUARANTINED)
+RESOLVED_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)
+MAX_QUEUE = 50
+LIVE_ROUNDS = ("open", "resolved")  # a ballot in a failed or aborted round lets you vote again
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    item: Item
+    terms: ReviewTerms
+    votes_needed: int
+    served_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    item: Item
+    vote: ReviewVote | None
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class ClaimReceipt:
+    content_hash: str
+    round: int
+    amount_wei: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class ClaimWaiting:
+    dataset_id: int
+    content_hash: str
+    round: int
+    amount_wei: int
+
+
+# ---------------------------------------------------------------------- the queue
+
+
+def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: int = 20) -> list[QueueEntry]:
+    """Pending and quarantined items, oldest first, without the reviewer's own contributions or items
+    they already voted on in a live round; each one served is recorded (first time only)."""
+    if not 1 <= limit <= MAX_QUEUE:
+        raise InvalidInput(f"`limit` must be 1 to {MAX_QUEUE}.", field="limit")
+    address = chain.address_of(dataset)
+    mine = addresses_of(user)
+    voted = exists().where(
+        ReviewVote.dataset_id == Item.dataset_id,
+        ReviewVote.content_hash == Item.content_hash,
+        ReviewVote.voter_address.in_(mine),
+        ReviewVote.round_state.in_(LIVE_ROUNDS),
+    )
+    stmt = (
+        select(Item)
+        .where(
+            Item.dataset_id == dataset.id,
+            Item.status.in_(OPEN_STATUSES),
+            or_(Item.contributor_user_id.is_(None), Item.contributor_user_id != user.id),
+            Item.contributor_address.not_in(mine),
+            not_(voted),
+        )
+        .order_by(Item.id)
+    )
+    entries: list[QueueEntry] = []
+    reviews = chain.reviews
+    offset = 0
+    while len(entries) < limit:
+        batch = list(db.scalars(stmt.limit(limit).offset(offset)))
+        if not batch:
+            break
+        offset += len(batch)
+        for item in batch:
+            if item.contributor_address in mine or item.contributor_user_id == user.id:
+                continue
+            with chain_refusals("read the item's policy"):
+                needed = reviews.votes_required(address, item.content_hash)
+                if needed == 0:
+                    continue  # x = 0: approved by `finalize`, nobody votes
+                terms = reviews.policy_for(address, item.content_hash).terms
+            entries.append(QueueEntry(item, terms, needed, _served(db, dataset, item, user)))
+            if len(entries) == limit:
+                break
+    db.commit()
+    return entries
+
+
+def _served(db: Session, dataset: Dataset, item: Item, user: User) -> datetime:
+    row = db.scalar(select(ReviewServe).where(ReviewServe.item_id == item.id, ReviewServe.user_id == user.id))
+    if row is None:
+        row = ReviewServe(dataset_id=dataset.id, item_id=item.id, user_id=user.id, served_at=utcnow())
+        db.add(row)
+        db.flush()
+    return row.served_at
+
+
+# ---------------------------------------------------------------------- voting
+
+
+def vote(
+    db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str, approve: bool
+) -> VoteReceipt:
+    address = chain.address_of(dataset)
+    item = _reviewable(db, dataset, user, content_hash)
+    signer = chain.signer(db, user)
+    with chain_refusals("vote"):
+        terms = chain.reviews.policy_for(address, item.content_hash).terms
+        chain.require_funds(signer.address, terms.stake_wei, "a vote")
+        result = chain.reviews.vote(signer, address, item.content_hash, approve)
+    return _receipt(db, chain, dataset, item, signer.address, result.tx_hash)
+
+
+def commit(
+    db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str, approve: bool
+) -> VoteReceipt:
+    """Commit a hidden vote; the server keeps a nonce from which it re-derives the salt to reveal."""
+    address = chain.address_of(dataset)
+    item = _reviewable(db, dataset, user, content_hash)
+    signer = chain.signer(db, user)
+    with chain_refusals("commit"):
+        terms = chain.reviews.policy_for(address, item.content_hash).terms
+        if not terms.commit_reveal:
+            raise InvalidInput("This item is reviewed by plain votes: vote instead of committing.")
+        chain.require_funds(signer.address, terms.stake_wei, "a commit")
+        round_guess = chain.reviews.item_review(address, item.content_hash).round
+    # The nonce is committed before the transaction is sent: a crash in between must not lose the
+    # only way to reveal (an unrevealed stake is forfeited).
+    secret = _keep_nonce(db, dataset, item, user, signer.address, round_guess)
+    try:
+        with chain_refusals("commit"):
+            committed = chain.reviews.commit(
+                signer, address, item.content_hash, approve, salt=_salt(chain, secret.nonce)
+            )
+    except BaseException:
+        db.delete(secret)
+        db.commit()
+        raise
+    if committed.round != secret.round:
+        secret.round = committed.round
+        db.commit()
+    return _receipt(db, chain, dataset, item, signer.address, committed.tx.tx_hash)
+
+
+def reveal(db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str) -> VoteReceipt:
+    address = chain.address_of(dataset)
+    item = item_of(db, dataset, content_hash)
+    signer = chain.signer(db, user)
+    secret = db.scalar(
+        select(ReviewCommitSecret)
+        .where(
+            ReviewCommitSecret.dataset_id == dataset.id,
+            ReviewCommitSecret.content_hash == item.content_hash,
+            ReviewCommitSecret.voter_address == signer.address,
+        )
+        .order_by(ReviewCommitSecret.id.desc())
+    )
+    if secret is None:
+        raise Conflict("NoBallot: this server holds no commitment of yours on this item to reveal.")
+    with chain_refusals("reveal"):
+        current = chain.reviews.item_review(address, item.content_hash).round
+        ballot = chain.reviews.ballot(address, item.content_hash, current, signer.address)
+        if ballot.state is BallotState.NONE:
+            raise Conflict("NoBallot: you have no commitment in this item's current round.")
+        if ballot.state is not BallotState.COMMITTED:
+            raise Conflict("AlreadyRevealed: your vote on this item is already revealed.")
+        salt = _salt(chain, secret.nonce)
+        side = next(
+            (s for s in (True, False) if commitment_hash(s, salt, signer.address) == ballot.commitment), None
+        )
+        if side is None:
+            raise Conflict("CommitmentMismatch: your commitment was not made through this server.")
+        result = chain.reviews.reveal(signer, address, item.content_hash, side, salt)
+    secret.revealed_at = utcnow()
+    db.commit()
+    return _receipt(db, chain, dataset, item, signer.address, result.tx_hash)
+
+
+def finalize(db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str) -> Item:
+    """Approve an x = 0 item, settle or fail a commit-reveal round whose time is up; anyone may."""
+    address = chain.address_of(dataset)
+    item = item_of(db, dataset, content_hash)
+    signer = chain.signer(db, user)
+    with chain_refusals("finalize"):
+        chain.reviews.finalize(signer, address, item.content_hash)
+    chain.sync()
+    db.refresh(item)
+    return item
+
+
+def claim(
+    db: Session,
+    chain: ReviewChain,
+    dataset: Dataset,
+    user: User,
+    content_hash: str,
+    round_index: int | None = None,
+) -> ClaimReceipt:
+    """Collect a ballot's payout; without ``round_index``, the latest round you voted in."""
+    address = chain.address_of(dataset)
+    item = item_of(db, dataset, content_hash)
+    signer = chain.signer(db, user)
+    if round_index is None:
+        round_index = db.scalar(
+            select(ReviewVote.round)
+            .where(
+                ReviewVote.dataset_id == dataset.id,
+                ReviewVote.content_hash == item.content_hash,
+                ReviewVote.voter_address == signer.address,
+            )
+            .order_by(ReviewVote.round.desc())
+        )
+        if round_index is None:
+            raise Conflict("NoBallot: you have no vote on this item to claim for.")
+    with chain_refusals("claim"):
+        claimed = chain.reviews.claim(signer, address, item.content_hash, round_index)
+    chain.sync()
+    return ClaimReceipt(item.content_hash, claimed.round, claimed.amount_wei, claimed.tx.tx_hash)
+
+
+def claims_waiting(
+    db: Session, chain: ReviewChain, user: User, dataset: Dataset | None = None
+) -> list[ClaimWaiting]:
+    """Ballots of yours in decided rounds that hold money you have not claimed (asked of the chain)."""
+    mine = addresses_of(user)
+    if not mine:
+        return []
+    claimed = exists().where(
+        ReviewClaim.dataset_id == ReviewVote.dataset_id,
+        ReviewClaim.content_hash == ReviewVote.content_hash,
+        ReviewClaim.round == ReviewVote.round,
+        ReviewClaim.voter_address == ReviewVote.voter_address,
+    )
+    stmt = select(ReviewVote).where(
+        ReviewVote.voter_address.in_(mine), ReviewVote.round_state != "open", not_(claimed)
+    )
+    if dataset is not None:
+        stmt = stmt.where(ReviewVote.dataset_id == dataset.id)
+    waiting: list[ClaimWaiting] = []
+    datasets: dict[int, Dataset | None] = {}
+    for ballot in db.scalars(stmt.order_by(ReviewVote.id).limit(500)):
+        owner = datasets.setdefault(ballot.dataset_id, db.get(Dataset, ballot.dataset_id))
+        if owner is None:
+            continue
+        with chain_refusals("read what you may claim"):
+            amount = chain.reviews.claimable(
+                owner.address, ballot.content_hash, ballot.round, ballot.voter_address
+            )
+        if amount > 0:
+            waiting.append(ClaimWaiting(ballot.dataset_id, ballot.content_hash, ballot.round, amount))
+    return waiting
+
+
+# ---------------------------------------------------------------------- history
+
+
+def history(
+    db: Session, dataset: Dataset, user: User | None, content_hash: str
+) -> tuple[Item, list[ReviewVote], bool]:
+    """An item's ballots: all once it is resolved, otherwise only the asker's own (the vote is blind).
+
+    Returns (item, votes, complete) where ``complete`` says whether everyone's votes are shown."""
+    item = item_of(db, dataset, content_hash)
+    stmt = select(ReviewVote).where(
+        ReviewVote.dataset_id == dataset.id, ReviewVote.content_hash == item.content_hash
+    )
+    complete = item.status in RESOLVED_STATUSES
+    if not complete:
+        mine = addresses_of(user) if user is not None else set()
+        if not mine:
+            return item, [], False
+        stmt = stmt.where(ReviewVote.voter_address.in_(mine))
+    return item, list(db.scalars(stmt.order_by(ReviewVote.round, ReviewVote.id))), complete
+
+
+def claims_by_ballot(db: Session, dataset: Dataset, content_hash: str) -> dict[tuple[int, str], ReviewClaim]:
+    rows = db.scalars(
+        select(ReviewClaim).where(
+            ReviewClaim.dataset_id == dataset.id, ReviewClaim.content_hash == content_hash
+        )
+    )
+    return {(c.round, c.voter_address): c for c in rows}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _reviewable(db: Session, dataset: Dataset, user: User, content_hash: str) -> Item:
+    """The item, refused before any gas is spent when it is the reviewer's own or already decided."""
+    item = item_of(db, dataset, content_hash)
+    if item.contributor_user_id == user.id or item.contributor_address in addresses_of(user):
+        raise PermissionDenied("OwnContribution: You cannot review your own contribution.")
+    if item.status in RESOLVED_STATUSES:
+        raise Conflict("AlreadyResolved: This item is already resolved; it takes no more votes.")
+    return item
+
+
+def _receipt(
+    db: Session, chain: ReviewChain, dataset: Dataset, item: Item, voter: str, tx_hash: str
+) -> VoteReceipt:
+    chain.sync()
+    db.expire_all()
+    refreshed = db.get(Item, item.id)
+    ballot = db.scalar(
+        select(ReviewVote)
+        .where(
+            ReviewVote.dataset_id == dataset.id,
+            ReviewVote.content_hash == item.content_hash,
+            ReviewVote.voter_address == voter,
+        )
+        .order_by(ReviewVote.round.desc())
+    )
+    return VoteReceipt(refreshed or item, ballot, tx_hash)
+
+
+def _keep_nonce(
+    db: Session, dataset: Dataset, item: Item, user: User, voter: str, round_guess: int
+) -> ReviewCommitSecret:
+    earlier = db.scalar(
+        select(ReviewCommitSecret.round)
+        .where(
+            ReviewCommitSecret.dataset_id == dataset.id,
+            ReviewCommitSecret.content_hash == item.content_hash,
+            ReviewCommitSecret.voter_address == voter,
+            ReviewCommitSecret.round >= round_guess,
+        )
+        .order_by(ReviewCommitSecret.round.desc())
+    )
+    if earlier is not None:
+        # You committed in that round already: only its failure lets this commit in, opening the next.
+        round_guess = earlier + 1
+    secret = ReviewCommitSecret(
+        dataset_id=dataset.id,
+        content_hash=item.content_hash,
+        round=round_guess,
+        voter_address=voter,
+        user_id=user.id,
+        nonce=secrets.token_hex(32),
+        created_at=utcnow(),
+    )
+    db.add(secret)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("AlreadyVoted: You have already committed on this item in this round.") from None
+    return secret
+
+
+def _salt(chain: ReviewChain, nonce: str) -> bytes:
+    key = chain.link.server_secret.encode()
+    return hmac.new(key, b"sebrus review salt\0" + bytes.fromhex(nonce), hashlib.sha256).digest()
