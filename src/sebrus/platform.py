@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import dataset_audit, items, releases, scans
+from sebrus.api.routers import dataset_audit, items, releases, review, scans
 from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
@@ -68,6 +68,8 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app.include_router(dataset_audit.router)
         app.include_router(releases.router)
         app.include_router(scans.router)
+        app.include_router(review.router)
+        app.include_router(review.mine_router)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
