@@ -1,0 +1,125 @@
+"""``sebrus dataset policy|allow|fund|pool``: the owner's review tools, registered on ``sebrus dataset``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from sebrus.cli.dataset_cmd import dataset_app
+from sebrus.cli.output import console, fail, print_json
+from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.cli.review_cmd import eth
+
+DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
+WEI_KEYS = ("stake_wei", "reward_wei", "deposit_wei")
+
+
+def _print_policy(answer: dict[str, Any]) -> None:
+    policy = answer["policy"]
+    since = answer["effective_from"]
+    console.print(f"Review policy version {answer['version']} (for items submitted from {since}):")
+    console.print(f"  x (votes one side needs)  {policy['x']}")
+    console.print(f"  voters                    {policy['voters']}")
+    amounts = " / ".join(eth(policy[key]) for key in WEI_KEYS)
+    console.print(f"  stake / reward / deposit  {amounts}")
+    if policy["commit_reveal"]:
+        windows = f"{policy['commit_window']} s to commit, {policy['reveal_window']} s to reveal"
+        console.print(f"  commit-reveal             {windows}")
+    else:
+        console.print("  commit-reveal             off")
+
+
+@dataset_app.command("policy")
+def policy(
+    dataset: DatasetArg,
+    set_: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help='New terms as JSON, e.g. \'{"x": 2, "voters": "allow-list"}\' (missing keys: defaults).',
+        ),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the dataset's review policy, or change it for items submitted from now on."""
+    terms: dict[str, Any] | None = None
+    if set_ is not None:
+        try:
+            terms = json.loads(set_)
+        except json.JSONDecodeError as exc:
+            fail(f"--set is not JSON: {exc}", 2)
+        if not isinstance(terms, dict):
+            fail("--set takes a JSON object.", 2)
+    with connect(url, token, login_required=terms is not None) as client:
+        answer = (
+            client.set_review_policy(dataset, terms) if terms is not None else client.review_policy(dataset)
+        )
+    print_json(answer) if as_json else _print_policy(answer)
+
+
+@dataset_app.command("allow")
+def allow(
+    dataset: DatasetArg,
+    voter: Annotated[str, typer.Argument(help="A username or wallet address.")],
+    remove: Annotated[bool, typer.Option("--remove", help="Take the voter off the allow-list.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a reviewer to the dataset's allow-list (or --remove one)."""
+    with connect(url, token, login_required=True) as client:
+        address = client.disallow_voter(dataset, voter) if remove else client.allow_voter(dataset, voter)
+        voters = client.allowed_voters(dataset)
+    if as_json:
+        print_json({"address": address, "voters": voters})
+        return
+    console.print(
+        f"{'Removed' if remove else 'Allowed'} {address}. The allow-list now holds {len(voters)} wallet(s)."
+    )
+
+
+@dataset_app.command("fund")
+def fund(
+    dataset: DatasetArg,
+    amount_wei: Annotated[int, typer.Argument(min=1, help="Wei to add to the reward pool.")],
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Take unreserved pool money back instead.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fund the reward pool from your custodial wallet (or --withdraw, owner only)."""
+    with connect(url, token, login_required=True) as client:
+        answer = (
+            client.withdraw_pool(dataset, amount_wei) if withdraw else client.fund_pool(dataset, amount_wei)
+        )
+    if as_json:
+        print_json(answer)
+        return
+    console.print(f"{answer['status']} The pool now holds {eth(answer['books']['pool_wei'])}.")
+
+
+@dataset_app.command("pool")
+def pool(
+    dataset: DatasetArg, url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """The review contract's books: pool, stakes held, reserved rewards, deposits; funding and payouts."""
+    with connect(url, token, login_required=False) as client:
+        answer = client.review_pool(dataset)
+    if as_json:
+        print_json(answer)
+        return
+    books = answer["books"]
+    console.print(f"Pool (withdrawable)   {eth(books['pool_wei'])}")
+    console.print(f"Stakes held           {eth(books['stakes_held_wei'])}")
+    console.print(f"Rewards reserved      {eth(books['rewards_reserved_wei'])}")
+    console.print(f"Deposits held         {eth(books['deposits_held_wei'])}")
+    console.print(f"Contract balance      {eth(books['balance_wei'])}")
+    console.print(f"Funded {eth(answer['funded_wei'])}, withdrawn {eth(answer['withdrawn_wei'])}.")
+    paid = eth(answer["paid_out_wei"])
+    console.print(f"Paid out {paid} in {answer['claims']} claim(s) over {answer['votes']} vote(s).")

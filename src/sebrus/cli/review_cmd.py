@@ -1,0 +1,200 @@
+"""``sebrus review``: the reviewer's loop against a server (queue, vote, commit, reveal, claim, history,
+reviewers). Votes are signed by your custodial wallet on the server; refusals exit 1 with the
+contract's reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sebrus.cli.output import console, fail, print_json
+from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+
+review_app = typer.Typer(
+    help="Review a dataset's items: vote with a stake, reveal, claim.", no_args_is_help=True
+)
+
+DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
+ShaArg = Annotated[str, typer.Argument(metavar="SHA256", help="The item's sha256.")]
+WEI_PER_ETH = Decimal(10**18)
+
+
+def eth(wei: str | int) -> str:
+    return f"{Decimal(int(wei)) / WEI_PER_ETH:f} ETH"
+
+
+def _side(approve: bool, reject: bool) -> bool:
+    if approve == reject:
+        fail("Say --approve (the label is right) or --reject (it is wrong or poisoned).", 2)
+    return approve
+
+
+def _print_receipt(answer: dict[str, Any]) -> None:
+    item = answer["item"]
+    console.print(f"{answer['status']} Item {item['content_hash'][:12]}... is now [bold]{item['status']}[/].")
+    console.print(f"  transaction {answer['tx_hash']}")
+
+
+@review_app.command("queue")
+def queue(
+    dataset: DatasetArg,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="How many items to show.")] = 20,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Items waiting for your vote, oldest first (blind: no running tallies, never your own)."""
+    with connect(url, token, login_required=True) as client:
+        items = client.review_queue(dataset, limit)
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        console.print("Nothing to review here right now.")
+        return
+    table = Table("sha256", "label", "status", "mode", "stake", "reward", "votes needed")
+    for entry in items:
+        item = entry["item"]
+        table.add_row(
+            item["content_hash"],
+            item["label"],
+            item["status"],
+            entry["mode"],
+            eth(entry["stake_wei"]),
+            eth(entry["reward_wei"]),
+            str(entry["votes_needed"]),
+        )
+    console.print(table)
+    console.print(f"See an image at {url}{items[0]['image_url']}")
+    console.print(f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject).")
+
+
+@review_app.command("vote")
+def vote(
+    dataset: DatasetArg,
+    sha256: ShaArg,
+    approve: Annotated[bool, typer.Option("--approve", help="The label is right.")] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="The label is wrong or the image poisoned.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Vote with the policy's stake (plain mode)."""
+    side = _side(approve, reject)
+    with connect(url, token, login_required=True) as client:
+        answer = client.vote(dataset, sha256, side)
+    print_json(answer) if as_json else _print_receipt(answer)
+
+
+@review_app.command("commit")
+def commit(
+    dataset: DatasetArg,
+    sha256: ShaArg,
+    approve: Annotated[bool, typer.Option("--approve", help="The label is right.")] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="The label is wrong or the image poisoned.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Commit a hidden vote (commit-reveal mode); reveal it with `sebrus review reveal` later."""
+    side = _side(approve, reject)
+    with connect(url, token, login_required=True) as client:
+        answer = client.commit_vote(dataset, sha256, side)
+    print_json(answer) if as_json else _print_receipt(answer)
+
+
+@review_app.command("reveal")
+def reveal(
+    dataset: DatasetArg,
+    sha256: ShaArg,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reveal the vote you committed (the server re-derives its salt)."""
+    with connect(url, token, login_required=True) as client:
+        answer = client.reveal_vote(dataset, sha256)
+    print_json(answer) if as_json else _print_receipt(answer)
+
+
+@review_app.command("claim")
+def claim(
+    dataset: Annotated[int | None, typer.Argument(metavar="[DATASET]", help="Claim on this dataset.")] = None,
+    sha256: Annotated[str | None, typer.Argument(metavar="[SHA256]", help="Claim this item only.")] = None,
+    round_index: Annotated[
+        int | None, typer.Option("--round", min=0, help="The round (default: your latest).")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect your payouts: one item's, or every one waiting (on one dataset or all)."""
+    with connect(url, token, login_required=True) as client:
+        if sha256 is not None:
+            if dataset is None:
+                fail("Name the dataset before the item.", 2)
+            answers = [client.claim(dataset, sha256, round_index)]
+        else:
+            waiting = client.claims_waiting(dataset)
+            answers = [client.claim(w["dataset_id"], w["content_hash"], w["round"]) for w in waiting]
+    if as_json:
+        print_json(answers)
+        return
+    if not answers:
+        console.print("Nothing to claim.")
+    for answer in answers:
+        where = f"{answer['content_hash'][:12]}... round {answer['round']}"
+        console.print(f"Claimed {eth(answer['amount_wei'])} for {where}")
+
+
+@review_app.command("history")
+def history(
+    dataset: DatasetArg,
+    sha256: ShaArg,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An item's votes: everyone's once it is resolved, only yours before."""
+    with connect(url, token, login_required=False) as client:
+        answer = client.item_votes(dataset, sha256)
+    if as_json:
+        print_json(answer)
+        return
+    console.print(f"Item {sha256[:12]}... is {answer['item']['status']}.")
+    if not answer["complete"]:
+        console.print("The vote is still open: only your own ballot is shown.")
+    table = Table("round", "voter", "side", "stake", "round state", "claimed")
+    for v in answer["votes"]:
+        claimed = eth(v["claimed_wei"]) if v["claimed_wei"] else "-"
+        table.add_row(
+            str(v["round"]), v["voter"], v["side"] or "hidden", eth(v["stake_wei"]), v["round_state"], claimed
+        )
+    console.print(table)
+
+
+@review_app.command("reviewers")
+def reviewers(
+    dataset: DatasetArg, url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Reviewer quality on a dataset: coherence with outcomes, counts, earnings, reputation, flags."""
+    with connect(url, token, login_required=False) as client:
+        rows = client.reviewers(dataset)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("reviewer", "votes", "coherence", "approve share", "net", "reputation", "flags")
+    for r in rows:
+        coherence = f"{r['coherence']:.0%} of {r['decided']}" if r["coherence"] is not None else "-"
+        share = f"{r['approve_share']:.0%}" if r["approve_share"] is not None else "-"
+        who = r["username"] or r["voter"]
+        flags = ", ".join(r["flags"]) or "-"
+        table.add_row(who, str(r["votes"]), coherence, share, eth(r["net_wei"]), str(r["reputation"]), flags)
+    console.print(table)
