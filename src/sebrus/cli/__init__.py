@@ -51,6 +51,11 @@ from sebrus.cli.worker_cmd import worker_command  # noqa: E402
 app.add_typer(scan_app, name="scan")
 app.command("worker")(worker_command)
 
+import sebrus.cli.dataset_review_cmd  # noqa: E402, F401  (registers `sebrus dataset policy|allow|fund|pool`)
+from sebrus.cli.review_cmd import review_app  # noqa: E402
+
+app.add_typer(review_app, name="review")
+
 
 def main() -> None:
     app()

@@ -18,6 +18,7 @@ import httpx
 from sebrus.sdk.errors import SebrusConnectionError, SebrusError, error_for
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
+from sebrus.sdk.review import ReviewMethods
 from sebrus.sdk.scans import ScanMethods
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -48,7 +49,7 @@ def default_token_name(tool: str = "sebrus SDK") -> str:
     return f"{tool} on {socket.gethostname()}"[:64]
 
 
-class Client(ReleaseMethods, ScanMethods):
+class Client(ReleaseMethods, ScanMethods, ReviewMethods):
     """A client of one SeBRUS server.
 
     ``token`` is an API token (``sebrus user login`` prints one); without it only public reads work.
