@@ -37,7 +37,7 @@ def test_scan_finds_an_all_to_one_backdoor_and_its_contributors(split) -> None: 
         progress=lambda stage, frac: stages.append(stage),
     )
     precision, recall = precision_recall(result.flagged, poisoned.poison_mask)
-    assert recall >= 0.8 and precision >= 0.7, (precision, recall)
+    assert recall >= 0.7 and precision >= 0.8, (precision, recall)
     flagged = np.flatnonzero(result.flagged & poisoned.poison_mask)
     assert all(result.reasons[i] for i in flagged)
     assert any(r["detector"] == "trusted_label_issues" for i in flagged for r in result.reasons[i])
