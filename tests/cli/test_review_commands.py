@@ -1,0 +1,72 @@
+"""`sebrus review ...` and `sebrus dataset policy|allow|fund|pool` against a live server, through the SDK."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from sebrus.sdk import Client
+from tests.cli.conftest import Invoke
+from tests.sdk.live_server import LiveServer, png
+
+PASSWORD = "another long passphrase"
+_names = itertools.count()
+
+
+def _account(server: LiveServer, role: str) -> tuple[str, str]:
+    name = f"{role}-{next(_names)}"
+    with Client(server.url) as client:
+        client.register(name, PASSWORD)
+        return name, client.login(name, PASSWORD)
+
+
+def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None:
+    _, owner = _account(server, "owner")
+    _, contributor = _account(server, "contrib")
+    reviewer_name, reviewer = _account(server, "reviewer")
+    _, outsider = _account(server, "outsider")
+    with Client(server.url, token=owner) as client:
+        policy = {"x": 1, "voters": "allow-list", "reward_wei": 1000}
+        dataset = client.create_dataset("cli-review", "review by CLI", ["cat", "dog"], review_policy=policy)
+    ds = str(dataset.id)
+    with Client(server.url, token=contributor) as client:
+        sha = client.upload(dataset.id, png(7), "cat").content_hash
+
+    shown = json.loads(sebrus("dataset", "policy", ds, "--json").stdout)
+    assert (shown["policy"]["x"], shown["policy"]["voters"], shown["policy"]["reward_wei"]) == (
+        1,
+        "allow-list",
+        "1000",
+    )
+    unlisted = sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer)
+    assert unlisted.exit_code == 1 and "NotAllowedVoter" in unlisted.output
+    allowed = sebrus("dataset", "allow", ds, reviewer_name, "--token", owner, "--json")
+    assert allowed.exit_code == 0, allowed.output
+    assert [v["address"] for v in json.loads(allowed.stdout)["voters"]] == [
+        json.loads(allowed.stdout)["address"]
+    ]
+    assert sebrus("dataset", "allow", ds, reviewer_name, "--token", outsider).exit_code == 1
+    funded = sebrus("dataset", "fund", ds, "5000", "--token", owner, "--json")
+    assert json.loads(funded.stdout)["books"]["pool_wei"] == "5000"
+
+    queue = json.loads(sebrus("review", "queue", ds, "--token", reviewer, "--json").stdout)
+    assert [e["item"]["content_hash"] for e in queue] == [sha]
+    assert sebrus("review", "vote", ds, sha, "--token", reviewer).exit_code == 2  # no side given
+    voted = sebrus("review", "vote", ds, sha, "--reject", "--token", reviewer)
+    assert voted.exit_code == 0 and "rejected" in voted.output
+    history = json.loads(sebrus("review", "history", ds, sha, "--json").stdout)
+    assert history["complete"] and [v["side"] for v in history["votes"]] == ["reject"]
+    claimed = json.loads(sebrus("review", "claim", "--token", reviewer, "--json").stdout)
+    assert [(c["content_hash"], c["amount_wei"]) for c in claimed] == [(sha, str(10**15 + 1000))]
+    assert json.loads(sebrus("review", "claim", "--token", reviewer, "--json").stdout) == []
+    rows = json.loads(sebrus("review", "reviewers", ds, "--json").stdout)
+    assert [(r["username"], r["votes"], r["coherent"]) for r in rows] == [(reviewer_name, 1, 1)]
+    pool = json.loads(sebrus("dataset", "pool", ds, "--json").stdout)
+    assert (pool["funded_wei"], pool["paid_out_wei"], pool["books"]["pool_wei"]) == (
+        "5000",
+        str(10**15 + 1000),
+        "4000",
+    )
+    changed = sebrus("dataset", "policy", ds, "--set", '{"x": 3}', "--token", owner)
+    assert changed.exit_code == 0 and "version 1" in changed.output
+    assert sebrus("dataset", "policy", ds, "--set", "[1]", "--token", owner).exit_code == 2
