@@ -37,6 +37,7 @@ from sebrus.detect.attacks import (
     random_label_flip,
     targeted_label_flip,
 )
+from sebrus.detect.contributors import privacy_tradeoff
 from sebrus.detect.datasets import load_dataset, tile_to
 from sebrus.detect.models import TorchImageClassifier, train_reference_model
 from sebrus.detect.scan import default_epochs, scan
@@ -185,6 +186,16 @@ def run_cell(
             "recall": round(tp_c / len(bad), 4),
         },
         "scan_timings_s": result.summary["timings_s"],
+        # Seed 004's trade-off: contributor detection when each reports an ε-LDP noisy mean loss.
+        "ldp_tradeoff": [
+            {"epsilon": p.epsilon, "noise_scale": p.noise_scale, "f1": round(p.f1, 4)}
+            for p in privacy_tradeoff(
+                np.array([c.evidence["mean_loss"] for c in result.contributors]),
+                np.array([c.id for c in result.contributors]),
+                sorted(bad),
+                seed=seed,
+            )
+        ],
     }
     return cell
 
