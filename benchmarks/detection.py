@@ -372,6 +372,17 @@ def main(argv: list[str] | None = None) -> int:
         print("\nTargets (MNIST-5k, 10% poison):")
         for line in targets:
             print("  " + line)
+    if cells and "ldp_tradeoff" in cells[0]:
+        by_eps: dict[str, list[float]] = {}
+        for cell in cells:
+            for point in cell["ldp_tradeoff"]:
+                by_eps.setdefault(str(point["epsilon"]), []).append(point["f1"])
+        curve = {eps: round(float(np.mean(f1s)), 3) for eps, f1s in by_eps.items()}
+        report["ldp_tradeoff"] = curve
+        print(
+            "\nContributor detection F1 under ε-LDP (seed 004), mean over cells: "
+            + ", ".join(f"ε={eps}: {f1}" for eps, f1 in curve.items())
+        )
     if args.time_10k:
         timing = time_10k_scan()
         report["scan_10k"] = timing
