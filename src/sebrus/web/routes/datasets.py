@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,21 +13,32 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
-from sebrus.services import browse, datasets
+from sebrus.services import browse, datasets, scans, seeds
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.pagination import PageRequest
-from sebrus.web.context import Web
+from sebrus.web import seed_form
+from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.forms import FormErrors, optional_int, text
 from sebrus.web.paging import Pager
+from sebrus.web.policy_form import DEFAULTS as POLICY_DEFAULTS
+from sebrus.web.policy_form import MAX_WINDOW_MINUTES, describe_policy, policy_facts, read_policy
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 DASHBOARD_PAGE = 20
 ITEMS_PAGE = 24
+SCANS_SHOWN = 5
 MIB = 1024 * 1024
 # Service field names -> the form's own field names, so each error lands beside its input.
-FIELD_OF = {"datasetName": "name", "max_bytes": "max_mb", "labels": "labels", "description": "description"}
+FIELD_OF = {
+    "datasetName": "name",
+    "max_bytes": "max_mb",
+    "labels": "labels",
+    "description": "description",
+    "seed": "seed",
+}
 BOUNDS = ("min_width", "max_width", "min_height", "max_height")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -36,13 +48,6 @@ def dataset_or_404(web: Web, dataset_id: int) -> Dataset:
     if dataset is None:
         raise PageNotFound(f"There is no dataset {dataset_id}.")
     return dataset
-
-
-def describe_policy(dataset: Dataset) -> str:
-    policy = dataset.review_policy or {}
-    if not policy:
-        return "Not set: reviewer voting is not available yet."
-    return ", ".join(f"{key}: {value}" for key, value in sorted(policy.items()))
 
 
 @router.get("/dashboard")
@@ -56,7 +61,7 @@ def dashboard(web: Web, q: str = "", page: int = 1) -> Response:
             "dataset": d,
             "counts": counts[d.id],
             "owner": owners.get(d.owner_id or 0),
-            "policy": describe_policy(d),
+            "policy": describe_policy(d.review_policy),
         }
         for d in found.items
     ]
@@ -67,13 +72,32 @@ def dashboard(web: Web, q: str = "", page: int = 1) -> Response:
 
 
 def _blank_values() -> dict[str, str]:
-    return {"name": "", "description": "", "labels": "", "max_mb": str(DEFAULT_MAX_BYTES // MIB)}
+    return {
+        "name": "",
+        "description": "",
+        "labels": "",
+        "max_mb": str(DEFAULT_MAX_BYTES // MIB),
+        **POLICY_DEFAULTS,
+    }
+
+
+def _new_form(
+    web: WebRequest, values: dict[str, str], errors: FormErrors, status_code: int = 200
+) -> Response:
+    context = {
+        "values": values,
+        "errors": errors,
+        "seed_rows": seed_form.rows_to_show(values),
+        "max_seed_rows": seed_form.MAX_ROWS,
+        "max_window_minutes": MAX_WINDOW_MINUTES,
+    }
+    return web.render("dataset_new.html", context, status_code=status_code)
 
 
 @router.get("/datasets/new")
 def new_dataset_form(web: Web) -> Response:
     web.require_user()
-    return web.render("dataset_new.html", {"values": _blank_values(), "errors": FormErrors()})
+    return _new_form(web, _blank_values(), FormErrors())
 
 
 def parse_labels(raw: str) -> list[str]:
@@ -98,9 +122,12 @@ def _max_bytes(raw: str, errors: FormErrors) -> int:
 @router.post("/datasets/new")
 async def create_dataset(web: Web) -> Response:
     user = web.require_user()
-    form = await web.form()
-    values = {key: text(form, key) for key in ("name", "description", "labels", "max_mb", *BOUNDS)}
     errors = FormErrors()
+    if seed_form.too_large(web.request):
+        errors.add("seed", seed_form.TOO_LARGE)
+        return _new_form(web, _blank_values(), errors, status_code=413)
+    form = await web.form(max_files=seed_form.MAX_FILES + 1)
+    values = {key: text(form, key) for key in ("name", "description", "labels", "max_mb", *BOUNDS)}
     labels = parse_labels(values["labels"])
     if not values["name"].strip():
         errors.add("name", "Give the dataset a name.")
@@ -110,18 +137,27 @@ async def create_dataset(web: Web) -> Response:
     bounds = {
         key: optional_int(form, key, errors, label=key.replace("_", " ").capitalize()) for key in BOUNDS
     }
+    policy_values, policy = read_policy(form, errors)
+    values.update(policy_values)
+    seed_rows, seed_values = seed_form.read_rows(form)
+    values.update(seed_values)
+    spec = datasets.DatasetSpec(
+        name=values["name"],
+        description=values["description"],
+        labels=labels,
+        max_bytes=max_bytes,
+        min_width=bounds["min_width"],
+        max_width=bounds["max_width"],
+        min_height=bounds["min_height"],
+        max_height=bounds["max_height"],
+        review_policy=policy,
+    )
+    seed_files: list[seeds.SeedFile] = []
+    if not errors:  # seed images are checked against the limits above, so those must be valid first
+        limits = seeds.SeedLimits(labels, max_bytes, *(bounds[key] for key in BOUNDS))
+        seed_files = await seed_form.prepare(seed_rows, limits, errors)
     dataset = None
     if not errors:
-        spec = datasets.DatasetSpec(
-            name=values["name"],
-            description=values["description"],
-            labels=labels,
-            max_bytes=max_bytes,
-            min_width=bounds["min_width"],
-            max_width=bounds["max_width"],
-            min_height=bounds["min_height"],
-            max_height=bounds["max_height"],
-        )
         try:
             dataset = await run_in_threadpool(
                 datasets.register_dataset, web.db, user, spec, web.state.hooks.dataset_anchor
@@ -135,8 +171,20 @@ async def create_dataset(web: Web) -> Response:
             )
         except ServiceError as refused:
             errors.add("form", refused.message)
+    if dataset is not None and seed_files:
+        try:
+            await run_in_threadpool(
+                seeds.store_seed_files, web.db, web.state.blobs, dataset, user, seed_files
+            )
+        except ServiceError:  # the dataset exists on chain by now: say that the seeds did not make it
+            log.exception("seed files of new dataset %s were not stored", dataset.id)
+            return web.finish(
+                RedirectResponse(f"/datasets/{dataset.id}?created=1&seed_failed=1", status_code=303)
+            )
     if dataset is None:
-        return web.render("dataset_new.html", {"values": values, "errors": errors}, status_code=400)
+        if any(row.files for row in seed_rows):
+            errors.add("seed", seed_form.CHOOSE_AGAIN)
+        return _new_form(web, values, errors, status_code=400)
     return web.finish(RedirectResponse(f"/datasets/{dataset.id}?created=1", status_code=303))
 
 
@@ -158,6 +206,45 @@ def _item_filter(status: str, label: str, contributor: str) -> tuple[browse.Item
     return wanted, chosen
 
 
+def render_dataset(
+    web: WebRequest,
+    dataset: Dataset,
+    *,
+    status: str = "",
+    label: str = "",
+    contributor: str = "",
+    page: int = 1,
+    notice: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The dataset page; ``notice`` carries a flash (created) or a refused action's error."""
+    wanted, chosen = _item_filter(status, label, contributor)
+    pager = Pager.from_page(page, ITEMS_PAGE)
+    found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
+    names = browse.usernames(web.db, [i.contributor_user_id for i in found.items])
+    user = web.user
+    is_owner = user is not None and dataset.owner_id == user.id
+    recent_scans = scans.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
+    context: dict[str, Any] = {
+        "dataset": dataset,
+        "status_counts": browse.status_counts(web.db, [dataset.id])[dataset.id],
+        "owner": browse.usernames(web.db, [dataset.owner_id]).get(dataset.owner_id or 0),
+        "policy_facts": policy_facts(dataset.review_policy),
+        "items": found.items,
+        "names": names,
+        "chosen": chosen,
+        "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
+        "pager": pager.with_total(found.total, chosen),
+        "notice": notice or {},
+        "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
+        "is_owner": is_owner,
+        "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
+        "scans": recent_scans.items,
+        "scan_total": recent_scans.total,
+    }
+    return web.render("dataset.html", context, status_code=status_code)
+
+
 @router.get("/datasets/{dataset_id:int}")
 def dataset_page(
     web: Web,
@@ -167,23 +254,10 @@ def dataset_page(
     contributor: str = "",
     page: int = 1,
     created: bool = False,
+    seed_failed: bool = False,
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
-    wanted, chosen = _item_filter(status, label, contributor)
-    pager = Pager.from_page(page, ITEMS_PAGE)
-    found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
-    names = browse.usernames(web.db, [i.contributor_user_id for i in found.items])
-    context: dict[str, Any] = {
-        "dataset": dataset,
-        "status_counts": browse.status_counts(web.db, [dataset.id])[dataset.id],
-        "owner": browse.usernames(web.db, [dataset.owner_id]).get(dataset.owner_id or 0),
-        "policy": describe_policy(dataset),
-        "items": found.items,
-        "names": names,
-        "chosen": chosen,
-        "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
-        "pager": pager.with_total(found.total, chosen),
-        "created": created,
-        "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
-    }
-    return web.render("dataset.html", context)
+    notice = {"created": created, "seed_failed": seed_failed}
+    return render_dataset(
+        web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
+    )

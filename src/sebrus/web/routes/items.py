@@ -6,15 +6,33 @@ blob store do, by dataset and sha256, and links the REST resource that uses that
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from sebrus.db.models import Dataset, Item
 from sebrus.services import browse
-from sebrus.web.chain_info import chain_record
+from sebrus.services.consistency import Finding, audit_item
+from sebrus.services.item_scan import latest_result
+from sebrus.web.chain_info import chain_record, chain_services
 from sebrus.web.context import Web
 from sebrus.web.errors import PageNotFound
 
+log = logging.getLogger(__name__)
 router = APIRouter()
+
+
+def _audit(web: Web, dataset: Dataset, item: Item) -> list[Finding] | None:
+    """The item's own audit (its chain record and its blob); None when the chain cannot be read."""
+    services = chain_services(web.request)
+    if services is None:
+        return None
+    try:
+        return audit_item(services.handle.ledger, web.state.blobs, dataset, item)
+    except Exception as exc:  # a page must render even when the node is down
+        log.warning("audit of item %s unavailable: %s", item.id, exc)
+        return None
 
 
 @router.get("/items/{item_id:int}")
@@ -26,9 +44,16 @@ def item_page(web: Web, item_id: int) -> Response:
     assert dataset is not None  # items cascade with their dataset
     record = chain_record(web.request, dataset.address, item.content_hash)
     contributor = browse.usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
+    scanned = latest_result(web.db, item)
+    context: dict[str, Any] = {
+        "scan": scanned[0] if scanned else None,
+        "scan_result": scanned[1] if scanned else None,
+        "findings": _audit(web, dataset, item),
+    }
     return web.render(
         "item.html",
         {
+            **context,
             "item": item,
             "dataset": dataset,
             "contributor_name": contributor,

@@ -1,20 +1,167 @@
-"""Review: the reviewer's blind queue, votes with stakes, and claims.
+"""Review: the reviewer's blind queue, votes with their stake, commit and reveal, and claims waiting.
 
-The review network is not part of this server yet, so the page says so plainly instead of showing
-an empty or invented queue. When it lands, its pages replace this handler (``review.html`` already
-has the layout and the slot for the queue).
+The page calls the same services as ``/api/dataset/{id}/review`` (votes are signed by the visitor's
+custodial wallet); forms carry the session's CSRF token, and every answer to a form is a redirect
+back to the queue (303) or the page again with the refusal's message and its 4xx status.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from decimal import Decimal
+from typing import Any
 
-from sebrus.web.context import Web
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from starlette.datastructures import FormData
+
+from sebrus.api.errors import status_code_for
+from sebrus.db.models import Dataset, ReviewVote
+from sebrus.services import review_votes
+from sebrus.services.errors import InvalidInput, ServiceError
+from sebrus.services.review_chain import ReviewChain, addresses_of
+from sebrus.web.context import Web, WebRequest
+from sebrus.web.forms import text
 
 router = APIRouter()
 
+DATASETS_SHOWN = 100
+DONE = {
+    "vote": "Your vote is in.",
+    "commit": "Your vote is committed. Reveal it here once the commit phase ends.",
+    "reveal": "Your vote is revealed.",
+    "claim": "Claimed: the payout is in your wallet.",
+}
+
+
+def eth(wei: int | str) -> str:
+    return f"{Decimal(int(wei)) / Decimal(10**18):f} ETH"
+
+
+def _chain(web: WebRequest) -> ReviewChain | None:
+    services = getattr(web.request.app.state, "chain", None)
+    if services is None or services.link.reviews is None or not services.link.reviews.is_deployed:
+        return None
+    return ReviewChain(link=services.link, sync=services.indexer.sync)
+
 
 @router.get("/review")
-def review(web: Web) -> Response:
+def review(web: Web, dataset: int | None = None, done: str = "") -> Response:
     web.require_user()
-    return web.render("review.html", {"available": False})
+    return _page(web, dataset, notice=DONE.get(done, ""))
+
+
+def _page(
+    web: WebRequest, dataset_id: int | None, *, notice: str = "", error: str = "", status: int = 200
+) -> Response:
+    user = web.require_user()
+    chain = _chain(web)
+    if chain is None:
+        return web.render("review.html", {"available": False}, status_code=status)
+    datasets = list(
+        web.db.scalars(
+            select(Dataset).where(Dataset.chain_id.is_not(None)).order_by(Dataset.id).limit(DATASETS_SHOWN)
+        )
+    )
+    chosen = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
+    context: dict[str, Any] = {
+        "available": True,
+        "datasets": datasets,
+        "chosen": chosen,
+        "notice": notice,
+        "error": error,
+        "queue": [],
+        "to_reveal": [],
+        "claims": [],
+    }
+    try:
+        if chosen is not None:
+            context["queue"] = [
+                {
+                    "item": e.item,
+                    "stake": eth(e.terms.stake_wei),
+                    "reward": eth(e.terms.reward_wei),
+                    "commit_reveal": e.terms.commit_reveal,
+                    "votes_needed": e.votes_needed,
+                }
+                for e in review_votes.queue(web.db, chain, chosen, user, 20)
+            ]
+            context["to_reveal"] = list(
+                web.db.scalars(
+                    select(ReviewVote).where(
+                        ReviewVote.dataset_id == chosen.id,
+                        ReviewVote.voter_address.in_(addresses_of(user)),
+                        ReviewVote.side.is_(None),
+                        ReviewVote.round_state == "open",
+                    )
+                )
+            )
+        names = {d.id: d.name for d in datasets}
+        context["claims"] = [
+            {
+                "claim": c,
+                "amount": eth(c.amount_wei),
+                "dataset_name": names.get(c.dataset_id, str(c.dataset_id)),
+            }
+            for c in review_votes.claims_waiting(web.db, chain, user)
+        ]
+    except ServiceError as exc:
+        context["error"] = context["error"] or exc.message
+    return web.render("review.html", context, status_code=status)
+
+
+async def _act(web: WebRequest, action: str) -> Response:
+    web.require_user()
+    form = await web.form()
+    raw_dataset = text(form, "dataset")
+    dataset_id = int(raw_dataset) if raw_dataset.isdigit() and len(raw_dataset) < 18 else None
+    # The chain calls block: run them off the event loop, as the other form handlers do.
+    return await run_in_threadpool(_act_now, web, action, dataset_id, form)
+
+
+def _act_now(web: WebRequest, action: str, dataset_id: int | None, form: FormData) -> Response:
+    user = web.require_user()
+    chain = _chain(web)
+    try:
+        dataset = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
+        if dataset is None or chain is None:
+            raise InvalidInput("Choose a dataset to review.")
+        sha256 = text(form, "sha256")
+        if action in ("vote", "commit"):
+            side = text(form, "side")
+            if side not in ("approve", "reject"):
+                raise InvalidInput("Choose approve or reject.")
+            act = review_votes.vote if action == "vote" else review_votes.commit
+            act(web.db, chain, dataset, user, sha256, side == "approve")
+        elif action == "reveal":
+            review_votes.reveal(web.db, chain, dataset, user, sha256)
+        else:
+            raw_round = text(form, "round")
+            round_index = int(raw_round) if raw_round.isdigit() and len(raw_round) < 11 else None
+            review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
+    except ServiceError as exc:
+        web.db.rollback()
+        return _page(web, dataset_id, error=exc.message, status=status_code_for(exc))
+    target = f"/review?dataset={dataset_id}&done={action}"
+    return web.finish(RedirectResponse(target, status_code=303))
+
+
+@router.post("/review/vote")
+async def vote(web: Web) -> Response:
+    return await _act(web, "vote")
+
+
+@router.post("/review/commit")
+async def commit(web: Web) -> Response:
+    return await _act(web, "commit")
+
+
+@router.post("/review/reveal")
+async def reveal(web: Web) -> Response:
+    return await _act(web, "reveal")
+
+
+@router.post("/review/claim")
+async def claim(web: Web) -> Response:
+    return await _act(web, "claim")

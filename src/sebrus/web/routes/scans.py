@@ -1,18 +1,118 @@
-"""Scans: start a dataset scan, watch it run, read its report.
+"""Scans: start a dataset scan (owner only), watch it run, read its report.
 
-Platform scans are not part of this server yet; ``/scans/<id>`` answers 404 with a page that says
-so, rather than a report that does not exist. The scans feature replaces this handler.
+The page polls ``GET /api/scans/{id}`` while the scan runs (``static/js/scan.js``) and reloads when
+it ends. The report's figures are served here as same-origin PNGs (``services/scan_plots.py``): the
+pages' Content-Security-Policy refuses the ``data:`` images the standalone HTML report embeds, and
+that report refuses to be framed, so the page links to it instead of embedding it.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
 
+from sebrus.blobs.base import BlobError
+from sebrus.db.models import Dataset, Scan, ScanScope, ScanState
+from sebrus.services import scans
+from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from sebrus.services.pagination import PageRequest
+from sebrus.services.scan_jobs import ScanJobs
+from sebrus.services.scan_plots import Plot, scan_plot, scan_plots
 from sebrus.web.context import Web
+from sebrus.web.errors import PageNotFound
+from sebrus.web.forms import text
+from sebrus.web.paging import Pager
+from sebrus.web.routes.datasets import dataset_or_404, render_dataset
 
+log = logging.getLogger(__name__)
 router = APIRouter()
+
+FLAGGED_PAGE = 24
+ROW_ID_MAX = 2**31 - 1
+
+
+def _scan_or_404(web: Web, scan_id: int) -> Scan:
+    scan = web.db.get(Scan, scan_id) if scan_id <= ROW_ID_MAX else None
+    if scan is None:
+        raise PageNotFound(f"There is no scan {scan_id}.")
+    return scan
+
+
+def _plots(web: Web, scan: Scan) -> tuple[list[Plot], str | None]:
+    """The report's figures, or why there are none; a page renders either way."""
+    if scan.report_sha256 is None:
+        return [], None
+    try:
+        return scan_plots(web.state.blobs, scan), None
+    except (BlobError, ServiceError, ValueError) as exc:
+        log.warning("figures of scan %s unavailable: %s", scan.id, exc)
+        return [], "The report's figures could not be drawn: its file is missing or unreadable."
 
 
 @router.get("/scans/{scan_id:int}")
-def scan_page(web: Web, scan_id: int) -> Response:
-    return web.render("scan.html", {"scan_id": scan_id, "available": False}, status_code=404)
+def scan_page(web: Web, scan_id: int, page: int = 1) -> Response:
+    scan = _scan_or_404(web, scan_id)
+    dataset = web.db.get(Dataset, scan.dataset_id)
+    assert dataset is not None  # scans cascade with their dataset
+    pager = Pager.from_page(page, FLAGGED_PAGE)
+    flagged = scans.flagged_results(web.db, scan, PageRequest(limit=pager.size, offset=pager.offset))
+    plots, plots_problem = _plots(web, scan) if scan.state is ScanState.DONE else ([], None)
+    user = web.user
+    context: dict[str, Any] = {
+        "scan": scan,
+        "dataset": dataset,
+        "active": scan.state in scans.ACTIVE,
+        "percent": round(scan.progress * 100),
+        "quarantine": scans.quarantine_counts(web.db, scan),
+        "flagged": flagged.items,
+        "pager": pager.with_total(flagged.total, {}),
+        "plots": plots,
+        "plots_problem": plots_problem,
+        "is_owner": user is not None and dataset.owner_id == user.id,
+    }
+    return web.render("scan.html", context)
+
+
+@router.get("/scans/{scan_id:int}/plots/{name}.png")
+def scan_figure(web: Web, scan_id: int, name: str) -> Response:
+    scan = _scan_or_404(web, scan_id)
+    try:
+        plot = scan_plot(web.state.blobs, scan, name)
+    except (NotFound, Conflict, BlobError, ValueError):
+        raise PageNotFound(f"Scan {scan_id} has no figure {name!r}.") from None
+    # The URL names one report, and a finished report never changes.
+    return Response(plot.png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.post("/datasets/{dataset_id:int}/scans")
+async def start_scan(web: Web, dataset_id: int) -> Response:
+    user = web.require_user()
+    form = await web.form()
+    dataset = dataset_or_404(web, dataset_id)
+    jobs = getattr(web.request.app.state, "scans", None)
+    scope = text(form, "scope") or ScanScope.ALL.value
+    problem, status_code = None, 400
+    if not isinstance(jobs, ScanJobs):
+        problem, status_code = "This server has no chain attached, so it cannot scan.", 503
+    elif scope not in {s.value for s in ScanScope}:
+        problem = "Choose what to scan: every item, or only the items added since the last scan."
+    else:
+        try:
+            scan = await run_in_threadpool(
+                scans.start_scan, web.db, dataset, user, scope=ScanScope(scope), backend=jobs.backend
+            )
+            await run_in_threadpool(jobs.submit, web.db, scan)
+            return web.finish(RedirectResponse(f"/scans/{scan.id}", status_code=303))
+        except PermissionDenied as refused:
+            problem, status_code = refused.message, 403
+        except Conflict as refused:
+            problem, status_code = refused.message, 409
+        except InvalidInput as refused:
+            problem = refused.message.replace("`", "")
+        except ServiceError as refused:  # the queue (Redis) is down: the scan is marked failed
+            problem, status_code = refused.message, 503
+    return render_dataset(web, dataset, notice={"scan_error": problem}, status_code=status_code)

@@ -1,0 +1,144 @@
+"""The review policy on the Create a Dataset form: people's units in, the API's policy object out.
+
+People think in ETH and minutes; the policy object (``services/review_policy.py``) holds wei and
+seconds. Each field is checked here so that its error sits beside it; what only the whole policy
+can refuse (open voting without a stake) comes back from ``terms_from_policy`` for the fieldset.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from sebrus.chain.review_types import MAX_QUORUM, MAX_WEI, MAX_WINDOW_SECONDS
+from sebrus.services.errors import InvalidInput
+from sebrus.services.review_policy import ALLOW_LIST, OPEN, terms_from_policy
+from sebrus.web.forms import FormErrors, text
+
+WEI_PER_ETH = 10**18
+MAX_WINDOW_MINUTES = MAX_WINDOW_SECONDS // 60
+POLICY_FIELDS = (
+    "x",
+    "stake_eth",
+    "reward_eth",
+    "voters",
+    "deposit_eth",
+    "commit_reveal",
+    "commit_minutes",
+    "reveal_minutes",
+)
+DEFAULTS = {
+    "x": "1",
+    "stake_eth": "0.001",
+    "reward_eth": "0",
+    "voters": OPEN,
+    "deposit_eth": "0",
+    "commit_reveal": "",
+    "commit_minutes": "60",
+    "reveal_minutes": "60",
+}
+
+
+def _wei(raw: str, name: str, what: str, errors: FormErrors) -> int:
+    try:
+        amount = Decimal(raw.strip() or "0")
+    except InvalidOperation:
+        errors.add(name, f"{what} must be an amount of ETH, like 0.001.")
+        return 0
+    if not amount.is_finite() or amount < 0:
+        errors.add(name, f"{what} must be zero or more ETH.")
+        return 0
+    wei = amount * WEI_PER_ETH
+    if wei != wei.to_integral_value():
+        errors.add(name, f"{what} has more than 18 decimal places (1 wei is 0.000000000000000001 ETH).")
+        return 0
+    if wei > MAX_WEI:
+        errors.add(name, f"{what} is too large: at most {Decimal(MAX_WEI) / WEI_PER_ETH:.0f} ETH.")
+        return 0
+    return int(wei)
+
+
+def _whole(raw: str, name: str, what: str, low: int, high: int, errors: FormErrors) -> int:
+    value = raw.strip()
+    if not value.isdigit() or len(value) > 9 or not low <= int(value) <= high:
+        errors.add(name, f"{what} must be a whole number from {low} to {high}.")
+        return low
+    return int(value)
+
+
+def read_policy(form: FormData, errors: FormErrors) -> tuple[dict[str, str], dict[str, Any]]:
+    """The fields as typed (to show again) and the policy object they make (valid only without errors)."""
+    # A field the form did not send at all takes its default (an unchecked box sends nothing: off).
+    values = {name: text(form, name) if name in form else DEFAULTS[name] for name in POLICY_FIELDS}
+    policy: dict[str, Any] = {
+        "x": _whole(values["x"], "x", "Votes needed", 0, MAX_QUORUM, errors),
+        "stake_wei": _wei(values["stake_eth"], "stake_eth", "The stake", errors),
+        "reward_wei": _wei(values["reward_eth"], "reward_eth", "The reward", errors),
+        "deposit_wei": _wei(values["deposit_eth"], "deposit_eth", "The deposit", errors),
+        "commit_reveal": values["commit_reveal"] == "on",
+    }
+    if values["voters"] not in (OPEN, ALLOW_LIST):
+        errors.add("voters", "Choose who may vote: anyone who stakes, or your allow-list.")
+    else:
+        policy["voters"] = values["voters"]
+    if policy["commit_reveal"]:
+        for field, key, what in (
+            ("commit_minutes", "commit_window", "The commit phase"),
+            ("reveal_minutes", "reveal_window", "The reveal phase"),
+        ):
+            policy[key] = 60 * _whole(values[field], field, what, 1, MAX_WINDOW_MINUTES, errors)
+    if policy.get("voters") == OPEN and policy["stake_wei"] == 0 and "stake_eth" not in errors.fields:
+        errors.add("stake_eth", "Open voting needs a stake above 0, or anyone could vote for free.")
+    if not errors:
+        try:
+            terms_from_policy(policy)
+        except InvalidInput as refused:
+            errors.add("review_policy", refused.message.replace("`", ""))
+    return values, policy
+
+
+def _eth(wei: Any) -> str:
+    if not isinstance(wei, int):
+        return str(wei)
+    amount = Decimal(wei) / WEI_PER_ETH
+    shown = format(amount.normalize(), "f") if amount else "0"
+    return f"{shown} ETH"
+
+
+def _minutes(seconds: Any) -> str:
+    if not isinstance(seconds, int):
+        return str(seconds)
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def policy_facts(policy: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The policy as (term, value) pairs a person reads; empty when the dataset has none."""
+    if not policy:
+        return []
+    x = policy.get("x", policy.get("quorum"))
+    voters = policy.get("voters")
+    if voters is None and "open_voting" in policy:
+        voters = OPEN if policy["open_voting"] else ALLOW_LIST
+    facts = [
+        ("Votes to decide", f"{x} on one side" if x is not None else "not set"),
+        ("Stake per vote", _eth(policy.get("stake_wei", 0))),
+        ("Reward per winning vote", _eth(policy.get("reward_wei", 0))),
+        ("Who votes", "anyone who stakes" if voters == OPEN else "the owner's allow-list"),
+        ("Contributor deposit", _eth(policy.get("deposit_wei", 0))),
+    ]
+    if policy.get("commit_reveal"):
+        commit, reveal = _minutes(policy.get("commit_window")), _minutes(policy.get("reveal_window"))
+        facts.append(("Commit-reveal", f"on: {commit} to commit, {reveal} to reveal"))
+    else:
+        facts.append(("Commit-reveal", "off: votes are cast openly"))
+    return facts
+
+
+def describe_policy(policy: dict[str, Any] | None) -> str:
+    """One line for lists such as the dashboard."""
+    facts = policy_facts(policy)
+    if not facts:
+        return "Not set: this dataset has no review contract."
+    return "; ".join(f"{term.lower()}: {value}" for term, value in facts)
