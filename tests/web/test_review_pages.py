@@ -1,0 +1,77 @@
+"""The /review page: a reviewer sees the blind queue with the stake, votes by form, then claims."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from sebrus.platform import ChainServices
+from tests.web.web_helpers import browser, csrf_from, png, register
+
+PASSWORD = "a long passphrase"
+
+
+def _api_user(app: FastAPI, name: str) -> dict[str, str]:
+    client = TestClient(app)
+    assert client.post("/api/user", json={"username": name, "password": PASSWORD}).status_code == 201
+    token = client.post("/api/session", json={"username": name, "password": PASSWORD}).json()["session"][
+        "token"
+    ]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServices) -> None:
+    api = TestClient(app)
+    owner, contributor = _api_user(app, "rp-owner"), _api_user(app, "rp-contrib")
+    body = {"datasetName": "rp-pets", "description": "d", "labels": ["cat", "dog"], "review_policy": {"x": 1}}
+    dataset = api.post("/api/dataset", json=body, headers=owner).json()["new_dataset"]
+    ds = dataset["id"]
+    sent = api.post(
+        f"/api/dataset/{ds}/items", params={"label": "dog"}, content=png(900), headers=contributor
+    )
+    assert sent.status_code == 201, sent.text
+    sha = sent.json()["item"]["content_hash"]
+
+    # The contributor's own item never reaches their queue.
+    mine = browser(app)
+    session = api.post("/api/session", json={"username": "rp-contrib", "password": PASSWORD}).json()[
+        "session"
+    ]
+    mine.cookies.set("session", session["token"])
+    own_page = mine.get(f"/review?dataset={ds}").text
+    assert "Nothing waiting for your vote here." in own_page and sha not in own_page
+
+    reviewer = browser(app)
+    register(reviewer)
+    page = reviewer.get(f"/review?dataset={ds}")
+    assert page.status_code == 200, page.text
+    assert sha in page.text and "0.001 ETH" in page.text and "Approve" in page.text
+    assert "approvals" not in page.text.lower()  # blind: no tally on the page
+
+    forged = reviewer.post(
+        "/review/vote", data={"csrf_token": "wrong", "dataset": str(ds), "sha256": sha, "side": "approve"}
+    )
+    assert forged.status_code == 403
+    token = csrf_from(page.text)
+    voted = reviewer.post(
+        "/review/vote", data={"csrf_token": token, "dataset": str(ds), "sha256": sha, "side": "approve"}
+    )
+    assert voted.status_code == 303 and voted.headers["location"] == f"/review?dataset={ds}&done=vote"
+    assert api.get(f"/api/dataset/{ds}/items/{sha}").json()["item"]["status"] == "approved"
+    again = reviewer.post(
+        "/review/vote", data={"csrf_token": token, "dataset": str(ds), "sha256": sha, "side": "reject"}
+    )
+    assert again.status_code == 409 and "AlreadyResolved" in again.text
+
+    after = reviewer.get(voted.headers["location"]).text
+    assert "Your vote is in." in after and "Nothing waiting for your vote here." in after
+    claim_form = re.search(r'name="round" value="(\d+)"', after)
+    assert claim_form is not None and "0.001 ETH" in after
+    claimed = reviewer.post(
+        "/review/claim",
+        data={"csrf_token": token, "dataset": str(ds), "sha256": sha, "round": claim_form.group(1)},
+    )
+    assert claimed.status_code == 303, claimed.text
+    assert "Nothing to claim." in reviewer.get(claimed.headers["location"]).text
