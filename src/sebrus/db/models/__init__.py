@@ -6,6 +6,13 @@ from sebrus.db.models.audit_log import AuditLogEntry
 from sebrus.db.models.chain_sync import ChainCursor, OutboxEntry
 from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
 from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
+from sebrus.db.models.incidents import (
+    MetricState,
+    ReleaseMetric,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+)
 from sebrus.db.models.items import Item
 from sebrus.db.models.releases import Release, ReleaseItem, ReleaseRemoval
 from sebrus.db.models.review import (
@@ -39,11 +46,13 @@ __all__ = [
     "Item",
     "ItemStatus",
     "LoginThrottle",
+    "MetricState",
     "OutboxEntry",
     "OutboxState",
     "QuarantineState",
     "Release",
     "ReleaseItem",
+    "ReleaseMetric",
     "ReleaseRemoval",
     "ReviewClaim",
     "ReviewCommitSecret",
@@ -51,6 +60,9 @@ __all__ = [
     "ReviewTransfer",
     "ReviewVote",
     "ReviewVoter",
+    "Revocation",
+    "RevocationItem",
+    "RevocationState",
     "Scan",
     "ScanResult",
     "ScanScope",
