@@ -270,3 +270,17 @@ def test_quality_flags_the_reviewer_who_approves_everything_without_looking(
 
 def _db(client: TestClient) -> Any:
     return client.app.state.platform.session_factory()  # type: ignore[attr-defined]
+
+
+def test_x_zero_items_skip_the_queue_and_finalize_to_approved(
+    platform: tuple[TestClient, ChainServices],
+) -> None:
+    client, _ = platform
+    owner, contributor, reviewer = (login(client, name) for name in ("owner5", "contrib5", "rev5"))
+    ds = int(create_dataset(client, owner, "trusted", {"x": 0})["id"])
+    item = upload(client, contributor, ds, 60)
+    assert client.get(review_path(ds, "queue"), headers=reviewer).json()["items"] == []
+    refused = client.post(review_path(ds, "items", item, "vote"), json={"approve": False}, headers=reviewer)
+    assert refused.status_code == 409 and refused.json()["status"].startswith("NoVoteNeeded")
+    finalized = _post(client, review_path(ds, "items", item, "finalize"), reviewer)
+    assert finalized["item"]["status"] == "approved"
