@@ -25,6 +25,7 @@ from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wall
 from sebrus.faults import maybe_crash
 from sebrus.services.chain_link import ChainLink
 from sebrus.services.errors import Conflict, InvalidInput, RateLimited
+from sebrus.services.external_signatures import Presigned, linked_wallet, verify
 from sebrus.services.images import ImageFacts, inspect_image
 
 
@@ -106,7 +107,10 @@ def accept_upload(
     label: str,
     data: bytes,
     limiter: UploadRateLimiter | None = None,
+    presigned: Presigned | None = None,
 ) -> Accepted:
+    """``presigned``: the contributor's own wallet signed it (checked here before anything is stored);
+    otherwise the user's custodial wallet signs."""
     if label not in dataset.labels:
         shown = ", ".join(dataset.labels[:20])
         raise InvalidInput(f"Label {label!r} is not in this dataset's label set ({shown}).", field="label")
@@ -122,7 +126,11 @@ def accept_upload(
         max_height=dataset.max_height,
     )
     content_hash = hashlib.sha256(data).hexdigest()
-    wallet = contributor_wallet(db, user)
+    if presigned is None:
+        wallet = contributor_wallet(db, user)
+    else:
+        wallet = linked_wallet(db, user, presigned.contributor)
+        verify(dataset, content_hash=content_hash, label=label, presigned=presigned)
 
     existing = _existing(db, dataset, content_hash, wallet.address, label)
     if existing is not None:
@@ -130,15 +138,19 @@ def accept_upload(
 
     blobs.put(data)  # idempotent: the key is the content's own hash
     maybe_crash("after-blob-put")
-    signer = link.signer_for(wallet)
-    signed = link.ledger.sign_contribution(signer, dataset.address, bytes.fromhex(content_hash), label)
+    if presigned is None:
+        signer = link.signer_for(wallet)
+        signed = link.ledger.sign_contribution(signer, dataset.address, bytes.fromhex(content_hash), label)
+        signature, deadline = "0x" + signed.signature.hex(), signed.deadline
+    else:
+        signature, deadline = presigned.signature.lower(), presigned.deadline
     entry = OutboxEntry(
         dataset_id=dataset.id,
         content_hash=content_hash,
-        label_index=signed.label,
+        label_index=list(dataset.labels).index(label),
         contributor_address=wallet.address,
-        signature="0x" + signed.signature.hex(),
-        deadline=signed.deadline,
+        signature=signature,
+        deadline=deadline,
         state=OutboxState.PENDING,
     )
     db.add(entry)

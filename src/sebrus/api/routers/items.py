@@ -20,6 +20,7 @@ from sebrus.api.deps import DbSession, Pagination, State, get_auth, get_optional
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
 from sebrus.services.contributions import UploadTooLarge, accept_upload
+from sebrus.services.external_signatures import Presigned
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
 
@@ -108,12 +109,25 @@ async def upload_item(
     state: State,
     label: Annotated[str, Query(min_length=1, max_length=128, description="A label from the dataset's set.")],
     wait: Annotated[bool, Query(description="Wait until the item is anchored and indexed.")] = True,
+    signature: Annotated[
+        str | None,
+        Query(
+            max_length=132,
+            description="Your own wallet's EIP-712 signature of the Contribution "
+            "(from POST /api/dataset/{id}/contribution-typed-data); with `deadline` and `contributor`.",
+        ),
+    ] = None,
+    deadline: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="The signed deadline.")] = None,
+    contributor: Annotated[
+        str | None, Query(max_length=42, description="The linked wallet that signed.")
+    ] = None,
 ) -> dict[str, Any]:
     # This handler is async so that the body can stream in with the size limit enforced; every database
     # call therefore goes through the thread pool (a blocking call here would stall the event loop,
     # and with it every request holding a pooled connection: a deadlock once the pool runs dry), and
     # the session is closed before any waiting, so an upload waiting for its block holds no connection.
     services = _chain(request)
+    presigned = _presigned(signature, deadline, contributor)
     dataset = await run_in_threadpool(_release_after, db, _dataset, db, dataset_id)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > dataset.max_bytes:
@@ -138,6 +152,7 @@ async def upload_item(
         label=label,
         data=data,
         limiter=services.limiter,
+        presigned=presigned,
     )
     if accepted.created:
         services.relayer_loop.wake()
@@ -161,6 +176,16 @@ async def upload_item(
         "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
         "item": item_json(item) if item is not None else None,
     }
+
+
+def _presigned(signature: str | None, deadline: int | None, contributor: str | None) -> Presigned | None:
+    given = [signature is not None, deadline is not None, contributor is not None]
+    if not any(given):
+        return None
+    if not all(given):
+        raise HTTPException(400, "A signed upload needs all of `signature`, `deadline` and `contributor`.")
+    assert signature is not None and deadline is not None and contributor is not None
+    return Presigned(contributor=contributor, deadline=deadline, signature=signature)
 
 
 def _release_after(db: Session, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
