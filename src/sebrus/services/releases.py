@@ -33,6 +33,7 @@ from sebrus.releases.merkle import merkle_root
 from sebrus.services import audit_log
 from sebrus.services.chain_link import ChainLink, ChainUnavailable
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from sebrus.services.revocations import held_back
 from sebrus.services.roles import require_owner
 
 MAX_NOTES = 4000
@@ -75,6 +76,8 @@ def publish_release(
     if len(notes) > MAX_NOTES:
         raise InvalidInput(f"Release notes may be at most {MAX_NOTES} characters.", field="notes")
     excluded = _checked_exclusions(exclude or {})
+    # Items of revoked contributors count as quarantined until cleared (services/revocations.py).
+    excluded = {**held_back(db, dataset), **excluded}
     with _lock_for(dataset.id):
         previous = latest_release(db, dataset)
         next_version = previous.version + 1 if previous is not None else 1

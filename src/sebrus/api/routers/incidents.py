@@ -1,0 +1,275 @@
+"""Monitoring and incident response: per-release metrics and alerts, revocations, item trace, audit export.
+
+Metrics are public, like releases: anyone who downloads a release may want to know how a model trained
+on it scores. Everything else is the owner's: a trace shows votes before review is over and the
+revocations' reasons, and the audit log names the owner's every move.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sebrus.api.deps import CurrentUser, DbSession, State
+from sebrus.api.schemas.common import ERROR_RESPONSES
+from sebrus.chain.revocations import RevocationLedger
+from sebrus.db.models import Dataset, ReleaseMetric, Revocation
+from sebrus.services import audit_export, datasets, monitoring, revocations, trace
+from sebrus.services.chain_link import ChainLink, ChainUnavailable
+from sebrus.services.roles import require_owner
+
+router = APIRouter(prefix="/api/dataset/{dataset_id}", tags=["incidents"], responses=ERROR_RESPONSES)
+
+ROW_ID_MAX = 2**31 - 1
+DatasetId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The dataset's id.")]
+Address = Annotated[str, Path(min_length=42, max_length=42, description="The contributor's wallet.")]
+Sha = Annotated[str, Path(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")]
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contributor: str = Field(min_length=42, max_length=42, description="The wallet address to revoke.")
+    reason: str = Field(min_length=1, max_length=1000, description="Why; its sha256 goes on chain.")
+
+
+class ClearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="sha256 of the held items to clear; omit it to clear every held item the "
+        "rescan did not flag.",
+    )
+    note: str = Field(min_length=1, max_length=1000, description="What the new check was.")
+
+
+class ReinstateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def _chain(request: Request) -> tuple[ChainLink, RevocationLedger]:
+    services = getattr(request.app.state, "chain", None)
+    registry = getattr(services, "revocations", None)
+    if services is None or registry is None:
+        raise HTTPException(503, "This server has no chain attached; revocations are unavailable.")
+    return services.link, registry
+
+
+def _owned(db: DbSession, dataset_id: int, user: CurrentUser, verb: str) -> Dataset:
+    dataset = datasets.get_dataset(db, dataset_id)
+    require_owner(db, dataset, user, verb)
+    return dataset
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+
+
+def metric_json(metric: ReleaseMetric) -> dict[str, Any]:
+    return {
+        "version": metric.version,
+        "state": metric.state.value,
+        "message": metric.message,
+        "accuracy": metric.accuracy,
+        "per_class": metric.per_class,
+        "n_train": metric.n_train,
+        "n_heldout": metric.n_heldout,
+        "previous_version": metric.previous_version,
+        "previous_accuracy": metric.previous_accuracy,
+        "drop": metric.drop,
+        "threshold": metric.threshold,
+        "alert": metric.alert,
+        "sources": metric.sources,
+        "error": metric.error,
+        "finished_at": metric.finished_at.isoformat() if metric.finished_at else None,
+    }
+
+
+@router.get("/metrics")
+def release_metrics(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
+    """Accuracy of the reference model trained on each release, on the owner's held-out seed images.
+
+    ``alert`` is the newest measured release's metric when its accuracy fell by more than the
+    threshold since the previous one; its ``sources`` rank the contributors and classes to look at.
+    """
+    dataset = datasets.get_dataset(db, dataset_id)
+    alert = monitoring.latest_alert(db, dataset)
+    return {
+        "status": "Success.",
+        "metrics": [metric_json(m) for m in monitoring.metrics(db, dataset)],
+        "alert": metric_json(alert) if alert is not None else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- revocations
+
+
+def revocation_json(db: DbSession, revocation: Revocation, with_items: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": revocation.id,
+        "contributor": revocation.contributor_address,
+        "state": revocation.state.value,
+        "reason": revocation.reason,
+        "reason_hash": revocation.reason_hash,
+        "registry": revocation.registry_address,
+        "tx_hash": revocation.tx_hash,
+        "block_number": revocation.block_number,
+        "rescan_id": revocation.rescan_id,
+        "rescan_error": revocation.rescan_error,
+        "revoked_at": revocation.created_at.isoformat(),
+        "lifted_at": revocation.lifted_at.isoformat() if revocation.lifted_at else None,
+    }
+    if with_items:
+        body["items"] = [
+            {
+                "sha256": r.content_hash,
+                "status_at_revocation": r.status_at_revocation,
+                "action": r.action,
+                "requarantine_tx": r.requarantine_tx,
+                "quarantine_tx": r.quarantine_tx,
+                "cleared": r.cleared,
+                "cleared_tx": r.cleared_tx,
+            }
+            for r in revocations.revocation_items(db, revocation)
+        ]
+    return body
+
+
+@router.post(
+    "/revocations",
+    status_code=201,
+    responses={503: {"description": "No chain attached, or the chain refused."}},
+)
+def revoke_contributor(
+    request: Request, dataset_id: DatasetId, body: RevokeIn, db: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Revoke a contributor: their items are held (Pending ones quarantined on chain) and rescanned."""
+    link, registry = _chain(request)
+    dataset = datasets.get_dataset(db, dataset_id)
+    try:
+        outcome = revocations.revoke(
+            db,
+            link=link,
+            registry=registry,
+            jobs=getattr(request.app.state, "scans", None),
+            dataset=dataset,
+            user=user,
+            contributor=body.contributor,
+            reason=body.reason,
+        )
+    except ChainUnavailable as exc:
+        raise HTTPException(503, exc.message) from exc
+    return {
+        "status": f"Revoked: {outcome.held} item(s) held, {outcome.quarantined} quarantined on chain.",
+        "revocation": revocation_json(db, outcome.revocation, with_items=True),
+    }
+
+
+@router.get("/revocations")
+def list_revocations(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+    dataset = _owned(db, dataset_id, user, "see the revocations of")
+    return {
+        "status": "Success.",
+        "revocations": [
+            revocation_json(db, r, with_items=True) for r in revocations.list_revocations(db, dataset)
+        ],
+        "held": len(revocations.held_back(db, dataset)),
+    }
+
+
+@router.post("/revocations/{contributor}/clear")
+def clear_items(
+    request: Request,
+    dataset_id: DatasetId,
+    contributor: Address,
+    body: ClearIn,
+    db: DbSession,
+    user: CurrentUser,
+) -> dict[str, Any]:
+    """Release held items after a new check (by default: those the revocation's rescan did not flag)."""
+    link, registry = _chain(request)
+    dataset = datasets.get_dataset(db, dataset_id)
+    try:
+        cleared = revocations.clear(
+            db,
+            link=link,
+            registry=registry,
+            dataset=dataset,
+            user=user,
+            contributor=contributor,
+            hashes=body.items,
+            note=body.note,
+        )
+    except ChainUnavailable as exc:
+        raise HTTPException(503, exc.message) from exc
+    return {"status": f"Cleared {len(cleared)} item(s).", "cleared": cleared}
+
+
+@router.post("/revocations/{contributor}/reinstate")
+def reinstate_contributor(
+    request: Request,
+    dataset_id: DatasetId,
+    contributor: Address,
+    body: ReinstateIn,
+    db: DbSession,
+    user: CurrentUser,
+) -> dict[str, Any]:
+    link, registry = _chain(request)
+    dataset = datasets.get_dataset(db, dataset_id)
+    try:
+        revocation = revocations.reinstate(
+            db,
+            link=link,
+            registry=registry,
+            dataset=dataset,
+            user=user,
+            contributor=contributor,
+            reason=body.reason,
+        )
+    except ChainUnavailable as exc:
+        raise HTTPException(503, exc.message) from exc
+    return {"status": "Reinstated.", "revocation": revocation_json(db, revocation)}
+
+
+# ---------------------------------------------------------------------------------------------- trace
+
+
+@router.get("/items/{sha256}/trace")
+def trace_item(
+    request: Request, dataset_id: DatasetId, sha256: Sha, db: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """The item's whole history: upload, wallet, transaction, chain events, votes, scans, releases."""
+    dataset = _owned(db, dataset_id, user, "trace items of")
+    services = getattr(request.app.state, "chain", None)
+    ledger = services.handle.ledger if services is not None else None
+    return {"status": "Success.", "trace": trace.trace_item(db, ledger, dataset, sha256)}
+
+
+# ---------------------------------------------------------------------------------------------- audit log
+
+
+@router.get(
+    "/audit-log",
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "The export."}},
+)
+def export_audit_log(
+    dataset_id: DatasetId,
+    db: DbSession,
+    user: CurrentUser,
+    state: State,
+    format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl or csv.")] = "jsonl",
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="Only entries with a larger id.")] = 0,
+) -> StreamingResponse:
+    """Every owner action and automated decision on this dataset, oldest first (append-only)."""
+    dataset = _owned(db, dataset_id, user, "export the audit log of")
+    lines = audit_export.render(audit_export.entries(state.session_factory, dataset, after), format)
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    name = f"sebrus-dataset-{dataset.id}-audit.{format}"
+    return StreamingResponse(
+        lines,
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

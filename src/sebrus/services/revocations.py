@@ -1,0 +1,430 @@
+"""Revoking a contributor: hold every item of theirs, quarantine what is still open, rescan, clear later.
+
+The Dataset contract never moves an item backwards (review relies on that), so a revocation is recorded
+in the ``Revocations`` registry beside it (``contracts/Revocations.sol``): ``ContributorRevoked``, then
+one ``ItemRequarantined`` per item of theirs. Items still Pending are also quarantined on the dataset by
+the detector account, so that review treats them as flagged. From then on the platform treats every
+item of a revoked contributor as quarantined: :func:`held_back` leaves it out of the next release (with
+the reason in the release's removal notes) until the owner clears it after a new look, or lifts the
+revocation. The owner's request also starts a full rescan, whose flags tell the owner what to keep out;
+``clear(..., hashes=None)`` releases exactly the held items that rescan did not flag.
+
+Chain first, database second, like releases: a retried revocation finds the contributor already revoked
+on chain and records it rather than failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sebrus.chain.errors import ContractReverted, LedgerError
+from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
+from sebrus.chain.revocations import MAX_BATCH, RevocationLedger
+from sebrus.chain.types import ItemStatus as ChainStatus
+from sebrus.db.models import (
+    Dataset,
+    Item,
+    ItemStatus,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+    Scan,
+    ScanResult,
+    ScanScope,
+    ScanState,
+    User,
+    WalletKind,
+)
+from sebrus.services import audit_log, scans
+from sebrus.services.addresses import normalize_address
+from sebrus.services.chain_link import ChainLink, ChainUnavailable
+from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from sebrus.services.roles import require_owner
+from sebrus.services.scan_jobs import ScanJobs
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 1000
+RELEASE_REASON = 490  # release removal reasons are at most 500 characters
+
+
+@dataclass(frozen=True)
+class RevokeOutcome:
+    revocation: Revocation
+    quarantined: int  # items moved Pending -> Quarantined on the dataset
+    held: int  # every item put on hold (quarantined ones included)
+
+
+def reason_hash(reason: str) -> str:
+    return hashlib.sha256(reason.encode("utf-8")).hexdigest()
+
+
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput(f"Say why, in 1 to {MAX_REASON} characters.", field="reason")
+    return reason
+
+
+def _owner_signer(link: ChainLink, user: User) -> LocalAccount:
+    wallet = next((w for w in user.wallets if w.kind is WalletKind.CUSTODIAL), None)
+    if wallet is None:
+        raise PermissionDenied("Revoking needs your custodial wallet, which holds the dataset's admin role.")
+    return link.signer_for(wallet)
+
+
+def active_revocation(db: Session, dataset: Dataset, contributor: str) -> Revocation | None:
+    return db.scalar(
+        select(Revocation).where(
+            Revocation.dataset_id == dataset.id,
+            Revocation.contributor_address == contributor,
+            Revocation.state == RevocationState.ACTIVE,
+        )
+    )
+
+
+def _refused(exc: ContractReverted, what: str) -> ServiceError:
+    if exc.error == "NotDatasetAdmin":
+        return PermissionDenied("Your wallet does not hold this dataset's admin role on chain.")
+    return ChainUnavailable(f"The chain refused to {what}: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------- revoke
+
+
+def revoke(
+    db: Session,
+    *,
+    link: ChainLink,
+    registry: RevocationLedger,
+    jobs: ScanJobs | None,
+    dataset: Dataset,
+    user: User,
+    contributor: str,
+    reason: str,
+) -> RevokeOutcome:
+    """Revoke ``contributor`` (a wallet address) on ``dataset``: hold, quarantine and rescan their items."""
+    require_owner(db, dataset, user, "revoke contributors of")
+    address = normalize_address(contributor, field="contributor")
+    reason = _checked_reason(reason)
+    if active_revocation(db, dataset, address) is not None:
+        raise Conflict(f"{address} is already revoked on this dataset.")
+    digest = reason_hash(reason)
+    items = list(
+        db.scalars(
+            select(Item)
+            .where(Item.dataset_id == dataset.id, Item.contributor_address == address)
+            .order_by(Item.id)
+        )
+    )
+    signer = _owner_signer(link, user)
+    try:
+        registry.ensure_deployed(link.operators.deployer)
+        if registry.revoked_at(dataset.address, address) == 0:
+            result = registry.revoke(signer, dataset.address, address, digest)
+            tx_hash, block = result.tx_hash, result.block_number
+        else:  # a retry after a crash between chain and database: adopt what the chain already says
+            tx_hash, block = "", link.ledger.block_number()
+        requarantine_tx: dict[str, str] = {}
+        for start in range(0, len(items), MAX_BATCH):
+            batch = [i.content_hash for i in items[start : start + MAX_BATCH]]
+            sent = registry.requarantine(signer, dataset.address, address, batch, digest)
+            requarantine_tx.update({h: sent.tx_hash for h in batch})
+        quarantine_tx = _quarantine_pending(link, dataset, items, digest)
+    except ContractReverted as exc:
+        raise _refused(exc, "revoke the contributor") from exc
+    except LedgerInvalidInput as exc:
+        raise InvalidInput(str(exc), field="contributor") from exc
+    except LedgerError as exc:
+        raise ChainUnavailable(f"Could not revoke the contributor on chain: {exc}") from exc
+
+    revocation = Revocation(
+        dataset_id=dataset.id,
+        contributor_address=address,
+        state=RevocationState.ACTIVE,
+        reason=reason,
+        reason_hash=digest,
+        revoked_by_user_id=user.id,
+        tx_hash=tx_hash,
+        block_number=block,
+        registry_address=registry.address,
+    )
+    db.add(revocation)
+    db.flush()
+    for item in items:
+        db.add(
+            RevocationItem(
+                revocation_id=revocation.id,
+                item_id=item.id,
+                content_hash=item.content_hash,
+                status_at_revocation=item.status.value,
+                action="quarantined" if item.content_hash in quarantine_tx else "held",
+                requarantine_tx=requarantine_tx.get(item.content_hash),
+                quarantine_tx=quarantine_tx.get(item.content_hash),
+                cleared=False,
+            )
+        )
+    audit_log.record(
+        db,
+        "contributor.revoke",
+        f"dataset:{dataset.id}",
+        actor_user_id=user.id,
+        details={
+            "contributor": address,
+            "reason_hash": digest,
+            "tx_hash": tx_hash,
+            "items": len(items),
+            "quarantined": len(quarantine_tx),
+        },
+    )
+    db.commit()
+    _start_rescan(db, jobs, dataset, user, revocation)
+    return RevokeOutcome(revocation, quarantined=len(quarantine_tx), held=len(items))
+
+
+def _quarantine_pending(
+    link: ChainLink, dataset: Dataset, items: Sequence[Item], digest: str
+) -> dict[str, str]:
+    """Quarantine on the dataset every item that is still Pending on chain; returns hash -> tx."""
+    sent: dict[str, str] = {}
+    detector = link.operators.detector
+    for item in items:
+        on_chain = link.ledger.get_item(dataset.address, item.content_hash)
+        if on_chain is None or on_chain.status is not ChainStatus.PENDING:
+            continue
+        try:
+            result = link.ledger.quarantine(detector, dataset.address, item.content_hash, digest)
+        except ContractReverted as exc:
+            if exc.error == "InvalidStatusTransition":  # resolved in between: the hold covers it
+                continue
+            raise
+        sent[item.content_hash] = result.tx_hash
+    return sent
+
+
+def _start_rescan(
+    db: Session, jobs: ScanJobs | None, dataset: Dataset, user: User, revocation: Revocation
+) -> None:
+    """Rescan the whole dataset so the owner sees which of the held items the detectors flag."""
+    if jobs is None:
+        revocation.rescan_error = "no scan runner on this server"
+        db.commit()
+        return
+    try:
+        scan = scans.start_scan(db, dataset, user, scope=ScanScope.ALL, backend=jobs.backend)
+        jobs.submit(db, scan)
+    except ServiceError as exc:  # a scan is already running, or the queue is down: say so, keep the hold
+        db.rollback()
+        revocation = db.get(Revocation, revocation.id) or revocation
+        revocation.rescan_error = exc.message
+        db.commit()
+        return
+    revocation.rescan_id = scan.id
+    db.commit()
+
+
+# ---------------------------------------------------------------------------------------------- holds
+
+
+def held_back(db: Session, dataset: Dataset) -> dict[str, str]:
+    """Items to treat as quarantined (sha256 -> reason): every uncleared item of an active revocation.
+
+    Items the contributor uploaded after the revocation are held too: the registry holds by contributor.
+    """
+    held: dict[str, str] = {}
+    for revocation in db.scalars(
+        select(Revocation).where(
+            Revocation.dataset_id == dataset.id, Revocation.state == RevocationState.ACTIVE
+        )
+    ):
+        cleared = set(
+            db.scalars(
+                select(RevocationItem.content_hash).where(
+                    RevocationItem.revocation_id == revocation.id, RevocationItem.cleared.is_(True)
+                )
+            )
+        )
+        why = f"contributor {revocation.contributor_address} revoked: {revocation.reason}"[:RELEASE_REASON]
+        for content_hash in db.scalars(
+            select(Item.content_hash).where(
+                Item.dataset_id == dataset.id, Item.contributor_address == revocation.contributor_address
+            )
+        ):
+            if content_hash not in cleared:
+                held[content_hash] = why
+    return held
+
+
+def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
+    """Hashes the revocation's rescan flagged; None while it has not finished with results."""
+    if revocation.rescan_id is None:
+        return None
+    scan = db.get(Scan, revocation.rescan_id)
+    if scan is None or scan.state is not ScanState.DONE or scan.insufficient_data:
+        return None
+    return set(
+        db.scalars(
+            select(ScanResult.content_hash).where(ScanResult.scan_id == scan.id, ScanResult.flagged.is_(True))
+        )
+    )
+
+
+def clear(
+    db: Session,
+    *,
+    link: ChainLink,
+    registry: RevocationLedger,
+    dataset: Dataset,
+    user: User,
+    contributor: str,
+    hashes: Sequence[str] | None,
+    note: str,
+) -> list[str]:
+    """Release held items of a revoked contributor; ``hashes=None``: those the rescan did not flag.
+
+    Rejected items are never cleared (review decided against them). Returns the cleared hashes.
+    """
+    require_owner(db, dataset, user, "clear items of")
+    address = normalize_address(contributor, field="contributor")
+    note = _checked_reason(note)
+    revocation = active_revocation(db, dataset, address)
+    if revocation is None:
+        raise NotFound(f"{address} is not revoked on this dataset.")
+    held = held_back(db, dataset)
+    items = {
+        i.content_hash: i
+        for i in db.scalars(
+            select(Item).where(Item.dataset_id == dataset.id, Item.contributor_address == address)
+        )
+    }
+    if hashes is None:
+        flagged = flagged_by_rescan(db, revocation)
+        if flagged is None:
+            raise Conflict(
+                "The rescan started by this revocation has not finished with results; name the items to "
+                "clear, or wait for it (or start a new scan and name the items)."
+            )
+        chosen = [
+            h
+            for h, i in items.items()
+            if h in held and h not in flagged and i.status is not ItemStatus.REJECTED
+        ]
+    else:
+        chosen = []
+        for value in hashes:
+            digest = value.strip().lower()
+            if digest not in items:
+                raise NotFound(f"No item {digest[:80]} of {address} in this dataset.")
+            if digest not in held:
+                raise Conflict(f"Item {digest} is not held.")
+            if items[digest].status is ItemStatus.REJECTED:
+                raise Conflict(f"Item {digest} was rejected by review; it stays out.")
+            chosen.append(digest)
+        chosen = list(dict.fromkeys(chosen))
+    if not chosen:
+        return []
+    signer = _owner_signer(link, user)
+    digest_note = reason_hash(note)
+    txs: dict[str, str] = {}
+    try:
+        for start in range(0, len(chosen), MAX_BATCH):
+            batch = chosen[start : start + MAX_BATCH]
+            result = registry.clear(signer, dataset.address, batch, digest_note)
+            txs.update({h: result.tx_hash for h in batch})
+    except ContractReverted as exc:
+        raise _refused(exc, "clear the items") from exc
+    except LedgerError as exc:
+        raise ChainUnavailable(f"Could not clear the items on chain: {exc}") from exc
+    rows = {
+        r.content_hash: r
+        for r in db.scalars(select(RevocationItem).where(RevocationItem.revocation_id == revocation.id))
+    }
+    now = datetime.now(UTC)
+    for content_hash in chosen:
+        row = rows.get(content_hash)
+        if row is None:  # uploaded after the revocation: held by contributor, never requarantined
+            item = items[content_hash]
+            row = RevocationItem(
+                revocation_id=revocation.id,
+                item_id=item.id,
+                content_hash=content_hash,
+                status_at_revocation=item.status.value,
+                action="held",
+            )
+            db.add(row)
+        row.cleared, row.cleared_tx, row.cleared_at = True, txs[content_hash], now
+    audit_log.record(
+        db,
+        "contributor.clear",
+        f"dataset:{dataset.id}",
+        actor_user_id=user.id,
+        details={
+            "contributor": address,
+            "items": chosen,
+            "note_hash": digest_note,
+            "by_rescan": hashes is None,
+        },
+    )
+    db.commit()
+    return chosen
+
+
+def reinstate(
+    db: Session,
+    *,
+    link: ChainLink,
+    registry: RevocationLedger,
+    dataset: Dataset,
+    user: User,
+    contributor: str,
+    reason: str,
+) -> Revocation:
+    """Lift a revocation: the contributor's items are no longer held (review outcomes still apply)."""
+    require_owner(db, dataset, user, "reinstate contributors of")
+    address = normalize_address(contributor, field="contributor")
+    reason = _checked_reason(reason)
+    revocation = active_revocation(db, dataset, address)
+    if revocation is None:
+        raise NotFound(f"{address} is not revoked on this dataset.")
+    try:
+        result = registry.reinstate(_owner_signer(link, user), dataset.address, address, reason_hash(reason))
+    except ContractReverted as exc:
+        raise _refused(exc, "reinstate the contributor") from exc
+    except LedgerError as exc:
+        raise ChainUnavailable(f"Could not reinstate the contributor on chain: {exc}") from exc
+    revocation.state = RevocationState.LIFTED
+    revocation.lifted_at = datetime.now(UTC)
+    revocation.lift_tx_hash = result.tx_hash
+    audit_log.record(
+        db,
+        "contributor.reinstate",
+        f"dataset:{dataset.id}",
+        actor_user_id=user.id,
+        details={"contributor": address, "reason_hash": reason_hash(reason), "tx_hash": result.tx_hash},
+    )
+    db.commit()
+    return revocation
+
+
+def list_revocations(db: Session, dataset: Dataset) -> list[Revocation]:
+    return list(
+        db.scalars(select(Revocation).where(Revocation.dataset_id == dataset.id).order_by(Revocation.id))
+    )
+
+
+def revocation_items(db: Session, revocation: Revocation) -> list[RevocationItem]:
+    return list(
+        db.scalars(
+            select(RevocationItem)
+            .where(RevocationItem.revocation_id == revocation.id)
+            .order_by(RevocationItem.id)
+        )
+    )
