@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     scan_queue: str = Field(
         default="sebrus-scans", min_length=1, max_length=100, description="The RQ queue scans go to."
     )
+    monitor_drop_threshold: float = Field(
+        default=0.02,
+        ge=0.0,
+        le=1.0,
+        description="Alert when a release's held-out accuracy falls by more than this since the last one.",
+    )
+    monitor_epochs: int = Field(
+        default=6, ge=1, le=100, description="Epochs of the reference model trained on every release."
+    )
 
     env: Literal["development", "production"] = Field(
         default="development",

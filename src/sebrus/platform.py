@@ -12,14 +12,24 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import contribution_signing, dataset_audit, items, releases, review, scans
+from sebrus.api.routers import (
+    contribution_signing,
+    dataset_audit,
+    incidents,
+    items,
+    releases,
+    review,
+    scans,
+)
 from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.chain_link import ChainLink
 from sebrus.services.contributions import UploadRateLimiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.indexer import Indexer
+from sebrus.services.monitoring import MonitorJobs, MonitorSettings
 from sebrus.services.relayer import Relayer
 from sebrus.services.review_index import ReviewIndex
 from sebrus.services.scan_jobs import ScanJobs
@@ -39,6 +49,8 @@ class ChainServices:
     indexer_loop: BackgroundLoop
     limiter: UploadRateLimiter
     scans: ScanJobs | None = None  # poison scans: a runner, and the quarantine sender
+    revocations: RevocationLedger | None = None  # contributor revocations (registry deployed on first use)
+    monitor: MonitorJobs | None = None  # per-release model metrics and drop alerts
 
     def start(self) -> None:
         self.indexer.sync()  # catch up with what happened while we were down
@@ -46,8 +58,12 @@ class ChainServices:
         self.indexer_loop.start()
         if self.scans is not None:
             self.scans.start()
+        if self.monitor is not None:
+            self.monitor.start()
 
     def stop(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         if self.scans is not None:
             self.scans.stop()
         self.relayer_loop.stop()
@@ -71,6 +87,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app.include_router(scans.router)
         app.include_router(review.router)
         app.include_router(review.mine_router)
+        app.include_router(incidents.router)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
@@ -99,6 +116,12 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             after_quarantine=services.indexer_loop.wake,
         )
         app.state.scans = services.scans
+        services.revocations = RevocationLedger(handle.ledger, settings.data_dir)
+        services.monitor = MonitorJobs(
+            platform.session_factory,
+            platform.blobs,
+            MonitorSettings(drop_threshold=settings.monitor_drop_threshold, epochs=settings.monitor_epochs),
+        )
     except BaseException:
         handle.close()
         raise
