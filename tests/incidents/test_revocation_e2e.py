@@ -1,0 +1,126 @@
+"""Revoking a contributor through the API on the embedded chain: holds on chain, quarantine of what is still
+open, the next release leaves their items out, clearing brings one back; trace and audit export show it all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sebrus.chain.types import ItemStatus as ChainStatus
+from sebrus.platform import ChainServices
+from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
+
+Platform = tuple[TestClient, ChainServices]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with running_platform(tmp_path_factory.mktemp("incidents") / "data") as running:
+        yield running
+
+
+def _wallet(client: TestClient, auth: Auth) -> str:
+    wallets = client.get("/api/wallets", headers=auth).json()["wallets"]
+    return str(next(w["address"] for w in wallets if w["kind"] == "custodial"))
+
+
+def _approve(client: TestClient, reviewer: Auth, dataset_id: int, sha: str) -> None:
+    voted = client.post(review_path(dataset_id, "items", sha, "vote"), json={"approve": True}, headers=reviewer)
+    assert voted.status_code == 200, voted.text
+    assert voted.json()["item"]["status"] == "approved"
+
+
+def _publish(client: TestClient, owner: Auth, dataset_id: int) -> dict[str, Any]:
+    published = client.post(f"/api/dataset/{dataset_id}/releases", json={}, headers=owner)
+    assert published.status_code == 201, published.text
+    release: dict[str, Any] = published.json()["release"]
+    return release
+
+
+def _release_hashes(client: TestClient, dataset_id: int, version: int) -> set[str]:
+    body = client.get(f"/api/dataset/{dataset_id}/releases/{version}/items", params={"limit": 100}).json()
+    return {i["sha256"] for i in body["items"]}
+
+
+def test_revocation_holds_quarantines_excludes_and_clears_with_trace_and_audit(platform: Platform) -> None:
+    client, services = platform
+    owner, alice, mallory, reviewer = (login(client, n) for n in ("owner", "alice", "mallory", "rev"))
+    dataset = create_dataset(client, owner, "incidents", {"x": 1, "stake_wei": 10**12})
+    ds, address = int(dataset["id"]), str(dataset["address"])
+    good = [upload(client, alice, ds, seed) for seed in (1, 2)]
+    bad = [upload(client, mallory, ds, seed) for seed in (11, 12, 13)]
+    for sha in good + bad[:2]:
+        _approve(client, reviewer, ds, sha)
+    assert _release_hashes(client, ds, _publish(client, owner, ds)["version"]) == set(good + bad[:2])
+
+    mallory_wallet = _wallet(client, mallory)
+    body = {"contributor": mallory_wallet, "reason": "uploads digits with a trigger patch"}
+    refused = client.post(f"/api/dataset/{ds}/revocations", json=body, headers=alice)
+    assert refused.status_code == 403, refused.text
+    revoked = client.post(f"/api/dataset/{ds}/revocations", json=body, headers=owner)
+    assert revoked.status_code == 201, revoked.text
+    revocation = revoked.json()["revocation"]
+    assert {i["sha256"]: i["action"] for i in revocation["items"]} == {
+        bad[0]: "held", bad[1]: "held", bad[2]: "quarantined",
+    }  # fmt: skip
+    again = client.post(f"/api/dataset/{ds}/revocations", json=body, headers=owner)
+    assert again.status_code == 409
+
+    # On chain: the Pending item is Quarantined on the dataset, the Approved ones stay Approved there
+    # (status is final) and are held by the registry, one ItemRequarantined event per item.
+    ledger, registry = services.handle.ledger, services.revocations
+    assert registry is not None
+    assert ledger.get_item(address, bad[2]).status is ChainStatus.QUARANTINED  # type: ignore[union-attr]
+    assert ledger.get_item(address, bad[0]).status is ChainStatus.APPROVED  # type: ignore[union-attr]
+    assert [registry.is_held(address, h) for h in bad + good] == [True, True, True, False, False]
+    events = ledger.events(names=["ContributorRevoked", "ItemRequarantined"])
+    assert [e.name for e in events].count("ContributorRevoked") == 1
+    assert {bytes(e.args["contentHash"]).hex() for e in events if e.name == "ItemRequarantined"} == set(bad)
+
+    second = _publish(client, owner, ds)
+    assert _release_hashes(client, ds, second["version"]) == set(good)
+    removed = {r["sha256"]: r["reason"] for r in second["removed"]}
+    assert set(removed) == set(bad[:2]) and all("revoked" in r for r in removed.values())
+
+    trace = client.get(f"/api/dataset/{ds}/items/{bad[0]}/trace", headers=owner)
+    assert trace.status_code == 200, trace.text
+    history = trace.json()["trace"]
+    assert history["contributor"]["wallet"] == mallory_wallet and history["contributor"]["username"] == "mallory"
+    assert history["upload"]["state"] == "confirmed" and history["item"]["tx_hash"]
+    names = [e["event"] for e in history["chain_events"]]
+    assert names[0] == "ItemSubmitted" and {"ItemResolved", "ContributorRevoked", "ItemRequarantined"} <= set(names)
+    assert [v["side"] for v in history["votes"]] == ["approve"]
+    assert [(r["version"], r["change"]) for r in history["releases"]] == [(1, "included"), (2, "removed")]
+    assert [r["action"] for r in history["revocations"]] == ["held"]
+    assert client.get(f"/api/dataset/{ds}/items/{bad[0]}/trace", headers=alice).status_code == 403
+
+    cleared = client.post(
+        f"/api/dataset/{ds}/revocations/{mallory_wallet}/clear",
+        json={"items": [bad[0]], "note": "looked again: a clean 1"},
+        headers=owner,
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["cleared"] == [bad[0]] and not registry.is_held(address, bad[0])
+    assert _release_hashes(client, ds, _publish(client, owner, ds)["version"]) == {*good, bad[0]}
+
+    exported = client.get(f"/api/dataset/{ds}/audit-log", params={"format": "jsonl"}, headers=owner)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in exported.text.splitlines()]
+    actions = [r["action"] for r in rows]
+    assert actions[0] == "dataset.create" and [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+    assert {"contributor.revoke", "contributor.clear", "release.publish"} <= set(actions)
+    revoke_row = next(r for r in rows if r["action"] == "contributor.revoke")
+    assert revoke_row["actor"] == "owner" and revoke_row["details"]["contributor"] == mallory_wallet
+    as_csv = client.get(f"/api/dataset/{ds}/audit-log", params={"format": "csv"}, headers=owner)
+    table = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [r["action"] for r in table] == actions and json.loads(table[0]["details"]) == rows[0]["details"]
+    later = client.get(f"/api/dataset/{ds}/audit-log", params={"after": rows[-2]["id"]}, headers=owner)
+    assert [json.loads(line)["id"] for line in later.text.splitlines()] == [rows[-1]["id"]]
+    assert client.get(f"/api/dataset/{ds}/audit-log", headers=alice).status_code == 403
+    assert client.get(f"/api/dataset/{ds}/audit-log", params={"format": "xml"}, headers=owner).status_code == 422
