@@ -104,3 +104,13 @@ def test_ensemble_flags_planted_outliers_with_reasons_and_keeps_the_fpr() -> Non
     assert ens.reasons[0] == [] or ens.flagged[0]
     with pytest.raises(ValueError, match="fpr"):
         combine(results, fpr=0.0)
+
+
+def test_tail_calibrator_handles_a_point_mass_at_zero() -> None:
+    # Most clean items score exactly 0 on the trigger check; one scores 0.3. A full trigger (1.0) must
+    # still get a tiny p-value, not the p = 1 that anchoring the tail at P(S >= 0) gives.
+    clean = np.zeros(250)
+    clean[0] = 0.3
+    cal = TailCalibrator().fit(clean)
+    assert cal.p_values(np.array([1.0]))[0] < 1e-3
+    assert cal.p_values(np.array([0.0]))[0] == 1.0

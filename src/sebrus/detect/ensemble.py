@@ -46,7 +46,9 @@ class TailCalibrator:
         else:
             scale = float(excess.mean()) if len(excess) else 0.0
         self.beta_ = max(scale, 1e-3 * spread, 1e-6)
-        self.p_u_ = self._empirical(np.array([self.u_]))[0]
+        # The tail starts at P(S > u), not P(S >= u): detectors with a point mass at u (most patch or
+        # duplicate scores are exactly 0) would otherwise anchor the tail at p = 1 and never flag.
+        self.p_u_ = float((1.0 + np.sum(s > self.u_)) / (1.0 + len(s)))
         return self
 
     def _empirical(self, scores: np.ndarray) -> np.ndarray:
