@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,11 @@ def png(seed: int, size: tuple[int, int] = (8, 8)) -> bytes:
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[tuple[TestClient, ChainServices]]:
+def platform(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, ChainServices]]:
+    """The whole platform on a fresh embedded chain, over SQLite and over PostgreSQL (``database_url``)."""
     settings = Settings(
-        data_dir=tmp_path,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
         password_time_cost=1,
         password_memory_cost_kib=64,
         password_parallelism=1,
@@ -39,6 +42,7 @@ def platform(tmp_path: Path) -> Iterator[tuple[TestClient, ChainServices]]:
             yield client, services
     finally:
         services.stop()
+        app.state.platform.engine.dispose()
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:
@@ -142,3 +146,42 @@ def test_someone_elses_image_is_a_conflict(platform: tuple[TestClient, ChainServ
         f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}, content=image, headers=other
     )
     assert copied.status_code == 409 and "someone else" in copied.json()["status"]
+
+
+def test_a_burst_of_concurrent_uploads_is_all_anchored_in_batches(
+    platform: tuple[TestClient, ChainServices],
+) -> None:
+    """More uploads in flight than the connection pool holds (5 + 10): each must still be anchored.
+
+    Before the upload handler stopped doing database I/O on the event loop and holding a connection
+    while it waited for its block, a burst like this deadlocked the server (pool timeout, then 500).
+    """
+    client, services = platform
+    owner = login(client, "owner")
+    dataset = create_dataset(client, owner)
+    contributors = [login(client, f"burst{n}") for n in range(4)]
+    images = [png(seed) for seed in range(100, 140)]
+
+    def upload(n: int) -> int:
+        answered = client.post(
+            f"/api/dataset/{dataset['id']}/items",
+            params={"label": "cat"},
+            content=images[n],
+            headers=contributors[n % len(contributors)],
+        )
+        return answered.status_code
+
+    pool = ThreadPoolExecutor(max_workers=len(images))
+    try:
+        statuses = list(pool.map(upload, range(len(images)), timeout=120))  # a deadlock fails, not hangs
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert statuses == [201] * len(images)
+
+    listed = client.get(f"/api/dataset/{dataset['id']}/items", params={"limit": 100}).json()
+    assert listed["total"] == len(images)
+    assert {i["content_hash"] for i in listed["items"]} == {hashlib.sha256(i).hexdigest() for i in images}
+    for item in listed["items"]:
+        assert services.handle.ledger.get_item(str(dataset["address"]), item["content_hash"]) is not None
+    transactions = {i["tx_hash"] for i in listed["items"]}
+    assert len(transactions) < len(images), "the relayer should have batched uploads that arrived together"
