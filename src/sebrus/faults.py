@@ -38,6 +38,6 @@ def maybe_crash(point: str) -> None:
         return
     with _lock:
         _hits[point] = _hits.get(point, 0) + 1
-        reached = _hits[point] >= (int(nth) if nth.isdigit() else 1)
+        reached = _hits[point] >= (int(nth) if nth.isascii() and nth.isdigit() else 1)
     if reached:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -67,7 +67,7 @@ def create_abi(db: Session, creator: User, name: str, abi: object) -> Abi:
 def get_abi(db: Session, id_or_name: str) -> Abi:
     """Numeric ids first (the prototype's ``/api/abi/<id>``), then a validated name."""
     row: Abi | None = None
-    if id_or_name.isdigit() and len(id_or_name) < 19:
+    if id_or_name.isascii() and id_or_name.isdigit() and len(id_or_name) < 19:
         row = db.get(Abi, int(id_or_name))
     if row is None and NAME_PATTERN.fullmatch(id_or_name):
         row = db.scalar(select(Abi).where(Abi.name == id_or_name))

@@ -108,7 +108,7 @@ def _voters(policy: dict[str, Any]) -> bool:
 def _whole(value: Any, name: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         # Wei amounts may come as strings: JSON numbers beyond 2**53 lose precision in many clients.
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
         else:
             raise InvalidInput(f"`{name}` must be a whole number, got {value!r:.40}.", field=FIELD)

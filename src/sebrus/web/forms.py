@@ -29,7 +29,7 @@ def optional_int(form: FormData, name: str, errors: FormErrors, *, label: str) -
     raw = text(form, name).strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         errors.add(name, f"{label} must be a whole number of pixels, like 32.")
         return None
     return int(raw)

@@ -62,7 +62,7 @@ def _wei(raw: str, name: str, what: str, errors: FormErrors) -> int:
 
 def _whole(raw: str, name: str, what: str, low: int, high: int, errors: FormErrors) -> int:
     value = raw.strip()
-    if not value.isdigit() or len(value) > 9 or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or not low <= int(value) <= high:
         errors.add(name, f"{what} must be a whole number from {low} to {high}.")
         return low
     return int(value)

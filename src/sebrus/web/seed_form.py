@@ -36,7 +36,7 @@ class SeedRow:
 
 def too_large(request: Request) -> bool:
     declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > MAX_FORM_BYTES
+    return declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES
 
 
 def read_rows(form: FormData) -> tuple[list[SeedRow], dict[str, str]]:

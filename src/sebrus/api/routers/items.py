@@ -130,7 +130,12 @@ async def upload_item(
     presigned = _presigned(signature, deadline, contributor)
     dataset = await run_in_threadpool(_release_after, db, _dataset, db, dataset_id)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > dataset.max_bytes:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > dataset.max_bytes
+    ):
         raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
     parts: list[bytes] = []
     total = 0

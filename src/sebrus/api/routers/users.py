@@ -33,7 +33,7 @@ def read_users(user_ref: str, db: DbSession, page: Pagination) -> UsersEnvelope:
         return UsersEnvelope(
             status="Success.", users=users, total=found.total, limit=found.limit, offset=found.offset
         )
-    if not user_ref.isdigit() or len(user_ref) > 18:
+    if not (user_ref.isascii() and user_ref.isdigit()) or len(user_ref) > 18:
         raise InvalidInput("The user id must be a number or `all`.", field="user_id")
     user = accounts.get_user(db, int(user_ref))
     return UsersEnvelope(status="Success.", users=[UserOut.model_validate(user)])

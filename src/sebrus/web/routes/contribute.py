@@ -161,7 +161,7 @@ async def contribute(web: Web) -> Response:
     user = web.require_user()
     declared = web.request.headers.get("content-length", "")
     errors = FormErrors()
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         errors.add(
             "files", f"Send at most {MAX_FORM_BYTES // (1024 * 1024)} MB in one go; choose fewer files."
         )
@@ -169,7 +169,11 @@ async def contribute(web: Web) -> Response:
     form = await web.form(max_files=MAX_FILES + 1)
     label = text(form, "label")
     raw_id = text(form, "dataset")
-    dataset = web.db.get(Dataset, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    dataset = (
+        web.db.get(Dataset, int(raw_id))
+        if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10
+        else None
+    )
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if dataset is None:
         errors.add("dataset", "Choose a dataset to contribute to.")

@@ -115,7 +115,11 @@ async def _act(web: WebRequest, action: str) -> Response:
     web.require_user()
     form = await web.form()
     raw_dataset = text(form, "dataset")
-    dataset_id = int(raw_dataset) if raw_dataset.isdigit() and len(raw_dataset) < 18 else None
+    dataset_id = (
+        int(raw_dataset)
+        if raw_dataset.isascii() and raw_dataset.isdigit() and len(raw_dataset) < 18
+        else None
+    )
     # The chain calls block: run them off the event loop, as the other form handlers do.
     return await run_in_threadpool(_act_now, web, action, dataset_id, form)
 
@@ -138,7 +142,11 @@ def _act_now(web: WebRequest, action: str, dataset_id: int | None, form: FormDat
             review_votes.reveal(web.db, chain, dataset, user, sha256)
         else:
             raw_round = text(form, "round")
-            round_index = int(raw_round) if raw_round.isdigit() and len(raw_round) < 11 else None
+            round_index = (
+                int(raw_round)
+                if raw_round.isascii() and raw_round.isdigit() and len(raw_round) < 11
+                else None
+            )
             review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
     except ServiceError as exc:
         web.db.rollback()
