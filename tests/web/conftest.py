@@ -1,14 +1,18 @@
-"""Web UI fixtures: the whole platform (embedded chain, relayer, indexer) on a temporary data dir."""
+"""Web UI fixtures: the whole platform (embedded chain, relayer, indexer) on a temporary data dir, and
+for the browser tests Debian's Chromium and a live server."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from sebrus.platform import ChainServices, build_platform
-from tests.sdk.live_server import cheap_settings
+from tests.sdk.live_server import LiveServer, cheap_settings, live_server
+from tests.web.browser_support import CHROMIUM, FLAGS, missing_browser_reason
 
 
 @pytest.fixture(scope="module")
@@ -30,3 +34,26 @@ def app(platform: tuple[FastAPI, ChainServices]) -> FastAPI:
 @pytest.fixture
 def services(platform: tuple[FastAPI, ChainServices]) -> ChainServices:
     return platform[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    reason = missing_browser_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(cheap_settings(tmp_path_factory.mktemp("browser"))) as running:
+        yield running

@@ -134,10 +134,18 @@
     });
   }
 
-  function send(file, option, label, view) {
+  // With a browser wallet chosen (wallet.js), the wallet signs first; its signature rides along.
+  function signature(file, option, label, view) {
+    var sign = window.SeBRUS && window.SeBRUS.signContribution;
+    if (!sign) return Promise.resolve("");
+    view.status.textContent = "Waiting for your wallet's signature…";
+    return sign(file, option, label);
+  }
+
+  function send(file, option, label, view, extra) {
     return new Promise(function (resolve) {
       var request = new XMLHttpRequest();
-      var url = "/api/dataset/" + encodeURIComponent(option.value) + "/items?label=" + encodeURIComponent(label);
+      var url = "/api/dataset/" + encodeURIComponent(option.value) + "/items?label=" + encodeURIComponent(label) + (extra || "");
       request.open("POST", url);
       request.setRequestHeader("Content-Type", file.type);
       request.setRequestHeader("X-CSRF-Token", csrf);
@@ -197,7 +205,11 @@
             finish(views[index], false, problem);
             return null;
           }
-          return send(file, option, label, views[index]);
+          return signature(file, option, label, views[index]).then(function (extra) {
+            return send(file, option, label, views[index], extra);
+          }, function (error) {
+            finish(views[index], false, "not signed: " + error.message);
+          });
         });
       });
     });
