@@ -12,8 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from tests.scans.helpers import login, upload_all, wait_for_scan
+from tests.scans.poisoned_digits import make
 from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, PHONE, Visit
+from tests.web.browser_support import DESKTOP, PHONE, SHOTS, Visit
 from tests.web.web_helpers import PASSWORD, noise_png, picture_png
 
 
@@ -152,6 +156,112 @@ def test_newcomer_journey(chromium: Any, server: LiveServer, tmp_path: Path) -> 
     page.wait_for_url("**/login?next=/profile")
     visit.shot("login")
     visit.close()
+
+
+def test_an_owner_sets_a_policy_and_seeds_scans_reads_the_report_and_audits(
+    chromium: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    data = make(n_classes=2, per_class=14, seed_per_class=5, rate=0.15, seed=3)
+    seed_files: dict[str, list[str]] = {label: [] for label in data.labels}
+    for k, (label, image) in enumerate(data.seed):
+        path = tmp_path / f"vetted-{label}-{k}.png"
+        path.write_bytes(image)
+        seed_files[label].append(str(path))
+    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    page = visit.page
+    page.goto("/register")
+    page.fill("#username", "olga")
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.click("button:has-text('Create account')")
+    page.wait_for_url("**/dashboard")
+
+    # Create a dataset with a review policy and a vetted seed set, a label per row.
+    page.goto("/datasets/new")
+    page.wait_for_load_state("load")
+    page.fill("#name", "Handwritten digits")
+    page.fill("#description", "Digits 0 and 1, written by hand and scanned at 8x8 pixels.")
+    page.fill("#labels", ", ".join(data.labels))
+    page.fill("#max_mb", "1")
+    page.fill("#x", "2")
+    page.fill("#stake_eth", "0.002")
+    assert page.is_hidden("#reveal-windows")  # shown only with commit-reveal
+    page.check("#commit_reveal")
+    expect(page.locator("#reveal-windows")).to_be_visible()
+    page.fill("#commit_minutes", "30")
+    for row, label in enumerate(data.labels):
+        page.fill(f"#seed_label_{row}", label)
+        page.set_input_files(f"#seed_files_{row}", seed_files[label])
+    visit.shot("create-dataset-policy")
+    page.click("button:has-text('Create dataset')")
+    page.wait_for_url(re.compile(r".*/datasets/\d+\?created=1"))
+    dataset_url = page.url.split("?")[0]
+    dataset_id = int(dataset_url.rsplit("/", 1)[1])
+    assert f"Your seed set holds {len(data.seed)} vetted images." in page.inner_text(".alert-success")
+    policy = page.inner_text("section[aria-labelledby='policy-heading']")
+    assert "2 on one side" in policy and "0.002 ETH" in policy and "30 min to commit" in policy
+
+    # Two contributors upload through the API (one of them planted a backdoor in some digits).
+    with httpx.Client(base_url=server.url, timeout=60) as api:
+        upload_all(
+            api,  # type: ignore[arg-type]
+            dataset_id,
+            [(login(api, "grace"), data.honest), (login(api, "mallory"), data.malicious)],  # type: ignore[arg-type]
+        )
+
+        # Start a scan; the page follows it and shows the report when it is done.
+        page.goto(dataset_url)
+        visit.shot("dataset-owner")
+        page.click("button:has-text('Start a scan')")
+        page.wait_for_url(re.compile(r".*/scans/\d+$"))
+        scan_id = int(page.url.rsplit("/", 1)[1])
+        expect(page.locator("#scan-summary")).to_be_visible(timeout=90_000)
+        scan = wait_for_scan(api, scan_id)  # type: ignore[arg-type]
+    assert scan["state"] == "done" and scan["n_flagged"] > 0
+    page.reload()
+    summary = page.inner_text("#scan-summary")
+    assert f"Flagged\n{scan['n_flagged']}" in summary.replace("\t", "\n") and scan["report_sha256"] in summary
+    expect(page.locator(".plot img")).not_to_have_count(0)
+    flagged = page.locator(".thumb.flagged")
+    assert flagged.count() == min(scan["n_flagged"], 24)
+    assert page.locator(".thumb.flagged .reasons li").count() >= flagged.count()
+    visit.shot("scan")
+
+    # The full HTML report opens in a tab of its own, under its own policy.
+    with page.expect_popup() as opened:
+        page.click("#report-link")
+    report = opened.value
+    report.wait_for_load_state("load")
+    assert "Scan report" in report.title() or "report" in report.inner_text("body").lower()
+    assert report.evaluate("document.images.length") > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    report.screenshot(path=str(SHOTS / "desktop-scan-report.png"), full_page=True)
+    report.close()
+
+    # A flagged image's page gives the scan's reasons and the item's audit state.
+    page.click(".thumb.flagged a >> nth=0")
+    page.wait_for_url(re.compile(r".*/items/\d+$"))
+    assert "flagged this item" in page.inner_text("#scan-verdict")
+    assert page.locator("section[aria-labelledby='scan-heading'] .reasons li").count() >= 1
+    assert "Consistent" in page.inner_text("#audit-state")
+    visit.shot("item-flagged")
+
+    # The audit of the whole dataset: database, chain and blobs agree.
+    page.goto(dataset_url)
+    page.click("button:has-text('Audit this dataset')")
+    page.wait_for_url(f"**/datasets/{dataset_id}/audit")
+    assert "agree" in page.inner_text("#audit-verdict")
+    visit.shot("audit")
+    visit.close()
+
+    phone = Visit(chromium, server.url, PHONE, "phone")
+    phone.page.goto(f"/scans/{scan_id}")
+    phone.shot("scan")
+    phone.page.goto(dataset_url)
+    phone.shot("dataset-scanned")
+    phone.close()
 
 
 def test_the_browser_refuses_a_file_that_is_not_an_image_without_sending_it(

@@ -71,6 +71,10 @@ def scan_page(web: Web, scan_id: int, page: int = 1) -> Response:
         "flagged": flagged.items,
         "pager": pager.with_total(flagged.total, {}),
         "plots": plots,
+        "plot_groups": [  # the overview figures first, wide; then one small scatter per label
+            [p for p in plots if not p.name.startswith("class-")],
+            [p for p in plots if p.name.startswith("class-")],
+        ],
         "plots_problem": plots_problem,
         "is_owner": user is not None and dataset.owner_id == user.id,
     }
