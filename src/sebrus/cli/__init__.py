@@ -56,6 +56,18 @@ from sebrus.cli.review_cmd import review_app  # noqa: E402
 
 app.add_typer(review_app, name="review")
 
+from sebrus.cli.incident_cmd import (  # noqa: E402
+    audit_log_app,
+    contributor_app,
+    monitor_command,
+    trace_command,
+)
+
+app.command("trace")(trace_command)
+app.command("monitor")(monitor_command)
+app.add_typer(audit_log_app, name="audit-log")
+app.add_typer(contributor_app, name="contributor")
+
 
 def main() -> None:
     app()

@@ -16,6 +16,7 @@ from typing import Any, Self
 import httpx
 
 from sebrus.sdk.errors import SebrusConnectionError, SebrusError, error_for
+from sebrus.sdk.incidents import IncidentMethods
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
 from sebrus.sdk.review import ReviewMethods
@@ -49,7 +50,7 @@ def default_token_name(tool: str = "sebrus SDK") -> str:
     return f"{tool} on {socket.gethostname()}"[:64]
 
 
-class Client(ReleaseMethods, ScanMethods, ReviewMethods):
+class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
     """A client of one SeBRUS server.
 
     ``token`` is an API token (``sebrus user login`` prints one); without it only public reads work.
