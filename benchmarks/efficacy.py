@@ -512,14 +512,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{config.dataset}: {len(data.data_y)} contributions, {len(data.seed_y)} seeds, "
         f"{len(data.test_y)} test"
     )
-    runs = []
+    runs: list[dict[str, Any]] = []
+    report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sebrus-efficacy-") as tmp:
         for kind in config.attacks:
             runs.append(run_attack(kind, config, data, Path(tmp), log))
-    report = {"config": config.__dict__, "runs": runs}
+            report = {"config": config.__dict__, "runs": runs}
+            if args.out is not None:  # after every attack, so a long run's finished part is kept
+                args.out.write_text(json.dumps(report, indent=2, default=str))
     print_report(report)
-    if args.out is not None:
-        args.out.write_text(json.dumps(report, indent=2, default=str))
     return 0
 
 
