@@ -107,9 +107,9 @@ def test_a_release_with_flipped_labels_raises_an_alert_naming_its_contributor(
     jobs = monitoring.MonitorJobs(sessions, blobs, monitoring.MonitorSettings(drop_threshold=0.02, epochs=12))
     assert jobs.step() == 1 and jobs.step() == 1 and jobs.step() == 0  # both releases, lowest version first
     with sessions() as db:
-        dataset = db.get(Dataset, dataset_id)
-        assert dataset is not None
-        first_metric, second = monitoring.metrics(db, dataset)
+        stored = db.get(Dataset, dataset_id)
+        assert stored is not None
+        first_metric, second = monitoring.metrics(db, stored)
         assert (first_metric.state, second.state) == (MetricState.DONE, MetricState.DONE)
         assert first_metric.n_heldout == second.n_heldout == len(heldout)
         assert second.n_train == len(v2) and first_metric.accuracy is not None and second.accuracy is not None
@@ -118,7 +118,7 @@ def test_a_release_with_flipped_labels_raises_an_alert_naming_its_contributor(
             first_metric.accuracy - second.accuracy, 4
         )
         assert second.drop is not None and second.drop > 0.02 and second.alert
-        assert monitoring.latest_alert(db, dataset) is second
+        assert monitoring.latest_alert(db, stored) is second
         sources = second.sources
         assert sources["new_items"] == len(honest_new) + len(flipped)
         assert (

@@ -1,5 +1,6 @@
-"""Revoking a contributor through the API on the embedded chain: holds on chain, quarantine of what is still
-open, the next release leaves their items out, clearing brings one back; trace and audit export show it all."""
+"""Revoking a contributor through the API on the embedded chain: holds on chain, quarantine of what is
+still open, the next release leaves their items out, clearing brings one back; trace and audit export
+show it all."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def _wallet(client: TestClient, auth: Auth) -> str:
 
 
 def _approve(client: TestClient, reviewer: Auth, dataset_id: int, sha: str) -> None:
-    voted = client.post(review_path(dataset_id, "items", sha, "vote"), json={"approve": True}, headers=reviewer)
+    voted = client.post(
+        review_path(dataset_id, "items", sha, "vote"), json={"approve": True}, headers=reviewer
+    )
     assert voted.status_code == 200, voted.text
     assert voted.json()["item"]["status"] == "approved"
 
@@ -91,10 +94,14 @@ def test_revocation_holds_quarantines_excludes_and_clears_with_trace_and_audit(p
     trace = client.get(f"/api/dataset/{ds}/items/{bad[0]}/trace", headers=owner)
     assert trace.status_code == 200, trace.text
     history = trace.json()["trace"]
-    assert history["contributor"]["wallet"] == mallory_wallet and history["contributor"]["username"] == "mallory"
+    assert (
+        history["contributor"]["wallet"] == mallory_wallet and history["contributor"]["username"] == "mallory"
+    )
     assert history["upload"]["state"] == "confirmed" and history["item"]["tx_hash"]
     names = [e["event"] for e in history["chain_events"]]
-    assert names[0] == "ItemSubmitted" and {"ItemResolved", "ContributorRevoked", "ItemRequarantined"} <= set(names)
+    assert names[0] == "ItemSubmitted" and {"ItemResolved", "ContributorRevoked", "ItemRequarantined"} <= set(
+        names
+    )
     assert [v["side"] for v in history["votes"]] == ["approve"]
     assert [(r["version"], r["change"]) for r in history["releases"]] == [(1, "included"), (2, "removed")]
     assert [r["action"] for r in history["revocations"]] == ["held"]
@@ -114,7 +121,10 @@ def test_revocation_holds_quarantines_excludes_and_clears_with_trace_and_audit(p
     rows = [json.loads(line) for line in exported.text.splitlines()]
     actions = [r["action"] for r in rows]
     assert actions[0] == "dataset.create" and [r["id"] for r in rows] == sorted(r["id"] for r in rows)
-    assert {"contributor.revoke", "contributor.clear", "release.publish"} <= set(actions)
+    assert {"contributor.revoke", "contributor.clear", "release.publish", "scan.start"} <= set(actions)
+    resolved = [r["details"] for r in rows if r["action"] == "item.resolve"]  # review's verdicts, automated
+    assert sorted(d["content_hash"] for d in resolved) == sorted(good + bad[:2])
+    assert all(d["status"] == "approved" and d["automated"] for d in resolved)
     revoke_row = next(r for r in rows if r["action"] == "contributor.revoke")
     assert revoke_row["actor"] == "owner" and revoke_row["details"]["contributor"] == mallory_wallet
     as_csv = client.get(f"/api/dataset/{ds}/audit-log", params={"format": "csv"}, headers=owner)
@@ -123,4 +133,6 @@ def test_revocation_holds_quarantines_excludes_and_clears_with_trace_and_audit(p
     later = client.get(f"/api/dataset/{ds}/audit-log", params={"after": rows[-2]["id"]}, headers=owner)
     assert [json.loads(line)["id"] for line in later.text.splitlines()] == [rows[-1]["id"]]
     assert client.get(f"/api/dataset/{ds}/audit-log", headers=alice).status_code == 403
-    assert client.get(f"/api/dataset/{ds}/audit-log", params={"format": "xml"}, headers=owner).status_code == 422
+    assert (
+        client.get(f"/api/dataset/{ds}/audit-log", params={"format": "xml"}, headers=owner).status_code == 422
+    )

@@ -23,6 +23,7 @@ from sebrus.chain.ledger import Ledger
 from sebrus.chain.types import ChainEvent
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet
+from sebrus.services import audit_log
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,21 @@ class Indexer:
         if event.name == "ItemQuarantined":
             self._set_status(db, dataset, event, ItemStatus.QUARANTINED)
         elif event.name == "ItemResolved":
-            self._set_status(db, dataset, event, _STATUS[ChainStatus(event.args["status"])])
+            status = _STATUS[ChainStatus(event.args["status"])]
+            self._set_status(db, dataset, event, status)
+            # The review network's verdict is an automated decision: it joins the audit log with the row.
+            audit_log.record(
+                db,
+                "item.resolve",
+                f"dataset:{dataset.id}",
+                details={
+                    "automated": True,
+                    "content_hash": bytes(event.args["contentHash"]).hex(),
+                    "status": status.value,
+                    "tx_hash": event.tx_hash,
+                    "block_number": event.block_number,
+                },
+            )
         return None
 
     def _submitted(self, db: Session, dataset: Dataset, event: ChainEvent) -> tuple[int, str] | None:
