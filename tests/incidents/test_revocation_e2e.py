@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sebrus.chain.types import ItemStatus as ChainStatus
+from sebrus.db.models import MetricState, Release, ReleaseMetric
 from sebrus.platform import ChainServices
 from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
 
@@ -136,3 +137,55 @@ def test_revocation_holds_quarantines_excludes_and_clears_with_trace_and_audit(p
     assert (
         client.get(f"/api/dataset/{ds}/audit-log", params={"format": "xml"}, headers=owner).status_code == 422
     )
+
+
+def test_a_drop_alert_shows_in_the_api_and_on_the_dataset_page(platform: Platform) -> None:
+    client, _services = platform
+    owner = login(client, "alert-owner")
+    dataset = create_dataset(client, owner, "alerting", {"x": 1})
+    ds = int(dataset["id"])
+    suspect = "0x" + "ab" * 20
+    sessions = client.app.state.platform.session_factory  # type: ignore[attr-defined]
+    with sessions() as db:
+        for version, accuracy, alert in ((1, 0.95, False), (2, 0.81, True)):
+            release = Release(
+                dataset_id=ds,
+                version=version,
+                merkle_root="0x" + f"{version:064x}",
+                manifest_hash="0x" + "00" * 32,
+                item_count=10,
+                chain_id=1,
+                registry_address="0x" + "44" * 20,
+                publisher_address=suspect,
+            )
+            db.add(release)
+            db.flush()
+            db.add(
+                ReleaseMetric(
+                    dataset_id=ds,
+                    release_id=release.id,
+                    version=version,
+                    state=MetricState.DONE,
+                    message="ALERT: accuracy fell 14.0% since version 1" if alert else "measured",
+                    accuracy=accuracy,
+                    per_class={},
+                    previous_accuracy=0.95 if alert else None,
+                    drop=0.14 if alert else None,
+                    threshold=0.02,
+                    alert=alert,
+                    sources={
+                        "contributors": [{"contributor": suspect, "share": 0.8, "new_items": 5}],
+                        "classes": [{"label": "dog", "share": 0.9, "new_items": 5}],
+                    }
+                    if alert
+                    else {},
+                )
+            )
+        db.commit()
+    body = client.get(f"/api/dataset/{ds}/metrics").json()
+    assert [m["version"] for m in body["metrics"]] == [1, 2] and body["alert"]["version"] == 2
+    page = client.get(f"/datasets/{ds}")
+    assert page.status_code == 200
+    block = page.text[page.text.index('id="monitor-alert"') :]
+    block = block[: block.index("</section>")]
+    assert "Release 2" in block and suspect in block and "dog (90%)" in block and "95.0%" in block

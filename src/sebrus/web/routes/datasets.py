@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
-from sebrus.services import browse, datasets, scans, seeds
+from sebrus.services import browse, datasets, monitoring, scans, seeds
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.web import seed_form
@@ -241,6 +241,7 @@ def render_dataset(
         "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
         "scans": recent_scans.items,
         "scan_total": recent_scans.total,
+        "monitor_alert": monitoring.latest_alert(web.db, dataset),
     }
     return web.render("dataset.html", context, status_code=status_code)
 
