@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from sebrus.chain.errors import ContractReverted
 from sebrus.chain.types import ItemStatus as ChainStatus
-from sebrus.db.models import MetricState, Release, ReleaseMetric
+from sebrus.db.models import MetricState, Release, ReleaseMetric, Wallet
 from sebrus.platform import ChainServices
 from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
 
@@ -189,3 +191,42 @@ def test_a_drop_alert_shows_in_the_api_and_on_the_dataset_page(platform: Platfor
     block = page.text[page.text.index('id="monitor-alert"') :]
     block = block[: block.index("</section>")]
     assert "Release 2" in block and suspect in block and "dog (90%)" in block and "95.0%" in block
+
+
+def test_the_registry_checks_ownership_of_items_and_epochs_of_clearance(platform: Platform) -> None:
+    client, services = platform
+    owner, alice, bob = (login(client, n) for n in ("reg-owner", "reg-alice", "reg-bob"))
+    dataset = create_dataset(client, owner, "registry", {"x": 1})
+    address = str(dataset["address"])
+    a_item, b_item = (
+        upload(client, alice, int(dataset["id"]), 101),
+        upload(client, bob, int(dataset["id"]), 102),
+    )
+    registry, alice_wallet = services.revocations, _wallet(client, alice)
+    assert registry is not None
+    with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
+        admin = services.link.signer_for(
+            db.scalars(select(Wallet).where(Wallet.address == _wallet(client, owner))).one()
+        )
+    registry.ensure_deployed(services.link.operators.deployer)
+    reason = "ab" * 32
+    with pytest.raises(ContractReverted) as not_admin:
+        registry.revoke(services.link.operators.deployer, address, alice_wallet, reason)
+    assert not_admin.value.error == "NotDatasetAdmin"
+    with pytest.raises(ContractReverted) as not_revoked:
+        registry.requarantine(admin, address, alice_wallet, [a_item], reason)
+    assert not_revoked.value.error == "NotRevoked"
+    registry.revoke(admin, address, alice_wallet, reason)
+    with pytest.raises(ContractReverted) as foreign:
+        registry.requarantine(admin, address, alice_wallet, [a_item, b_item], reason)  # bob's item
+    assert foreign.value.error == "NotContributorsItem"
+    assert registry.is_held(address, a_item) and not registry.is_held(address, b_item)
+    registry.clear(admin, address, [a_item], reason)
+    assert not registry.is_held(address, a_item)
+    with pytest.raises(ContractReverted) as twice:
+        registry.clear(admin, address, [a_item], reason)
+    assert twice.value.error == "NotHeld"
+    registry.reinstate(admin, address, alice_wallet, reason)
+    assert registry.revoked_at(address, alice_wallet) == 0
+    registry.revoke(admin, address, alice_wallet, reason)  # a new epoch: the old clearance no longer counts
+    assert registry.is_held(address, a_item)
