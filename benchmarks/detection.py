@@ -55,11 +55,27 @@ ATTACKS: dict[str, Attack] = {
 
 #: Targets from the issue, at 10% poison on MNIST-5k (ensemble F1), and what would close each gap.
 TARGETS: dict[str, tuple[float, str]] = {
-    "patch_all_to_one": (0.95, "a larger trusted seed set (the trigger test and anchored model both gain)"),
-    "patch_all_to_all": (0.95, "a larger trusted seed set (the trigger test and anchored model both gain)"),
-    "random_flip": (0.95, "a stronger reference model: label checks are capped by its ~96% accuracy"),
-    "targeted_flip": (0.90, "a stronger reference model; 1-vs-7 look-alikes are where it errs most"),
-    "clean_label": (0.70, "nothing needed if reached: the PGD noise is what the noise check sees"),
+    "patch_all_to_one": (
+        0.95,
+        "ensemble precision: weaker detectors' false positives survive the even Bonferroni split; weight "
+        "the split toward the trigger and anchored checks, or flag at a lower FPR "
+        "(trigger check alone: ~0.99)",
+    ),
+    "patch_all_to_all": (
+        0.95,
+        "ensemble precision, as for all-to-one: weight the Bonferroni split or lower the FPR "
+        "(the trigger check alone reaches ~1.00)",
+    ),
+    "random_flip": (
+        0.95,
+        "a stronger reference model: label checks are capped by its ~96% accuracy; a second anchoring "
+        "round gave +0.02 on MNIST but let backdoors back in on digits",
+    ),
+    "targeted_flip": (0.90, "a stronger reference model; 1-vs-7 and 4-vs-9 look-alikes are where it errs"),
+    "clean_label": (
+        0.70,
+        "the noise check alone separates the PGD-perturbed items; any shortfall is ensemble false positives",
+    ),
 }
 
 
