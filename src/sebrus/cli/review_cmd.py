@@ -72,14 +72,16 @@ def queue(
     console.print(f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject).")
 
 
+ApproveOption = Annotated[bool, typer.Option("--approve", help="The label is right.")]
+RejectOption = Annotated[bool, typer.Option("--reject", help="The label is wrong or the image poisoned.")]
+
+
 @review_app.command("vote")
 def vote(
     dataset: DatasetArg,
     sha256: ShaArg,
-    approve: Annotated[bool, typer.Option("--approve", help="The label is right.")] = False,
-    reject: Annotated[
-        bool, typer.Option("--reject", help="The label is wrong or the image poisoned.")
-    ] = False,
+    approve: ApproveOption = False,
+    reject: RejectOption = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -95,10 +97,8 @@ def vote(
 def commit(
     dataset: DatasetArg,
     sha256: ShaArg,
-    approve: Annotated[bool, typer.Option("--approve", help="The label is right.")] = False,
-    reject: Annotated[
-        bool, typer.Option("--reject", help="The label is wrong or the image poisoned.")
-    ] = False,
+    approve: ApproveOption = False,
+    reject: RejectOption = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
