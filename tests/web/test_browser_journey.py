@@ -132,7 +132,9 @@ def test_newcomer_journey(chromium: Any, server: LiveServer, tmp_path: Path) -> 
     digest = hashlib.sha256(files["good"].read_bytes()).hexdigest()
     assert digest in text
     assert re.search(r"Transaction\s+0x[0-9a-f]{64}", text) and re.search(r"Block\s+\d+", text)
-    assert "Reviewer votes: not available yet" in text and "No poison scan has looked at this item" in text
+    assert "1 vote on one side decides this item" in page.inner_text("#review-rule")
+    assert "Votes stay hidden until the item is decided" in page.inner_text("#review-outcome")
+    assert "No poison scan has looked at this item" in text
     assert "Consistent: the contract" in page.inner_text("#audit-state")
     assert page.evaluate("document.querySelector('.item-image img').naturalWidth") == 96
     visit.shot("item")
@@ -147,6 +149,20 @@ def test_newcomer_journey(chromium: Any, server: LiveServer, tmp_path: Path) -> 
         visit.shot(name)
     page.goto("/profile")
     assert "5 images anchored." in page.inner_text("main")
+    item_url = page.url.replace("/profile", "") + "/items/1"
+
+    # A second person, in a browser of their own, reviews ada's images: approves the cat, rejects a dog.
+    review_as_second_user(chromium, server, digest)
+
+    # Ada sees the outcome: the cat is Approved, with the vote that decided it, on her profile and the item.
+    page.goto("/profile")
+    outcomes = page.inner_text("section[aria-labelledby='list-heading']")
+    assert "Approved" in outcomes and "Rejected" in outcomes, outcomes
+    page.goto(item_url)
+    assert "Approved" in page.inner_text("h1")
+    assert "Reviewers decided: Approved, 1 to approve and 0 to reject." in page.inner_text("#review-outcome")
+    assert "ben" in page.inner_text("#ballots") and "Approve" in page.inner_text("#ballots")
+    visit.shot("item-approved")
 
     # Log out from the navigation bar; account pages then send you to Login.
     page.click("header button:has-text('Log out')")
@@ -155,6 +171,50 @@ def test_newcomer_journey(chromium: Any, server: LiveServer, tmp_path: Path) -> 
     page.goto("/profile")
     page.wait_for_url("**/login?next=/profile")
     visit.shot("login")
+    visit.close()
+
+
+def review_as_second_user(chromium: Any, server: LiveServer, cat_digest: str) -> None:
+    """Ben registers, finds Pets on /review, approves the cat and rejects one dog, then claims his payouts."""
+    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    page = visit.page
+    page.goto("/register")
+    page.fill("#username", "ben")
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.click("button:has-text('Create account')")
+    page.wait_for_url("**/dashboard")
+    page.click("nav >> text=Review")
+    page.wait_for_url("**/review")
+    page.click(".dataset-choice >> text=Pets")
+    page.wait_for_url("**/review?dataset=*")
+    queue = page.locator("article.review-item")
+    assert queue.count() == 5
+    assert "Stake 0.001" in queue.nth(0).inner_text()
+    assert "approve" not in page.inner_text("#queue-title ~ p").lower()  # blind: no tally shown
+    visit.shot("review-queue")
+
+    cat = page.locator(f"article.review-item:has(input[value='{cat_digest}'])")
+    cat.locator("button[value='approve']").click()
+    page.wait_for_url("**done=vote")
+    assert "Your vote is in." in page.inner_text("[role=status]")
+    assert page.locator("article.review-item").count() == 4
+    page.locator("article.review-item >> nth=0").locator("button[value='reject']").click()
+    page.wait_for_url("**done=vote")
+    assert page.locator("article.review-item").count() == 3
+
+    # Both votes decided their items (x = 1): the stakes and rewards wait to be claimed.
+    claims = page.locator("ul.claims li")
+    assert claims.count() == 2, page.inner_text("main")
+    visit.shot("review-claims")
+    while claims.count():
+        claims.nth(0).locator("button:has-text('Claim')").click()
+        page.wait_for_url("**done=claim")
+        assert "Claimed" in page.inner_text("[role=status]")
+    assert "Nothing to claim." in page.inner_text("main")
+
+    page.goto("/profile")
+    visit.shot("profile-reviewer")
     visit.close()
 
 

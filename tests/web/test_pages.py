@@ -232,7 +232,8 @@ def test_contribute_form_checks_each_file_on_the_server(app: FastAPI, services: 
     assert record is not None
     assert sha in item_page.text and record.contributor in item_page.text
     assert re.search(r"Transaction</dt><dd><code class=\"hash\">0x[0-9a-f]{64}</code>", item_page.text)
-    assert "not available yet" in item_page.text
+    assert "1 vote on one side decides this item" in item_page.text  # the default policy, x = 1
+    assert "Votes stay hidden until the item is decided; only yours is shown" in item_page.text
     image = client.get(f"/api/dataset/{dataset_id}/items/{sha}/image")
     assert image.status_code == 200 and image.content == good
 

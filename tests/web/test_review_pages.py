@@ -75,3 +75,44 @@ def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServic
     )
     assert claimed.status_code == 303, claimed.text
     assert "Nothing to claim." in reviewer.get(claimed.headers["location"]).text
+
+    # The item's page now shows every ballot (the item is decided), who cast it and what it paid out.
+    item_id = api.get(f"/api/dataset/{ds}/items/{sha}").json()["item"]["id"]
+    item_page = mine.get(f"/items/{item_id}").text
+    assert "Reviewers decided: <strong>Approved</strong>, 1 to approve and 0 to reject." in item_page
+    ballots = item_page.split('id="ballots"', 1)[1].split("</table>", 1)[0]
+    reviewer_name = re.search(r"Signed in as <strong>([^<]+)</strong>", after)
+    assert reviewer_name is not None and reviewer_name.group(1) in ballots
+    assert "Approve" in ballots and "0.0010 ETH" in ballots and "not claimed" not in ballots
+
+
+def test_an_undecided_items_page_shows_only_the_visitors_own_vote(
+    app: FastAPI, services: ChainServices
+) -> None:
+    api = TestClient(app)
+    owner, contributor = _api_user(app, "rp2-owner"), _api_user(app, "rp2-contrib")
+    body = {
+        "datasetName": "rp2-pets",
+        "description": "d",
+        "labels": ["cat", "dog"],
+        "review_policy": {"x": 2},
+    }
+    ds = api.post("/api/dataset", json=body, headers=owner).json()["new_dataset"]["id"]
+    sent = api.post(
+        f"/api/dataset/{ds}/items", params={"label": "cat"}, content=png(901), headers=contributor
+    )
+    sha, item_id = sent.json()["item"]["content_hash"], sent.json()["item"]["id"]
+    first, second = browser(app), browser(app)
+    first_name, second_name = register(first), register(second)
+    token = csrf_from(first.get(f"/review?dataset={ds}").text)
+    voted = first.post(
+        "/review/vote", data={"csrf_token": token, "dataset": str(ds), "sha256": sha, "side": "reject"}
+    )
+    assert voted.status_code == 303, voted.text
+
+    mine = first.get(f"/items/{item_id}").text
+    assert "2 votes on one side decide this item" in mine
+    assert "only yours is shown" in mine and first_name in mine and "Reject" in mine
+    theirs = second.get(f"/items/{item_id}").text
+    assert 'id="ballots"' not in theirs and first_name not in theirs  # blind until decided
+    assert "No votes yet from you" in theirs and second_name in theirs

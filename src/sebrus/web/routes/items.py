@@ -15,6 +15,7 @@ from sebrus.db.models import Dataset, Item
 from sebrus.services import browse
 from sebrus.services.consistency import Finding, audit_item
 from sebrus.services.item_scan import latest_result
+from sebrus.services.item_votes import ItemVotes, item_votes
 from sebrus.web.chain_info import chain_record, chain_services
 from sebrus.web.context import Web
 from sebrus.web.errors import PageNotFound
@@ -35,6 +36,19 @@ def _audit(web: Web, dataset: Dataset, item: Item) -> list[Finding] | None:
         return None
 
 
+def _votes(web: Web, dataset: Dataset, item: Item) -> ItemVotes | None:
+    """The item's ballots as the review network holds them; None when no review network runs here."""
+    services = chain_services(web.request)
+    reviews = services.link.reviews if services is not None else None
+    if reviews is None or not reviews.is_deployed:
+        return None
+    try:
+        return item_votes(web.db, reviews, dataset, item, web.user)
+    except Exception as exc:  # a page must render even when the node is down
+        log.warning("votes of item %s unavailable: %s", item.id, exc)
+        return None
+
+
 @router.get("/items/{item_id:int}")
 def item_page(web: Web, item_id: int) -> Response:
     item = web.db.get(Item, item_id)
@@ -49,6 +63,7 @@ def item_page(web: Web, item_id: int) -> Response:
         "scan": scanned[0] if scanned else None,
         "scan_result": scanned[1] if scanned else None,
         "findings": _audit(web, dataset, item),
+        "votes": _votes(web, dataset, item),
     }
     return web.render(
         "item.html",

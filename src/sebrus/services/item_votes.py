@@ -1,0 +1,63 @@
+"""One item's review as its page shows it: what deciding it takes, and the ballots a visitor may see.
+
+The same blindness rule as the review API (``review_votes.history``): every ballot once the item is
+resolved, before that only the visitor's own, so the page never hands out a running tally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from sebrus.chain.review import ReviewLedger
+from sebrus.db.models import Dataset, Item, ReviewVote, User
+from sebrus.services import browse, review_votes
+
+
+@dataclass(frozen=True)
+class Ballot:
+    vote: ReviewVote
+    voter_name: str | None
+    claimed_wei: int | None
+
+
+@dataclass(frozen=True)
+class ItemVotes:
+    votes_needed: int | None  # None: the item has no review contract to vote through
+    stake_wei: int | None
+    commit_reveal: bool
+    complete: bool  # True: every ballot is shown; False: only the visitor's own
+    ballots: list[Ballot]
+
+    @property
+    def approvals(self) -> int:
+        return sum(1 for b in self.ballots if b.vote.side == "approve")
+
+    @property
+    def rejections(self) -> int:
+        return sum(1 for b in self.ballots if b.vote.side == "reject")
+
+
+def item_votes(
+    db: Session, reviews: ReviewLedger, dataset: Dataset, item: Item, viewer: User | None
+) -> ItemVotes:
+    needed: int | None = None
+    stake: int | None = None
+    commit_reveal = False
+    if dataset.chain_id is not None and reviews.review_address(dataset.address) is not None:
+        needed = reviews.votes_required(dataset.address, item.content_hash)
+        terms = reviews.policy_for(dataset.address, item.content_hash).terms
+        stake, commit_reveal = terms.stake_wei, terms.commit_reveal
+    _, votes, complete = review_votes.history(db, dataset, viewer, item.content_hash)
+    claims = review_votes.claims_by_ballot(db, dataset, item.content_hash)
+    names = browse.usernames(db, [v.voter_user_id for v in votes])
+    ballots = [
+        Ballot(
+            vote=v,
+            voter_name=names.get(v.voter_user_id) if v.voter_user_id is not None else None,
+            claimed_wei=int(c.amount_wei) if (c := claims.get((v.round, v.voter_address))) else None,
+        )
+        for v in votes
+    ]
+    return ItemVotes(needed, stake, commit_reveal, complete, ballots)
