@@ -5,6 +5,14 @@ roles, seed set, scans, releases, review policy and pool, revocations) and every
 (scan outcomes, quarantines, review resolutions, monitoring measurements and alerts). Rows are streamed
 in id order, which is the order they were committed, in pages, so a long log never sits in memory.
 Each line carries the entry's id, so an export can be resumed (``after``) and two exports compared.
+
+CSV is meant to be opened in a spreadsheet, and Excel or LibreOffice evaluate a cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula: a username such as ``-2-3`` is
+allowed and would run. So every text cell in the CSV that begins with one of those characters gets a
+single quote in front (OWASP's advice against CSV injection), which the spreadsheet shows as text; a
+reader who needs the exact value strips one leading ``'`` from such a cell. Numbers, and ``details``
+(one JSON object, so it begins with ``{``), never start a formula. Lines end in CRLF (RFC 4180), so a
+cell holding a carriage return is quoted too. The JSONL export is exact: no value is changed.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ ExportFormat = Literal["jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
 PAGE = 500
 CSV_COLUMNS = ("id", "at", "action", "subject", "actor_user_id", "actor", "details")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def entries(sessions: Callable[[], Session], dataset: Dataset, after: int = 0) -> Iterator[dict[str, Any]]:
@@ -66,14 +75,22 @@ def render(rows: Iterator[dict[str, Any]], fmt: ExportFormat) -> Iterator[str]:
             yield json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
         return
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         cells = {**row, "details": json.dumps(row["details"], sort_keys=True, ensure_ascii=False)}
-        writer.writerow(["" if cells[c] is None else cells[c] for c in CSV_COLUMNS])
+        writer.writerow(["" if cells[c] is None else inert(cells[c]) for c in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     tail = buffer.getvalue()
     if tail:
         yield tail
+
+
+def inert(cell: object) -> object:
+    """The cell as a spreadsheet will show it rather than evaluate it: text that could start a formula
+    gets a leading single quote (see the module's docstring)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
