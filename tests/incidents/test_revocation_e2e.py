@@ -230,3 +230,29 @@ def test_the_registry_checks_ownership_of_items_and_epochs_of_clearance(platform
     assert registry.revoked_at(address, alice_wallet) == 0
     registry.revoke(admin, address, alice_wallet, reason)  # a new epoch: the old clearance no longer counts
     assert registry.is_held(address, a_item)
+
+
+def test_reinstating_through_the_api_lifts_the_revocation_on_chain(platform: Platform) -> None:
+    client, services = platform
+    owner, carol = login(client, "reinstate-owner"), login(client, "reinstate-carol")
+    dataset = create_dataset(client, owner, "reinstating", {"x": 1})
+    ds, address = int(dataset["id"]), str(dataset["address"])
+    held = upload(client, carol, ds, 301)
+    carol_wallet = _wallet(client, carol)
+    path = f"/api/dataset/{ds}/revocations/{carol_wallet}/reinstate"
+    never = client.post(path, json={"reason": "nothing to lift"}, headers=owner)
+    assert never.status_code == 404 and "is not revoked" in never.json()["status"]
+    body = {"contributor": carol_wallet, "reason": "suspect"}
+    revoked = client.post(f"/api/dataset/{ds}/revocations", json=body, headers=owner)
+    assert revoked.status_code == 201, revoked.text
+    registry = services.revocations
+    assert registry is not None and registry.is_held(address, held)
+
+    assert client.post(path, json={"reason": "not me"}, headers=carol).status_code == 403
+    lifted = client.post(path, json={"reason": "false alarm"}, headers=owner)
+    assert lifted.status_code == 200, lifted.text
+    answer = lifted.json()
+    assert answer["status"] == "Reinstated." and answer["revocation"]["state"] == "lifted"
+    assert answer["revocation"]["lifted_at"] is not None and "items" not in answer["revocation"]
+    assert registry.revoked_at(address, carol_wallet) == 0 and not registry.is_held(address, held)
+    assert client.post(path, json={"reason": "again"}, headers=owner).status_code == 404

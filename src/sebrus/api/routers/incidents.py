@@ -7,7 +7,8 @@ revocations' reasons, and the audit log names the owner's every move.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -27,6 +28,7 @@ ROW_ID_MAX = 2**31 - 1
 DatasetId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The dataset's id.")]
 Address = Annotated[str, Path(min_length=42, max_length=42, description="The contributor's wallet.")]
 Sha = Annotated[str, Path(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")]
+T = TypeVar("T")
 
 
 class RevokeIn(BaseModel):
@@ -57,6 +59,21 @@ def _chain(request: Request) -> tuple[ChainLink, RevocationLedger]:
     if services is None or registry is None:
         raise HTTPException(503, "This server has no chain attached; revocations are unavailable.")
     return services.link, registry
+
+
+def _on_chain(request: Request, db: DbSession, dataset_id: int, change: Callable[..., T], **args: Any) -> T:
+    """Run a revocation change that sends a transaction: ``change(db, link=, registry=, dataset=, **args)``.
+
+    The routes differ only in the change and its arguments; the chain check comes first (503 without a
+    registry), then the dataset (404), and the service checks ownership. A chain the service could not
+    use (``ChainUnavailable``) is the server's trouble, not the owner's: 503.
+    """
+    link, registry = _chain(request)
+    dataset = datasets.get_dataset(db, dataset_id)
+    try:
+        return change(db, link=link, registry=registry, dataset=dataset, **args)
+    except ChainUnavailable as exc:
+        raise HTTPException(503, exc.message) from exc
 
 
 def _owned(db: DbSession, dataset_id: int, user: CurrentUser, verb: str) -> Dataset:
@@ -147,21 +164,16 @@ def revoke_contributor(
     request: Request, dataset_id: DatasetId, body: RevokeIn, db: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
     """Revoke a contributor: their items are held (Pending ones quarantined on chain) and rescanned."""
-    link, registry = _chain(request)
-    dataset = datasets.get_dataset(db, dataset_id)
-    try:
-        outcome = revocations.revoke(
-            db,
-            link=link,
-            registry=registry,
-            jobs=getattr(request.app.state, "scans", None),
-            dataset=dataset,
-            user=user,
-            contributor=body.contributor,
-            reason=body.reason,
-        )
-    except ChainUnavailable as exc:
-        raise HTTPException(503, exc.message) from exc
+    outcome = _on_chain(
+        request,
+        db,
+        dataset_id,
+        revocations.revoke,
+        jobs=getattr(request.app.state, "scans", None),
+        user=user,
+        contributor=body.contributor,
+        reason=body.reason,
+    )
     return {
         "status": f"Revoked: {outcome.held} item(s) held, {outcome.quarantined} quarantined on chain.",
         "revocation": revocation_json(db, outcome.revocation, with_items=True),
@@ -190,21 +202,16 @@ def clear_items(
     user: CurrentUser,
 ) -> dict[str, Any]:
     """Release held items after a new check (by default: those the revocation's rescan did not flag)."""
-    link, registry = _chain(request)
-    dataset = datasets.get_dataset(db, dataset_id)
-    try:
-        cleared = revocations.clear(
-            db,
-            link=link,
-            registry=registry,
-            dataset=dataset,
-            user=user,
-            contributor=contributor,
-            hashes=body.items,
-            note=body.note,
-        )
-    except ChainUnavailable as exc:
-        raise HTTPException(503, exc.message) from exc
+    cleared = _on_chain(
+        request,
+        db,
+        dataset_id,
+        revocations.clear,
+        user=user,
+        contributor=contributor,
+        hashes=body.items,
+        note=body.note,
+    )
     return {"status": f"Cleared {len(cleared)} item(s).", "cleared": cleared}
 
 
@@ -217,20 +224,9 @@ def reinstate_contributor(
     db: DbSession,
     user: CurrentUser,
 ) -> dict[str, Any]:
-    link, registry = _chain(request)
-    dataset = datasets.get_dataset(db, dataset_id)
-    try:
-        revocation = revocations.reinstate(
-            db,
-            link=link,
-            registry=registry,
-            dataset=dataset,
-            user=user,
-            contributor=contributor,
-            reason=body.reason,
-        )
-    except ChainUnavailable as exc:
-        raise HTTPException(503, exc.message) from exc
+    revocation = _on_chain(
+        request, db, dataset_id, revocations.reinstate, user=user, contributor=contributor, reason=body.reason
+    )
     return {"status": "Reinstated.", "revocation": revocation_json(db, revocation)}
 
 
