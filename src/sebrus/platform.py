@@ -19,6 +19,7 @@ from sebrus.api.routers import (
     items,
     releases,
     review,
+    review_wallet,
     scans,
 )
 from sebrus.chain.backends import ChainHandle, open_chain
@@ -87,6 +88,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
         app.include_router(scans.router)
         app.include_router(review.router)
         app.include_router(review.mine_router)
+        app.include_router(review_wallet.router)
         app.include_router(incidents.router)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform

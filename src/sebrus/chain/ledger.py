@@ -23,10 +23,16 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
+from eth_tester.exceptions import TransactionNotFound as TesterTransactionNotFound
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    TransactionNotFound,
+)
 from web3.types import TxReceipt
 
 from sebrus.chain.artifacts import custom_errors, load_artifact
@@ -37,10 +43,12 @@ from sebrus.chain.types import (
     ChainItem,
     DatasetInfo,
     Deployment,
+    ExternalTx,
     ItemStatus,
     SignedSubmission,
     Submission,
     TxResult,
+    UnsignedCall,
 )
 from sebrus.chain.validation import checked_address, checked_hash, checked_label
 
@@ -58,8 +66,10 @@ GAS_PER_PAYLOAD_BYTE = 48
 GAS_QUARANTINE = 80_000
 GAS_RESOLVE = 80_000
 GAS_TRANSFER = 21_000
+UNKNOWN_TX_GRACE_SECONDS = 15.0  # how long a hash the node never heard of may take to arrive
 
 _REVERTS = (ContractCustomError, ContractPanicError, ContractLogicError, TransactionFailed)
+_NOT_FOUND = (TransactionNotFound, TesterTransactionNotFound)
 
 ROLE_IDS = {
     "admin": bytes(32),
@@ -184,6 +194,108 @@ class Ledger:
             raise InvalidInput("a transfer must move a positive amount of wei")
         tx: dict[str, Any] = {"to": checked_address(to, "recipient"), "value": value_wei, "gas": GAS_TRANSFER}
         return self._transact(sender, tx)
+
+    # ------------------------------------------------------------------ transactions other keys sign
+
+    def pending_nonce(self, address: str) -> int:
+        """The next nonce of ``address`` as the node counts it, for a wallet that signs elsewhere."""
+        account = checked_address(address)
+        with self._exclusive():
+            return int(self.w3.eth.get_transaction_count(account, "pending"))  # type: ignore[arg-type]
+
+    def fee_suggestion(self) -> dict[str, int]:
+        """The EIP-1559 fees this ledger pays now (``maxFeePerGas``, ``maxPriorityFeePerGas``)."""
+        with self._exclusive():
+            return dict(self._fees())
+
+    def send_raw_transaction(self, raw: bytes | str) -> str:
+        """Send a transaction signed elsewhere and return its hash.
+
+        Our nonce counters are not involved: they belong to the accounts this ledger signs for."""
+        if isinstance(raw, str):
+            try:
+                raw = bytes.fromhex(raw.removeprefix("0x"))
+            except ValueError:
+                raise InvalidInput("a raw transaction is hex") from None
+        if not raw:
+            raise InvalidInput("a raw transaction cannot be empty")
+        with self._exclusive():
+            tx_hash = self.w3.eth.send_raw_transaction(raw)
+        return "0x" + bytes(tx_hash).hex()
+
+    def simulate(self, sender: str, call: UnsignedCall) -> None:
+        """Run ``call`` as ``sender`` would send it, on the latest state, without sending anything.
+
+        A wallet pays gas even for a transaction that reverts, so the server asks first: the
+        contract's refusal arrives as ``ContractReverted``, as it would from the transaction."""
+        params = {
+            "from": checked_address(sender, "sender"),
+            "to": call.to,
+            "data": "0x" + call.data.hex(),
+            "value": call.value_wei,
+            "gas": call.gas,
+        }
+        try:
+            with self._exclusive():
+                self.w3.eth.call(params)  # type: ignore[arg-type]
+        except _REVERTS as exc:
+            raise _reverted(exc, None) from exc
+        except Exception as exc:  # e.g. the node refuses a call whose value exceeds the balance
+            raise LedgerError(f"the node could not try the transaction: {exc}") from exc
+
+    def wait_external(self, tx_hash: str, timeout: float | None = None) -> ExternalTx:
+        """Wait for a transaction someone else sent, then decode it like one of ours.
+
+        Refused with ``InvalidInput`` when the node does not know the hash. A revert is replayed as
+        a call on the state it ran on (as for our own transactions) and returned in ``reverted``
+        rather than raised, so that the caller can first check whose transaction it was."""
+        digest = checked_hash(tx_hash, "transaction hash")
+        shown = "0x" + digest.hex()
+        receipt = self._external_receipt(digest, shown, self._receipt_timeout if timeout is None else timeout)
+        with self._exclusive():
+            tx = self.w3.eth.get_transaction(digest)  # type: ignore[arg-type]
+            events = tuple(e for e in (self._decode_log(log) for log in receipt["logs"]) if e is not None)
+        sender = to_checksum_address(tx["from"])
+        to = to_checksum_address(tx["to"]) if tx.get("to") else None
+        data = tx.get("input", b"")
+        call = {
+            "to": to,
+            "data": data if isinstance(data, str) else "0x" + bytes(data).hex(),
+            "value": int(tx.get("value", 0)),
+            "gas": int(tx.get("gas", 0)),
+        }
+        reverted = None if receipt["status"] == 1 else self._revert_reason(sender, call, receipt, shown)
+        return ExternalTx(
+            tx_hash=shown,
+            sender=sender,
+            to=to,
+            value_wei=int(tx.get("value", 0)),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            events=events if reverted is None else (),
+            reverted=reverted,
+        )
+
+    def _external_receipt(self, digest: bytes, shown: str, timeout: float) -> TxReceipt:
+        started = time.monotonic()
+        while True:
+            with self._exclusive():
+                try:
+                    return self.w3.eth.get_transaction_receipt(digest)  # type: ignore[arg-type]
+                except _NOT_FOUND:
+                    pass
+                try:
+                    self.w3.eth.get_transaction(digest)  # type: ignore[arg-type]
+                    known = True
+                except _NOT_FOUND:
+                    known = False
+            waited = time.monotonic() - started
+            # The embedded chain mines on send; a node may need a moment to hear of a wallet's send.
+            if not known and (self._serial is not None or waited >= min(timeout, UNKNOWN_TX_GRACE_SECONDS)):
+                raise InvalidInput(f"transaction {shown} is not known to this chain's node")
+            if waited >= timeout:
+                raise LedgerError(f"transaction {shown} was not mined within {timeout:.0f} s")
+            time.sleep(self._poll_latency)
 
     # ------------------------------------------------------------------ deployment
 

@@ -42,7 +42,7 @@ from sebrus.chain.review_types import (
     RoundState,
     Tally,
 )
-from sebrus.chain.types import TxResult
+from sebrus.chain.types import TxResult, UnsignedCall
 from sebrus.chain.validation import checked_address, checked_hash
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -238,13 +238,7 @@ class ReviewLedger:
 
     def vote(self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool) -> TxResult:
         """A plain vote carrying the stake the item's policy asks."""
-        review = self.require_review(dataset)
-        digest = checked_hash(content_hash)
-        terms = self.policy_for(dataset, digest).terms
-        if terms.commit_reveal:
-            raise InvalidInput("this item is reviewed by commit-reveal: commit, then reveal")
-        call = self._review(review).functions.vote(digest, bool(approve))
-        return self._send(voter, review, call, GAS_VOTE, terms.stake_wei)
+        return self._send_call(voter, self.vote_call(dataset, content_hash, approve))
 
     def commit(
         self,
@@ -255,28 +249,20 @@ class ReviewLedger:
         salt: bytes | None = None,
     ) -> Commitment:
         """Commit a hidden vote with the stake; keep the returned salt to reveal it."""
-        review = self.require_review(dataset)
         digest = checked_hash(content_hash)
         salt = secrets.token_bytes(32) if salt is None else _checked_salt(salt)
-        terms = self.policy_for(dataset, digest).terms
-        if not terms.commit_reveal:
-            raise InvalidInput("this item is reviewed by plain votes: vote instead")
-        hashed = commitment_hash(approve, salt, voter.address)
-        call = self._review(review).functions.commit(digest, hashed)
-        result = self._send(voter, review, call, GAS_COMMIT, terms.stake_wei)
+        call = self.commit_call(voter.address, dataset, digest, approve, salt)
+        result = self._send_call(voter, call)
         committed = [e for e in result.events if e.name == "VoteCommitted"]
         if not committed:
             raise LedgerError(f"commit in {result.tx_hash} emitted no VoteCommitted event")
+        hashed = commitment_hash(approve, salt, voter.address)
         return Commitment(digest, int(committed[0].args["round"]), bool(approve), salt, hashed, result)
 
     def reveal(
         self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
     ) -> TxResult:
-        review = self.require_review(dataset)
-        digest = checked_hash(content_hash)
-        salt = _checked_salt(salt)
-        call = self._review(review).functions.reveal(digest, bool(approve), salt)
-        return self._send(voter, review, call, GAS_REVEAL)
+        return self._send_call(voter, self.reveal_call(dataset, content_hash, approve, salt))
 
     def finalize(self, caller: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
         """Approve an x = 0 item, settle or fail a commit-reveal round after its window, or follow
@@ -289,17 +275,61 @@ class ReviewLedger:
         self, voter: LocalAccount, dataset: str, content_hash: bytes | str, round_index: int | None = None
     ) -> Claim:
         """Collect a ballot's payout; ``round_index`` defaults to the item's current round."""
+        digest = checked_hash(content_hash)
+        if round_index is None:
+            round_index = self.item_review(dataset, digest).round
+        result = self._send_call(voter, self.claim_call(dataset, digest, round_index))
+        claimed = [e for e in result.events if e.name == "Claimed"]
+        if not claimed:
+            raise LedgerError(f"claim in {result.tx_hash} emitted no Claimed event")
+        return Claim(digest, round_index, int(claimed[0].args["amount"]), result)
+
+    # ------------------------------------------------------------------ the voter's calls, unsigned
+
+    # For a wallet the server cannot sign for (a browser wallet): the same checks as the signed
+    # methods above, the same gas limits and stake, but the call is handed back instead of sent.
+
+    def vote_call(self, dataset: str, content_hash: bytes | str, approve: bool) -> UnsignedCall:
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        terms = self.policy_for(dataset, digest).terms
+        if terms.commit_reveal:
+            raise InvalidInput("this item is reviewed by commit-reveal: commit, then reveal")
+        call = self._review(review).functions.vote(digest, bool(approve))
+        return _unsigned(review, call, GAS_VOTE, terms.stake_wei)
+
+    def commit_call(
+        self, voter: str, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
+    ) -> UnsignedCall:
+        """``voter`` is bound into the commitment: only that address can reveal it."""
+        review = self.require_review(dataset)
+        digest = checked_hash(content_hash)
+        hashed = commitment_hash(approve, _checked_salt(salt), checked_address(voter, "voter"))
+        terms = self.policy_for(dataset, digest).terms
+        if not terms.commit_reveal:
+            raise InvalidInput("this item is reviewed by plain votes: vote instead")
+        call = self._review(review).functions.commit(digest, hashed)
+        return _unsigned(review, call, GAS_COMMIT, terms.stake_wei)
+
+    def reveal_call(
+        self, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
+    ) -> UnsignedCall:
+        review = self.require_review(dataset)
+        call = self._review(review).functions.reveal(
+            checked_hash(content_hash), bool(approve), _checked_salt(salt)
+        )
+        return _unsigned(review, call, GAS_REVEAL)
+
+    def claim_call(
+        self, dataset: str, content_hash: bytes | str, round_index: int | None = None
+    ) -> UnsignedCall:
+        """Claim a ballot's payout; ``round_index`` defaults to the item's current round."""
         review = self.require_review(dataset)
         digest = checked_hash(content_hash)
         if round_index is None:
             round_index = self.item_review(dataset, digest).round
         _check_round(round_index)
-        call = self._review(review).functions.claim(digest, round_index)
-        result = self._send(voter, review, call, GAS_CLAIM)
-        claimed = [e for e in result.events if e.name == "Claimed"]
-        if not claimed:
-            raise LedgerError(f"claim in {result.tx_hash} emitted no Claimed event")
-        return Claim(digest, round_index, int(claimed[0].args["amount"]), result)
+        return _unsigned(review, self._review(review).functions.claim(digest, round_index), GAS_CLAIM)
 
     # ------------------------------------------------------------------ reads
 
@@ -412,6 +442,12 @@ class ReviewLedger:
     def _is_factory(self, address: str) -> bool:
         return self._deployment is not None and address == self._deployment.factory
 
+    def _send_call(self, sender: LocalAccount, call: UnsignedCall) -> TxResult:
+        tx: dict[str, Any] = {"to": call.to, "data": "0x" + call.data.hex(), "gas": call.gas}
+        if call.value_wei:
+            tx["value"] = call.value_wei
+        return self.ledger._transact(sender, tx)
+
     def _send(
         self, sender: LocalAccount, to: str, call: Any, gas: int | None = None, value: int = 0
     ) -> TxResult:
@@ -419,6 +455,10 @@ class ReviewLedger:
         if value:
             tx["value"] = value
         return self.ledger._transact(sender, tx)
+
+
+def _unsigned(to: str, call: Any, gas: int, value_wei: int = 0) -> UnsignedCall:
+    return UnsignedCall(to, bytes.fromhex(call._encode_transaction_data()[2:]), value_wei, gas)
 
 
 def _check_wei(amount: int, what: str, *, maximum: int = MAX_WEI) -> None:

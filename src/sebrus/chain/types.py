@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from sebrus.chain.errors import LedgerError
+
 
 class ItemStatus(IntEnum):
     """Mirrors ``Dataset.Status``; the numeric values are the contract's."""
@@ -101,3 +103,37 @@ class ChainEvent:
     @property
     def position(self) -> tuple[int, int]:
         return (self.block_number, self.log_index)
+
+
+@dataclass(frozen=True)
+class UnsignedCall:
+    """A contract call for someone else's wallet to sign and send (``eth_sendTransaction``).
+
+    The server builds it (and checks it) but never signs it: ``data`` is the ABI-encoded call,
+    ``value_wei`` what it must carry, ``gas`` an explicit limit from measured use."""
+
+    to: str
+    data: bytes
+    value_wei: int
+    gas: int
+
+
+@dataclass(frozen=True)
+class ExternalTx:
+    """A mined transaction that another key signed and sent (a browser wallet), as the chain saw it.
+
+    ``reverted`` holds the contract's refusal, decoded as for our own transactions, or None when it
+    succeeded; ``events`` are decoded like ``TxResult.events``."""
+
+    tx_hash: str
+    sender: str
+    to: str | None
+    value_wei: int
+    block_number: int
+    gas_used: int
+    events: tuple[ChainEvent, ...] = ()
+    reverted: LedgerError | None = None
+
+    @property
+    def result(self) -> TxResult:
+        return TxResult(self.tx_hash, self.block_number, self.gas_used, self.events)

@@ -77,6 +77,7 @@ class ClaimWaiting:
     content_hash: str
     round: int
     amount_wei: int
+    voter_address: str = ""  # which of your wallets holds the ballot
 
 
 # ---------------------------------------------------------------------- the queue
@@ -290,7 +291,9 @@ def claims_waiting(
                 owner.address, ballot.content_hash, ballot.round, ballot.voter_address
             )
         if amount > 0:
-            waiting.append(ClaimWaiting(ballot.dataset_id, ballot.content_hash, ballot.round, amount))
+            waiting.append(
+                ClaimWaiting(ballot.dataset_id, ballot.content_hash, ballot.round, amount, ballot.voter_address)
+            )
     return waiting
 
 

@@ -2,7 +2,9 @@
 
 The page calls the same services as ``/api/dataset/{id}/review`` (votes are signed by the visitor's
 custodial wallet); forms carry the session's CSRF token, and every answer to a form is a redirect
-back to the queue (303) or the page again with the refusal's message and its 4xx status.
+back to the queue (303) or the page again with the refusal's message and its 4xx status. With a
+browser wallet, ``static/js/review_wallet.js`` takes over the forms and votes through the wallet
+routes of the API instead (``api/routers/review_wallet.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sebrus.db.models import Dataset, ReviewVote
 from sebrus.services import review_votes
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review_chain import ReviewChain, addresses_of
+from sebrus.services.wallets import custodial_wallet_of
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import text
 
@@ -74,6 +77,10 @@ def _page(
         "queue": [],
         "to_reveal": [],
         "claims": [],
+        # For review_wallet.js: the chain a browser wallet must be on, and whose ballot is whose.
+        "chain_id": chain.link.ledger.chain_id,
+        "has_custodial": custodial_wallet_of(web.db, user) is not None,
+        "wallet_kinds": {w.address: w.kind.value for w in user.wallets},
     }
     try:
         if chosen is not None:

@@ -1,0 +1,164 @@
+"""Reviewing with a browser wallet in a real browser: a stub EIP-1193 provider (``window.ethereum``)
+whose signatures and transactions come from a test key held in Python. The reviewer links it on
+/review, votes with it (the wallet sends the transaction the server prepared), then claims with it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from sebrus.chain.review_types import BallotState
+from tests.sdk.live_server import LiveServer
+from tests.web.browser_support import DESKTOP, Visit
+from tests.web.web_helpers import PASSWORD, picture_png
+
+# The provider a wallet extension would inject; every signature and send is asked of Python.
+STUB_PROVIDER = """
+(() => {
+  const address = %(address)s;
+  const chainId = %(chain_id)s;
+  window.ethereum = {
+    request: async ({ method, params }) => {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
+      if (method === "eth_chainId") return chainId;
+      const [first, second] = params || [];
+      if (method === "personal_sign") return await window.testWalletPersonalSign(first, second);
+      if (method === "eth_sendTransaction") return await window.testWalletSendTransaction(first);
+      const error = new Error("The test wallet does not support " + method);
+      error.code = 4200;
+      throw error;
+    },
+  };
+})();
+"""
+
+
+class StubWallet:
+    """The key behind the stub provider: it signs as a wallet would and sends through the ledger."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.account: LocalAccount = Account.create()
+        self.ledger = server.services.handle.ledger
+        self.messages: list[str] = []
+        self.sent: list[dict[str, Any]] = []
+
+    def personal_sign(self, data: str, address: str) -> str:
+        assert address.lower() == self.account.address.lower()
+        text = bytes.fromhex(data[2:]).decode("utf-8")
+        self.messages.append(text)
+        return "0x" + self.account.sign_message(encode_defunct(text=text)).signature.hex()
+
+    def send_transaction(self, tx: dict[str, Any]) -> str:
+        """eth_sendTransaction: the wallet picks the nonce and EIP-1559 fees, signs, and sends raw."""
+        assert tx["from"].lower() == self.account.address.lower()
+        assert int(tx["chainId"], 16) == self.ledger.chain_id
+        self.sent.append(tx)
+        signed = self.account.sign_transaction(
+            {
+                "to": tx["to"],
+                "data": tx["data"],
+                "value": int(tx["value"], 16),
+                "gas": int(tx["gas"], 16),
+                "chainId": self.ledger.chain_id,
+                "nonce": self.ledger.pending_nonce(self.account.address),
+                **self.ledger.fee_suggestion(),
+            }
+        )
+        return self.ledger.send_raw_transaction(signed.raw_transaction)
+
+
+def _api_user(api: httpx.Client, name: str) -> dict[str, str]:
+    assert api.post("/api/user", json={"username": name, "password": PASSWORD}).status_code == 201
+    session = api.post("/api/session", json={"username": name, "password": PASSWORD}).json()["session"]
+    api.cookies.clear()
+    return {"Authorization": f"Bearer {session['token']}"}
+
+
+def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    services = server.services
+    assert services.handle.reviews is not None
+    api = httpx.Client(base_url=server.url, timeout=60)
+    owner, contributor = _api_user(api, "bw-owner"), _api_user(api, "bw-contrib")
+    body = {
+        "datasetName": "Wallet review",
+        "description": "d",
+        "labels": ["cat", "dog"],
+        "review_policy": {"x": 1},
+    }
+    created = api.post("/api/dataset", json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    ds, address = created.json()["new_dataset"]["id"], created.json()["new_dataset"]["address"]
+    sent = api.post(
+        f"/api/dataset/{ds}/items", params={"label": "dog"}, content=picture_png(7), headers=contributor
+    )
+    assert sent.status_code == 201, sent.text
+    sha = sent.json()["item"]["content_hash"]
+
+    wallet = StubWallet(server)
+    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    page = visit.page
+    visit.context.expose_function("testWalletPersonalSign", wallet.personal_sign)
+    visit.context.expose_function("testWalletSendTransaction", wallet.send_transaction)
+    visit.context.add_init_script(
+        STUB_PROVIDER
+        % {
+            "address": json.dumps(wallet.account.address),
+            "chain_id": json.dumps(hex(services.handle.ledger.chain_id)),
+        }
+    )
+    page.goto("/register")
+    page.fill("#username", "bw-reviewer")
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.click("button:has-text('Create account')")
+    page.wait_for_url("**/dashboard")
+
+    page.goto(f"/review?dataset={ds}")
+    expect(page.locator("#voter-choice")).to_be_visible()
+    page.check("#voter-browser")
+    expect(page.locator("#voter-status")).to_contain_text(
+        f"Voting with your browser wallet {wallet.account.address}"
+    )
+    assert len(wallet.messages) == 1 and "link this wallet to your account" in wallet.messages[0]
+
+    # The wallet holds nothing yet: the server refuses before the wallet is asked to send, and says
+    # so beside the item.
+    item = page.locator(".review-item", has=page.locator(f'input[value="{sha}"]'))
+    item.locator("button[value='approve']").click()
+    expect(item.locator("[role=alert]")).to_contain_text("holds 0 wei")
+    assert wallet.sent == []
+    expect(item.locator("button[value='approve']")).to_be_enabled()
+
+    services.link.fund(wallet.account.address)  # the operator's play money, as tests fund wallets
+    item.locator("button[value='approve']").click()
+    page.wait_for_url(f"**/review?dataset={ds}&done=vote")
+    expect(page.locator(".alert-success")).to_contain_text("Your vote is in.")
+    assert len(wallet.sent) == 1 and wallet.sent[0]["to"] == services.handle.reviews.require_review(address)
+    ballot = services.handle.reviews.ballot(address, sha, 0, wallet.account.address)
+    assert ballot.state is BallotState.APPROVE
+    assert api.get(f"/api/dataset/{ds}/items/{sha}").json()["item"]["status"] == "approved"  # the database
+    claim = page.locator(".claims li", has=page.locator(f'input[value="{sha}"]'))
+    expect(claim).to_contain_text("0.001 ETH")
+    visit.shot("review-browser-wallet")
+
+    page.goto(f"/datasets/{ds}")
+    expect(page.locator(".thumb .badge")).to_have_text("Approved")
+
+    # The claim goes through the wallet that holds the ballot, whatever the choice above says.
+    page.goto(f"/review?dataset={ds}")
+    page.check("#voter-server")
+    before = services.handle.ledger.balance(wallet.account.address)
+    page.locator(".claims li", has=page.locator(f'input[value="{sha}"]')).locator("button").click()
+    page.wait_for_url(f"**/review?dataset={ds}&done=claim")
+    expect(page.locator(".alert-success")).to_contain_text("Claimed")
+    assert len(wallet.sent) == 2
+    assert services.handle.ledger.balance(wallet.account.address) > before
+    expect(page.locator("#claims-title + p")).to_have_text("Nothing to claim.")
+    visit.close()
