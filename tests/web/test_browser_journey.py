@@ -375,6 +375,8 @@ def test_the_browser_refuses_a_file_that_is_not_an_image_without_sending_it(
         page.click(".thumb a >> nth=0")
         page.wait_for_url(re.compile(r".*/items/\d+$"))
         visit.shot("item")
+    page.goto("/review?dataset=1")
+    visit.shot("review")
     page.goto("/profile")
     visit.shot("profile")
     visit.close()
