@@ -1,4 +1,9 @@
-"""Browser sessions and API tokens. Tokens are shown once; only their sha256 is stored."""
+"""Browser sessions and API tokens. Tokens are shown once; only their sha256 is stored.
+
+Expired rows are deleted when a new session or token is made, at most ``PURGE_BATCH`` at a time (oldest
+first): every creation removes up to that many, so expired rows go at least as fast as new ones come,
+the table stays about the size of the live sessions, and no login pays for a large backlog at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.base import utcnow
@@ -17,6 +22,7 @@ from sebrus.services import audit_log
 from sebrus.services.errors import InvalidInput, NotFound, PermissionDenied
 
 MAX_TOKEN_NAME = 64
+PURGE_BATCH = 100
 
 
 def hash_token(token: str) -> str:
@@ -43,6 +49,7 @@ def create_session(
     if name is not None and not 1 <= len(name) <= MAX_TOKEN_NAME:
         raise InvalidInput(f"`name` must be 1 to {MAX_TOKEN_NAME} characters.", field="name")
     now = now or utcnow()
+    purge_expired(db, now)
     token = secrets.token_urlsafe(32)
     row = AuthSession(
         user_id=user.id,
@@ -59,6 +66,22 @@ def create_session(
     audit_log.record(db, action, f"session:{row.id}", actor_user_id=user.id, details={"kind": kind.value})
     db.commit()
     return IssuedSession(session=row, token=token)
+
+
+def purge_expired(db: Session, now: datetime, limit: int = PURGE_BATCH) -> int:
+    """Delete up to ``limit`` sessions and tokens expired by ``now``, oldest first; how many went.
+
+    They already resolve to nobody (``resolve_token``), so this only frees space; it joins the caller's
+    transaction. Expiry is not anyone's act, so it is not audited.
+    """
+    expired = (
+        select(AuthSession.id).where(AuthSession.expires_at <= now).order_by(AuthSession.id).limit(limit)
+    )
+    result = db.execute(
+        delete(AuthSession).where(AuthSession.id.in_(expired.scalar_subquery())),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def resolve_token(db: Session, token: str, now: datetime | None = None) -> AuthSession | None:
