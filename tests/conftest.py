@@ -3,19 +3,26 @@
 ``database_url`` is parametrised over SQLite and PostgreSQL, so every test that
 touches the database runs on both backends. PostgreSQL tests are skipped only
 when the server is unreachable and ``CI`` is unset; in CI they fail instead.
+
+``start_platform`` runs the whole platform (embedded chain, relayer, indexer) for the
+test modules that share one across their tests.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from sebrus.config import Settings
 from sebrus.db.engine import make_engine, make_session_factory
+from sebrus.platform import ChainServices, build_platform
 from sebrus.testing.databases import (
     empty_postgres_tables,
     migrated_sqlite_template,
@@ -75,3 +82,35 @@ def engine(database_url: str) -> Iterator[Engine]:
 def db(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
+
+
+StartPlatform = Callable[..., tuple[FastAPI, ChainServices]]
+
+
+@pytest.fixture(scope="module")
+def start_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPlatform]:
+    """Builds and starts the whole platform on SQLite in a fresh data dir; stopped when the module ends.
+
+    Module-scoped because starting the chain and its loops costs seconds: the modules that use it keep
+    their tests apart by giving each its own users and datasets. Keyword arguments override the cheap
+    test ``Settings`` (password hashing at its minimum, a 20 s upload wait).
+    """
+    running: list[tuple[FastAPI, ChainServices]] = []
+
+    def start(**overrides: Any) -> tuple[FastAPI, ChainServices]:
+        values: dict[str, Any] = {
+            "password_time_cost": 1,
+            "password_memory_cost_kib": 8,
+            "password_parallelism": 1,
+            "upload_wait_seconds": 20,
+            **overrides,
+        }
+        app, services = build_platform(Settings(data_dir=tmp_path_factory.mktemp("platform"), **values))
+        services.start()
+        running.append((app, services))
+        return app, services
+
+    yield start
+    for app, services in reversed(running):
+        services.stop()
+        app.state.platform.engine.dispose()

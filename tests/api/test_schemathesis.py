@@ -30,8 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from sebrus.config import Settings
-from sebrus.platform import build_platform
+from tests.conftest import StartPlatform
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -69,24 +68,14 @@ def _png() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def platform_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    settings_ = Settings(
-        data_dir=tmp_path_factory.mktemp("schemathesis"),
-        password_time_cost=1,
-        password_memory_cost_kib=8,
-        password_parallelism=1,
+def platform_app(start_platform: StartPlatform) -> FastAPI:
+    app, _services = start_platform(
         upload_wait_seconds=5,
         # Generated logins fail by the hundred; the throttle (tested in test_sessions.py) would otherwise
         # lock the fuzzer out of signing in again after a generated request logged it out.
         login_max_failures=1_000_000,
     )
-    app, services = build_platform(settings_)
-    services.start()
-    try:
-        yield app
-    finally:
-        services.stop()
-        app.state.platform.engine.dispose()
+    return app
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sebrus.blobs import LocalBlobStore
-from sebrus.config import Settings
 from sebrus.db.models import AuditLogEntry, ChainCursor, Dataset, Item, ItemStatus
-from sebrus.platform import ChainServices, build_platform
+from sebrus.platform import ChainServices
 from sebrus.services.indexer import CURSOR_NAME
+from tests.conftest import StartPlatform
 from tests.platform.test_contributions_e2e import login, png
 
 _names = itertools.count()
@@ -81,21 +81,10 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("audit"),
-        password_time_cost=1,
-        password_memory_cost_kib=64,
-        password_parallelism=1,
-        upload_wait_seconds=20,
-    )
-    app, services = build_platform(settings)
-    services.start()
-    try:
-        with TestClient(app) as client:
-            yield World(client, services)
-    finally:
-        services.stop()
+def world(start_platform: StartPlatform) -> Iterator[World]:
+    app, services = start_platform()
+    with TestClient(app) as client:
+        yield World(client, services)
 
 
 def kinds(report: dict[str, Any]) -> list[tuple[str, str | None]]:
