@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     scan_queue: str = Field(
         default="sebrus-scans", min_length=1, max_length=100, description="The RQ queue scans go to."
     )
+    review_finalizer: bool = Field(
+        default=True,
+        description="Finalize review items nobody has to vote on (x = 0) and commit-reveal rounds whose "
+        "reveal window closed, from a background loop. Off: someone must call finalize.",
+    )
+    review_finalizer_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds between the review finalizer's passes when idle."
+    )
     monitor_drop_threshold: float = Field(
         default=0.02,
         ge=0.0,

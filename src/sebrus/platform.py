@@ -32,6 +32,7 @@ from sebrus.services.hooks import PlatformHooks
 from sebrus.services.indexer import Indexer
 from sebrus.services.monitoring import MonitorJobs, MonitorSettings
 from sebrus.services.relayer import Relayer
+from sebrus.services.review_finalizer import ReviewFinalizer
 from sebrus.services.review_index import ReviewIndex
 from sebrus.services.scan_jobs import ScanJobs
 from sebrus.services.server_secret import load_server_secret
@@ -52,11 +53,16 @@ class ChainServices:
     scans: ScanJobs | None = None  # poison scans: a runner, and the quarantine sender
     revocations: RevocationLedger | None = None  # contributor revocations (registry deployed on first use)
     monitor: MonitorJobs | None = None  # per-release model metrics and drop alerts
+    # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
+    finalizer: ReviewFinalizer | None = None
+    finalizer_loop: BackgroundLoop | None = None
 
     def start(self) -> None:
         self.indexer.sync()  # catch up with what happened while we were down
         self.relayer_loop.start()  # finishes any upload acknowledged before a crash
         self.indexer_loop.start()
+        if self.finalizer_loop is not None:
+            self.finalizer_loop.start()
         if self.scans is not None:
             self.scans.start()
         if self.monitor is not None:
@@ -67,6 +73,8 @@ class ChainServices:
             self.monitor.stop()
         if self.scans is not None:
             self.scans.stop()
+        if self.finalizer_loop is not None:
+            self.finalizer_loop.stop()
         self.relayer_loop.stop()
         self.indexer_loop.stop()
         self.handle.close()
@@ -118,6 +126,16 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             after_quarantine=services.indexer_loop.wake,
         )
         app.state.scans = services.scans
+        if settings.review_finalizer and handle.reviews is not None:
+            services.finalizer = ReviewFinalizer(
+                platform.session_factory,
+                handle.reviews,
+                handle.operators.detector,  # pays gas only; see ReviewFinalizer for why this account
+                after_finalize=services.indexer_loop.wake,
+            )
+            services.finalizer_loop = BackgroundLoop(
+                "review-finalizer", services.finalizer.step, idle_seconds=settings.review_finalizer_seconds
+            )
         services.revocations = RevocationLedger(handle.ledger, settings.data_dir)
         services.monitor = MonitorJobs(
             platform.session_factory,

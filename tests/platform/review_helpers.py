@@ -19,7 +19,7 @@ Auth = dict[str, str]
 
 @contextmanager
 def running_platform(
-    data_dir: Path, database_url: str | None = None
+    data_dir: Path, database_url: str | None = None, **overrides: Any
 ) -> Iterator[tuple[TestClient, ChainServices]]:
     settings = Settings(
         data_dir=data_dir,
@@ -29,6 +29,7 @@ def running_platform(
         password_parallelism=1,
         upload_wait_seconds=20,
         upload_rate_per_minute=10_000,
+        **overrides,
     )
     app, services = build_platform(settings)
     services.start()

@@ -22,7 +22,9 @@ REWARD = 10**14
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, ChainServices]]:
-    with running_platform(tmp_path_factory.mktemp("review") / "data") as running:
+    # The finalizer loop is off here so that the manual finalize below is the one that acts
+    # (tests/platform/test_review_finalizer.py covers the loop).
+    with running_platform(tmp_path_factory.mktemp("review") / "data", review_finalizer=False) as running:
         yield running
 
 

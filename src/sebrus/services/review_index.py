@@ -5,6 +5,11 @@ contracts (found through the ReviewFactory, one per dataset) and mirrors them in
 tables. Applying an event twice changes nothing (rows are keyed by ballot or by log position), so
 the indexer's replay-after-crash stays safe. The item's own status still follows the Dataset's
 ``ItemResolved``, in the same transaction.
+
+It also keeps the finalizer's work list (``review_deadlines``): a commit-reveal round gets a row at
+its first commit, learns its reveal deadline from ``CommitPhaseClosed`` (or from the chain, read by
+the finalizer), and is closed by ``RoundSettled``, ``RoundFailed`` or ``ReviewAborted``; an x = 0 item
+waiting for its deposit becomes due at ``DepositPaid`` and is closed by ``ItemReviewed``.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from sebrus.db.models import (
     Dataset,
     Item,
     ReviewClaim,
+    ReviewDeadline,
     ReviewTransfer,
     ReviewVote,
     ReviewVoter,
     Wallet,
 )
+from sebrus.db.models.review_deadlines import AWAITING_DEPOSIT, DONE, DUE, NO_VOTE, REVEAL
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +53,15 @@ class ReviewIndex:
             "VoteCast": self._vote_cast,
             "VoteCommitted": self._vote_committed,
             "VoteRevealed": self._vote_revealed,
-            "ItemReviewed": self._round_state("resolved"),
-            "ReviewAborted": self._round_state("aborted"),
+            "CommitPhaseClosed": self._commit_phase_closed,
+            "ItemReviewed": self._item_reviewed,
+            "ReviewAborted": self._round_aborted,
             "RoundFailed": self._round_failed,
             "RoundSettled": self._round_settled,
             "Claimed": self._claimed,
             "PoolFunded": self._transfer("fund", "from"),
             "PoolWithdrawn": self._transfer("withdraw", "to"),
-            "DepositPaid": self._transfer("deposit", "contributor"),
+            "DepositPaid": self._deposit_paid,
             "DepositRefunded": self._transfer("deposit-refund", "contributor"),
             "DepositForfeited": self._transfer("deposit-forfeit", None),
             "RoleGranted": self._voter_role(True),
@@ -98,6 +106,15 @@ class ReviewIndex:
         vote = self._new_vote(db, dataset_id, event)
         if vote is not None:
             vote.commitment = "0x" + bytes(event.args["commitment"]).hex()
+        _round_deadline(db, dataset_id, bytes(event.args["contentHash"]).hex(), int(event.args["round"]))
+
+    def _commit_phase_closed(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        """The round took its last commit: reveals close at ``revealEnds`` and then it can be settled."""
+        row = _round_deadline(
+            db, dataset_id, bytes(event.args["contentHash"]).hex(), int(event.args["round"])
+        )
+        row.due_at = int(event.args["revealEnds"])
+        db.flush()
 
     def _new_vote(self, db: Session, dataset_id: int, event: ChainEvent) -> ReviewVote | None:
         content_hash = bytes(event.args["contentHash"]).hex()
@@ -142,13 +159,40 @@ class ReviewIndex:
 
         return handle
 
+    def _item_reviewed(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        _set_round_state(db, dataset_id, event, "resolved")
+        _close_deadlines(db, dataset_id, event, NO_VOTE)
+
+    def _round_aborted(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        _set_round_state(db, dataset_id, event, "aborted")
+        _close_deadlines(db, dataset_id, event, NO_VOTE)
+        _close_deadlines(db, dataset_id, event, REVEAL)
+
     def _round_failed(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
         _set_round_state(db, dataset_id, event, "failed")
+        _close_deadlines(db, dataset_id, event, REVEAL)
         self._record(db, dataset_id, event, "fail", None, int(event.args["toPool"]))
 
     def _round_settled(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        _close_deadlines(db, dataset_id, event, REVEAL)
         if int(event.args["toPool"]) > 0:
             self._record(db, dataset_id, event, "settle", None, int(event.args["toPool"]))
+
+    def _deposit_paid(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        self._record(
+            db, dataset_id, event, "deposit", str(event.args["contributor"]), int(event.args["amount"])
+        )
+        # An x = 0 item waiting for its deposit can now be approved.
+        db.execute(
+            update(ReviewDeadline)
+            .where(
+                ReviewDeadline.dataset_id == dataset_id,
+                ReviewDeadline.content_hash == bytes(event.args["contentHash"]).hex(),
+                ReviewDeadline.kind == NO_VOTE,
+                ReviewDeadline.state == AWAITING_DEPOSIT,
+            )
+            .values(state=DUE, due_at=0)
+        )
 
     def _claimed(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
         content_hash = bytes(event.args["contentHash"]).hex()
@@ -260,6 +304,44 @@ def _set_round_state(db: Session, dataset_id: int, event: ChainEvent, state: str
         )
         .values(round_state=state)
     )
+
+
+def _round_deadline(db: Session, dataset_id: int, content_hash: str, round_index: int) -> ReviewDeadline:
+    """The round's row in the finalizer's work list, made at its first commit (due_at read later)."""
+    row = db.scalar(
+        select(ReviewDeadline).where(
+            ReviewDeadline.dataset_id == dataset_id,
+            ReviewDeadline.content_hash == content_hash,
+            ReviewDeadline.kind == REVEAL,
+            ReviewDeadline.round == round_index,
+        )
+    )
+    if row is None:
+        row = ReviewDeadline(
+            dataset_id=dataset_id,
+            content_hash=content_hash,
+            kind=REVEAL,
+            round=round_index,
+            state=DUE,
+            due_at=None,
+            attempts=0,
+        )
+        db.add(row)
+        db.flush()
+    return row
+
+
+def _close_deadlines(db: Session, dataset_id: int, event: ChainEvent, kind: str) -> None:
+    """Nothing is left for the finalizer: a reveal row of this round, or the item's no-vote row."""
+    stmt = update(ReviewDeadline).where(
+        ReviewDeadline.dataset_id == dataset_id,
+        ReviewDeadline.content_hash == bytes(event.args["contentHash"]).hex(),
+        ReviewDeadline.kind == kind,
+        ReviewDeadline.state != DONE,
+    )
+    if kind == REVEAL:
+        stmt = stmt.where(ReviewDeadline.round == int(event.args["round"]))
+    db.execute(stmt.values(state=DONE))
 
 
 def _item_id(db: Session, dataset_id: int, content_hash: str) -> int | None:

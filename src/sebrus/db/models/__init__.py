@@ -23,6 +23,7 @@ from sebrus.db.models.review import (
     ReviewVote,
     ReviewVoter,
 )
+from sebrus.db.models.review_deadlines import ReviewDeadline
 from sebrus.db.models.scans import (
     DatasetSeed,
     QuarantineState,
@@ -56,6 +57,7 @@ __all__ = [
     "ReleaseRemoval",
     "ReviewClaim",
     "ReviewCommitSecret",
+    "ReviewDeadline",
     "ReviewServe",
     "ReviewTransfer",
     "ReviewVote",
