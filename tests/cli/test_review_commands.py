@@ -70,3 +70,27 @@ def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None
     changed = sebrus("dataset", "policy", ds, "--set", '{"x": 3}', "--token", owner)
     assert changed.exit_code == 0 and "version 1" in changed.output
     assert sebrus("dataset", "policy", ds, "--set", "[1]", "--token", owner).exit_code == 2
+
+
+def test_contributor_pays_and_takes_back_a_review_deposit(sebrus: Invoke, server: LiveServer) -> None:
+    _, owner = _account(server, "owner")
+    _, contributor = _account(server, "contrib")
+    _, reviewer = _account(server, "reviewer")
+    with Client(server.url, token=owner) as client:
+        policy = {"x": 1, "deposit_wei": 2 * 10**15}
+        dataset = client.create_dataset("cli-deposit", "deposit by CLI", ["cat", "dog"], review_policy=policy)
+    ds = str(dataset.id)
+    with Client(server.url, token=contributor) as client:
+        sha = client.upload(dataset.id, png(8), "cat").content_hash
+
+    blocked = sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer)
+    assert blocked.exit_code == 1 and "DepositRequired" in blocked.output
+    paid = sebrus("review", "deposit", ds, sha, "--token", contributor)
+    assert paid.exit_code == 0 and "Deposited 0.002 ETH" in paid.output
+    again = sebrus("review", "deposit", ds, sha, "--token", contributor)
+    assert again.exit_code == 1 and "DepositAlreadyPaid" in again.output
+    assert sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer).exit_code == 0
+    back = json.loads(
+        sebrus("review", "deposit", ds, sha, "--claim", "--token", contributor, "--json").stdout
+    )
+    assert back["amount_wei"] == str(2 * 10**15) and back["item"]["status"] == "approved"

@@ -1,6 +1,6 @@
 """``sebrus review``: the reviewer's loop against a server (queue, vote, commit, reveal, claim, history,
-reviewers). Votes are signed by your custodial wallet on the server; refusals exit 1 with the
-contract's reason."""
+reviewers), and a contributor's review deposit. Votes are signed by your custodial wallet on the server;
+refusals exit 1 with the contract's reason."""
 
 from __future__ import annotations
 
@@ -152,6 +152,28 @@ def claim(
     for answer in answers:
         where = f"{answer['content_hash'][:12]}... round {answer['round']}"
         console.print(f"Claimed {eth(answer['amount_wei'])} for {where}")
+
+
+@review_app.command("deposit")
+def deposit(
+    dataset: DatasetArg,
+    sha256: ShaArg,
+    take_back: Annotated[
+        bool, typer.Option("--claim", help="Take back the deposit of your approved item instead.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pay your item's review deposit from your custodial wallet (review opens once it is paid)."""
+    with connect(url, token, login_required=True) as client:
+        answer = client.claim_deposit(dataset, sha256) if take_back else client.pay_deposit(dataset, sha256)
+    if as_json:
+        print_json(answer)
+        return
+    done = "Took back" if take_back else "Deposited"
+    console.print(f"{done} {eth(answer['amount_wei'])} for {answer['item']['content_hash'][:12]}...")
+    console.print(f"  item is {answer['item']['status']}; transaction {answer['tx_hash']}")
 
 
 @review_app.command("history")

@@ -41,6 +41,14 @@ class ReviewMethods:
         """Approve an x = 0 item, or settle or fail a commit-reveal round whose time is up."""
         return self._json("POST", _path(dataset_id, "items", sha256, "finalize"), json={})
 
+    def pay_deposit(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+        """Pay your item's review deposit from your custodial wallet, so that its review opens."""
+        return self._json("POST", _path(dataset_id, "items", sha256, "deposit"), json={})
+
+    def claim_deposit(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+        """Take back the deposit of your approved item."""
+        return self._json("POST", _path(dataset_id, "items", sha256, "deposit", "claim"), json={})
+
     def claim(self, dataset_id: int, sha256: str, round_index: int | None = None) -> dict[str, Any]:
         """Collect your payout for the item (your latest round unless ``round_index`` says otherwise)."""
         return self._json("POST", _path(dataset_id, "items", sha256, "claim"), json={"round": round_index})

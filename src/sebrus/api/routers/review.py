@@ -17,7 +17,7 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.review import AmountIn, PolicyIn, RoundIn, VoteIn, VoterIn
 from sebrus.chain.review_types import PoolBooks, ReviewTerms
 from sebrus.db.models import Dataset, ReviewVote
-from sebrus.services import review_owner, review_quality, review_votes
+from sebrus.services import review_deposits, review_owner, review_quality, review_votes
 from sebrus.services.review_chain import ReviewChain
 from sebrus.services.review_policy import policy_from_terms
 
@@ -257,6 +257,33 @@ def finalize_item(
 ) -> dict[str, Any]:
     item = review_votes.finalize(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
     return {"status": "Finalized.", "item": item_json(item)}
+
+
+@router.post("/items/{sha256}/deposit")
+def pay_deposit(
+    request: Request, dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Pay your item's review deposit (the policy's ``deposit_wei``) from your custodial wallet."""
+    paid = review_deposits.pay(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
+    return _deposit_json(paid, "Deposit paid: the item is open to review.")
+
+
+@router.post("/items/{sha256}/deposit/claim")
+def claim_deposit(
+    request: Request, dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Take back the deposit of your approved item, into your custodial wallet."""
+    claimed = review_deposits.claim(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
+    return _deposit_json(claimed, "Deposit refunded.")
+
+
+def _deposit_json(receipt: review_deposits.DepositReceipt, status: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "item": item_json(receipt.item),
+        "amount_wei": str(receipt.amount_wei),
+        "tx_hash": receipt.tx_hash,
+    }
 
 
 @router.post("/items/{sha256}/claim")
