@@ -21,11 +21,12 @@ prompt for the owner to look (an allow-list owner may then remove the voter), no
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, ReviewClaim, ReviewServe, ReviewVote, User
@@ -33,6 +34,7 @@ from sebrus.db.models import Dataset, Item, ItemStatus, ReviewClaim, ReviewServe
 FAST_SECONDS = 3.0
 MIN_VOTES = 5
 ONE_SIDED_SHARE = 0.95
+DATASETS_SHOWN = 50
 
 
 @dataclass
@@ -80,21 +82,33 @@ def reviewer_quality(
     db: Session,
     dataset: Dataset,
     *,
+    voters: Collection[str] | None = None,
     fast_seconds: float = FAST_SECONDS,
     min_votes: int = MIN_VOTES,
     one_sided_share: float = ONE_SIDED_SHARE,
 ) -> list[ReviewerQuality]:
-    """Every voter on the dataset, best reputation first."""
-    votes = list(db.scalars(select(ReviewVote).where(ReviewVote.dataset_id == dataset.id)))
-    statuses = {
-        row[0]: row[1]
-        for row in db.execute(select(Item.id, Item.status).where(Item.dataset_id == dataset.id))
-    }
+    """Every voter on the dataset (or only the wallets in ``voters``), best reputation first.
+
+    Each voter's figures depend only on their own ballots, so narrowing to ``voters`` reads less and
+    gives the same numbers as the full list."""
+    vote_stmt = select(ReviewVote).where(ReviewVote.dataset_id == dataset.id)
+    claim_stmt = select(ReviewClaim).where(ReviewClaim.dataset_id == dataset.id)
+    if voters is not None:
+        vote_stmt = vote_stmt.where(ReviewVote.voter_address.in_(list(voters)))
+        claim_stmt = claim_stmt.where(ReviewClaim.voter_address.in_(list(voters)))
+    votes = list(db.scalars(vote_stmt))
+    status_stmt = select(Item.id, Item.status).where(Item.dataset_id == dataset.id)
+    serve_stmt = select(ReviewServe).where(ReviewServe.dataset_id == dataset.id)
+    if voters is not None:
+        status_stmt = status_stmt.where(Item.id.in_({v.item_id for v in votes if v.item_id is not None}))
+        serve_stmt = serve_stmt.where(
+            ReviewServe.user_id.in_({v.voter_user_id for v in votes if v.voter_user_id is not None})
+        )
+    statuses = {row[0]: row[1] for row in db.execute(status_stmt)}
     serves: dict[tuple[int | None, int | None], datetime] = {
-        (s.item_id, s.user_id): s.served_at
-        for s in db.scalars(select(ReviewServe).where(ReviewServe.dataset_id == dataset.id))
+        (s.item_id, s.user_id): s.served_at for s in db.scalars(serve_stmt)
     }
-    claims = db.scalars(select(ReviewClaim).where(ReviewClaim.dataset_id == dataset.id))
+    claims = db.scalars(claim_stmt)
     found: dict[str, ReviewerQuality] = {}
 
     def of(address: str, user_id: int | None) -> ReviewerQuality:
@@ -139,6 +153,32 @@ def reviewer_quality(
         entry.username = names.get(entry.user_id) if entry.user_id is not None else None
         entry.flags = _flags(entry, fast_seconds, min_votes, one_sided_share)
     return sorted(found.values(), key=lambda e: (-e.reputation, -e.votes, e.voter_address))
+
+
+def quality_across_datasets(
+    db: Session, voters: Collection[str], limit: int = DATASETS_SHOWN
+) -> list[tuple[Dataset, ReviewerQuality]]:
+    """The wallets' quality on each dataset they voted on, most recently voted first.
+
+    For one person's profile: only the datasets holding their ballots are read, and within each only
+    their own ballots, claims and serves, so the cost follows their activity, not the platform's."""
+    if not voters:
+        return []
+    latest = func.max(ReviewVote.id)
+    rows = db.execute(
+        select(ReviewVote.dataset_id, latest)
+        .where(ReviewVote.voter_address.in_(list(voters)))
+        .group_by(ReviewVote.dataset_id)
+        .order_by(latest.desc())
+        .limit(limit)
+    ).all()
+    found: list[tuple[Dataset, ReviewerQuality]] = []
+    for dataset_id, _ in rows:
+        dataset = db.get(Dataset, dataset_id)
+        if dataset is None:
+            continue
+        found.extend((dataset, entry) for entry in reviewer_quality(db, dataset, voters=voters))
+    return found
 
 
 def _flags(entry: ReviewerQuality, fast_seconds: float, min_votes: int, one_sided_share: float) -> list[str]:

@@ -319,6 +319,64 @@ def history(
     return item, list(db.scalars(stmt.order_by(ReviewVote.round, ReviewVote.id))), complete
 
 
+@dataclass(frozen=True)
+class BallotRecord:
+    """One of a reviewer's ballots as their profile lists it."""
+
+    vote: ReviewVote
+    dataset_name: str
+    item: Item | None
+    claimed_wei: int | None  # None: nothing claimed for this ballot (yet)
+
+
+def recent_ballots(db: Session, user: User, limit: int = 20) -> list[BallotRecord]:
+    """The user's latest ballots from any of their wallets, newest first, with the item's outcome and
+    what was claimed. Only their own ballots: an unrevealed side stays unknown (``vote.side`` None)."""
+    mine = addresses_of(user)
+    if not mine:
+        return []
+    votes = list(
+        db.scalars(
+            select(ReviewVote)
+            .where(ReviewVote.voter_address.in_(mine))
+            .order_by(ReviewVote.id.desc())
+            .limit(limit)
+        )
+    )
+    if not votes:
+        return []
+    names = {
+        row[0]: row[1]
+        for row in db.execute(
+            select(Dataset.id, Dataset.name).where(Dataset.id.in_({v.dataset_id for v in votes}))
+        )
+    }
+    items = {
+        i.id: i
+        for i in db.scalars(
+            select(Item).where(Item.id.in_({v.item_id for v in votes if v.item_id is not None}))
+        )
+    }
+    claims = {
+        (c.dataset_id, c.content_hash, c.round, c.voter_address): int(c.amount_wei)
+        for c in db.scalars(
+            select(ReviewClaim).where(
+                ReviewClaim.voter_address.in_(mine),
+                ReviewClaim.content_hash.in_({v.content_hash for v in votes}),
+            )
+        )
+    }
+    return [
+        BallotRecord(
+            vote=v,
+            dataset_name=names.get(v.dataset_id, str(v.dataset_id)),
+            item=items.get(v.item_id) if v.item_id is not None else None,
+            claimed_wei=claims.get((v.dataset_id, v.content_hash, v.round, v.voter_address)),
+        )
+        for v in votes
+    ]
+
+
 def claims_by_ballot(db: Session, dataset: Dataset, content_hash: str) -> dict[tuple[int, str], ReviewClaim]:
     rows = db.scalars(
         select(ReviewClaim).where(

@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import Request
 
+from sebrus.services.review_chain import ReviewChain
+
 log = logging.getLogger(__name__)
 
 BACKEND_NAMES = {
@@ -72,3 +74,11 @@ def chain_record(request: Request, dataset_address: str, content_hash: str) -> A
     except Exception as exc:
         log.warning("chain record of %s unavailable: %s", content_hash, exc)
         return None
+
+
+def review_chain(request: Request) -> ReviewChain | None:
+    """The review network as the services take it, or None when this server does not run one."""
+    services = chain_services(request)
+    if services is None or services.link.reviews is None or not services.link.reviews.is_deployed:
+        return None
+    return ReviewChain(link=services.link, sync=services.indexer.sync)

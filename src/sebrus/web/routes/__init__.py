@@ -2,10 +2,21 @@
 
 from fastapi import APIRouter
 
-from sebrus.web.routes import account, audit, contribute, datasets, home, items, profile, review, scans
+from sebrus.web.routes import (
+    account,
+    audit,
+    contribute,
+    datasets,
+    home,
+    items,
+    owner_review,
+    profile,
+    review,
+    scans,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (home, account, datasets, contribute, items, profile, review, scans, audit):
+for _module in (home, account, datasets, contribute, items, profile, owner_review, review, scans, audit):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -1,0 +1,115 @@
+"""The profile's review sections: the visitor's record as a reviewer, and the owner's tools per dataset.
+
+Reads only; the owner's forms post to ``routes/owner_review.py``. Every figure comes from the review
+services (``review_quality``, ``review_votes``, ``review_owner``). A refusal while reading one
+dataset (no review contract yet, the node not answering) is shown in that dataset's section instead
+of failing the whole page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sebrus.db.models import Dataset, User
+from sebrus.services import review_owner, review_quality, review_votes
+from sebrus.services.errors import ServiceError
+from sebrus.services.review_chain import ReviewChain, addresses_of
+from sebrus.services.review_policy import ALLOW_LIST, policy_from_terms
+from sebrus.web.forms import FormErrors
+from sebrus.web.policy_form import policy_facts
+
+OWNED_SHOWN = 20
+BALLOTS_SHOWN = 20
+REVIEWERS_SHOWN = 50
+
+
+@dataclass
+class OwnerForm:
+    """What an owner typed into one dataset's form, and the refusal to show beside it."""
+
+    dataset_id: int
+    values: dict[str, str] = field(default_factory=dict)
+    errors: FormErrors = field(default_factory=FormErrors)
+
+
+@dataclass
+class ReviewerRecord:
+    quality: list[tuple[Dataset, review_quality.ReviewerQuality]] = field(default_factory=list)
+    ballots: list[review_votes.BallotRecord] = field(default_factory=list)
+    waiting_wei: int = 0
+    waiting_count: int = 0
+    problem: str = ""
+
+
+@dataclass
+class OwnerPanel:
+    dataset: Dataset
+    problem: str = ""
+    review_address: str = ""
+    policy_version: int = 0
+    policy: list[tuple[str, str]] = field(default_factory=list)
+    allow_list_applies: bool = False
+    voters: list[dict[str, Any]] = field(default_factory=list)
+    pool: review_owner.PoolView | None = None
+    reviewers: list[review_quality.ReviewerQuality] = field(default_factory=list)
+    more_reviewers: int = 0
+
+
+def reviewer_record(db: Session, chain: ReviewChain, user: User) -> ReviewerRecord:
+    mine = addresses_of(user)
+    record = ReviewerRecord(
+        quality=review_quality.quality_across_datasets(db, mine),
+        ballots=review_votes.recent_ballots(db, user, BALLOTS_SHOWN),
+    )
+    try:
+        waiting = review_votes.claims_waiting(db, chain, user)
+    except ServiceError as exc:
+        record.problem = exc.message
+    else:
+        record.waiting_wei = sum(w.amount_wei for w in waiting)
+        record.waiting_count = len(waiting)
+    return record
+
+
+def owned_datasets(db: Session, user: User) -> tuple[list[Dataset], int]:
+    """The owner's newest datasets (at most ``OWNED_SHOWN``) and how many they own in all."""
+    shown = list(
+        db.scalars(
+            select(Dataset).where(Dataset.owner_id == user.id).order_by(Dataset.id.desc()).limit(OWNED_SHOWN)
+        )
+    )
+    total = db.scalar(select(func.count()).select_from(Dataset).where(Dataset.owner_id == user.id))
+    return shown, int(total or 0)
+
+
+def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel:
+    panel = OwnerPanel(dataset)
+    try:
+        panel.review_address, policy, panel.policy_version = review_owner.current_policy(chain, dataset)
+        terms = policy_from_terms(policy.terms)
+        panel.policy = policy_facts(terms)
+        panel.allow_list_applies = terms["voters"] == ALLOW_LIST
+        panel.pool = review_owner.pool_view(db, chain, dataset)
+    except ServiceError as exc:
+        panel.problem = exc.message
+        return panel
+    rows = review_owner.allowed_voters(db, dataset)
+    names = usernames(db, {r.user_id for r in rows if r.user_id is not None})
+    panel.voters = [
+        {"address": r.address, "username": names.get(r.user_id) if r.user_id is not None else None}
+        for r in rows
+    ]
+    reviewers = review_quality.reviewer_quality(db, dataset)
+    panel.reviewers = reviewers[:REVIEWERS_SHOWN]
+    panel.more_reviewers = max(0, len(reviewers) - REVIEWERS_SHOWN)
+    return panel
+
+
+def usernames(db: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}

@@ -1,0 +1,128 @@
+"""The owner's review tools on the profile: add or remove an allow-listed voter, fund or withdraw the pool.
+
+Each form is CSRF-checked, refused with 403 unless the visitor owns the dataset (the profile shows
+these forms to owners only; anyone may still fund a pool through the API), and carried out by
+``services/review_owner.py`` with the owner's custodial wallet. Success answers 303 back to the
+dataset's section of the profile; a refusal shows the profile again with the message beside the
+field and the refusal's 4xx status, keeping what was typed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation, localcontext
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from sebrus.api.errors import status_code_for
+from sebrus.db.models import Dataset
+from sebrus.services import review_owner
+from sebrus.services.errors import InvalidInput, NotFound, ServiceError
+from sebrus.services.roles import require_owner
+from sebrus.web.chain_info import review_chain
+from sebrus.web.context import Web, WebRequest
+from sebrus.web.forms import text
+from sebrus.web.profile_review import OwnerForm
+from sebrus.web.routes.profile import render_profile
+
+router = APIRouter()
+
+WEI_PER_ETH = Decimal(10**18)
+MAX_WEI = 2**96  # exclusive: the contract's amounts are uint96
+MAX_ETH_TEXT = f"{MAX_WEI // 10**18}.{MAX_WEI % 10**18:018d}"  # exact, unlike a Decimal at 28 digits
+DatasetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+# action -> (the form field its refusals sit beside, what the owner may not do otherwise, done key)
+ACTIONS = {
+    "add": ("voter", "manage the reviewers of", "voter-added"),
+    "remove": ("remove", "manage the reviewers of", "voter-removed"),
+    "fund": ("fund_eth", "fund the pool of", "funded"),
+    "withdraw": ("withdraw_eth", "withdraw from the pool of", "withdrawn"),
+}
+
+
+def eth_to_wei(raw: str, name: str) -> int:
+    """An amount typed in ETH ("0.01") as wei: positive, at most 18 decimals, below 2**96 wei.
+
+    Exact: the arithmetic runs with enough digits for what was typed (at most 80 characters), and
+    the size is checked before multiplying, so "1e999999999" is refused instead of overflowing."""
+    typed = raw.strip()
+    try:
+        amount = Decimal(typed) if len(typed) <= 80 else None
+    except InvalidOperation:
+        amount = None
+    if amount is None:
+        raise InvalidInput("Enter an amount of ETH, like 0.01.", field=name)
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput("The amount must be more than 0 ETH.", field=name)
+    if amount.adjusted() > 12:  # 2**96 wei is about 7.9e10 ETH
+        raise InvalidInput(f"The amount is too large: it must be below {MAX_ETH_TEXT} ETH.", field=name)
+    with localcontext() as exact:
+        exact.prec = len(amount.as_tuple().digits) + 40
+        wei = amount * WEI_PER_ETH
+        if wei < 1 or wei != wei.to_integral_value():
+            raise InvalidInput(
+                "The amount has more than 18 decimal places (1 wei is 0.000000000000000001 ETH).", field=name
+            )
+    if int(wei) >= MAX_WEI:
+        raise InvalidInput(f"The amount is too large: it must be below {MAX_ETH_TEXT} ETH.", field=name)
+    return int(wei)
+
+
+async def _submit(web: WebRequest, dataset_id: int, action: str) -> Response:
+    web.require_user()
+    form = await web.form()
+    # The chain calls block: run them off the event loop, as the review page does.
+    return await run_in_threadpool(_submit_now, web, dataset_id, action, form)
+
+
+def _submit_now(web: WebRequest, dataset_id: int, action: str, form: FormData) -> Response:
+    user = web.require_user()
+    field, verb, done = ACTIONS[action]
+    typed = text(form, "voter" if action == "remove" else field).strip()
+    state = OwnerForm(dataset_id, values={field: typed} if action != "remove" else {})
+    try:
+        dataset = web.db.get(Dataset, dataset_id)
+        if dataset is None:
+            raise NotFound(f"Dataset {dataset_id} not found.")
+        require_owner(web.db, dataset, user, verb)
+        chain = review_chain(web.request)
+        if chain is None:
+            raise InvalidInput("The review network is not running on this server.")
+        if action in ("add", "remove"):
+            if not typed:
+                raise InvalidInput("Name a user, or a wallet address starting with 0x.")
+            review_owner.set_voter(web.db, chain, dataset, user, typed, action == "add")
+        else:
+            amount = eth_to_wei(typed, field)
+            move = review_owner.fund_pool if action == "fund" else review_owner.withdraw_pool
+            move(web.db, chain, dataset, user, amount)
+    except ServiceError as exc:
+        web.db.rollback()
+        state.errors.add(field, exc.message.replace("`", ""))
+        return render_profile(web, form=state, status=status_code_for(exc))
+    target = f"/profile?done={done}&dataset={dataset_id}#dataset-{dataset_id}"
+    return web.finish(RedirectResponse(target, status_code=303))
+
+
+@router.post("/profile/datasets/{dataset_id}/voters")
+async def add_voter(web: Web, dataset_id: DatasetId) -> Response:
+    return await _submit(web, dataset_id, "add")
+
+
+@router.post("/profile/datasets/{dataset_id}/voters/remove")
+async def remove_voter(web: Web, dataset_id: DatasetId) -> Response:
+    return await _submit(web, dataset_id, "remove")
+
+
+@router.post("/profile/datasets/{dataset_id}/pool/fund")
+async def fund_pool(web: Web, dataset_id: DatasetId) -> Response:
+    return await _submit(web, dataset_id, "fund")
+
+
+@router.post("/profile/datasets/{dataset_id}/pool/withdraw")
+async def withdraw_pool(web: Web, dataset_id: DatasetId) -> Response:
+    return await _submit(web, dataset_id, "withdraw")
