@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import sebrus
+from sebrus.api.docs import install_docs
 from sebrus.api.errors import install_error_handlers
 from sebrus.api.routers import ALL_ROUTERS
 from sebrus.api.security import install_security_headers
@@ -62,10 +63,13 @@ def create_app(
             "`Authorization: Bearer <token>` from `POST /api/auth/tokens`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from the app's own files: install_docs
+        redoc_url=None,
     )
     app.state.platform = state
     install_error_handlers(app)
     install_security_headers(app)
+    install_docs(app)
     for router in ALL_ROUTERS:
         app.include_router(router)
     return app
