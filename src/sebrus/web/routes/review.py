@@ -22,8 +22,9 @@ from sebrus.api.errors import status_code_for
 from sebrus.db.models import Dataset, ReviewVote
 from sebrus.services import review_votes
 from sebrus.services.errors import InvalidInput, ServiceError
-from sebrus.services.review_chain import ReviewChain, addresses_of
+from sebrus.services.review_chain import addresses_of
 from sebrus.services.wallets import custodial_wallet_of
+from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import text
 
@@ -42,13 +43,6 @@ def eth(wei: int | str) -> str:
     return f"{Decimal(int(wei)) / Decimal(10**18):f} ETH"
 
 
-def _chain(web: WebRequest) -> ReviewChain | None:
-    services = getattr(web.request.app.state, "chain", None)
-    if services is None or services.link.reviews is None or not services.link.reviews.is_deployed:
-        return None
-    return ReviewChain(link=services.link, sync=services.indexer.sync)
-
-
 @router.get("/review")
 def review(web: Web, dataset: int | None = None, done: str = "") -> Response:
     web.require_user()
@@ -59,7 +53,7 @@ def _page(
     web: WebRequest, dataset_id: int | None, *, notice: str = "", error: str = "", status: int = 200
 ) -> Response:
     user = web.require_user()
-    chain = _chain(web)
+    chain = review_chain(web.request)
     if chain is None:
         return web.render("review.html", {"available": False}, status_code=status)
     datasets = list(
@@ -133,7 +127,7 @@ async def _act(web: WebRequest, action: str) -> Response:
 
 def _act_now(web: WebRequest, action: str, dataset_id: int | None, form: FormData) -> Response:
     user = web.require_user()
-    chain = _chain(web)
+    chain = review_chain(web.request)
     try:
         dataset = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
         if dataset is None or chain is None:
