@@ -2,6 +2,9 @@
 
 The same blindness rule as the review API (``review_votes.history``): every ballot once the item is
 resolved, before that only the visitor's own, so the page never hands out a running tally.
+
+The deposit facts come from the chain (``Review.itemReview``), not the index, because they decide
+which button the contributor gets: a stale "unpaid" would offer a payment the contract refuses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from sebrus.chain.review import ReviewLedger
+from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, ReviewVote, User
 from sebrus.services import browse, review_votes
 
@@ -29,6 +33,20 @@ class ItemVotes:
     commit_reveal: bool
     complete: bool  # True: every ballot is shown; False: only the visitor's own
     ballots: list[Ballot]
+    deposit_wei: int = 0  # what the item's policy asks its contributor to deposit; 0: none
+    deposit_paid: bool = False
+    deposit_settled: bool = False  # refunded or forfeited
+    item_approved: bool = False  # the review contract's outcome, which gates the refund
+
+    @property
+    def deposit_due(self) -> bool:
+        """The policy asks a deposit and it is unpaid, so nobody can vote on the item yet."""
+        return self.deposit_wei > 0 and not self.deposit_paid
+
+    @property
+    def deposit_claimable(self) -> bool:
+        """The item was approved and its deposit is still held: the contributor can take it back."""
+        return self.deposit_paid and self.item_approved and not self.deposit_settled
 
     @property
     def approvals(self) -> int:
@@ -45,10 +63,15 @@ def item_votes(
     needed: int | None = None
     stake: int | None = None
     commit_reveal = False
+    deposit_wei, paid, settled, approved = 0, False, False, False
     if dataset.chain_id is not None and reviews.review_address(dataset.address) is not None:
         needed = reviews.votes_required(dataset.address, item.content_hash)
         terms = reviews.policy_for(dataset.address, item.content_hash).terms
         stake, commit_reveal = terms.stake_wei, terms.commit_reveal
+        if terms.deposit_wei:
+            review = reviews.item_review(dataset.address, item.content_hash)
+            deposit_wei, paid, settled = terms.deposit_wei, review.deposit_paid, review.deposit_settled
+            approved = review.outcome is Outcome.APPROVED
     _, votes, complete = review_votes.history(db, dataset, viewer, item.content_hash)
     claims = review_votes.claims_by_ballot(db, dataset, item.content_hash)
     names = browse.usernames(db, [v.voter_user_id for v in votes])
@@ -60,4 +83,14 @@ def item_votes(
         )
         for v in votes
     ]
-    return ItemVotes(needed, stake, commit_reveal, complete, ballots)
+    return ItemVotes(
+        needed,
+        stake,
+        commit_reveal,
+        complete,
+        ballots,
+        deposit_wei=deposit_wei,
+        deposit_paid=paid,
+        deposit_settled=settled,
+        item_approved=approved,
+    )

@@ -8,6 +8,7 @@ from sebrus.web.routes import (
     contribute,
     datasets,
     home,
+    item_deposit,
     items,
     owner_review,
     profile,
@@ -16,7 +17,19 @@ from sebrus.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (home, account, datasets, contribute, items, profile, owner_review, review, scans, audit):
+for _module in (
+    home,
+    account,
+    datasets,
+    contribute,
+    items,
+    item_deposit,
+    profile,
+    owner_review,
+    review,
+    scans,
+    audit,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

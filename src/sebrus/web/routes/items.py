@@ -1,7 +1,9 @@
 """One item's page: the image and its provenance, addressed by the item's id in the index.
 
 The id is the index's own (``/items/42``); the page also names the item the way the chain and the
-blob store do, by dataset and sha256, and links the REST resource that uses that name.
+blob store do, by dataset and sha256, and links the REST resource that uses that name. Its contributor
+pays and takes back the item's review deposit here (the forms post to ``item_deposit.py``, which
+renders this page again with the refusal when the chain says no).
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from sebrus.services import browse
 from sebrus.services.consistency import Finding, audit_item
 from sebrus.services.item_scan import latest_result
 from sebrus.services.item_votes import ItemVotes, item_votes
+from sebrus.services.wallets import custodial_wallet_of
 from sebrus.web.chain_info import chain_record, chain_services
-from sebrus.web.context import Web
+from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-def _audit(web: Web, dataset: Dataset, item: Item) -> list[Finding] | None:
+def _audit(web: WebRequest, dataset: Dataset, item: Item) -> list[Finding] | None:
     """The item's own audit (its chain record and its blob); None when the chain cannot be read."""
     services = chain_services(web.request)
     if services is None:
@@ -36,7 +39,7 @@ def _audit(web: Web, dataset: Dataset, item: Item) -> list[Finding] | None:
         return None
 
 
-def _votes(web: Web, dataset: Dataset, item: Item) -> ItemVotes | None:
+def _votes(web: WebRequest, dataset: Dataset, item: Item) -> ItemVotes | None:
     """The item's ballots as the review network holds them; None when no review network runs here."""
     services = chain_services(web.request)
     reviews = services.link.reviews if services is not None else None
@@ -49,8 +52,30 @@ def _votes(web: Web, dataset: Dataset, item: Item) -> ItemVotes | None:
         return None
 
 
+DONE = {
+    "deposit": "Deposit paid: the item is open to review.",
+    "deposit-claim": "Deposit taken back: it is in your wallet.",
+}
+
+
+def _pays_deposit(web: WebRequest, item: Item) -> bool:
+    """Whether the visitor gets the deposit buttons: the contributor, through the custodial wallet that
+    contributed the item (the only wallet the server can pay from)."""
+    if web.user is None:
+        return False
+    wallet = custodial_wallet_of(web.db, web.user)
+    return wallet is not None and wallet.address == item.contributor_address
+
+
 @router.get("/items/{item_id:int}")
-def item_page(web: Web, item_id: int) -> Response:
+def item_page(web: Web, item_id: int, done: str = "") -> Response:
+    return render_item(web, item_id, notice=DONE.get(done, ""))
+
+
+def render_item(
+    web: WebRequest, item_id: int, *, notice: str = "", error: str = "", status: int = 200
+) -> Response:
+    """The item's page, with a notice after a form succeeded, or a refusal and its status after one failed."""
     item = web.db.get(Item, item_id)
     if item is None:
         raise PageNotFound(f"There is no item {item_id}.")
@@ -64,6 +89,9 @@ def item_page(web: Web, item_id: int) -> Response:
         "scan_result": scanned[1] if scanned else None,
         "findings": _audit(web, dataset, item),
         "votes": _votes(web, dataset, item),
+        "pays_deposit": _pays_deposit(web, item),
+        "notice": notice,
+        "error": error,
     }
     return web.render(
         "item.html",
@@ -82,4 +110,5 @@ def item_page(web: Web, item_id: int) -> Response:
             "image_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}/image",
             "api_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}",
         },
+        status_code=status,
     )
