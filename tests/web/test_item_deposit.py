@@ -87,6 +87,8 @@ def test_the_contributor_pays_the_deposit_then_takes_it_back_after_approval(
     assert PAY_BUTTON in page.text and f'action="/items/{item_id}/deposit"' in page.text
     assert "it is not paid yet, so the item cannot be voted on" in page.text
     assert _vote(reviewer, ds, item.content_hash) == 409  # DepositRequired: nobody can vote yet
+    due = f'<a class="deposit-due" href="/items/{item_id}">deposit due</a>'
+    assert due in contributor.get("/profile").text
 
     # Someone else sees the state but no button, and a forged form is refused by the service.
     theirs = outsider.get(f"/items/{item_id}").text
@@ -108,6 +110,7 @@ def test_the_contributor_pays_the_deposit_then_takes_it_back_after_approval(
     assert "Deposit paid: the item is open to review." in after
     assert "The contributor's deposit of 0.0030 ETH is paid." in after
     assert PAY_BUTTON not in after and TAKE_BACK not in after  # not refundable before approval
+    assert due not in contributor.get("/profile").text
     twice = contributor.post(f"/items/{item_id}/deposit", data={"csrf_token": csrf_from(after)})
     assert twice.status_code == 409 and "DepositAlreadyPaid" in twice.text
 
@@ -140,6 +143,7 @@ def test_no_deposit_asked_means_no_deposit_line_and_the_form_is_refused(
     item_id = _contribute(contributor, ds, 1201)
     page = contributor.get(f"/items/{item_id}").text
     assert 'id="deposit-state"' not in page and PAY_BUTTON not in page
+    assert "deposit due" not in contributor.get("/profile").text
     refused = contributor.post(f"/items/{item_id}/deposit", data={"csrf_token": csrf_from(page)})
     assert refused.status_code == 409 and "NoDepositRequired" in refused.text
     missing = contributor.post("/items/987654/deposit", data={"csrf_token": csrf_from(page)})

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from sebrus.services import browse, wallets
+from sebrus.services.deposits_due import deposits_due
 from sebrus.services.pagination import PageRequest
 from sebrus.web.chain_info import balance_of, review_chain
 from sebrus.web.context import Web, WebRequest
@@ -66,6 +67,7 @@ def render_profile(
         "balance": balance_of(web.request, custodial.address) if custodial is not None else None,
         "outcomes": browse.outcomes_of(web.db, user),
         "contributions": found.items,
+        "deposits_due": deposits_due(web.db, found.items),
         "dataset_names": names,
         "queued": browse.queued_contributions(web.db, [w.address for w in own_wallets]),
         "pager": pager.with_total(found.total, {}),
