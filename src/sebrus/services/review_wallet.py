@@ -270,6 +270,10 @@ def confirm(db: Session, chain: ReviewChain, dataset: Dataset, user: User, tx_ha
     """What the wallet's transaction did, once mined and mirrored in the database."""
     digest = _tx_hash(tx_hash)
     address = chain.address_of(dataset)
+    # The wait is the user's to prolong (a transaction can sit unmined until the receipt timeout):
+    # end the request's read transaction first, so that a waiting request holds no pooled connection
+    # and a few of them cannot starve every other request of the database. Nothing is pending here.
+    db.commit()
     with chain_refusals("confirm the transaction"):
         review = chain.reviews.require_review(address)
         sent = chain.link.ledger.wait_external(digest)
