@@ -292,7 +292,9 @@ def claims_waiting(
             )
         if amount > 0:
             waiting.append(
-                ClaimWaiting(ballot.dataset_id, ballot.content_hash, ballot.round, amount, ballot.voter_address)
+                ClaimWaiting(
+                    ballot.dataset_id, ballot.content_hash, ballot.round, amount, ballot.voter_address
+                )
             )
     return waiting
 
