@@ -19,6 +19,7 @@ round, so an abandoned prepare never blocks voting.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
@@ -33,7 +34,7 @@ from sebrus.chain.types import ChainEvent, UnsignedCall
 from sebrus.db.base import utcnow
 from sebrus.db.models import Dataset, Item, ReviewCommitSecret, ReviewVote, User, Wallet, WalletKind
 from sebrus.services.addresses import normalize_address
-from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
+from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
 from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
 from sebrus.services.review_errors import chain_refusals, refusal
 from sebrus.services.review_votes import (
@@ -54,6 +55,13 @@ _EVENTS: dict[str, Action] = {
     "VoteRevealed": "reveal",
     "Claimed": "claim",
 }
+# Confirmations waiting for their transaction at once, in this process. Each wait holds a worker
+# thread for as long as the user's transaction stays unmined (up to the ledger's receipt timeout);
+# the API's and the pages' blocking handlers share about 40 such threads, so without a cap a few
+# dozen requests naming unmined or unknown hashes would leave none for anyone else.
+MAX_CONFIRM_WAITS = 8
+CONFIRM_RETRY_SECONDS = 5
+_CONFIRM_WAITS = threading.BoundedSemaphore(MAX_CONFIRM_WAITS)
 
 
 @dataclass(frozen=True)
@@ -274,9 +282,19 @@ def confirm(db: Session, chain: ReviewChain, dataset: Dataset, user: User, tx_ha
     # end the request's read transaction first, so that a waiting request holds no pooled connection
     # and a few of them cannot starve every other request of the database. Nothing is pending here.
     db.commit()
-    with chain_refusals("confirm the transaction"):
-        review = chain.reviews.require_review(address)
-        sent = chain.link.ledger.wait_external(digest)
+    slots = _CONFIRM_WAITS
+    if not slots.acquire(blocking=False):
+        raise RateLimited(
+            "The server is already waiting for as many transactions as it can; your transaction is not "
+            "lost: try again in a few seconds to confirm it.",
+            retry_after_seconds=CONFIRM_RETRY_SECONDS,
+        )
+    try:
+        with chain_refusals("confirm the transaction"):
+            review = chain.reviews.require_review(address)
+            sent = chain.link.ledger.wait_external(digest)
+    finally:
+        slots.release()
     if sent.to != review:
         raise InvalidInput(
             f"Transaction {digest} was not sent to this dataset's review contract ({review}).",

@@ -81,7 +81,10 @@ def prepare_wallet_transaction(
     }
 
 
-@router.post("/wallet-transactions")
+@router.post(
+    "/wallet-transactions",
+    responses={429: {"description": "The server is waiting for too many transactions; retry shortly."}},
+)
 def confirm_wallet_transaction(
     request: Request, dataset_id: int, body: WalletConfirmIn, db: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
