@@ -104,6 +104,6 @@ def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnin
                 and "Approve" in record
                 and "Nothing waiting to be claimed." in record
             )
-            assert "0.0020 ETH" in record and "0.0010 ETH" in record  # claimed; net gain is the reward
+            assert "0.002 ETH" in record and "0.001 ETH" in record  # claimed; net gain is the reward
             visit.shot("profile-reviewer")
             visit.close()

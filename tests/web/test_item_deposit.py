@@ -14,9 +14,9 @@ from sebrus.platform import ChainServices
 from tests.web.web_helpers import browser, csrf_from, png, register
 
 PASSWORD = "a long passphrase"
-DEPOSIT = 3 * 10**15  # shown as 0.0030 ETH
+DEPOSIT = 3 * 10**15  # shown as 0.003 ETH
 STAKE = 10**15
-PAY_BUTTON = "Pay the deposit (0.0030 ETH)"
+PAY_BUTTON = "Pay the deposit (0.003 ETH)"
 TAKE_BACK = "Take back the deposit"
 
 
@@ -108,7 +108,7 @@ def test_the_contributor_pays_the_deposit_then_takes_it_back_after_approval(
     assert _review(services, dataset, item).deposit_paid
     after = contributor.get(paid.headers["location"]).text
     assert "Deposit paid: the item is open to review." in after
-    assert "The contributor's deposit of 0.0030 ETH is paid." in after
+    assert "The contributor's deposit of 0.003 ETH is paid." in after
     assert PAY_BUTTON not in after and TAKE_BACK not in after  # not refundable before approval
     assert due not in contributor.get("/profile").text
     twice = contributor.post(f"/items/{item_id}/deposit", data={"csrf_token": csrf_from(after)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -342,7 +343,8 @@ def test_profile_shows_wallet_balance_and_contributions(app: FastAPI, services: 
     assert address is not None and f"<h1>{username}</h1>" in profile
     balance = services.handle.ledger.balance(address.group(1))
     assert balance > 0
-    assert f"{balance / 10**18:,.4f} ETH" in profile
+    shown = f"{(Decimal(balance) / 10**18).quantize(Decimal('0.000001')):,f}".rstrip("0").rstrip(".")
+    assert f"{shown} ETH" in profile
     assert "1 image anchored." in profile and f'href="/datasets/{dataset_id}"' in profile
 
 

@@ -105,16 +105,16 @@ def test_a_reviewer_sees_votes_earnings_and_reputation_after_a_vote_and_a_claim(
         "1",
         "1 / 0",
         "100% of 1",
-        "0.0010 ETH",
-        "0.0000 ETH",
-        "-0.0010 ETH",  # a won stake counts as spent until it is claimed
+        "0.001 ETH",
+        "0 ETH",
+        "-0.001 ETH",  # a won stake counts as spent until it is claimed
         "<strong>67</strong>",
         "none",
     ]
     [ballot] = [r for r in rows_with(page, "/items/") if name in r]
     assert "<td>Approve</td>" in ballot and ": resolved</td>" in ballot
     assert "badge-approved" in ballot and "not yet" in ballot
-    assert "0.0010 ETH</strong> waiting to be claimed on 1 vote" in page and 'href="/review"' in page
+    assert "0.001 ETH</strong> waiting to be claimed on 1 vote" in page and 'href="/review"' in page
 
     round_index = re.search(r'name="round" value="(\d+)"', reviewer.get("/review").text)
     assert round_index is not None
@@ -132,9 +132,9 @@ def test_a_reviewer_sees_votes_earnings_and_reputation_after_a_vote_and_a_claim(
     after = reviewer.get("/profile").text
     [by_dataset] = [r for r in rows_with(after, f'href="/datasets/{ds}"') if "<strong>" in r]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", by_dataset, flags=re.S)
-    assert cells[6:8] == ["0.0010 ETH", "0.0000 ETH"]  # claimed the stake back: net zero
+    assert cells[6:8] == ["0.001 ETH", "0 ETH"]  # claimed the stake back: net zero
     [ballot] = [r for r in rows_with(after, "/items/") if name in r]
-    assert "0.0010 ETH" in ballot and "not yet" not in ballot
+    assert "0.001 ETH" in ballot and "not yet" not in ballot
     assert "Nothing waiting to be claimed." in after
 
     # The owner sees the reviewer among the dataset's reviewers with the same reputation.
@@ -220,13 +220,13 @@ def test_an_owner_funds_and_withdraws_the_pool(app: FastAPI, services: ChainServ
     assert before - ledger.balance(owner_address) >= ETH // 100
     shown = section(owner.get(funded.headers["location"]).text, ds)
     assert "The pool is funded." in shown
-    assert "Available</dt><dd>0.0100 ETH" in shown and "Funded</dt><dd>0.0100 ETH" in shown
+    assert "Available</dt><dd>0.01 ETH" in shown and "Funded</dt><dd>0.01 ETH" in shown
 
     withdrawn = post(owner, f"/profile/datasets/{ds}/pool/withdraw", {"withdraw_eth": "0.004"})
     assert withdrawn.status_code == 303
     assert api_pool(app, ds) == 6 * ETH // 1000
     shown = section(owner.get("/profile").text, ds)
-    assert "Available</dt><dd>0.0060 ETH" in shown and "Withdrawn</dt><dd>0.0040 ETH" in shown
+    assert "Available</dt><dd>0.006 ETH" in shown and "Withdrawn</dt><dd>0.004 ETH" in shown
 
     too_much = post(owner, f"/profile/datasets/{ds}/pool/withdraw", {"withdraw_eth": "1"})
     assert too_much.status_code == 400  # refused by the ledger before anything is sent

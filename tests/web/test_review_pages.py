@@ -83,7 +83,7 @@ def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServic
     ballots = item_page.split('id="ballots"', 1)[1].split("</table>", 1)[0]
     reviewer_name = re.search(r"Signed in as <strong>([^<]+)</strong>", after)
     assert reviewer_name is not None and reviewer_name.group(1) in ballots
-    assert "Approve" in ballots and "0.0010 ETH" in ballots and "not claimed" not in ballots
+    assert "Approve" in ballots and "0.001 ETH" in ballots and "not claimed" not in ballots
 
 
 def test_an_undecided_items_page_shows_only_the_visitors_own_vote(

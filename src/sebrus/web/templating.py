@@ -29,10 +29,14 @@ def filesize(size: int | None) -> str:
 
 
 def ether(wei: int | None) -> str:
+    """Wei as ETH to six decimals without trailing zeros (0.001 ETH, 1.5 ETH, 0 ETH), as the forms take it."""
     if wei is None:
         return "unknown"
-    amount = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal("0.0001"))
-    return f"{amount:,} ETH"
+    amount = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal("0.000001"))
+    text = f"{amount:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{'0' if text in ('-0', '') else text} ETH"
 
 
 def short_hex(value: str | None, keep: int = 6) -> str:
