@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     review_finalizer_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="Seconds between the review finalizer's passes when idle."
     )
+    review_no_vote_grace_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=30 * 24 * 3600,
+        description="How long after anchoring an item under x = 0 waits before the finalizer approves it, "
+        "so that a scan or a revocation can still quarantine it.",
+    )
     monitor_drop_threshold: float = Field(
         default=0.02,
         ge=0.0,

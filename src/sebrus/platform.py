@@ -132,6 +132,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
                 handle.reviews,
                 handle.operators.detector,  # pays gas only; see ReviewFinalizer for why this account
                 after_finalize=services.indexer_loop.wake,
+                no_vote_grace_seconds=settings.review_no_vote_grace_seconds,
             )
             services.finalizer_loop = BackgroundLoop(
                 "review-finalizer", services.finalizer.step, idle_seconds=settings.review_finalizer_seconds

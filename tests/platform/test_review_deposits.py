@@ -22,7 +22,9 @@ STAKE = 10**15
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, ChainServices]]:
     with running_platform(
-        tmp_path_factory.mktemp("deposits") / "data", review_finalizer_seconds=0.2
+        tmp_path_factory.mktemp("deposits") / "data",
+        review_finalizer_seconds=0.2,
+        review_no_vote_grace_seconds=0,
     ) as running:
         yield running
 

@@ -36,7 +36,8 @@ def _db(client: TestClient) -> Session:
     return client.app.state.platform.session_factory()  # type: ignore[attr-defined, no-any-return]
 
 
-def _finalizer(client: TestClient, services: ChainServices) -> ReviewFinalizer:
+def _finalizer(client: TestClient, services: ChainServices, **options: int) -> ReviewFinalizer:
+    """A finalizer with no grace period unless a test asks for one."""
     assert services.handle.reviews is not None
 
     def sync() -> None:
@@ -47,6 +48,7 @@ def _finalizer(client: TestClient, services: ChainServices) -> ReviewFinalizer:
         services.handle.reviews,
         services.handle.operators.detector,
         after_finalize=sync,
+        **{"no_vote_grace_seconds": 0, **options},
     )
 
 
@@ -252,7 +254,9 @@ def test_a_decided_round_with_an_unrevealed_commit_is_settled_after_the_window(
 def test_the_loop_approves_x_zero_items_with_nobody_calling_finalize(
     tmp_path: Any,
 ) -> None:
-    with running_platform(tmp_path / "data", review_finalizer_seconds=0.2) as (client, services):
+    with running_platform(
+        tmp_path / "data", review_finalizer_seconds=0.2, review_no_vote_grace_seconds=0
+    ) as (client, services):
         assert services.finalizer_loop is not None
         owner, contributor = login(client, "loop-owner"), login(client, "loop-contrib")
         ds = int(create_dataset(client, owner, "loop", {"x": 0})["id"])
@@ -311,4 +315,49 @@ def test_an_x_zero_item_asking_a_deposit_waits_for_it(manual: tuple[TestClient, 
     services.indexer.sync()  # DepositPaid makes the row due at once
     assert _rows(client, ds, item, NO_VOTE)[0].state == DUE
     assert len(finalizer.run_once().finalized) == 1
+    assert _status(client, ds, item) is ItemStatus.APPROVED
+
+
+def test_an_x_zero_item_waits_out_the_grace_period_and_a_quarantine_in_it_needs_a_vote(
+    manual: tuple[TestClient, ChainServices],
+) -> None:
+    client, services = manual
+    owner, contributor = login(client, "grace-owner"), login(client, "grace-contrib")
+    ds = int(create_dataset(client, owner, "grace", {"x": 0})["id"])
+    waits, flagged = upload(client, contributor, ds, 90), upload(client, contributor, ds, 91)
+    finalizer = _finalizer(client, services, no_vote_grace_seconds=WINDOW)
+    assert finalizer.run_once().finalized == []
+    assert _status(client, ds, waits) is ItemStatus.PENDING  # a scan may still look at it
+
+    # A scan quarantines one of them inside the grace period: it now needs a human vote.
+    services.handle.ledger.quarantine(
+        services.handle.operators.detector, _address(client, ds), flagged, "ab" * 32
+    )
+    services.indexer.sync()
+    _advance(services, WINDOW + 1)
+    finalizer.run_once()
+    assert _status(client, ds, waits) is ItemStatus.APPROVED
+    assert _status(client, ds, flagged) is ItemStatus.QUARANTINED
+    assert [r.state for r in _rows(client, ds, flagged, NO_VOTE)] == [DONE]
+    assert finalizer.step() == 0
+
+
+def test_the_finalizer_never_spends_the_reserve_kept_for_quarantines(
+    manual: tuple[TestClient, ChainServices], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, services = manual
+    owner, contributor = login(client, "poor-owner"), login(client, "poor-contrib")
+    ds = int(create_dataset(client, owner, "poor", {"x": 0})["id"])
+    item = upload(client, contributor, ds, 95)
+    detector = services.handle.operators.detector.address
+    broke = _finalizer(client, services, reserve_wei=services.handle.ledger.balance(detector) + 1)
+    block = services.handle.ledger.block_number()
+    with caplog.at_level(logging.ERROR, logger="sebrus.services.review_finalizer"):
+        assert broke.run_once().finalized == [] and broke.run_once().finalized == []
+    assert services.handle.ledger.block_number() == block  # nothing sent
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # said once
+    assert "below the" in caplog.records[0].message and detector in caplog.records[0].message
+    assert [r.state for r in _rows(client, ds, item, NO_VOTE)] == [DUE]
+    assert _status(client, ds, item) is ItemStatus.PENDING
+    assert len(_finalizer(client, services).run_once().finalized) == 1  # funded: it goes on
     assert _status(client, ds, item) is ItemStatus.APPROVED

@@ -12,6 +12,12 @@ chain, and sends at most ``batch`` transactions, chosen by one indexed query on
 ``review_deadlines (state, due_at)``. Every row it takes leaves that query (done, rescheduled or,
 after ``MAX_ATTEMPTS`` unexpected refusals, failed), so the loop never spins.
 
+An x = 0 item is not approved the moment it is anchored: it waits ``no_vote_grace_seconds`` (chain
+time from its block) so that a scan or a revocation can still quarantine it, which makes it need a
+human vote. And the loop stops sending while its account holds less than ``reserve_wei``: the same
+account sends the platform's quarantines, and someone flooding an x = 0 dataset with uploads must not
+be able to spend the gas those need.
+
 Idempotent and crash-safe: a row is closed in the database only after its transaction is mined, so
 a crash in between sends ``finalize`` again, which the contract refuses (``NothingToFinalize``); that
 refusal, like a finalize someone else sent first, is logged at info and closes the row once the
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +50,9 @@ BATCH = 100
 RETRY_SECONDS = 30  # first back-off after an unexpected refusal; doubles each time
 MAX_ATTEMPTS = 8  # then the row is marked failed and left for a person (about an hour of retries)
 DEPOSIT_RECHECK_SECONDS = 3600  # DepositPaid wakes a waiting row at once; this is the fallback
+NO_VOTE_GRACE_SECONDS = 600  # an x = 0 item may be quarantined by a scan for this long after anchoring
+RESERVE_WEI = 5 * 10**16  # 0.05 ETH left for quarantines: the finalizer never spends below it
+LOW_FUNDS_LOG_SECONDS = 600  # say so at most this often while the account is below the reserve
 ALREADY_DONE = ("NothingToFinalize", "AlreadyResolved")
 
 
@@ -79,9 +89,16 @@ class ReviewFinalizer:
         *,
         after_finalize: Callable[[], None] | None = None,
         batch: int = BATCH,
+        no_vote_grace_seconds: int = NO_VOTE_GRACE_SECONDS,
+        reserve_wei: int = RESERVE_WEI,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be positive")
+        if no_vote_grace_seconds < 0 or reserve_wei < 0:
+            raise ValueError("the grace period and the reserve cannot be negative")
+        self._grace = no_vote_grace_seconds
+        self._reserve = reserve_wei
+        self._low_funds_logged_at: float | None = None
         self._sessions = sessions
         self._reviews = reviews
         self._caller = caller
@@ -138,6 +155,7 @@ class ReviewFinalizer:
                 continue
             terms = self._terms_for(address, policies, content_hash, block, mined_at)
             if terms.quorum == 0 and not _has_row(db, dataset_id, content_hash, NO_VOTE, 0):
+                anchored = mined_at.get(block, 0) if block is not None else 0
                 db.add(
                     ReviewDeadline(
                         dataset_id=dataset_id,
@@ -145,7 +163,7 @@ class ReviewFinalizer:
                         kind=NO_VOTE,
                         round=0,
                         state=AWAITING_DEPOSIT if terms.deposit_wei else DUE,
-                        due_at=0,
+                        due_at=anchored + self._grace,
                         attempts=0,
                     )
                 )
@@ -210,9 +228,33 @@ class ReviewFinalizer:
             ReviewDeadline.due_at <= now,
         )
         rows = list(db.scalars(stmt.order_by(ReviewDeadline.due_at, ReviewDeadline.id).limit(self._batch)))
+        if rows and not self._can_pay():
+            return
         for row in rows:
-            self._finalize_one(db, row, now, done)
+            try:
+                self._finalize_one(db, row, now, done)
+            except Exception as exc:  # the node refused us (no funds, gone): not the row's fault
+                db.rollback()
+                log.warning("review finalizer stopped this pass: %s", exc)
+                return
             db.commit()  # one row at a time: a crash repeats at most one finalize
+
+    def _can_pay(self) -> bool:
+        """False (said at most every ``LOW_FUNDS_LOG_SECONDS``) while the caller is below the reserve."""
+        balance = self._reviews.ledger.balance(self._caller.address)
+        if balance >= self._reserve:
+            self._low_funds_logged_at = None
+            return True
+        stamp = time.monotonic()
+        if self._low_funds_logged_at is None or stamp - self._low_funds_logged_at > LOW_FUNDS_LOG_SECONDS:
+            self._low_funds_logged_at = stamp
+            log.error(
+                "review finalizer paused: %s holds %s wei, below the %s wei kept for quarantines; fund it",
+                self._caller.address,
+                balance,
+                self._reserve,
+            )
+        return False
 
     def _finalize_one(self, db: Session, row: ReviewDeadline, now: int, done: FinalizerPass) -> None:
         address = self._address(db, row.dataset_id)
@@ -220,6 +262,12 @@ class ReviewFinalizer:
             row.state, row.last_error = FAILED, "the dataset has no review contract"
             done.failed += 1
             return
+        if row.kind == NO_VOTE:
+            ready_at = self._anchored_at(db, row) + self._grace
+            if ready_at > now:  # e.g. woken early by DepositPaid: a scan may still quarantine it
+                row.due_at = ready_at
+                done.scheduled += 1
+                return
         if row.state == AWAITING_DEPOSIT:
             if not self._reviews.item_review(address, row.content_hash).deposit_paid:
                 row.due_at = now + DEPOSIT_RECHECK_SECONDS
@@ -304,6 +352,15 @@ class ReviewFinalizer:
         )
 
     # ------------------------------------------------------------------ helpers
+
+    def _anchored_at(self, db: Session, row: ReviewDeadline) -> int:
+        """Chain time of the block that anchored the row's item (0 when the index lacks it)."""
+        block = db.scalar(
+            select(Item.block_number).where(
+                Item.dataset_id == row.dataset_id, Item.content_hash == row.content_hash
+            )
+        )
+        return block_timestamp(self._reviews.ledger, block) if block is not None else 0
 
     def _address(self, db: Session, dataset_id: int) -> str | None:
         """The dataset's address when it has a review contract on this chain, else None."""
