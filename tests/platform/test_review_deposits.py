@@ -86,6 +86,12 @@ def test_paying_the_deposit_opens_voting_and_the_refund_comes_back_after_approva
     gained = ledger.balance(address) - before_refund
     assert DEPOSIT - 10**15 < gained < DEPOSIT  # the deposit back, less the claim's gas
     assert _post(client, path + "/claim", contributor, 409)["status"].startswith("AlreadyClaimed")
+    with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
+        refunds = list(
+            db.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "review.deposit-refund"))
+        )
+    assert [r.details["amount_wei"] for r in refunds] == [str(DEPOSIT)]
+    assert refunds[0].details["tx_hash"] == refunded["tx_hash"]
 
 
 def test_an_x_zero_item_is_approved_by_the_finalizer_once_its_deposit_is_paid(

@@ -75,6 +75,18 @@ def claim(db: Session, chain: ReviewChain, dataset: Dataset, user: User, content
         if review.deposit_settled:
             raise Conflict("AlreadyClaimed: This deposit was already refunded.")
         result = chain.reviews.claim_deposit(chain.link.signer_for(wallet), address, item.content_hash)
+    audit_log.record(
+        db,
+        "review.deposit-refund",
+        f"dataset:{dataset.id}",
+        actor_user_id=user.id,
+        details={
+            "content_hash": item.content_hash,
+            "amount_wei": str(review.deposit_wei),
+            "tx_hash": result.tx_hash,
+        },
+    )
+    db.commit()
     chain.sync()
     db.refresh(item)
     return DepositReceipt(item, review.deposit_wei, result.tx_hash)

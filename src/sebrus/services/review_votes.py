@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, not_, or_, select
+from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from sebrus.services.review_errors import chain_refusals
 OPEN_STATUSES = (ItemStatus.PENDING, ItemStatus.QUARANTINED)
 RESOLVED_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)
 MAX_QUEUE = 50
+MAX_CLAIM_CANDIDATES = 500
 LIVE_ROUNDS = ("open", "resolved")  # a ballot in a failed or aborted round lets you vote again
 
 
@@ -265,7 +266,12 @@ def claim(
 def claims_waiting(
     db: Session, chain: ReviewChain, user: User, dataset: Dataset | None = None
 ) -> list[ClaimWaiting]:
-    """Ballots of yours in decided rounds that hold money you have not claimed (asked of the chain)."""
+    """Ballots of yours in decided rounds that hold money you have not claimed (asked of the chain).
+
+    Ballots that can hold nothing are left out in the query, so they never pile up in front of the
+    ones that can: a side that lost its round, and an unrevealed commitment in a round that ended
+    (forfeited). Newest first, at most ``MAX_CLAIM_CANDIDATES`` chain reads per call.
+    """
     mine = addresses_of(user)
     if not mine:
         return []
@@ -275,14 +281,27 @@ def claims_waiting(
         ReviewClaim.round == ReviewVote.round,
         ReviewClaim.voter_address == ReviewVote.voter_address,
     )
+    outcome = select(Item.status).where(Item.id == ReviewVote.item_id).scalar_subquery()
+    lost = and_(
+        ReviewVote.round_state == "resolved",
+        or_(
+            and_(ReviewVote.side == "approve", outcome == ItemStatus.REJECTED),
+            and_(ReviewVote.side == "reject", outcome == ItemStatus.APPROVED),
+        ),
+    )
+    forfeited = and_(ReviewVote.side.is_(None), ReviewVote.round_state.in_(("resolved", "failed")))
     stmt = select(ReviewVote).where(
-        ReviewVote.voter_address.in_(mine), ReviewVote.round_state != "open", not_(claimed)
+        ReviewVote.voter_address.in_(mine),
+        ReviewVote.round_state != "open",
+        not_(claimed),
+        not_(lost),
+        not_(forfeited),
     )
     if dataset is not None:
         stmt = stmt.where(ReviewVote.dataset_id == dataset.id)
     waiting: list[ClaimWaiting] = []
     datasets: dict[int, Dataset | None] = {}
-    for ballot in db.scalars(stmt.order_by(ReviewVote.id).limit(500)):
+    for ballot in db.scalars(stmt.order_by(ReviewVote.id.desc()).limit(MAX_CLAIM_CANDIDATES)):
         owner = datasets.setdefault(ballot.dataset_id, db.get(Dataset, ballot.dataset_id))
         if owner is None:
             continue
