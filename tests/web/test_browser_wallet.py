@@ -5,59 +5,14 @@ EIP-712 contribution, which the server checks and relays with that wallet as the
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_defunct, encode_typed_data
-from eth_account.signers.local import LocalAccount
-
 from tests.sdk.live_server import LiveServer
 from tests.web.browser_support import DESKTOP, Visit
+from tests.web.stub_wallet import StubWallet
 from tests.web.web_helpers import PASSWORD, picture_png
-
-# The provider a wallet extension would inject; every signature is asked of Python.
-STUB_PROVIDER = """
-(() => {
-  const address = %(address)s;
-  const chainId = %(chain_id)s;
-  window.ethereum = {
-    request: async ({ method, params }) => {
-      if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
-      if (method === "eth_chainId") return chainId;
-      const [first, second] = params || [];
-      if (method === "personal_sign") return await window.testWalletPersonalSign(first, second);
-      if (method === "eth_signTypedData_v4") return await window.testWalletSignTypedData(first, second);
-      const error = new Error("The test wallet does not support " + method);
-      error.code = 4200;
-      throw error;
-    },
-  };
-})();
-"""
-
-
-class StubWallet:
-    """The key behind the stub provider; it records what it was asked to sign."""
-
-    def __init__(self) -> None:
-        self.account: LocalAccount = Account.create()
-        self.messages: list[str] = []
-        self.typed: list[dict[str, Any]] = []
-
-    def personal_sign(self, data: str, address: str) -> str:
-        assert address.lower() == self.account.address.lower()
-        text = bytes.fromhex(data[2:]).decode("utf-8")
-        self.messages.append(text)
-        return "0x" + self.account.sign_message(encode_defunct(text=text)).signature.hex()
-
-    def sign_typed_data(self, address: str, payload: str) -> str:
-        assert address.lower() == self.account.address.lower()
-        typed = json.loads(payload)
-        self.typed.append(typed)
-        return "0x" + self.account.sign_message(encode_typed_data(full_message=typed)).signature.hex()
 
 
 def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its_own(
@@ -65,16 +20,11 @@ def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its
 ) -> None:
     from playwright.sync_api import expect
 
-    wallet = StubWallet()
+    wallet = StubWallet(server)
     ledger = server.services.handle.ledger
     visit = Visit(chromium, server.url, DESKTOP, "desktop")
     page = visit.page
-    visit.context.expose_function("testWalletPersonalSign", wallet.personal_sign)
-    visit.context.expose_function("testWalletSignTypedData", wallet.sign_typed_data)
-    visit.context.add_init_script(
-        STUB_PROVIDER
-        % {"address": json.dumps(wallet.account.address), "chain_id": json.dumps(hex(ledger.chain_id))}
-    )
+    wallet.install(visit)
 
     page.goto("/register")
     page.fill("#username", "wendy")

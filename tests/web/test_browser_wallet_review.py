@@ -4,72 +4,15 @@ whose signatures and transactions come from a test key held in Python. The revie
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_account.signers.local import LocalAccount
 
 from sebrus.chain.review_types import BallotState
 from tests.sdk.live_server import LiveServer
 from tests.web.browser_support import DESKTOP, Visit
+from tests.web.stub_wallet import StubWallet
 from tests.web.web_helpers import PASSWORD, picture_png
-
-# The provider a wallet extension would inject; every signature and send is asked of Python.
-STUB_PROVIDER = """
-(() => {
-  const address = %(address)s;
-  const chainId = %(chain_id)s;
-  window.ethereum = {
-    request: async ({ method, params }) => {
-      if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
-      if (method === "eth_chainId") return chainId;
-      const [first, second] = params || [];
-      if (method === "personal_sign") return await window.testWalletPersonalSign(first, second);
-      if (method === "eth_sendTransaction") return await window.testWalletSendTransaction(first);
-      const error = new Error("The test wallet does not support " + method);
-      error.code = 4200;
-      throw error;
-    },
-  };
-})();
-"""
-
-
-class StubWallet:
-    """The key behind the stub provider: it signs as a wallet would and sends through the ledger."""
-
-    def __init__(self, server: LiveServer) -> None:
-        self.account: LocalAccount = Account.create()
-        self.ledger = server.services.handle.ledger
-        self.messages: list[str] = []
-        self.sent: list[dict[str, Any]] = []
-
-    def personal_sign(self, data: str, address: str) -> str:
-        assert address.lower() == self.account.address.lower()
-        text = bytes.fromhex(data[2:]).decode("utf-8")
-        self.messages.append(text)
-        return "0x" + self.account.sign_message(encode_defunct(text=text)).signature.hex()
-
-    def send_transaction(self, tx: dict[str, Any]) -> str:
-        """eth_sendTransaction: the wallet picks the nonce and EIP-1559 fees, signs, and sends raw."""
-        assert tx["from"].lower() == self.account.address.lower()
-        assert int(tx["chainId"], 16) == self.ledger.chain_id
-        self.sent.append(tx)
-        signed = self.account.sign_transaction(
-            {
-                "to": tx["to"],
-                "data": tx["data"],
-                "value": int(tx["value"], 16),
-                "gas": int(tx["gas"], 16),
-                "chainId": self.ledger.chain_id,
-                "nonce": self.ledger.pending_nonce(self.account.address),
-                **self.ledger.fee_suggestion(),
-            }
-        )
-        return self.ledger.send_raw_transaction(signed.raw_transaction)
 
 
 def _api_user(api: httpx.Client, name: str) -> dict[str, str]:
@@ -104,15 +47,7 @@ def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server
     wallet = StubWallet(server)
     visit = Visit(chromium, server.url, DESKTOP, "desktop")
     page = visit.page
-    visit.context.expose_function("testWalletPersonalSign", wallet.personal_sign)
-    visit.context.expose_function("testWalletSendTransaction", wallet.send_transaction)
-    visit.context.add_init_script(
-        STUB_PROVIDER
-        % {
-            "address": json.dumps(wallet.account.address),
-            "chain_id": json.dumps(hex(services.handle.ledger.chain_id)),
-        }
-    )
+    wallet.install(visit)
     page.goto("/register")
     page.fill("#username", "bw-reviewer")
     page.fill("#password", PASSWORD)
