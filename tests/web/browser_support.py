@@ -1,11 +1,16 @@
-"""Shared by the browser tests: Debian's Chromium with the issue's flags, and a page visit that
-checks what every page must satisfy (no console errors, no broken images, no sideways scrolling)."""
+"""Shared by the browser tests: Debian's Chromium with the issue's flags, a page visit that checks
+what every page must satisfy (no console errors, no broken images, no sideways scrolling), and the
+steps many journeys begin with (an API user, registering or logging in through the pages)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from tests.web.web_helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -32,6 +37,34 @@ def missing_browser_reason() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     return None
+
+
+def api_user(api: httpx.Client, username: str) -> dict[str, str]:
+    """Register through the API and return a bearer header, leaving no cookie behind in ``api``."""
+    assert api.post("/api/user", json={"username": username, "password": PASSWORD}).status_code == 201
+    session = api.post("/api/session", json={"username": username, "password": PASSWORD})
+    assert session.status_code == 201, session.text
+    api.cookies.clear()
+    return {"Authorization": f"Bearer {session.json()['session']['token']}"}
+
+
+def register_in_browser(page: Any, username: str) -> None:
+    """Create an account through /register as a newcomer would; the page lands on the dashboard."""
+    page.goto("/register")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.click("button:has-text('Create account')")
+    page.wait_for_url("**/dashboard")
+
+
+def log_in_in_browser(page: Any, username: str) -> None:
+    """Log in through /login; the page lands on the dashboard."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button:has-text('Log in')")
+    page.wait_for_url("**/dashboard")
 
 
 class Visit:

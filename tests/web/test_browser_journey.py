@@ -17,7 +17,7 @@ import httpx
 from tests.scans.helpers import login, upload_all, wait_for_scan
 from tests.scans.poisoned_digits import make
 from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, PHONE, SHOTS, Visit
+from tests.web.browser_support import DESKTOP, PHONE, SHOTS, Visit, register_in_browser
 from tests.web.web_helpers import PASSWORD, noise_png, picture_png
 
 
@@ -178,12 +178,7 @@ def review_as_second_user(chromium: Any, server: LiveServer, cat_digest: str) ->
     """Ben registers, finds Pets on /review, approves the cat and rejects one dog, then claims his payouts."""
     visit = Visit(chromium, server.url, DESKTOP, "desktop")
     page = visit.page
-    page.goto("/register")
-    page.fill("#username", "ben")
-    page.fill("#password", PASSWORD)
-    page.fill("#password_confirm", PASSWORD)
-    page.click("button:has-text('Create account')")
-    page.wait_for_url("**/dashboard")
+    register_in_browser(page, "ben")
     page.click("nav >> text=Review")
     page.wait_for_url("**/review")
     page.click(".dataset-choice >> text=Pets")
@@ -231,12 +226,7 @@ def test_an_owner_sets_a_policy_and_seeds_scans_reads_the_report_and_audits(
         seed_files[label].append(str(path))
     visit = Visit(chromium, server.url, DESKTOP, "desktop")
     page = visit.page
-    page.goto("/register")
-    page.fill("#username", "olga")
-    page.fill("#password", PASSWORD)
-    page.fill("#password_confirm", PASSWORD)
-    page.click("button:has-text('Create account')")
-    page.wait_for_url("**/dashboard")
+    register_in_browser(page, "olga")
 
     # Create a dataset with a review policy and a vetted seed set, a label per row.
     page.goto("/datasets/new")
@@ -329,12 +319,7 @@ def test_the_browser_refuses_a_file_that_is_not_an_image_without_sending_it(
 ) -> None:
     visit = Visit(chromium, server.url, PHONE, "phone")
     page = visit.page
-    page.goto("/register")
-    page.fill("#username", "bea")
-    page.fill("#password", PASSWORD)
-    page.fill("#password_confirm", PASSWORD)
-    page.click("button:has-text('Create account')")
-    page.wait_for_url("**/dashboard")
+    register_in_browser(page, "bea")
     page.goto("/datasets/new")
     page.fill("#name", "Birds")
     page.fill("#labels", "sparrow\nrobin")

@@ -9,25 +9,8 @@ from typing import Any
 import httpx
 
 from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, PHONE, Visit
-from tests.web.web_helpers import PASSWORD, picture_png
-
-
-def api_user(api: httpx.Client, username: str) -> dict[str, str]:
-    assert api.post("/api/user", json={"username": username, "password": PASSWORD}).status_code == 201
-    session = api.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert session.status_code == 201, session.text
-    api.cookies.clear()
-    return {"Authorization": f"Bearer {session.json()['session']['token']}"}
-
-
-def log_in(visit: Visit, username: str) -> None:
-    page = visit.page
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button:has-text('Log in')")
-    page.wait_for_url("**/dashboard")
+from tests.web.browser_support import DESKTOP, PHONE, Visit, api_user, log_in_in_browser
+from tests.web.web_helpers import picture_png
 
 
 def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnings(
@@ -51,7 +34,7 @@ def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnin
 
             visit = Visit(chromium, server.url, viewport, tag)
             page = visit.page
-            log_in(visit, owner)
+            log_in_in_browser(page, owner)
             page.goto(f"/profile#dataset-{ds}")
             panel = f"#dataset-{ds}"
             assert "Nobody is on the list." in page.inner_text(panel)
@@ -96,7 +79,7 @@ def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnin
 
             visit = Visit(chromium, server.url, viewport, tag)
             page = visit.page
-            log_in(visit, reviewer)
+            log_in_in_browser(page, reviewer)
             page.goto("/profile#reviewing")
             record = page.inner_text("#reviewing")
             assert (

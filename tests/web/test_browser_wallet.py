@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit
+from tests.web.browser_support import DESKTOP, Visit, register_in_browser
 from tests.web.stub_wallet import StubWallet
-from tests.web.web_helpers import PASSWORD, picture_png
+from tests.web.web_helpers import picture_png
 
 
 def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its_own(
@@ -26,12 +26,7 @@ def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its
     page = visit.page
     wallet.install(visit)
 
-    page.goto("/register")
-    page.fill("#username", "wendy")
-    page.fill("#password", PASSWORD)
-    page.fill("#password_confirm", PASSWORD)
-    page.click("button:has-text('Create account')")
-    page.wait_for_url("**/dashboard")
+    register_in_browser(page, "wendy")
     page.goto("/datasets/new")
     page.fill("#name", "Landscapes")
     page.fill("#labels", "sunny, cloudy")

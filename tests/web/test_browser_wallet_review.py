@@ -10,16 +10,9 @@ import httpx
 
 from sebrus.chain.review_types import BallotState
 from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit
+from tests.web.browser_support import DESKTOP, Visit, api_user, register_in_browser
 from tests.web.stub_wallet import StubWallet
-from tests.web.web_helpers import PASSWORD, picture_png
-
-
-def _api_user(api: httpx.Client, name: str) -> dict[str, str]:
-    assert api.post("/api/user", json={"username": name, "password": PASSWORD}).status_code == 201
-    session = api.post("/api/session", json={"username": name, "password": PASSWORD}).json()["session"]
-    api.cookies.clear()
-    return {"Authorization": f"Bearer {session['token']}"}
+from tests.web.web_helpers import picture_png
 
 
 def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server: LiveServer) -> None:
@@ -28,7 +21,7 @@ def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server
     services = server.services
     assert services.handle.reviews is not None
     api = httpx.Client(base_url=server.url, timeout=60)
-    owner, contributor = _api_user(api, "bw-owner"), _api_user(api, "bw-contrib")
+    owner, contributor = api_user(api, "bw-owner"), api_user(api, "bw-contrib")
     body = {
         "datasetName": "Wallet review",
         "description": "d",
@@ -48,12 +41,7 @@ def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server
     visit = Visit(chromium, server.url, DESKTOP, "desktop")
     page = visit.page
     wallet.install(visit)
-    page.goto("/register")
-    page.fill("#username", "bw-reviewer")
-    page.fill("#password", PASSWORD)
-    page.fill("#password_confirm", PASSWORD)
-    page.click("button:has-text('Create account')")
-    page.wait_for_url("**/dashboard")
+    register_in_browser(page, "bw-reviewer")
 
     page.goto(f"/review?dataset={ds}")
     expect(page.locator("#voter-choice")).to_be_visible()
