@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import Select, and_, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -191,15 +191,7 @@ def reveal(db: Session, chain: ReviewChain, dataset: Dataset, user: User, conten
     address = chain.address_of(dataset)
     item = item_of(db, dataset, content_hash)
     signer = chain.signer(db, user)
-    secret = db.scalar(
-        select(ReviewCommitSecret)
-        .where(
-            ReviewCommitSecret.dataset_id == dataset.id,
-            ReviewCommitSecret.content_hash == item.content_hash,
-            ReviewCommitSecret.voter_address == signer.address,
-        )
-        .order_by(ReviewCommitSecret.id.desc())
-    )
+    secret = db.scalar(_kept_nonces(dataset, item, signer.address).order_by(ReviewCommitSecret.id.desc()))
     if secret is None:
         raise Conflict("NoBallot: this server holds no commitment of yours on this item to reveal.")
     with chain_refusals("reveal"):
@@ -246,17 +238,10 @@ def claim(
     item = item_of(db, dataset, content_hash)
     signer = chain.signer(db, user)
     if round_index is None:
-        round_index = db.scalar(
-            select(ReviewVote.round)
-            .where(
-                ReviewVote.dataset_id == dataset.id,
-                ReviewVote.content_hash == item.content_hash,
-                ReviewVote.voter_address == signer.address,
-            )
-            .order_by(ReviewVote.round.desc())
-        )
-        if round_index is None:
+        latest = _latest_ballot(db, dataset, item, signer.address)
+        if latest is None:
             raise Conflict("NoBallot: you have no vote on this item to claim for.")
+        round_index = latest.round
     with chain_refusals("claim"):
         claimed = chain.reviews.claim(signer, address, item.content_hash, round_index)
     chain.sync()
@@ -426,7 +411,12 @@ def _receipt(
     chain.sync()
     db.expire_all()
     refreshed = db.get(Item, item.id)
-    ballot = db.scalar(
+    return VoteReceipt(refreshed or item, _latest_ballot(db, dataset, item, voter), tx_hash)
+
+
+def _latest_ballot(db: Session, dataset: Dataset, item: Item, voter: str) -> ReviewVote | None:
+    """``voter``'s ballot in the latest round they voted in on the item, as the index mirrors it."""
+    return db.scalar(
         select(ReviewVote)
         .where(
             ReviewVote.dataset_id == dataset.id,
@@ -435,25 +425,35 @@ def _receipt(
         )
         .order_by(ReviewVote.round.desc())
     )
-    return VoteReceipt(refreshed or item, ballot, tx_hash)
+
+
+def _kept_nonces(dataset: Dataset, item: Item, voter: str) -> Select[ReviewCommitSecret]:
+    """The nonces this server keeps for ``voter``'s commitments on the item (at most one a round)."""
+    return select(ReviewCommitSecret).where(
+        ReviewCommitSecret.dataset_id == dataset.id,
+        ReviewCommitSecret.content_hash == item.content_hash,
+        ReviewCommitSecret.voter_address == voter,
+    )
+
+
+def _latest_nonce(
+    db: Session, dataset: Dataset, item: Item, voter: str, from_round: int
+) -> ReviewCommitSecret | None:
+    """The nonce kept for ``voter``'s latest round on the item, if that round is ``from_round`` or later."""
+    return db.scalar(
+        _kept_nonces(dataset, item, voter)
+        .where(ReviewCommitSecret.round >= from_round)
+        .order_by(ReviewCommitSecret.round.desc())
+    )
 
 
 def _keep_nonce(
     db: Session, dataset: Dataset, item: Item, user: User, voter: str, round_guess: int
 ) -> ReviewCommitSecret:
-    earlier = db.scalar(
-        select(ReviewCommitSecret.round)
-        .where(
-            ReviewCommitSecret.dataset_id == dataset.id,
-            ReviewCommitSecret.content_hash == item.content_hash,
-            ReviewCommitSecret.voter_address == voter,
-            ReviewCommitSecret.round >= round_guess,
-        )
-        .order_by(ReviewCommitSecret.round.desc())
-    )
+    earlier = _latest_nonce(db, dataset, item, voter, round_guess)
     if earlier is not None:
         # You committed in that round already: only its failure lets this commit in, opening the next.
-        round_guess = earlier + 1
+        round_guess = earlier.round + 1
     secret = ReviewCommitSecret(
         dataset_id=dataset.id,
         content_hash=item.content_hash,

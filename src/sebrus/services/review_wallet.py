@@ -32,7 +32,7 @@ from sebrus.chain.review import commitment_hash
 from sebrus.chain.review_types import BallotState, ReviewTerms
 from sebrus.chain.types import ChainEvent, UnsignedCall
 from sebrus.db.base import utcnow
-from sebrus.db.models import Dataset, Item, ReviewCommitSecret, ReviewVote, User, Wallet, WalletKind
+from sebrus.db.models import Dataset, Item, ReviewCommitSecret, User, Wallet, WalletKind
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
 from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
@@ -41,6 +41,9 @@ from sebrus.services.review_votes import (
     ClaimReceipt,
     VoteReceipt,
     _keep_nonce,
+    _kept_nonces,
+    _latest_ballot,
+    _latest_nonce,
     _receipt,
     _reviewable,
     _salt,
@@ -202,16 +205,7 @@ def _commit_nonce(
     sent, or reverted): it is reused rather than blocking the round with a second one."""
     address = chain.address_of(dataset)
     current = chain.reviews.item_review(address, item.content_hash).round
-    latest = db.scalar(
-        select(ReviewCommitSecret)
-        .where(
-            ReviewCommitSecret.dataset_id == dataset.id,
-            ReviewCommitSecret.content_hash == item.content_hash,
-            ReviewCommitSecret.voter_address == voter,
-            ReviewCommitSecret.round >= current,
-        )
-        .order_by(ReviewCommitSecret.round.desc())
-    )
+    latest = _latest_nonce(db, dataset, item, voter, current)
     if latest is not None and latest.revealed_at is None:
         ballot = chain.reviews.ballot(address, item.content_hash, latest.round, voter)
         if ballot.state is BallotState.NONE:
@@ -224,17 +218,7 @@ def _reveal_call(
 ) -> tuple[UnsignedCall, int]:
     """Reveal the wallet's commitment in the current round, with the side and salt it was made with."""
     address = chain.address_of(dataset)
-    kept = list(
-        db.scalars(
-            select(ReviewCommitSecret)
-            .where(
-                ReviewCommitSecret.dataset_id == dataset.id,
-                ReviewCommitSecret.content_hash == item.content_hash,
-                ReviewCommitSecret.voter_address == voter,
-            )
-            .order_by(ReviewCommitSecret.id.desc())
-        )
-    )
+    kept = list(db.scalars(_kept_nonces(dataset, item, voter).order_by(ReviewCommitSecret.id.desc())))
     if not kept:
         raise Conflict(f"NoBallot: this server holds no commitment of {voter} on this item to reveal.")
     current = chain.reviews.item_review(address, item.content_hash).round
@@ -253,18 +237,10 @@ def _reveal_call(
 
 def _claim_round(db: Session, dataset: Dataset, item: Item, voter: str) -> int:
     """The latest round ``voter`` voted in on the item."""
-    found = db.scalar(
-        select(ReviewVote.round)
-        .where(
-            ReviewVote.dataset_id == dataset.id,
-            ReviewVote.content_hash == item.content_hash,
-            ReviewVote.voter_address == voter,
-        )
-        .order_by(ReviewVote.round.desc())
-    )
+    found = _latest_ballot(db, dataset, item, voter)
     if found is None:
         raise Conflict(f"NoBallot: wallet {voter} has no vote on this item to claim for.")
-    return int(found)
+    return int(found.round)
 
 
 def _refused(error: str) -> Exception:
@@ -351,14 +327,7 @@ def _file_commit(
     after a failed round opens the next one, as on the custodial path)."""
     committed = bytes(event.args["commitment"])
     actual = int(event.args["round"])
-    rows = db.scalars(
-        select(ReviewCommitSecret).where(
-            ReviewCommitSecret.dataset_id == dataset.id,
-            ReviewCommitSecret.content_hash == item.content_hash,
-            ReviewCommitSecret.voter_address == voter,
-        )
-    )
-    for secret in rows:
+    for secret in db.scalars(_kept_nonces(dataset, item, voter)):
         salt = _salt(chain, secret.nonce)
         if committed in (commitment_hash(True, salt, voter), commitment_hash(False, salt, voter)):
             if secret.round != actual:
@@ -372,12 +341,8 @@ def _file_commit(
 
 def _mark_revealed(db: Session, dataset: Dataset, item: Item, voter: str, round_index: int) -> None:
     for secret in db.scalars(
-        select(ReviewCommitSecret).where(
-            ReviewCommitSecret.dataset_id == dataset.id,
-            ReviewCommitSecret.content_hash == item.content_hash,
-            ReviewCommitSecret.voter_address == voter,
-            ReviewCommitSecret.round <= round_index,
-            ReviewCommitSecret.revealed_at.is_(None),
+        _kept_nonces(dataset, item, voter).where(
+            ReviewCommitSecret.round <= round_index, ReviewCommitSecret.revealed_at.is_(None)
         )
     ):
         secret.revealed_at = utcnow()
