@@ -9,46 +9,44 @@ refusal renders the page again with its message and 4xx status.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
+from functools import partial
 
-from sebrus.api.errors import status_code_for
-from sebrus.db.models import Dataset, Item
+from fastapi import APIRouter, Response
+from starlette.datastructures import FormData
+
+from sebrus.db.models import Dataset, Item, User
 from sebrus.services import review_deposits
-from sebrus.services.errors import InvalidInput, ServiceError
+from sebrus.services.errors import InvalidInput
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
+from sebrus.web.form_actions import submit_form
 from sebrus.web.routes.items import render_item
 
 router = APIRouter()
 
 
 async def _act(web: WebRequest, item_id: int, action: str) -> Response:
-    web.require_user()
-    await web.form()  # only the CSRF token: the item is named by the path
-    # The chain calls block: run them off the event loop.
-    return await run_in_threadpool(_act_now, web, item_id, action)
+    # The form holds only the CSRF token: the item is named by the path.
+    return await submit_form(web, partial(_carry_out, web, item_id, action), partial(_refused, web, item_id))
 
 
-def _act_now(web: WebRequest, item_id: int, action: str) -> Response:
-    user = web.require_user()
+def _carry_out(web: WebRequest, item_id: int, action: str, user: User, form: FormData) -> str:
     item = web.db.get(Item, item_id)
     if item is None:
         raise PageNotFound(f"There is no item {item_id}.")
     dataset = web.db.get(Dataset, item.dataset_id)
     assert dataset is not None  # items cascade with their dataset
-    try:
-        chain = review_chain(web.request)
-        if chain is None:
-            raise InvalidInput("Staked reviewing is not running on this server, so it takes no deposits.")
-        act = review_deposits.pay if action == "deposit" else review_deposits.claim
-        act(web.db, chain, dataset, user, item.content_hash)
-    except ServiceError as exc:
-        web.db.rollback()
-        return render_item(web, item_id, error=exc.message, status=status_code_for(exc))
-    return web.finish(RedirectResponse(f"/items/{item_id}?done={action}", status_code=303))
+    chain = review_chain(web.request)
+    if chain is None:
+        raise InvalidInput("Staked reviewing is not running on this server, so it takes no deposits.")
+    act = review_deposits.pay if action == "deposit" else review_deposits.claim
+    act(web.db, chain, dataset, user, item.content_hash)
+    return f"/items/{item_id}?done={action}"
+
+
+def _refused(web: WebRequest, item_id: int, form: FormData, message: str, status: int) -> Response:
+    return render_item(web, item_id, error=message, status=status)
 
 
 @router.post("/items/{item_id:int}/deposit")

@@ -10,20 +10,19 @@ field and the refusal's 4xx status, keeping what was typed.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from sebrus.api.errors import status_code_for
-from sebrus.db.models import Dataset
+from sebrus.db.models import Dataset, User
 from sebrus.services import review_owner
-from sebrus.services.errors import InvalidInput, NotFound, ServiceError
+from sebrus.services.errors import InvalidInput, NotFound
 from sebrus.services.roles import require_owner
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
+from sebrus.web.form_actions import submit_form
 from sebrus.web.forms import text
 from sebrus.web.profile_review import OwnerForm
 from sebrus.web.routes.profile import render_profile
@@ -73,39 +72,45 @@ def eth_to_wei(raw: str, name: str) -> int:
 
 
 async def _submit(web: WebRequest, dataset_id: int, action: str) -> Response:
-    web.require_user()
-    form = await web.form()
-    # The chain calls block: run them off the event loop, as the review page does.
-    return await run_in_threadpool(_submit_now, web, dataset_id, action, form)
+    return await submit_form(
+        web, partial(_carry_out, web, dataset_id, action), partial(_refused, web, dataset_id, action)
+    )
 
 
-def _submit_now(web: WebRequest, dataset_id: int, action: str, form: FormData) -> Response:
-    user = web.require_user()
+def _typed(form: FormData, action: str) -> str:
+    """What the owner typed: the voter to add or remove (the remove button names it), else the amount."""
+    return text(form, "voter" if action == "remove" else ACTIONS[action][0]).strip()
+
+
+def _carry_out(web: WebRequest, dataset_id: int, action: str, user: User, form: FormData) -> str:
     field, verb, done = ACTIONS[action]
-    typed = text(form, "voter" if action == "remove" else field).strip()
-    state = OwnerForm(dataset_id, values={field: typed} if action != "remove" else {})
-    try:
-        dataset = web.db.get(Dataset, dataset_id)
-        if dataset is None:
-            raise NotFound(f"Dataset {dataset_id} not found.")
-        require_owner(web.db, dataset, user, verb)
-        chain = review_chain(web.request)
-        if chain is None:
-            raise InvalidInput("The review network is not running on this server.")
-        if action in ("add", "remove"):
-            if not typed:
-                raise InvalidInput("Name a user, or a wallet address starting with 0x.")
-            review_owner.set_voter(web.db, chain, dataset, user, typed, action == "add")
-        else:
-            amount = eth_to_wei(typed, field)
-            move = review_owner.fund_pool if action == "fund" else review_owner.withdraw_pool
-            move(web.db, chain, dataset, user, amount)
-    except ServiceError as exc:
-        web.db.rollback()
-        state.errors.add(field, exc.message.replace("`", ""))
-        return render_profile(web, form=state, status=status_code_for(exc))
-    target = f"/profile?done={done}&dataset={dataset_id}#dataset-{dataset_id}"
-    return web.finish(RedirectResponse(target, status_code=303))
+    typed = _typed(form, action)
+    dataset = web.db.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"Dataset {dataset_id} not found.")
+    require_owner(web.db, dataset, user, verb)
+    chain = review_chain(web.request)
+    if chain is None:
+        raise InvalidInput("The review network is not running on this server.")
+    if action in ("add", "remove"):
+        if not typed:
+            raise InvalidInput("Name a user, or a wallet address starting with 0x.")
+        review_owner.set_voter(web.db, chain, dataset, user, typed, action == "add")
+    else:
+        amount = eth_to_wei(typed, field)
+        move = review_owner.fund_pool if action == "fund" else review_owner.withdraw_pool
+        move(web.db, chain, dataset, user, amount)
+    return f"/profile?done={done}&dataset={dataset_id}#dataset-{dataset_id}"
+
+
+def _refused(
+    web: WebRequest, dataset_id: int, action: str, form: FormData, message: str, status: int
+) -> Response:
+    """The profile again with the message beside the field, keeping what was typed (not a removed voter)."""
+    field = ACTIONS[action][0]
+    state = OwnerForm(dataset_id, values={field: _typed(form, action)} if action != "remove" else {})
+    state.errors.add(field, message.replace("`", ""))
+    return render_profile(web, form=state, status=status)
 
 
 @router.post("/profile/datasets/{dataset_id}/voters")
