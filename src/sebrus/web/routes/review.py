@@ -10,22 +10,21 @@ routes of the API instead (``api/routers/review_wallet.py``).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from sebrus.api.errors import status_code_for
-from sebrus.db.models import Dataset, ReviewVote
+from sebrus.db.models import Dataset, ReviewVote, User
 from sebrus.services import review_votes
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review_chain import addresses_of
 from sebrus.services.wallets import custodial_wallet_of
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
+from sebrus.web.form_actions import submit_form
 from sebrus.web.forms import text
 
 router = APIRouter()
@@ -113,47 +112,40 @@ def _page(
 
 
 async def _act(web: WebRequest, action: str) -> Response:
-    web.require_user()
-    form = await web.form()
-    raw_dataset = text(form, "dataset")
-    dataset_id = (
-        int(raw_dataset)
-        if raw_dataset.isascii() and raw_dataset.isdigit() and len(raw_dataset) < 18
-        else None
-    )
-    # The chain calls block: run them off the event loop, as the other form handlers do.
-    return await run_in_threadpool(_act_now, web, action, dataset_id, form)
+    return await submit_form(web, partial(_carry_out, web, action), partial(_refused, web))
 
 
-def _act_now(web: WebRequest, action: str, dataset_id: int | None, form: FormData) -> Response:
-    user = web.require_user()
+def _dataset_id(form: FormData) -> int | None:
+    raw = text(form, "dataset")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+
+
+def _carry_out(web: WebRequest, action: str, user: User, form: FormData) -> str:
     chain = review_chain(web.request)
-    try:
-        dataset = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
-        if dataset is None or chain is None:
-            raise InvalidInput("Choose a dataset to review.")
-        sha256 = text(form, "sha256")
-        if action in ("vote", "commit"):
-            side = text(form, "side")
-            if side not in ("approve", "reject"):
-                raise InvalidInput("Choose approve or reject.")
-            act = review_votes.vote if action == "vote" else review_votes.commit
-            act(web.db, chain, dataset, user, sha256, side == "approve")
-        elif action == "reveal":
-            review_votes.reveal(web.db, chain, dataset, user, sha256)
-        else:
-            raw_round = text(form, "round")
-            round_index = (
-                int(raw_round)
-                if raw_round.isascii() and raw_round.isdigit() and len(raw_round) < 11
-                else None
-            )
-            review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
-    except ServiceError as exc:
-        web.db.rollback()
-        return _page(web, dataset_id, error=exc.message, status=status_code_for(exc))
-    target = f"/review?dataset={dataset_id}&done={action}"
-    return web.finish(RedirectResponse(target, status_code=303))
+    dataset_id = _dataset_id(form)
+    dataset = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
+    if dataset is None or chain is None:
+        raise InvalidInput("Choose a dataset to review.")
+    sha256 = text(form, "sha256")
+    if action in ("vote", "commit"):
+        side = text(form, "side")
+        if side not in ("approve", "reject"):
+            raise InvalidInput("Choose approve or reject.")
+        act = review_votes.vote if action == "vote" else review_votes.commit
+        act(web.db, chain, dataset, user, sha256, side == "approve")
+    elif action == "reveal":
+        review_votes.reveal(web.db, chain, dataset, user, sha256)
+    else:
+        raw_round = text(form, "round")
+        round_index = (
+            int(raw_round) if raw_round.isascii() and raw_round.isdigit() and len(raw_round) < 11 else None
+        )
+        review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
+    return f"/review?dataset={dataset_id}&done={action}"
+
+
+def _refused(web: WebRequest, form: FormData, message: str, status: int) -> Response:
+    return _page(web, _dataset_id(form), error=message, status=status)
 
 
 @router.post("/review/vote")
