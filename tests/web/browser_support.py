@@ -1,5 +1,6 @@
 """Shared by the browser tests: Debian's Chromium with the issue's flags, a page visit that checks
-what every page must satisfy (no console errors, no broken images, no sideways scrolling), and the
+what every page must satisfy (no console errors, no broken images, no sideways scrolling, no axe
+accessibility violation), and the
 steps many journeys begin with (an API user, registering or logging in through the pages)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from tests.web.accessibility import axe_violations
 from tests.web.web_helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,7 +70,8 @@ def log_in_in_browser(page: Any, username: str) -> None:
 
 
 class Visit:
-    """One browser context with the checks every page gets: no console errors, no sideways scrolling."""
+    """One browser context with the checks every page gets: no console errors, no sideways scrolling,
+    and, at each screenshot, no broken image and no accessibility violation."""
 
     def __init__(self, browser: Any, base: str, viewport: dict[str, int], tag: str) -> None:
         self.context = browser.new_context(viewport=viewport, base_url=base)
@@ -92,7 +95,9 @@ class Visit:
         ):
             self.problems.append(f"{response.status} for {response.url}")
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, *, ours: bool = True) -> None:
+        """Check the page and save its picture; ``ours=False`` skips the accessibility audit for a
+        page whose markup is a vendored tool's (Swagger UI on /docs), not ours to mend."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         # Lazy thumbnails below the fold would be blank in a full-page picture: load them all first,
         # and fail if one does not load.
@@ -106,6 +111,9 @@ class Visit:
         assert broken == [], f"{name}: images that did not load: {broken}"
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {self.tag} width"
+        violations = axe_violations(self.page) if ours else []
+        problems = "\n".join(violations)
+        assert violations == [], f"{name} at {self.tag} width fails accessibility checks:\n{problems}"
         self.page.screenshot(path=str(SHOTS / f"{self.tag}-{name}.png"), full_page=True)
 
     def close(self) -> None:
