@@ -312,6 +312,43 @@ def test_item_and_dataset_that_do_not_exist_are_404_pages(app: FastAPI) -> None:
         assert "There is no" in page.text
 
 
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/no-such-page", 404, "There is no page at /no-such-page"),
+        ("/items/not-a-number", 404, "There is no page at /items/not-a-number"),
+        ("/review/vote", 405, "/review/vote answers a form, not a visit"),
+        ("/dashboard?page=two", 422, "“page”: Input should be a valid integer"),
+    ],
+)
+def test_a_browser_gets_an_error_page_in_the_site_layout(
+    app: FastAPI, path: str, status: int, says: str
+) -> None:
+    page = browser(app).get(path, headers=HTML)
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert says in page.text and "<nav" in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/no-such-page", "application/json"),  # a program, not a browser
+        ("/review/vote", "application/json"),
+        ("/api/no-such-thing", HTML["Accept"]),  # the API's errors stay JSON even for a browser
+        ("/static/no-such-file.css", HTML["Accept"]),
+    ],
+)
+def test_programs_and_the_api_keep_json_errors(app: FastAPI, path: str, accept: str) -> None:
+    answer = browser(app).get(path, headers={"Accept": accept})
+    assert answer.status_code in (404, 405)
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["status"] in ("Not Found", "Method Not Allowed")
+
+
 def test_review_says_it_is_not_available(app: FastAPI) -> None:
     client = browser(app)
     register(client)

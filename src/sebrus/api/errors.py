@@ -68,13 +68,13 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status_code_for(exc), exc.message, headers=headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     return error_response(exc.status_code, message, exc.detail, headers=getattr(exc, "headers", None))
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     problems = [f"`{_describe_location(e.get('loc', ()))}`: {e.get('msg', 'invalid')}" for e in errors[:5]]
@@ -110,5 +110,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

@@ -1,13 +1,21 @@
-"""Plugging the web UI into an app: its routes, its static files, and HTML answers for its exceptions."""
+"""Plugging the web UI into an app: its routes, its static files, and HTML answers for its exceptions.
+
+A browser that asks for a page the app does not have, the wrong way or with a query the page cannot
+read, gets a page saying so inside the site's layout; the REST API, its docs and programs (whatever
+does not ask for HTML) keep the API's JSON errors.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sebrus.api import errors as api_errors
 from sebrus.api.deps import SESSION_COOKIE
 from sebrus.api.state import PlatformState
 from sebrus.services.sessions import resolve_token
@@ -46,9 +54,57 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
     return _render_problem(request, "problem.html", {"title": "Form refused", "message": message}, 403)
 
 
+# Paths whose errors stay JSON whatever the client accepts: they belong to the API and its docs.
+_NOT_PAGES = ("/api/", "/api", "/docs", "/static/", "/openapi.json")
+
+
+def _wants_page(request: Request) -> bool:
+    if request.url.path.startswith(_NOT_PAGES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+_PROBLEMS = {
+    404: (
+        "Page not found",
+        "There is no page at {path}. Check the address, or start again from the dashboard.",
+    ),
+    405: (
+        "Not a page to visit",
+        "{path} answers a form, not a visit: submit the form on the page that holds it.",
+    ),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if not _wants_page(request):
+        return await api_errors.http_error(request, exc)
+    detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+    title, message = _PROBLEMS.get(exc.status_code, ("Request refused", detail))
+    context: dict[str, object] = {"title": title, "message": message.format(path=request.url.path)}
+    response = _render_problem(request, "problem.html", context, exc.status_code)
+    response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """A page's query or path value it cannot use (``/dashboard?page=two``)."""
+    assert isinstance(exc, RequestValidationError)
+    if not _wants_page(request):
+        return await api_errors.validation_error(request, exc)
+    problems = [f"“{e['loc'][-1]}”: {e.get('msg', 'invalid')}" for e in exc.errors()[:3] if e.get("loc")]
+    message = "The address could not be read. " + "; ".join(problems) + "."
+    return _render_problem(
+        request, "problem.html", {"title": "Address not understood", "message": message}, 422
+    )
+
+
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # replaces the API's; JSON stays for it
+    app.add_exception_handler(RequestValidationError, _validation_error)
