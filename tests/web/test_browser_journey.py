@@ -304,6 +304,22 @@ def test_an_owner_sets_a_policy_and_seeds_scans_reads_the_report_and_audits(
     page.wait_for_url(f"**/datasets/{dataset_id}/audit")
     assert "agree" in page.inner_text("#audit-verdict")
     visit.shot("audit")
+
+    # The navigation bar's Scans and Audit list every dataset's scans and latest audit.
+    page.click("nav >> text=Scans")
+    page.wait_for_url("**/scans")
+    listed = page.inner_text("#scan-list")
+    assert f"Scan {scan_id} of Handwritten digits" in listed and "flagged" in listed
+    visit.shot("scans")
+    page.click("nav >> text=Audit")
+    page.wait_for_url("**/audit")
+    row = page.locator("#audit-list li", has_text="Handwritten digits")
+    assert "by olga" in row.inner_text() and "Agree" in row.inner_text()
+    row.locator("button:has-text('Audit')").click()
+    page.wait_for_url(f"**/datasets/{dataset_id}/audit")
+    assert "agree" in page.inner_text("#audit-verdict")
+    assert page.locator("#audit-runs tbody tr").count() == 2
+    visit.shot("audit-history")
     visit.close()
 
     phone = Visit(chromium, server.url, PHONE, "phone")
@@ -364,4 +380,14 @@ def test_the_browser_refuses_a_file_that_is_not_an_image_without_sending_it(
     visit.shot("review")
     page.goto("/profile")
     visit.shot("profile")
+    for path, name in (
+        ("/scans", "scans"),
+        ("/audit", "audit-index"),
+        ("/datasets/1/audit", "audit-history"),
+    ):
+        page.goto(path)
+        visit.shot(name)
+    page.goto("/no-such-page")
+    assert "There is no page at /no-such-page" in page.inner_text("main")
+    visit.shot("not-found")
     visit.close()

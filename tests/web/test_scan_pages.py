@@ -1,5 +1,6 @@
-"""Scans and the audit on the pages: start a scan (owner only), follow it, read its report and
-figures, see an item's scan reasons and audit state, and run the dataset audit."""
+"""Scans and the audit on the pages: start a scan (owner only, from the dataset or the Scans page),
+follow it, read its report and figures, see an item's scan reasons and audit state, list every scan,
+and run the dataset audit and read its history."""
 
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def test_only_the_owner_sees_the_scan_form_and_the_scan_is_listed(app: FastAPI, 
     assert f'<a href="/scans/{scanned.scan_id}">Scan {scanned.scan_id}</a>' in page
     assert f"{scanned.scan['n_flagged']} of {scanned.scan['n_items']} flagged" in page
     anyone = browser(app).get(f"/datasets/{scanned.dataset_id}").text
-    assert '/scans"' not in anyone and f'href="/scans/{scanned.scan_id}"' in anyone
+    assert f'action="/datasets/{scanned.dataset_id}/scans"' not in anyone
+    assert f'href="/scans/{scanned.scan_id}"' in anyone
     assert f'action="/datasets/{scanned.dataset_id}/audit"' in anyone  # the audit is for everyone
     with app.state.platform.session_factory() as db:
         assert (
@@ -253,3 +255,98 @@ def test_the_audit_shows_agreement_then_a_corrupted_image(app: FastAPI, services
         assert "Image bytes corrupted" in found.text and f'href="/items/{item_id}"' in found.text
     finally:
         blob.write_bytes(original)
+
+
+def scan_count(app: FastAPI) -> int:
+    with app.state.platform.session_factory() as db:
+        return db.scalar(select(func.count()).select_from(Scan)) or 0
+
+
+def test_the_scans_page_lists_every_scan_and_filters_by_dataset(app: FastAPI, scanned: Scanned) -> None:
+    anyone = browser(app)
+    listed = anyone.get("/scans")
+    assert listed.status_code == 200
+    assert f'<a href="/scans/{scanned.scan_id}">Scan {scanned.scan_id}</a>' in listed.text
+    assert f'<a href="/datasets/{scanned.dataset_id}">scanned digits</a>' in listed.text
+    assert f"{scanned.scan['n_flagged']} of {scanned.scan['n_items']}" in listed.text
+    assert 'method="post" action="/scans"' not in listed.text and "Log in</a> to scan" in listed.text
+
+    other = browser(app)
+    register(other)
+    unscanned = create_dataset(other, "never scanned")
+    mine = other.get("/scans").text
+    assert (
+        'method="post" action="/scans"' in mine
+        and f'<option value="{unscanned}">never scanned</option>' in mine
+    )
+    assert (
+        f'<option value="{scanned.dataset_id}">scanned digits</option>' not in mine.split("filter-dataset")[0]
+    )
+    assert "No scan has run on never scanned yet." in anyone.get(f"/scans?dataset={unscanned}").text
+    only = anyone.get(f"/scans?dataset={scanned.dataset_id}").text
+    assert f'href="/scans/{scanned.scan_id}"' in only
+    assert anyone.get("/scans?dataset=999999").status_code == 404
+
+
+def test_an_owner_starts_a_scan_from_the_scans_page_and_refusals_sit_beside_the_field(
+    app: FastAPI, scanned: Scanned
+) -> None:
+    owner = browser(app)
+    register(owner)
+    dataset_id = create_dataset(owner, "small but mine")
+    token = csrf_from(owner.get("/scans").text)
+    before = scan_count(app)
+
+    none = owner.post("/scans", data={"csrf_token": token, "dataset": "", "scope": "all"})
+    assert none.status_code == 400 and 'id="dataset-error"' in none.text
+    assert "Choose one of your datasets to scan." in none.text
+    bad_scope = owner.post("/scans", data={"csrf_token": token, "dataset": str(dataset_id), "scope": "some"})
+    assert bad_scope.status_code == 400 and 'id="scope-error"' in bad_scope.text
+    assert f'<option value="{dataset_id}" selected>small but mine</option>' in bad_scope.text  # kept
+    theirs = owner.post(
+        "/scans", data={"csrf_token": token, "dataset": str(scanned.dataset_id), "scope": "all"}
+    )
+    assert theirs.status_code == 403 and 'id="dataset-error"' in theirs.text
+    assert (
+        owner.post("/scans", data={"dataset": str(dataset_id), "scope": "all"}).status_code == 403
+    )  # no CSRF
+    assert scan_count(app) == before  # nothing half-made
+
+    started = owner.post("/scans", data={"csrf_token": token, "dataset": str(dataset_id), "scope": "all"})
+    assert started.status_code == 303 and started.headers["location"].startswith("/scans/")
+    scan_id = int(started.headers["location"].rsplit("/", 1)[1])
+    assert wait_done(owner, scan_id)["dataset_id"] == dataset_id
+    assert scan_count(app) == before + 1
+
+
+def test_the_audit_pages_list_each_dataset_with_its_latest_run(app: FastAPI) -> None:
+    auditor = browser(app)
+    name = register(auditor)
+    dataset_id = create_dataset(auditor, "audit history")
+    row = re.compile(
+        rf'<a href="/datasets/{dataset_id}/audit">audit history</a></span>\s*'
+        r'<span class="run-last">(.*?)</span>\n'
+    )
+    listing = auditor.get("/audit?q=audit+history").text
+    found = row.search(listing)
+    assert found is not None and found.group(1) == "Never audited"
+    history = auditor.get(f"/datasets/{dataset_id}/audit")
+    assert history.status_code == 200 and "Nobody has audited this dataset yet." in history.text
+
+    ran = auditor.post(f"/datasets/{dataset_id}/audit", data={"csrf_token": csrf_from(history.text)})
+    assert ran.status_code == 200 and "agree" in ran.text and "Run the audit again" in ran.text
+    anyone = browser(app)
+    page = anyone.get(f"/datasets/{dataset_id}/audit")
+    assert (
+        anyone.post(f"/datasets/{dataset_id}/audit", data={"csrf_token": csrf_from(page.text)}).status_code
+        == 200
+    )
+
+    runs = anyone.get(f"/datasets/{dataset_id}/audit").text.split('id="audit-runs"')[1]
+    assert runs.count("<tr>") == 3  # the header and two runs, newest first
+    assert runs.index("a visitor without an account") < runs.index(name)
+    listing = anyone.get("/audit?q=audit+history").text
+    found = row.search(listing)
+    assert found is not None and "Agree" in found.group(1)
+    assert found.group(1).endswith("UTC, by a visitor without an account")
+    assert "No dataset matches" in anyone.get("/audit?q=no+such+dataset+here").text

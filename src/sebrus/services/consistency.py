@@ -31,6 +31,7 @@ from sebrus.chain.types import ChainEvent
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, OutboxEntry, OutboxState
 from sebrus.services import audit_log
+from sebrus.services.audit_history import AUDIT_ACTION
 from sebrus.services.indexer import CURSOR_NAME
 
 ITEM_EVENTS = ("ItemSubmitted", "ItemQuarantined", "ItemResolved")
@@ -140,7 +141,7 @@ def audit_dataset(
     report = _audit(db, ledger, blobs, dataset, stuck_after, now or datetime.now(UTC))
     audit_log.record(
         db,
-        "dataset.audit",
+        AUDIT_ACTION,
         f"dataset:{dataset.id}",
         actor_user_id=actor_user_id,
         details={

@@ -359,14 +359,12 @@ def get_scan(db: Session, scan_id: int) -> Scan:
     return scan
 
 
-def list_scans(db: Session, dataset: Dataset, page: PageRequest) -> Page[Scan]:
-    total = db.scalar(select(func.count()).select_from(Scan).where(Scan.dataset_id == dataset.id)) or 0
+def list_scans(db: Session, dataset: Dataset | None, page: PageRequest) -> Page[Scan]:
+    """A dataset's scans, or with ``None`` every dataset's, newest first."""
+    wanted = [Scan.dataset_id == dataset.id] if dataset is not None else []
+    total = db.scalar(select(func.count()).select_from(Scan).where(*wanted)) or 0
     rows = db.scalars(
-        select(Scan)
-        .where(Scan.dataset_id == dataset.id)
-        .order_by(Scan.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
+        select(Scan).where(*wanted).order_by(Scan.id.desc()).limit(page.limit).offset(page.offset)
     )
     return Page(list(rows), total, page.limit, page.offset)
 

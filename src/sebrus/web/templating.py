@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from fastapi.templating import Jinja2Templates
 
-from sebrus.db.models import ItemStatus
+from sebrus.db.models import Dataset, ItemStatus
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -26,6 +26,20 @@ def filesize(size: int | None) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+def image_limits(dataset: Dataset) -> str:
+    """The dataset's size and pixel bounds in words: "at most 10 MB, width 28 to 64 px"."""
+    parts = [f"at most {filesize(dataset.max_bytes)}"]
+    for axis in ("width", "height"):
+        low, high = getattr(dataset, f"min_{axis}"), getattr(dataset, f"max_{axis}")
+        if low is not None and high is not None:
+            parts.append(f"{axis} {low} to {high} px")
+        elif low is not None:
+            parts.append(f"{axis} at least {low} px")
+        elif high is not None:
+            parts.append(f"{axis} at most {high} px")
+    return ", ".join(parts)
 
 
 def ether(wei: int | None) -> str:
@@ -67,7 +81,12 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
-        filesize=filesize, ether=ether, short_hex=short_hex, when=when, status_name=status_name
+        filesize=filesize,
+        image_limits=image_limits,
+        ether=ether,
+        short_hex=short_hex,
+        when=when,
+        status_name=status_name,
     )
     env.globals["STATUSES"] = list(ItemStatus)
     return env

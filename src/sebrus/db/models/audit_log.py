@@ -25,4 +25,6 @@ class AuditLogEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_subject", "subject", "id"),
         Index("ix_audit_log_actor", "actor_user_id", "id"),
+        # A dataset's latest runs of one action (its audits, for the Audit page) without reading the rest.
+        Index("ix_audit_log_action_subject", "action", "subject", "id"),
     )

@@ -1,8 +1,9 @@
 """Audit: compare a dataset's database rows with the chain and its blobs, and show what disagrees.
 
 Anyone may run it, as with ``GET /api/dataset/{id}/audit``: the point of anchoring is that nobody
-has to take the operator's word for the database. It is a form (POST) because every run is
-written to the audit log.
+has to take the operator's word for the database. Running it is a form (POST) because every run is
+written to the audit log; the pages you visit (``/audit``, ``/datasets/{id}/audit``) show when
+each dataset was last audited, by whom, and with what result.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from sebrus.chain.errors import LedgerError
-from sebrus.db.models import Item
-from sebrus.services.consistency import audit_dataset
+from sebrus.db.models import Dataset, Item
+from sebrus.services import browse
+from sebrus.services.audit_history import audit_runs, last_audit_runs
+from sebrus.services.consistency import AuditReport, audit_dataset
+from sebrus.services.pagination import PageRequest
 from sebrus.web.chain_info import chain_services
-from sebrus.web.context import Web
+from sebrus.web.context import Web, WebRequest
+from sebrus.web.paging import Pager
 from sebrus.web.routes.datasets import dataset_or_404
 
 router = APIRouter()
@@ -52,18 +57,72 @@ def _count_title(key: str) -> str:
     return COUNT_TITLES.get(key, key.replace("_", " ").capitalize())
 
 
+AUDIT_PAGE = 20
+HISTORY_SHOWN = 10
+
+
+@router.get("/audit")
+def audit_index(web: Web, q: str = "", page: int = 1) -> Response:
+    """Every dataset with its latest audit run and a button to run another."""
+    pager = Pager.from_page(page, AUDIT_PAGE)
+    found = browse.search_datasets(web.db, q, PageRequest(limit=pager.size, offset=pager.offset))
+    last = last_audit_runs(web.db, [d.id for d in found.items])
+    context = {
+        "q": q,
+        "datasets": found.items,
+        "last": last,
+        "names": browse.usernames(web.db, [run.actor_user_id for run in last.values()]),
+        "pager": pager.with_total(found.total, {"q": q} if q else {}),
+    }
+    return web.render("audit_index.html", context)
+
+
+def _render_audit(
+    web: WebRequest,
+    dataset: Dataset,
+    *,
+    report: AuditReport | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The dataset's audit page: this run's report, if one just ran, above the dataset's past runs."""
+    runs = audit_runs(web.db, dataset.id, limit=HISTORY_SHOWN)
+    context: dict[str, Any] = {
+        "dataset": dataset,
+        "report": report,
+        "problem": problem,
+        "runs": runs,
+        "names": browse.usernames(web.db, [run.actor_user_id for run in runs]),
+    }
+    if report is not None:
+        hashes = [f.content_hash for f in report.findings if f.content_hash]
+        rows = web.db.execute(
+            select(Item.content_hash, Item.id).where(
+                Item.dataset_id == dataset.id, Item.content_hash.in_(hashes)
+            )
+        )
+        context |= {
+            "titles": FINDING_TITLES,
+            "counts": [(_count_title(key), value) for key, value in report.counts.items()],
+            "item_ids": {content_hash: item_id for content_hash, item_id in rows},
+        }
+    return web.render("audit.html", context, status_code=status_code)
+
+
+@router.get("/datasets/{dataset_id:int}/audit")
+def audit_page(web: Web, dataset_id: int) -> Response:
+    return _render_audit(web, dataset_or_404(web, dataset_id))
+
+
 @router.post("/datasets/{dataset_id:int}/audit")
 async def run_audit(web: Web, dataset_id: int) -> Response:
     await web.form()
     dataset = dataset_or_404(web, dataset_id)
     services = chain_services(web.request)
     if services is None:
-        context = {
-            "dataset": dataset,
-            "report": None,
-            "problem": "This server has no chain to audit against.",
-        }
-        return web.render("audit.html", context, status_code=503)
+        return _render_audit(
+            web, dataset, problem="This server has no chain to audit against.", status_code=503
+        )
     user = web.user
     try:
         report = await run_in_threadpool(
@@ -75,19 +134,5 @@ async def run_audit(web: Web, dataset_id: int) -> Response:
             actor_user_id=user.id if user is not None else None,
         )
     except LedgerError as exc:
-        context = {"dataset": dataset, "report": None, "problem": f"The chain could not be read: {exc}"}
-        return web.render("audit.html", context, status_code=503)
-    hashes = [f.content_hash for f in report.findings if f.content_hash]
-    rows = web.db.execute(
-        select(Item.content_hash, Item.id).where(Item.dataset_id == dataset.id, Item.content_hash.in_(hashes))
-    )
-    item_ids = {content_hash: item_id for content_hash, item_id in rows}
-    shown: dict[str, Any] = {
-        "dataset": dataset,
-        "report": report,
-        "problem": None,
-        "titles": FINDING_TITLES,
-        "counts": [(_count_title(key), value) for key, value in report.counts.items()],
-        "item_ids": item_ids,
-    }
-    return web.render("audit.html", shown)
+        return _render_audit(web, dataset, problem=f"The chain could not be read: {exc}", status_code=503)
+    return _render_audit(web, dataset, report=report)

@@ -26,7 +26,7 @@ from sebrus.services.images import ALLOWED_FORMATS
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text
-from sebrus.web.templating import filesize
+from sebrus.web.templating import image_limits
 
 router = APIRouter()
 
@@ -46,25 +46,12 @@ class FileResult:
     item_id: int | None = None
 
 
-def _limits(dataset: Dataset) -> str:
-    parts = [f"at most {filesize(dataset.max_bytes)}"]
-    for axis in ("width", "height"):
-        low, high = getattr(dataset, f"min_{axis}"), getattr(dataset, f"max_{axis}")
-        if low is not None and high is not None:
-            parts.append(f"{axis} {low} to {high} px")
-        elif low is not None:
-            parts.append(f"{axis} at least {low} px")
-        elif high is not None:
-            parts.append(f"{axis} at most {high} px")
-    return ", ".join(parts)
-
-
 def _options(choices: list[Dataset]) -> list[dict[str, Any]]:
     return [
         {
             "dataset": d,
             "labels_json": json.dumps(d.labels),
-            "limits": _limits(d),
+            "limits": image_limits(d),
             "bounds_json": json.dumps(
                 {k: getattr(d, k) for k in ("min_width", "max_width", "min_height", "max_height")}
             ),
@@ -88,7 +75,7 @@ def _page(
     context = {
         "options": _options(choices),
         "selected": selected,
-        "selected_limits": _limits(selected) if selected is not None else "",
+        "selected_limits": image_limits(selected) if selected is not None else "",
         "label": label,
         "errors": errors,
         "results": results,

@@ -1,4 +1,4 @@
-"""Scans: start a dataset scan (owner only), watch it run, read its report.
+"""Scans: every dataset's scans in one list, start a scan (owner only), watch it run, read its report.
 
 The page polls ``GET /api/scans/{id}`` while the scan runs (``static/js/scan.js``) and reloads when
 it ends. The report's figures are served here as same-origin PNGs (``services/scan_plots.py``): the
@@ -16,15 +16,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.blobs.base import BlobError
-from sebrus.db.models import Dataset, Scan, ScanScope, ScanState
-from sebrus.services import scans
+from sebrus.db.models import Dataset, Scan, ScanScope, ScanState, User
+from sebrus.services import browse, scans
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scan_jobs import ScanJobs
 from sebrus.services.scan_plots import Plot, scan_plot, scan_plots
-from sebrus.web.context import Web
+from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
-from sebrus.web.forms import text
+from sebrus.web.forms import FormErrors, text
 from sebrus.web.paging import Pager
 from sebrus.web.routes.datasets import dataset_or_404, render_dataset
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 FLAGGED_PAGE = 24
+SCANS_PAGE = 20
+SCOPES = {s.value for s in ScanScope}
+SCOPE_PROBLEM = "Choose what to scan: every item, or only the items added since the last scan."
 ROW_ID_MAX = 2**31 - 1
 
 
@@ -92,31 +95,102 @@ def scan_figure(web: Web, scan_id: int, name: str) -> Response:
     return Response(plot.png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
+async def _start(web: Web, user: User, dataset: Dataset, scope: str) -> Scan | tuple[str, int]:
+    """Queue a scan of ``dataset``, or say why not: (message, status code)."""
+    jobs = getattr(web.request.app.state, "scans", None)
+    if not isinstance(jobs, ScanJobs):
+        return "This server has no chain attached, so it cannot scan.", 503
+    if scope not in SCOPES:
+        return SCOPE_PROBLEM, 400
+    try:
+        scan = await run_in_threadpool(
+            scans.start_scan, web.db, dataset, user, scope=ScanScope(scope), backend=jobs.backend
+        )
+        await run_in_threadpool(jobs.submit, web.db, scan)
+    except PermissionDenied as refused:
+        return refused.message, 403
+    except Conflict as refused:
+        return refused.message, 409
+    except InvalidInput as refused:
+        return refused.message.replace("`", ""), 400
+    except ServiceError as refused:  # the queue (Redis) is down: the scan is marked failed
+        return refused.message, 503
+    return scan
+
+
+def _started(web: Web, scan: Scan) -> Response:
+    return web.finish(RedirectResponse(f"/scans/{scan.id}", status_code=303))
+
+
 @router.post("/datasets/{dataset_id:int}/scans")
 async def start_scan(web: Web, dataset_id: int) -> Response:
     user = web.require_user()
     form = await web.form()
     dataset = dataset_or_404(web, dataset_id)
-    jobs = getattr(web.request.app.state, "scans", None)
-    scope = text(form, "scope") or ScanScope.ALL.value
-    problem, status_code = None, 400
-    if not isinstance(jobs, ScanJobs):
-        problem, status_code = "This server has no chain attached, so it cannot scan.", 503
-    elif scope not in {s.value for s in ScanScope}:
-        problem = "Choose what to scan: every item, or only the items added since the last scan."
-    else:
-        try:
-            scan = await run_in_threadpool(
-                scans.start_scan, web.db, dataset, user, scope=ScanScope(scope), backend=jobs.backend
-            )
-            await run_in_threadpool(jobs.submit, web.db, scan)
-            return web.finish(RedirectResponse(f"/scans/{scan.id}", status_code=303))
-        except PermissionDenied as refused:
-            problem, status_code = refused.message, 403
-        except Conflict as refused:
-            problem, status_code = refused.message, 409
-        except InvalidInput as refused:
-            problem = refused.message.replace("`", "")
-        except ServiceError as refused:  # the queue (Redis) is down: the scan is marked failed
-            problem, status_code = refused.message, 503
+    started = await _start(web, user, dataset, text(form, "scope") or ScanScope.ALL.value)
+    if isinstance(started, Scan):
+        return _started(web, started)
+    problem, status_code = started
     return render_dataset(web, dataset, notice={"scan_error": problem}, status_code=status_code)
+
+
+def _dataset_filter(web: Web, raw: str) -> Dataset | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise PageNotFound(f"There is no dataset {raw!r}.")
+    return dataset_or_404(web, int(raw))
+
+
+def render_scans(
+    web: WebRequest,
+    *,
+    shown: Dataset | None = None,
+    page: int = 1,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Every scan, newest first (or one dataset's), and for owners a form to start one."""
+    pager = Pager.from_page(page, SCANS_PAGE)
+    found = scans.list_scans(web.db, shown, PageRequest(limit=pager.size, offset=pager.offset))
+    user = web.user
+    context: dict[str, Any] = {
+        "scans": found.items,
+        "names": browse.dataset_names(web.db, [s.dataset_id for s in found.items]),
+        "shown": shown,
+        "choices": browse.dataset_choices(web.db),
+        "pager": pager.with_total(found.total, {"dataset": str(shown.id)} if shown else {}),
+        "owned": [(str(d.id), d.name) for d in browse.owned_datasets(web.db, user)] if user else [],
+        "values": values or {"dataset": str(shown.id) if shown else "", "scope": ScanScope.ALL.value},
+        "errors": errors or FormErrors(),
+    }
+    return web.render("scans.html", context, status_code=status_code)
+
+
+@router.get("/scans")
+def scans_page(web: Web, dataset: str = "", page: int = 1) -> Response:
+    return render_scans(web, shown=_dataset_filter(web, dataset), page=page)
+
+
+@router.post("/scans")
+async def start_scan_from_list(web: Web) -> Response:
+    user = web.require_user()
+    form = await web.form()
+    values = {"dataset": text(form, "dataset").strip(), "scope": text(form, "scope") or ScanScope.ALL.value}
+    raw = values["dataset"]
+    dataset = web.db.get(Dataset, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    errors = FormErrors()
+    if dataset is None:
+        errors.add("dataset", "Choose one of your datasets to scan.")
+    if values["scope"] not in SCOPES:
+        errors.add("scope", SCOPE_PROBLEM)
+    if errors or dataset is None:
+        return render_scans(web, values=values, errors=errors, status_code=400)
+    started = await _start(web, user, dataset, values["scope"])
+    if isinstance(started, Scan):
+        return _started(web, started)
+    problem, status_code = started
+    errors.add("dataset", problem)  # who may scan it, a scan already running, its seed set
+    return render_scans(web, values=values, errors=errors, status_code=status_code)
