@@ -384,6 +384,9 @@ def test_the_browser_refuses_a_file_that_is_not_an_image_without_sending_it(
         ("/scans", "scans"),
         ("/audit", "audit-index"),
         ("/datasets/1/audit", "audit-history"),
+        ("/contribute", "contribute"),
+        ("/datasets/new", "create-dataset"),
+        ("/logout", "logout"),
     ):
         page.goto(path)
         visit.shot(name)
