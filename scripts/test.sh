@@ -10,7 +10,9 @@ cleanup() { if [ -n "$anvil_pid" ]; then kill "$anvil_pid" 2>/dev/null || true; 
 trap cleanup EXIT
 
 port=$(bash scripts/free_port.sh)
-node_modules/.bin/anvil --host 127.0.0.1 --port "$port" --silent --chain-id 31337 >/tmp/sebrus-anvil-$$.log 2>&1 &
+# 1,000,000 ETH per development account: the ledger suite alone funds about a hundred test accounts
+# with 100 ETH each from the first one, and anvil's default 10,000 would run dry on a second run.
+node_modules/.bin/anvil --host 127.0.0.1 --port "$port" --silent --chain-id 31337 --balance 1000000 >/tmp/sebrus-anvil-$$.log 2>&1 &
 anvil_pid=$!
 export SEBRUS_TEST_RPC_URL="http://127.0.0.1:$port"
 

@@ -54,27 +54,30 @@ class ChainKit:
         )
 
 
-def _rpc_url() -> str | None:
-    return os.environ.get("SEBRUS_TEST_RPC_URL")
+def rpc_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for the test anvil (``SEBRUS_TEST_RPC_URL``) with its first development key as the
+    deployer. Without a node the test skips locally and fails in CI, where scripts/test.sh starts one."""
+    url = os.environ.get("SEBRUS_TEST_RPC_URL")
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("SEBRUS_TEST_RPC_URL is not set: run the suite through scripts/test.sh")
+        pytest.skip("no rpc node: run through scripts/test.sh to start anvil")
+    password = "test-keystore-password"
+    keystores = data_dir / "keystores"
+    write_keystore(keystores, "deployer", ANVIL_KEY_0, password)
+    return Settings(
+        data_dir=data_dir,
+        chain_url=url,
+        keystore_dir=keystores,
+        keystore_password=password,
+        **overrides,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("rpc", marks=pytest.mark.rpc)])
 def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainKit]:
     data_dir: Path = tmp_path_factory.mktemp(f"ledger-{request.param}")
-    if request.param == "embedded":
-        settings = Settings(data_dir=data_dir)
-    else:
-        url = _rpc_url()
-        if url is None:
-            if os.environ.get("CI"):
-                pytest.fail("SEBRUS_TEST_RPC_URL is not set: run the suite through scripts/test.sh")
-            pytest.skip("no rpc node: run through scripts/test.sh to start anvil")
-        password = "test-keystore-password"
-        keystores = data_dir / "keystores"
-        write_keystore(keystores, "deployer", ANVIL_KEY_0, password)
-        settings = Settings(
-            data_dir=data_dir, chain_url=url, keystore_dir=keystores, keystore_password=password
-        )
+    settings = Settings(data_dir=data_dir) if request.param == "embedded" else rpc_settings(data_dir)
     handle = open_chain(settings)
     handle.init()
     try:

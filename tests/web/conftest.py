@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from sebrus.platform import ChainServices, build_platform
+from tests.ledger.conftest import rpc_settings
 from tests.sdk.live_server import LiveServer, cheap_settings, live_server
 from tests.web.browser_support import CHROMIUM, FLAGS, missing_browser_reason
 
@@ -56,4 +57,18 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(cheap_settings(tmp_path_factory.mktemp("browser"))) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("rpc", marks=pytest.mark.rpc)])
+def wallet_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A live server on each chain backend for the browser-wallet journeys: the embedded chain, and a
+    real JSON-RPC node (the test anvil), the deployment where a user's own EIP-1193 wallet belongs."""
+    data_dir = tmp_path_factory.mktemp(f"wallet-{request.param}")
+    chain: dict[str, object] = {}
+    if request.param == "rpc":
+        chain = rpc_settings(data_dir).model_dump(include={"chain_url", "keystore_dir", "keystore_password"})
+    with live_server(cheap_settings(data_dir, **chain)) as running:
         yield running

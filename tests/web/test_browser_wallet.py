@@ -1,6 +1,7 @@
 """The browser-wallet path in a real browser: a stub EIP-1193 provider (``window.ethereum``) whose
 signatures come from a test key held in Python, linked to the account and then signing each image's
-EIP-712 contribution, which the server checks and relays with that wallet as the contributor."""
+EIP-712 contribution, which the server checks and relays with that wallet as the contributor. Runs on the
+embedded chain and on a real JSON-RPC node (anvil)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from tests.web.web_helpers import picture_png
 
 
 def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its_own(
-    chromium: Any, server: LiveServer, tmp_path: Path
+    chromium: Any, wallet_server: LiveServer, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    wallet = StubWallet(server)
-    ledger = server.services.handle.ledger
-    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    wallet = StubWallet(wallet_server)
+    ledger = wallet_server.services.handle.ledger
+    visit = Visit(chromium, wallet_server.url, DESKTOP, "desktop")
     page = visit.page
     wallet.install(visit)
 

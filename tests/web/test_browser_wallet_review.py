@@ -1,6 +1,7 @@
 """Reviewing with a browser wallet in a real browser: a stub EIP-1193 provider (``window.ethereum``)
 whose signatures and transactions come from a test key held in Python. The reviewer links it on
-/review, votes with it (the wallet sends the transaction the server prepared), then claims with it."""
+/review, votes with it (the wallet sends the transaction the server prepared), then claims with it. Runs on
+the embedded chain and on a real JSON-RPC node (anvil)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from tests.web.stub_wallet import StubWallet
 from tests.web.web_helpers import picture_png
 
 
-def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server: LiveServer) -> None:
+def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, wallet_server: LiveServer) -> None:
     from playwright.sync_api import expect
 
-    services = server.services
+    services = wallet_server.services
     assert services.handle.reviews is not None
-    api = httpx.Client(base_url=server.url, timeout=60)
+    api = httpx.Client(base_url=wallet_server.url, timeout=60)
     owner, contributor = api_user(api, "bw-owner"), api_user(api, "bw-contrib")
     body = {
         "datasetName": "Wallet review",
@@ -37,8 +38,8 @@ def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, server
     assert sent.status_code == 201, sent.text
     sha = sent.json()["item"]["content_hash"]
 
-    wallet = StubWallet(server)
-    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    wallet = StubWallet(wallet_server)
+    visit = Visit(chromium, wallet_server.url, DESKTOP, "desktop")
     page = visit.page
     wallet.install(visit)
     register_in_browser(page, "bw-reviewer")
