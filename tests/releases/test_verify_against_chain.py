@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,31 +16,19 @@ from eth_account import Account
 from typer.testing import CliRunner
 
 from sebrus.chain.backends import ChainHandle, open_chain
-from sebrus.chain.operators import write_keystore
 from sebrus.chain.releases import ReleaseLedger
 from sebrus.cli import app
-from sebrus.config import Settings
 from sebrus.releases.document import manifest_hash
 from sebrus.releases.export import ExportItem, ReleaseInfo, write_export
 from sebrus.releases.merkle import merkle_root
-from tests.ledger.conftest import ANVIL_KEY_0
+from tests.ledger.conftest import rpc_settings
 
 BLOBS = {hashlib.sha256(f"image {i}".encode()).hexdigest(): f"image {i}".encode() for i in range(3)}
 
 
 @pytest.fixture(scope="module")
 def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainHandle]:
-    url = os.environ.get("SEBRUS_TEST_RPC_URL")
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail("SEBRUS_TEST_RPC_URL is not set: run the suite through scripts/test.sh")
-        pytest.skip("no rpc node: run through scripts/test.sh to start anvil")
-    data_dir = tmp_path_factory.mktemp("verify-rpc")
-    write_keystore(data_dir / "keys", "deployer", ANVIL_KEY_0, "pw")
-    settings = Settings(
-        data_dir=data_dir, chain_url=url, keystore_dir=data_dir / "keys", keystore_password="pw"
-    )
-    handle = open_chain(settings)
+    handle = open_chain(rpc_settings(tmp_path_factory.mktemp("verify-rpc")))
     handle.init()
     try:
         yield handle
