@@ -14,6 +14,7 @@ from sebrus.web.routes import (
     profile,
     review,
     scans,
+    seed_images,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +29,7 @@ for _module in (
     owner_review,
     review,
     scans,
+    seed_images,
     audit,
 ):
     router.include_router(_module.router)

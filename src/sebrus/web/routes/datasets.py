@@ -239,6 +239,7 @@ def render_dataset(
         "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
         "is_owner": is_owner,
         "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
+        "label_options": [(label, label) for label in dataset.labels],
         "scans": recent_scans.items,
         "scan_total": recent_scans.total,
         "monitor_alert": monitoring.latest_alert(web.db, dataset),
@@ -256,9 +257,10 @@ def dataset_page(
     page: int = 1,
     created: bool = False,
     seed_failed: bool = False,
+    seeded: int | None = None,
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
-    notice = {"created": created, "seed_failed": seed_failed}
+    notice = {"created": created, "seed_failed": seed_failed, "seeded": seeded}
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
     )
