@@ -6,36 +6,37 @@ Accepted, recognised by content rather than by file name:
   with TorchScript's own restricted deserialiser. Export an ``embed`` method (``@torch.jit.export``) to
   give the detectors a hidden layer; otherwise the logits are used.
 * safetensors weights for a named architecture (``reference_cnn``): a JSON header plus raw tensors,
-  parsed here without any extra dependency.
+  read with the ``safetensors`` library (which never runs code from the file).
 * a ``torch.save``'d state dict for a named architecture, read with ``torch.load(weights_only=True)``.
 * ONNX, only when ``onnxruntime`` is installed (it is not a dependency of SeBRUS).
 
 Anything that looks like a pickle is refused outright: unpickling runs arbitrary code (design invariant 5).
+
+:func:`load_uploaded_model` reads a file (``sebrus detect --model``); :func:`load_model_bytes` reads
+bytes already in memory (the platform's per-dataset scan model, kept in the blob store) and also says
+which format it found.
 """
 
 from __future__ import annotations
 
-import json
-import struct
+import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as safetensors_load
+from safetensors.torch import save_file as safetensors_save_file
 
 from sebrus.detect.models import ImageClassifier, ReferenceCNN, TorchImageClassifier
 
 MAX_MODEL_BYTES = 256 * 1024 * 1024
 ARCHITECTURES = ("reference_cnn",)
-
-_SAFETENSORS_DTYPES = {
-    "F32": np.float32,
-    "F64": np.float64,
-    "F16": np.float16,
-    "I64": np.int64,
-    "I32": np.int32,
-    "U8": np.uint8,
-}
+#: What :func:`load_model_bytes` reports as the format it recognised.
+FORMATS = ("torchscript", "safetensors", "state_dict", "onnx")
+_PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
 class UnsafeModelError(ValueError):
@@ -46,55 +47,30 @@ class ModelFormatError(ValueError):
     """The file is not a model in any accepted format, or does not fit the data."""
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    classifier: ImageClassifier
+    format: str  # one of FORMATS
+
+
 def read_safetensors(data: bytes) -> dict[str, torch.Tensor]:
-    """Parse the safetensors layout: u64 header length, JSON header, then raw little-endian buffers."""
-    if len(data) < 8:
-        raise ModelFormatError("file too short to be safetensors")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > len(data) - 8 or header_len > 100_000_000:
-        raise ModelFormatError("safetensors header length is out of range")
+    """Parse safetensors bytes with the ``safetensors`` library; damage becomes :class:`ModelFormatError`."""
     try:
-        header = json.loads(data[8 : 8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"safetensors header is not valid JSON: {exc}") from exc
-    body = memoryview(data)[8 + header_len :]
-    tensors: dict[str, torch.Tensor] = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = _SAFETENSORS_DTYPES.get(spec.get("dtype"))
-        if dtype is None:
-            raise ModelFormatError(f"tensor {name!r} has unsupported dtype {spec.get('dtype')!r}")
-        start, end = spec["data_offsets"]
-        shape = tuple(int(d) for d in spec["shape"])
-        if (
-            not 0 <= start <= end <= len(body)
-            or end - start != int(np.prod(shape)) * np.dtype(dtype).itemsize
-        ):
-            raise ModelFormatError(f"tensor {name!r} has inconsistent offsets")
-        arr = np.frombuffer(body[start:end], dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
-        tensors[name] = torch.from_numpy(arr.astype(dtype, copy=True))
-    return tensors
+        return safetensors_load(bytes(data))
+    except SafetensorError as exc:
+        raise ModelFormatError(f"not a valid safetensors file: {exc}") from exc
 
 
 def write_safetensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    """Write tensors in the safetensors layout (used by tests and to export the reference model)."""
-    names = {np.dtype(v): k for k, v in _SAFETENSORS_DTYPES.items()}
-    header: dict[str, object] = {}
-    chunks: list[bytes] = []
-    offset = 0
-    for name, tensor in tensors.items():
-        arr = tensor.detach().cpu().numpy()
-        raw = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
-        header[name] = {
-            "dtype": names[arr.dtype],
-            "shape": list(arr.shape),
-            "data_offsets": [offset, offset + len(raw)],
-        }
-        chunks.append(raw)
-        offset += len(raw)
-    encoded = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
+    """Write tensors as safetensors (used by tests and to export the reference model)."""
+    safetensors_save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(path))
+
+
+def _looks_like_safetensors(data: bytes) -> bool:
+    # u64 little-endian header length, then a JSON object that fits in the file.
+    if len(data) < 9 or data[8:9] != b"{":
+        return False
+    return int.from_bytes(data[:8], "little") <= len(data) - 8
 
 
 def _looks_like_pickle(head: bytes) -> bool:
@@ -104,7 +80,7 @@ def _looks_like_pickle(head: bytes) -> bool:
 
 
 def _named_architecture(
-    state: dict[str, torch.Tensor], architecture: str, n_classes: int, in_channels: int
+    state: dict[str, torch.Tensor], architecture: str, n_classes: int, in_channels: int | None
 ) -> TorchImageClassifier:
     if architecture not in ARCHITECTURES:
         raise ModelFormatError(f"unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}")
@@ -117,7 +93,7 @@ def _named_architecture(
         raise ModelFormatError(f"weights lack tensor {exc} of the {architecture} architecture") from exc
     if k != n_classes:
         raise ModelFormatError(f"the weights have {k} output classes, the data has {n_classes}")
-    if channels != in_channels:
+    if in_channels is not None and channels != in_channels:
         raise ModelFormatError(f"the weights expect {channels} input channels, the images have {in_channels}")
     module = ReferenceCNN(channels, k, width=width, embed_dim=embed_dim)
     try:
@@ -129,10 +105,10 @@ def _named_architecture(
 
 
 class _OnnxClassifier:
-    def __init__(self, path: Path, n_classes: int) -> None:
+    def __init__(self, data: bytes, n_classes: int) -> None:
         import onnxruntime
 
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
         self.n_classes = n_classes
         self.input_name = self.session.get_inputs()[0].name
 
@@ -160,37 +136,72 @@ def load_uploaded_model(
     size = path.stat().st_size
     if size > MAX_MODEL_BYTES:
         raise ModelFormatError(f"model file is {size} bytes, over the {MAX_MODEL_BYTES}-byte limit")
-    data = path.read_bytes()
-    if path.suffix.lower() in (".pkl", ".pickle", ".joblib") or _looks_like_pickle(data[:2]):
-        raise UnsafeModelError(
-            f"{path.name} is a pickle; pickles can run code when loaded and are never accepted. "
-            "Upload TorchScript (torch.jit.save), safetensors weights, or a state dict."
-        )
+    loaded = load_model_bytes(
+        path.read_bytes(),
+        n_classes=n_classes,
+        in_channels=in_channels,
+        architecture=architecture,
+        name=path.name,
+    )
+    return loaded.classifier
+
+
+def load_model_bytes(
+    data: bytes,
+    *,
+    n_classes: int,
+    in_channels: int | None = 1,
+    architecture: str = "reference_cnn",
+    name: str = "the model",
+) -> LoadedModel:
+    """Load ``data`` as a classifier for ``n_classes`` classes, and say which format it was.
+
+    ``in_channels``: the images' channel count, checked against named-architecture weights; ``None``
+    when it is not known yet (the weights then decide). ``name`` appears in messages, and a pickle
+    file name (``.pkl`` and the like) is refused whatever the content; it is never opened as a path.
+    """
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelFormatError(f"{name} is {len(data)} bytes, over the {MAX_MODEL_BYTES}-byte limit")
+    if name.lower().endswith(_PICKLE_SUFFIXES):
+        raise UnsafeModelError(_pickle_refusal(name))
+    if _looks_like_safetensors(data):
+        state = read_safetensors(data)
+        return LoadedModel(_named_architecture(state, architecture, n_classes, in_channels), "safetensors")
+    if _looks_like_pickle(data[:2]):
+        raise UnsafeModelError(_pickle_refusal(name))
     if data[:4] == b"PK\x03\x04":
         try:
-            names = zipfile.ZipFile(path).namelist()
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except zipfile.BadZipFile as exc:
-            raise ModelFormatError(f"{path.name} is a damaged zip archive") from exc
+            raise ModelFormatError(f"{name} is a damaged zip archive") from exc
         if any("/code/" in n or n.endswith("constants.pkl") for n in names):
-            module = torch.jit.load(str(path), map_location="cpu")
+            try:
+                module = torch.jit.load(io.BytesIO(data), map_location="cpu")
+            except Exception as exc:  # torch raises RuntimeError and others for a damaged archive
+                raise ModelFormatError(f"{name} is a damaged TorchScript archive: {exc}") from exc
             module.eval()
-            return TorchImageClassifier(module, n_classes)
+            return LoadedModel(TorchImageClassifier(module, n_classes), "torchscript")
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises UnpicklingError and others for non-weight content
             raise UnsafeModelError(
-                f"{path.name} is a torch checkpoint that holds more than plain weights; refused"
+                f"{name} is a torch checkpoint that holds more than plain weights; refused"
             ) from exc
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise ModelFormatError(f"{path.name} is not a state dict of tensors")
-        return _named_architecture(state, architecture, n_classes, in_channels)
-    if path.suffix.lower() == ".onnx":
+            raise ModelFormatError(f"{name} is not a state dict of tensors")
+        return LoadedModel(_named_architecture(state, architecture, n_classes, in_channels), "state_dict")
+    if name.lower().endswith(".onnx"):
         try:
-            return _OnnxClassifier(path, n_classes)
+            return LoadedModel(_OnnxClassifier(data, n_classes), "onnx")
         except ImportError as exc:
             raise ModelFormatError("ONNX models need onnxruntime, which is not installed") from exc
-    if len(data) >= 9 and data[8:9] == b"{":
-        return _named_architecture(read_safetensors(data), architecture, n_classes, in_channels)
     raise ModelFormatError(
-        f"{path.name} is not TorchScript, safetensors, a torch state dict or ONNX; cannot load it"
+        f"{name} is not TorchScript, safetensors, a torch state dict or ONNX; cannot load it"
+    )
+
+
+def _pickle_refusal(name: str) -> str:
+    return (
+        f"{name} is a pickle; pickles can run code when loaded and are never accepted. "
+        "Upload TorchScript (torch.jit.save), safetensors weights, or a state dict."
     )
