@@ -37,6 +37,13 @@ class Dataset(Base):
     payload_on_chain: Mapped[bool] = mapped_column(Boolean, default=False)
     review_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The owner's own model that scans use instead of the reference CNN (services/scan_model.py): its
+    # bytes are in the blob store under this sha256. All null: scans train the reference CNN.
+    scan_model_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scan_model_format: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    scan_model_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    scan_model_name: Mapped[str | None] = mapped_column(String(128), nullable=True)  # shown, never a path
+    scan_model_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

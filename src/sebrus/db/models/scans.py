@@ -62,6 +62,8 @@ class Scan(Base):
     fpr: Mapped[float] = mapped_column(Float, default=0.05)
     random_seed: Mapped[int] = mapped_column(Integer, default=0)
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The dataset's scan model when the scan was started (null: the reference CNN); the runner loads it.
+    model_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     n_items: Mapped[int] = mapped_column(Integer, default=0)  # items given results
     n_context: Mapped[int] = mapped_column(Integer, default=0)  # items the detectors saw
     n_trusted: Mapped[int] = mapped_column(Integer, default=0)
