@@ -57,6 +57,8 @@ def build_report(
             "classes": list(dataset.labels),
             "notes": inputs.notes + list(summary.get("notes", [])),
             "seed_set_sha256": seed_set_digest(inputs.trusted_hashes),
+            # The owner's model, by its blob-store key (null: the reference CNN trained by the scan).
+            "model_sha256": scan.model_sha256,
         }
     )
     return {

@@ -35,7 +35,7 @@ from sebrus.db.models import (
     ScanState,
     User,
 )
-from sebrus.services import audit_log
+from sebrus.services import audit_log, scan_model
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest
 from sebrus.services.roles import require_owner
@@ -97,6 +97,7 @@ def start_scan(
         message="queued",
         since_item_id=since,
         upto_item_id=upto,
+        model_sha256=dataset.scan_model_sha256,
         fpr=fpr,
         random_seed=seed,
         n_items=0,
@@ -112,7 +113,14 @@ def start_scan(
         "scan.start",
         f"dataset:{dataset.id}",
         actor_user_id=user.id,
-        details={"scan": scan.id, "scope": scope.value, "fpr": fpr, "upto_item_id": upto, "backend": backend},
+        details={
+            "scan": scan.id,
+            "scope": scope.value,
+            "fpr": fpr,
+            "upto_item_id": upto,
+            "backend": backend,
+            "model": scan.model_sha256 or scan_model.REFERENCE,
+        },
     )
     db.commit()
     return scan
@@ -207,7 +215,12 @@ def run_scan(sessions: SessionFactory, blobs: BlobStore, scan_id: int, *, claime
             except NotEnoughData as short:
                 return _finish_insufficient(db, scan, str(short))
             chain_id = dataset.chain_id
-        result = _detect(inputs, scan, progress)
+            model_sha256, n_classes = scan.model_sha256, len(dataset.labels)
+        model = None
+        if model_sha256 is not None:
+            progress("loading the owner's model", 0.1, force=True)
+            model = scan_model.load_for_scan(blobs, model_sha256, n_classes, inputs.images)
+        result = _detect(inputs, scan, progress, model)
         progress("writing reports", 0.92, force=True)
         with sessions() as db:
             scan, dataset = _scan_and_dataset(db, scan_id)
@@ -234,7 +247,8 @@ def _scan_and_dataset(db: Session, scan_id: int) -> tuple[Scan, Dataset]:
     return scan, dataset
 
 
-def _detect(inputs: Any, scan: Scan, progress: _ProgressWriter) -> Any:
+def _detect(inputs: Any, scan: Scan, progress: _ProgressWriter, model: Any = None) -> Any:
+    """Run the detectors; ``model`` is the owner's scan model (None: the reference CNN is trained)."""
     from sebrus.detect.scan import scan as detect_scan  # torch and friends load only when a scan runs
 
     return detect_scan(
@@ -243,6 +257,7 @@ def _detect(inputs: Any, scan: Scan, progress: _ProgressWriter) -> Any:
         contributors=inputs.contributors,
         trusted_images=inputs.trusted_images,
         trusted_labels=inputs.trusted_labels,
+        model=model,
         fpr=scan.fpr,
         seed=scan.random_seed,
         progress=lambda stage, frac: progress(stage, 0.1 + 0.8 * frac),
