@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from sebrus.blobs import LocalBlobStore
 from sebrus.db.engine import make_session_factory
 from sebrus.db.models import AuditLogEntry, Dataset, Scan, ScanState, User
-from sebrus.detect.models import ReferenceCNN
 from sebrus.detect.uploaded_model import MAX_MODEL_BYTES
 from sebrus.services import scan_model, scans
 from sebrus.services.errors import InvalidInput, PermissionDenied
+from tests.scans.models import net, safetensors_bytes, torchscript_bytes
 from tests.scans.test_scan_service import add_items, user
 
 Setup = tuple[Dataset, User, User, LocalBlobStore]
@@ -36,38 +36,6 @@ def setup(db: Session, tmp_path: Path) -> Setup:
     db.add(dataset)
     db.commit()
     return dataset, owner, other, LocalBlobStore(tmp_path / "blobs")
-
-
-class Exported(torch.nn.Module):
-    """A TorchScript-able wrapper that exports the hidden layer as ``embed``."""
-
-    def __init__(self, inner: ReferenceCNN) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner(x)
-
-    @torch.jit.export
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner.features(x)
-
-
-def net(n_classes: int = 3, channels: int = 1) -> ReferenceCNN:
-    torch.manual_seed(0)
-    return ReferenceCNN(channels, n_classes).eval()
-
-
-def torchscript_bytes(module: ReferenceCNN) -> bytes:
-    buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(Exported(module)), buffer)
-    return buffer.getvalue()
-
-
-def safetensors_bytes(module: ReferenceCNN) -> bytes:
-    from safetensors.torch import save
-
-    return save({k: v.contiguous() for k, v in module.state_dict().items()})
 
 
 def blob_count(blobs: LocalBlobStore) -> int:

@@ -1,6 +1,16 @@
 """One router per resource."""
 
-from sebrus.api.routers import abis, datasets, health, seeds, sessions, tokens, users, wallets
+from sebrus.api.routers import (
+    abis,
+    datasets,
+    health,
+    scan_model,
+    seeds,
+    sessions,
+    tokens,
+    users,
+    wallets,
+)
 
 ALL_ROUTERS = [
     health.router,
@@ -11,4 +21,5 @@ ALL_ROUTERS = [
     abis.router,
     wallets.router,
     seeds.router,
+    scan_model.router,
 ]

@@ -54,6 +54,7 @@ def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
         "fpr": scan.fpr,
         "seed": scan.random_seed,
         "threshold": scan.threshold,
+        "model_sha256": scan.model_sha256,  # the owner's scan model; null: the reference CNN
         "n_items": scan.n_items,
         "n_context": scan.n_context,
         "n_trusted": scan.n_trusted,

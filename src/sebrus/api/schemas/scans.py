@@ -1,7 +1,8 @@
-"""Request bodies for scans and the seed set."""
+"""Request bodies for scans and the seed set, and the scan model's answer."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,3 +45,26 @@ class SeedAdd(BaseModel):
         max_length=5000,
         description="sha256 of existing items the owner vouches for; each keeps its item label.",
     )
+
+
+class ScanModelOut(BaseModel):
+    """Which model the dataset's scans use: the owner's upload, or the reference CNN they train."""
+
+    source: Literal["uploaded", "reference"] = Field(
+        description="`uploaded`: the owner's model; `reference`: scans train the reference CNN."
+    )
+    sha256: str | None = Field(description="The uploaded model's sha256, its key in the blob store.")
+    format: str | None = Field(description="`torchscript`, `safetensors`, `state_dict` or `onnx`.")
+    size: int | None = Field(description="The model file's size in bytes.")
+    name: str | None = Field(description="The file name it was uploaded with (shown only).")
+    set_at: datetime | None = Field(description="When the owner set it.")
+    n_classes: int = Field(description="Outputs the model must have: one per dataset label.")
+    classes: list[str] = Field(description="The dataset's labels, in output order.")
+    checked_on: str | None = Field(
+        default=None, description="On upload: the dataset's images the model was tried on (none yet: null)."
+    )
+
+
+class ScanModelEnvelope(BaseModel):
+    status: str
+    scan_model: ScanModelOut
