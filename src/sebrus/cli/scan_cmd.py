@@ -17,7 +17,7 @@ from rich.table import Table
 
 from sebrus.cli.output import EXIT_FAILURE, console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
-from sebrus.sdk.scans import ReportMismatch, Scan
+from sebrus.sdk.scans import ReportMismatch, Scan, ScanModel
 
 scan_app = typer.Typer(help="Poison scans of a dataset on a server.", no_args_is_help=True)
 
@@ -37,6 +37,8 @@ def _show(scan: Scan) -> None:
             f"{q.get('skipped', 0)} skipped, {q.get('failed', 0)} failed"
         )
         console.print(f"  report       sha256 {scan.report_sha256}")
+        model = f"uploaded, sha256 {scan.model_sha256}" if scan.model_sha256 else "reference CNN"
+        console.print(f"  model        {model}")
     if scan.error and not scan.insufficient_data:
         console.print(f"  error        {scan.error}", highlight=False)
 
@@ -221,3 +223,53 @@ def add_seed(
         print_json(answer)
         return
     console.print(f"{answer['status']} The seed set now holds {answer['total']} image(s).")
+
+
+def _show_model(dataset: int, model: ScanModel) -> None:
+    if model.sha256 is None:
+        console.print(f"Scans of dataset {dataset} train the reference CNN (no model uploaded).")
+        return
+    console.print(f"Scans of dataset {dataset} use the owner's model:", highlight=False)
+    console.print(f"  sha256   {model.sha256}", highlight=False)
+    console.print(f"  format   {model.format}, {model.size or 0:,} bytes", highlight=False)
+    if model.name:
+        console.print(f"  file     {model.name}", highlight=False)
+    console.print(f"  classes  {', '.join(model.classes)}", highlight=False)
+    if model.checked_on:
+        console.print(f"  checked  ran on {model.checked_on}", highlight=False)
+
+
+@scan_app.command("model")
+def model(
+    dataset: Annotated[int, typer.Argument(help="The dataset's id.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The model: TorchScript, or safetensors / state-dict weights (reference_cnn)."),
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Go back to the reference CNN each scan trains.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show, set (owner only) or --remove the model the dataset's scans use instead of the reference CNN.
+
+    The server checks the file before storing it: a safe format (never a pickle), one output per label,
+    and a run on the dataset's images. Scans started afterwards use it; their reports name its sha256.
+    """
+    if file is not None and remove:
+        fail("give a model FILE or --remove, not both", 2)
+    if file is not None and not file.is_file():
+        fail(f"not a file: {file}", 2)
+    with connect(url, token, login_required=file is not None or remove) as client:
+        if file is not None:
+            found = client.set_scan_model(dataset, file)
+        elif remove:
+            found = client.remove_scan_model(dataset)
+        else:
+            found = client.scan_model(dataset)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    _show_model(dataset, found)

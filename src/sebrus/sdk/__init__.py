@@ -24,7 +24,7 @@ from sebrus.sdk.errors import (
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
 from sebrus.sdk.releases import Release
-from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan
+from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan, ScanModel
 
 __all__ = [
     "DEFAULT_URL",
@@ -41,6 +41,7 @@ __all__ = [
     "Release",
     "ReportMismatch",
     "Scan",
+    "ScanModel",
     "SebrusConnectionError",
     "SebrusError",
     "ServerError",

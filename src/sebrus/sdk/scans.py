@@ -36,6 +36,7 @@ class Scan:
     quarantine: dict[str, int]
     report_sha256: str | None
     raw: dict[str, Any]
+    model_sha256: str | None = None  # the owner's scan model it ran with; None: the reference CNN
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scan:
@@ -55,6 +56,7 @@ class Scan:
             quarantine={k: int(v) for k, v in dict(data.get("quarantine") or {}).items()},
             report_sha256=data.get("report_sha256"),
             raw=data,
+            model_sha256=data.get("model_sha256"),
         )
 
     @property
@@ -89,6 +91,36 @@ class FlaggedItem:
             reasons=list(data.get("reasons") or []),
             quarantine=data.get("quarantine"),
             quarantine_tx=data.get("quarantine_tx"),
+            raw=data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class ScanModel:
+    """The model a dataset's scans use: the owner's upload (``sha256`` set) or the reference CNN."""
+
+    source: str  # uploaded | reference
+    sha256: str | None
+    format: str | None
+    size: int | None
+    name: str | None
+    classes: list[str]
+    checked_on: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScanModel:
+        return cls(
+            source=str(data["source"]),
+            sha256=data.get("sha256"),
+            format=data.get("format"),
+            size=data.get("size"),
+            name=data.get("name"),
+            classes=list(data.get("classes") or []),
+            checked_on=data.get("checked_on"),
             raw=data,
         )
 
@@ -206,3 +238,33 @@ class ScanMethods:
     def seed(self, dataset_id: int) -> list[dict[str, Any]]:
         """The dataset's seed set (owner only): sha256, label and source of each image."""
         return list(self._json("GET", f"/api/dataset/{int(dataset_id)}/seed")["seed"])
+
+    def scan_model(self, dataset_id: int) -> ScanModel:
+        """Which model the dataset's scans use."""
+        body = self._json("GET", f"/api/dataset/{int(dataset_id)}/scan-model")
+        return ScanModel.from_json(body["scan_model"])
+
+    def set_scan_model(
+        self, dataset_id: int, source: str | Path | bytes, name: str | None = None
+    ) -> ScanModel:
+        """Upload the model the dataset's scans use (owner only): TorchScript, or safetensors / state-dict
+        weights of the reference CNN. The server checks it against the dataset before storing it."""
+        if isinstance(source, bytes):
+            data = source
+        else:
+            data = Path(source).read_bytes()
+            name = name or Path(source).name
+        body = self._json(
+            "PUT",
+            f"/api/dataset/{int(dataset_id)}/scan-model",
+            content=data,
+            params={"filename": name},
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        return ScanModel.from_json(body["scan_model"])
+
+    def remove_scan_model(self, dataset_id: int) -> ScanModel:
+        """Scans of the dataset go back to training the reference CNN (owner only)."""
+        return ScanModel.from_json(
+            self._json("DELETE", f"/api/dataset/{int(dataset_id)}/scan-model")["scan_model"]
+        )
