@@ -13,6 +13,7 @@ from sebrus.web.routes import (
     owner_review,
     profile,
     review,
+    scan_model,
     scans,
     seed_images,
 )
@@ -30,6 +31,7 @@ for _module in (
     review,
     scans,
     seed_images,
+    scan_model,
     audit,
 ):
     router.include_router(_module.router)

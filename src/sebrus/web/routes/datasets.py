@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
-from sebrus.services import browse, datasets, monitoring, scans, seeds
+from sebrus.services import browse, datasets, monitoring, scan_model, scans, seeds
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.web import seed_form
@@ -243,6 +243,8 @@ def render_dataset(
         "scans": recent_scans.items,
         "scan_total": recent_scans.total,
         "monitor_alert": monitoring.latest_alert(web.db, dataset),
+        "scan_model": scan_model.current_model(dataset),
+        "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
     }
     return web.render("dataset.html", context, status_code=status_code)
 
@@ -258,9 +260,15 @@ def dataset_page(
     created: bool = False,
     seed_failed: bool = False,
     seeded: int | None = None,
+    model: str = "",
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
-    notice = {"created": created, "seed_failed": seed_failed, "seeded": seeded}
+    notice = {
+        "created": created,
+        "seed_failed": seed_failed,
+        "seeded": seeded,
+        "model": model if model in ("set", "removed") else "",
+    }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
     )
