@@ -25,6 +25,8 @@ def test_a_scan_quarantines_planted_poison_on_chain_and_a_rescan_sends_nothing_t
 
     seed = client.get(f"/api/dataset/{dataset_id}/seed", headers=owner).json()
     assert seed["total"] == len(data.seed) and {s["source"] for s in seed["seed"]} == {"upload"}
+    held_out = [s for s in seed["seed"] if s["heldout_for_monitoring"]]
+    assert len(held_out) == 5 * 3  # a quarter of each label's 12 seed files: monitoring's, not the scans'
     assert client.get(f"/api/dataset/{dataset_id}/seed", headers=honest).status_code == 403
 
     refused = client.post(f"/api/dataset/{dataset_id}/scans", json={}, headers=mallory)
@@ -36,7 +38,8 @@ def test_a_scan_quarantines_planted_poison_on_chain_and_a_rescan_sends_nothing_t
     scan = wait_for_scan(client, scan_id)
     assert scan["state"] == "done", scan
     n_items = len(data.honest) + len(data.malicious)
-    assert (scan["n_items"], scan["n_trusted"], scan["progress"]) == (n_items, len(data.seed), 1.0)
+    n_trusted = len(data.seed) - len(held_out)
+    assert (scan["n_items"], scan["n_trusted"], scan["progress"]) == (n_items, n_trusted, 1.0)
 
     planted = {hashlib.sha256(png).hexdigest() for png in data.planted}
     flagged = all_flagged(client, scan_id)

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
-from sebrus.db.models import Dataset, Item, ItemStatus, Scan, ScanScope
-from sebrus.services.seeds import seed_rows
+from sebrus.db.models import Dataset, Item, ItemStatus, Revocation, RevocationState, Scan, ScanScope
+from sebrus.services.seeds import holdout_hashes, seed_rows
 
 MAX_SIDE = 64
 #: The detectors fit per-class models and cross-validate: fewer items than this in a class is noise.
@@ -43,6 +43,9 @@ class ScanInputs:
     trusted_images: np.ndarray | None
     trusted_labels: np.ndarray | None
     notes: list[str] = field(default_factory=list)
+    #: Contributors the owner already suspects (an active revocation on this dataset): their items are
+    #: tested as one pre-specified group by ``sebrus.detect.scan.scan(suspect_contributors=...)``.
+    suspect_contributors: list[str] = field(default_factory=list)
 
 
 def load_scan_inputs(
@@ -88,7 +91,19 @@ def load_scan_inputs(
     if not in_scope.any():
         raise NotEnoughData("No items were added since the last scan, so there is nothing new to scan.")
     label_index = {label: k for k, label in enumerate(dataset.labels)}
-    usable_seeds = [s for s in seeds if s.label in label_index]
+    held_out = holdout_hashes(seeds)
+    usable_seeds = [s for s in seeds if s.label in label_index and s.content_hash not in held_out]
+    if held_out:
+        notes.append(
+            f"{len(held_out)} seed images are held out for release monitoring and not used by this scan"
+        )
+    suspects = revoked_contributors(db, dataset)
+    present = set(i.contributor_address for i in items)
+    suspects = [a for a in suspects if a in present]
+    if suspects:
+        notes.append(
+            f"{len(suspects)} revoked contributor(s) tested as a suspect group: " + ", ".join(suspects)
+        )
     raw: list[bytes] = []
     total = len(items) + len(usable_seeds)
     for n, key in enumerate([i.content_hash for i in items] + [s.content_hash for s in usable_seeds]):
@@ -112,6 +127,18 @@ def load_scan_inputs(
         trusted_images=trusted_images,
         trusted_labels=trusted_labels,
         notes=notes,
+        suspect_contributors=suspects,
+    )
+
+
+def revoked_contributors(db: Session, dataset: Dataset) -> list[str]:
+    """Addresses under an active revocation on ``dataset``, oldest revocation first."""
+    return list(
+        db.scalars(
+            select(Revocation.contributor_address)
+            .where(Revocation.dataset_id == dataset.id, Revocation.state == RevocationState.ACTIVE)
+            .order_by(Revocation.id)
+        )
     )
 
 

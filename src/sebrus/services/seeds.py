@@ -10,6 +10,10 @@ The owner supplies them in either of two ways, and both end up as the same kind 
 * **existing items** the owner picks by sha256, e.g. items they reviewed by hand. Their bytes are
   already stored; the item's label is the seed's label. Scans leave them out of the scanned data.
 
+A share of the uploaded seed files is **held out for release monitoring** (:func:`monitoring_holdout`):
+scans never see it, so that a model trained on a release is measured on images nothing upstream of the
+release was tuned on.
+
 The seed set is visible to the owner only: knowing exactly which images calibrate the detectors
 would help an attacker tune poison to pass them. A scan report commits to the set by a digest.
 """
@@ -20,7 +24,8 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +39,10 @@ from sebrus.services.images import inspect_image
 from sebrus.services.roles import require_owner
 
 MAX_SEEDS_PER_REQUEST = 5000
+#: Share of each label's uploaded seed files held out for release monitoring (see monitoring_holdout).
+HOLDOUT_SHARE = 0.25
+#: A label needs this many uploaded seed files before any of them is held out.
+HOLDOUT_MIN_PER_LABEL = 4
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -212,6 +221,54 @@ def remove_seed(db: Session, dataset: Dataset, user: User, content_hash: str) ->
         details={"content_hash": row.content_hash},
     )
     db.commit()
+
+
+def holdout_hashes(seeds: Iterable[DatasetSeed]) -> set[str]:
+    """The rule that splits the seed set between scans and release monitoring; returns the held-out hashes.
+
+    Why hold any out: scans decide what reaches a release using the seed images (calibration, the
+    trusted model), so measuring a release on those same images is optimistic exactly where it matters:
+    an attack that slipped past the scans was, by construction, one these images did not expose. A
+    model trained on a release is measured fairly only on images no step before it has used.
+
+    The rule, per label, over uploaded seed files only (a seed picked from existing items may be in a
+    release, so it can never be held out from one):
+
+    * fewer than ``HOLDOUT_MIN_PER_LABEL`` (4) files: none is held out; the scans need them more;
+    * otherwise ``floor(HOLDOUT_SHARE * n)`` (25%, so at least 1) files, the ones whose sha256 sorts
+      first. The hash is as good as a random draw yet needs no stored state (no migration) and is the
+      same in every process; adding a seed moves at most one image between the two shares, and
+      monitoring compares releases only on the held-out images both measurements share.
+    """
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for seed in seeds:
+        if seed.source is SeedSource.UPLOAD:
+            by_label[seed.label].append(seed.content_hash)
+    held: set[str] = set()
+    for hashes in by_label.values():
+        if len(hashes) >= HOLDOUT_MIN_PER_LABEL:
+            held.update(sorted(hashes)[: max(1, int(HOLDOUT_SHARE * len(hashes)))])
+    return held
+
+
+def monitoring_holdout(db: Session, dataset: Dataset) -> list[DatasetSeed]:
+    """The held-out share of the seed set (:func:`holdout_hashes`) that monitoring can use, in id order.
+
+    Left out as well: seeds outside the label set, and uploaded seed bytes that are also an item of the
+    dataset (a release may contain them).
+    """
+    rows = seed_rows(db, dataset)
+    held = holdout_hashes(rows)
+    item_hashes = set(
+        db.scalars(
+            select(Item.content_hash).where(Item.dataset_id == dataset.id, Item.content_hash.in_(held))
+        )
+    )
+    return [
+        s
+        for s in rows
+        if s.content_hash in held and s.label in dataset.labels and s.content_hash not in item_hashes
+    ]
 
 
 def seed_set_digest(hashes: Sequence[str]) -> str:

@@ -21,12 +21,14 @@ router = APIRouter(prefix="/api/dataset/{dataset_id}/seed", tags=["scans"], resp
 DatasetId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The dataset's id.")]
 
 
-def seed_json(seed: DatasetSeed) -> dict[str, Any]:
+def seed_json(seed: DatasetSeed, held_out: set[str] | None = None) -> dict[str, Any]:
+    """``heldout_for_monitoring``: in the share release monitoring measures on, which scans never use."""
     return {
         "sha256": seed.content_hash,
         "label": seed.label,
         "source": seed.source.value,
         "added_at": seed.created_at.isoformat(),
+        "heldout_for_monitoring": seed.content_hash in (held_out or set()),
     }
 
 
@@ -50,9 +52,10 @@ def add_seed(
     if body.items:
         added += seeds.add_seed_items(db, dataset, user, body.items)
     rows = seeds.list_seeds(db, dataset, user)
+    held_out = seeds.holdout_hashes(rows)
     return {
         "status": f"{len(added)} added to the seed set.",
-        "added": [seed_json(s) for s in added],
+        "added": [seed_json(s, held_out) for s in added],
         "total": len(rows),
     }
 
@@ -61,7 +64,13 @@ def add_seed(
 def list_seed(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> dict[str, Any]:
     dataset = datasets.get_dataset(db, dataset_id)
     rows = seeds.list_seeds(db, dataset, user)
-    return {"status": "Success.", "seed": [seed_json(s) for s in rows], "total": len(rows)}
+    held_out = seeds.holdout_hashes(rows)
+    return {
+        "status": "Success.",
+        "seed": [seed_json(s, held_out) for s in rows],
+        "total": len(rows),
+        "heldout_for_monitoring": len(held_out),
+    }
 
 
 @router.delete("/{sha256}")
