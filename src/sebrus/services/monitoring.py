@@ -1,16 +1,20 @@
-"""Model performance monitoring: every release trains the reference model, scored on the trusted set.
+"""Model performance monitoring: each release's reference model, measured per class on held-out seed images.
 
 For each published release, a background job trains detect's reference CNN on the release's items and
-records its accuracy on the owner's HELD-OUT TRUSTED SET. Which set that is: the seed images the owner
-uploaded (``source = upload``). They are never anchored, so they can never be in a release, and a model
-trained on a release has never seen them. They are the same images scans calibrate on; we chose not to
-split them, because seed sets are small (tens per class) and halving them weakens both the scans and
-this measurement. The cost is a mild optimism: scans chose which items reached the release with
-knowledge of these images. Seeds the owner picked from existing items are left out (they may be in the
-release). Without seed uploads a release gets a metric row saying that nothing could be measured.
+measures it on the HELD-OUT SHARE of the owner's seed set (``services/seeds.holdout_hashes``: 25% of each
+label's uploaded seed files, none for a label with fewer than 4). Scans never see that share, so
+nothing that decided what reached the release was tuned on it; seeds picked from existing items are
+never held out, since a release may contain them. Without held-out seeds a release gets a metric row
+saying that nothing could be measured.
 
-A drop of more than ``SEBRUS_MONITOR_DROP_THRESHOLD`` (accuracy, 0..1) since the last measured release
-raises an alert with its likely sources (see ``services/monitor_model.py`` for the method).
+What is measured and when it alerts is in ``services/monitor_model.py``: per class, accuracy, mean
+true-label probability and the soft confusion row, because a label flip that leaves accuracy unmoved
+still takes probability from the true label. The reference is the previous measured release (paired
+on the held-out images both measured, from the per-image evidence each metric stores in
+``sources["evidence"]``, which the API never shows: the seed set is the owner's), or, for the first
+release or when no held-out image is shared, a baseline model trained on the seed images scans use.
+An alert names the classes that dropped, the label pairs A->B that gained the mass, and the
+contributors whose items labelled B look like A, confirmed by retraining without the leader.
 
 Jobs run in the server: the loop finds releases that have no metric row yet, so publishing needs no
 hook (a release published while the server was down is measured at the next start), and a job left
@@ -38,12 +42,21 @@ from sebrus.db.models import (
     Release,
     ReleaseItem,
     ReleaseMetric,
-    SeedSource,
 )
 from sebrus.jobs.loop import BackgroundLoop
-from sebrus.services import audit_log
+from sebrus.services import audit_log, seeds
 from sebrus.services.errors import NotFound
-from sebrus.services.monitor_model import attribute_drop, evaluate, train
+from sebrus.services.monitor_model import (
+    MIN_PAIRED,
+    Evaluation,
+    TestSettings,
+    attribute_pairs,
+    compare,
+    cross_fitted,
+    dense,
+    evaluate,
+    train,
+)
 from sebrus.services.scan_data import decode_images
 
 log = logging.getLogger(__name__)
@@ -55,9 +68,21 @@ MAX_ERROR = 2000
 
 @dataclass(frozen=True)
 class MonitorSettings:
-    drop_threshold: float = 0.02
+    drop_threshold: float = 0.02  # overall accuracy a release may lose (the bootstrap bound must pass it)
     epochs: int = 6
     seed: int = 0
+    class_margin: float = 0.08  # true-label probability a class may lose (see monitor_model.TestSettings)
+    alpha: float = 0.05
+    resamples: int = 2000
+
+    def test(self) -> TestSettings:
+        return TestSettings(
+            margin=self.class_margin,
+            accuracy_margin=self.drop_threshold,
+            alpha=self.alpha,
+            resamples=self.resamples,
+            seed=self.seed,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- queue
@@ -129,10 +154,24 @@ class _Data:
     train_contributors: list[str]
     heldout_x: np.ndarray
     heldout_y: np.ndarray
+    heldout_hashes: list[str]
+    baseline_x: np.ndarray  # the seed images scans use: the baseline model's training set
+    baseline_y: np.ndarray
+
+
+@dataclass
+class _Reference:
+    """What the release is compared with: paired distributions on shared held-out images."""
+
+    kind: str  # "release" | "seeds"
+    version: int | None
+    accuracy: float | None
+    rows: np.ndarray  # indices into the held-out set
+    probs: np.ndarray  # (len(rows), k)
 
 
 def measure(sessions: SessionFactory, blobs: BlobStore, metric_id: int, settings: MonitorSettings) -> None:
-    """Train on the release, score on the held-out seeds, compare with the previous release, attribute."""
+    """Train on the release, measure per class on the held-out seeds, test the drop, attribute it."""
     try:
         with sessions() as db:
             metric = _metric(db, metric_id)
@@ -140,20 +179,51 @@ def measure(sessions: SessionFactory, blobs: BlobStore, metric_id: int, settings
             data = _load(db, blobs, dataset, release)
             if data is None:
                 _finish_unmeasured(
-                    db, metric, "no held-out trusted set: upload seed images to measure releases"
+                    db,
+                    metric,
+                    "no held-out seed images: upload at least 4 seed images of a label "
+                    "(a quarter are held out for monitoring) to measure releases",
                 )
                 return
             previous = _previous_measured(db, metric)
-        model = train(data.train_x, data.train_y, len(data.names), settings.epochs, settings.seed)
+            previous_evidence = _evidence(previous)
+            previous_rows = (
+                _release_rows(db, db.get(Release, previous.release_id))  # type: ignore[arg-type]
+                if previous is not None and db.get(Release, previous.release_id) is not None
+                else []
+            )
+        k = len(data.names)
+        model = train(data.train_x, data.train_y, k, settings.epochs, settings.seed)
         result = evaluate(model, data.heldout_x, data.heldout_y, data.names)
+        baseline = _Baseline(data, settings)
+        reference = _reference(data, previous, previous_evidence, baseline)
+        comparison: dict[str, Any] = {}
+        if reference is not None:
+            comparison = compare(
+                result.probs[reference.rows],
+                reference.probs,
+                data.heldout_y[reference.rows],
+                data.names,
+                settings.test(),
+            )
+        alert = bool(comparison.get("alert"))
         sources: dict[str, Any] = {}
-        drop = None if previous is None or previous.accuracy is None else previous.accuracy - result.accuracy
-        alert = drop is not None and drop > settings.drop_threshold
-        if alert and previous is not None:
-            with sessions() as db:
-                sources = _attribute(db, blobs, dataset, previous, data, result.accuracy, settings)
+        if alert:
+            old_hashes = {h for h, _, _ in previous_rows}
+            sources = _attribute(data, comparison, old_hashes, result, baseline, settings)
+        if reference is not None:
+            sources["reference"] = {
+                "kind": reference.kind,
+                "version": reference.version,
+                "accuracy": reference.accuracy,
+            }
+            sources["comparison"] = comparison
+        sources["evidence"] = {"heldout": result.evidence(data.heldout_hashes)}
         with sessions() as db:
             metric = _metric(db, metric_id)
+            drop = None
+            if reference is not None and reference.kind == "release" and comparison.get("accuracy"):
+                drop = float(comparison["accuracy"]["drop"])
             metric.state = MetricState.DONE
             metric.accuracy = result.accuracy
             metric.per_class = result.per_class
@@ -165,11 +235,7 @@ def measure(sessions: SessionFactory, blobs: BlobStore, metric_id: int, settings
             metric.threshold = settings.drop_threshold
             metric.alert = alert
             metric.sources = sources
-            metric.message = (
-                f"ALERT: accuracy fell {drop:.1%} since version {previous.version}"
-                if alert and previous is not None and drop is not None
-                else f"accuracy {result.accuracy:.1%} on {len(data.heldout_y)} held-out seed images"
-            )
+            metric.message = _message(result, data, reference, comparison)[:256]
             metric.finished_at = datetime.now(UTC)
             audit_log.record(
                 db,
@@ -180,10 +246,13 @@ def measure(sessions: SessionFactory, blobs: BlobStore, metric_id: int, settings
                     "version": metric.version,
                     "accuracy": metric.accuracy,
                     "previous_version": metric.previous_version,
+                    "reference": reference.kind if reference is not None else None,
                     "drop": metric.drop,
                     "threshold": metric.threshold,
+                    "class_margin": settings.class_margin,
                     "top_contributors": [c["contributor"] for c in sources.get("contributors", [])[:3]],
                     "top_classes": [c["label"] for c in sources.get("classes", [])[:3]],
+                    "top_pairs": [f"{p['from']}->{p['to']}" for p in sources.get("pairs", [])[:3]],
                 },
             )
             db.commit()
@@ -193,6 +262,85 @@ def measure(sessions: SessionFactory, blobs: BlobStore, metric_id: int, settings
             failed = db.get(ReleaseMetric, metric_id)
             if failed is not None:
                 _fail(db, failed, f"{type(exc).__name__}: {exc}")
+
+
+def _evidence(metric: ReleaseMetric | None) -> dict[str, dict[str, float]]:
+    if metric is None or not isinstance(metric.sources, dict):
+        return {}
+    stored = metric.sources.get("evidence", {})
+    heldout = stored.get("heldout", {}) if isinstance(stored, dict) else {}
+    return heldout if isinstance(heldout, dict) else {}
+
+
+def _reference(
+    data: _Data,
+    previous: ReleaseMetric | None,
+    evidence: dict[str, dict[str, float]],
+    baseline: _Baseline,
+) -> _Reference | None:
+    """The previous measured release on the held-out images it shares, else the seed-only baseline."""
+    k = len(data.names)
+    if previous is not None:
+        rows = np.array([n for n, h in enumerate(data.heldout_hashes) if h in evidence], dtype=np.int64)
+        if len(rows) >= MIN_PAIRED:
+            probs = dense(evidence, [data.heldout_hashes[n] for n in rows], k)
+            return _Reference("release", previous.version, previous.accuracy, rows, probs)
+    model = baseline.model()
+    if model is None:
+        return None
+    result = evaluate(model, data.heldout_x, data.heldout_y, data.names)
+    rows = np.arange(len(data.heldout_y), dtype=np.int64)
+    return _Reference("seeds", None, result.accuracy, rows, result.probs)
+
+
+class _Baseline:
+    """The reference model trained on the seed images scans use, trained once, when first needed."""
+
+    def __init__(self, data: _Data, settings: MonitorSettings) -> None:
+        self._data, self._settings = data, settings
+        self._model: Any = None
+        self._tried = False
+
+    def model(self) -> Any:
+        if not self._tried:
+            self._tried = True
+            y = self._data.baseline_y
+            if len(y) >= MIN_PAIRED and len(set(y.tolist())) >= 2:
+                data, settings = self._data, self._settings
+                self._model = train(data.baseline_x, y, len(data.names), settings.epochs, settings.seed)
+        return self._model
+
+
+def _message(
+    result: Evaluation, data: _Data, reference: _Reference | None, comparison: dict[str, Any]
+) -> str:
+    against = (
+        "no reference to compare with"
+        if reference is None
+        else f"version {reference.version}"
+        if reference.kind == "release"
+        else "the seed-only baseline"
+    )
+    if comparison.get("alert"):
+        dropped = [c for c in comparison["classes"] if c["alert"]]
+        parts = [f"{c['label']} lost {c['drop']:.2f} of its true-label probability" for c in dropped[:2]]
+        pairs = ", ".join(f"{p['from']}->{p['to']} +{p['increase']:.2f}" for p in comparison["pairs"][:3])
+        accuracy = comparison.get("accuracy", {})
+        if accuracy.get("alert") and not parts:
+            parts.append(f"accuracy fell {accuracy['drop']:.1%}")
+        return (
+            f"ALERT: {'; '.join(parts)} against {against}"
+            + (f" ({pairs})" if pairs else "")
+            + f"; accuracy {accuracy.get('before', 0):.1%} -> {accuracy.get('now', 0):.1%}"
+        )
+    lowest = min(result.per_class.items(), key=lambda kv: float(kv[1]["true_prob"]), default=None)
+    weakest = (
+        f", weakest class {lowest[0]} at {lowest[1]['true_prob']:.2f} true-label probability"
+        if lowest
+        else ""
+    )
+    verdict = f"; no significant drop against {against}" if reference is not None else f"; {against}"
+    return f"accuracy {result.accuracy:.1%} on {len(data.heldout_y)} held-out seed images{weakest}{verdict}"
 
 
 def _metric(db: Session, metric_id: int) -> ReleaseMetric:
@@ -225,17 +373,8 @@ def _previous_measured(db: Session, metric: ReleaseMetric) -> ReleaseMetric | No
 
 
 def heldout_seeds(db: Session, dataset: Dataset) -> list[DatasetSeed]:
-    """The held-out trusted set: seed uploads in the label set that are not items of the dataset."""
-    item_hashes = set(db.scalars(select(Item.content_hash).where(Item.dataset_id == dataset.id)))
-    return [
-        s
-        for s in db.scalars(
-            select(DatasetSeed)
-            .where(DatasetSeed.dataset_id == dataset.id, DatasetSeed.source == SeedSource.UPLOAD)
-            .order_by(DatasetSeed.id)
-        )
-        if s.label in dataset.labels and s.content_hash not in item_hashes
-    ]
+    """The held-out share of the seed set that monitoring measures on (``seeds.monitoring_holdout``)."""
+    return seeds.monitoring_holdout(db, dataset)
 
 
 def _release_rows(db: Session, release: Release) -> list[tuple[str, str, str]]:
@@ -250,80 +389,101 @@ def _release_rows(db: Session, release: Release) -> list[tuple[str, str, str]]:
 
 
 def _load(db: Session, blobs: BlobStore, dataset: Dataset, release: Release) -> _Data | None:
-    seeds = heldout_seeds(db, dataset)
+    held = heldout_seeds(db, dataset)
     rows = [r for r in _release_rows(db, release) if r[1] in dataset.labels]
-    if not seeds or not rows:
+    if not held or not rows:
         return None
+    held_hashes = {s.content_hash for s in held}
+    baseline = [
+        s
+        for s in seeds.seed_rows(db, dataset)
+        if s.label in dataset.labels and s.content_hash not in held_hashes
+    ]
     names = list(dataset.labels)
     index = {label: k for k, label in enumerate(names)}
-    stack, _ = decode_images([blobs.get(h) for h, _, _ in rows] + [blobs.get(s.content_hash) for s in seeds])
-    n = len(rows)
+    stack, _ = decode_images(
+        [blobs.get(h) for h, _, _ in rows]
+        + [blobs.get(s.content_hash) for s in held]
+        + [blobs.get(s.content_hash) for s in baseline]
+    )
+    n, m = len(rows), len(rows) + len(held)
     return _Data(
         names=names,
         train_x=stack[:n],
         train_y=np.array([index[label] for _, label, _ in rows], dtype=np.int64),
         train_hashes=[h for h, _, _ in rows],
         train_contributors=[who for _, _, who in rows],
-        heldout_x=stack[n:],
-        heldout_y=np.array([index[s.label] for s in seeds], dtype=np.int64),
+        heldout_x=stack[n:m],
+        heldout_y=np.array([index[s.label] for s in held], dtype=np.int64),
+        heldout_hashes=[s.content_hash for s in held],
+        baseline_x=stack[m:],
+        baseline_y=np.array([index[s.label] for s in baseline], dtype=np.int64),
     )
 
 
 def _attribute(
-    db: Session,
-    blobs: BlobStore,
-    dataset: Dataset,
-    previous: ReleaseMetric,
     data: _Data,
-    accuracy: float,
+    comparison: dict[str, Any],
+    old_hashes: set[str],
+    result: Evaluation,
+    baseline: _Baseline,
     settings: MonitorSettings,
 ) -> dict[str, Any]:
-    """Which new items carry the drop: rank by excess loss, then confirm the leaders by retraining."""
-    before = db.get(Release, previous.release_id)
-    if before is None:
-        return {}
-    old_rows = [r for r in _release_rows(db, before) if r[1] in dataset.labels]
-    old_hashes = {h for h, _, _ in old_rows}
-    index = {label: k for k, label in enumerate(data.names)}
-    if not old_rows:
-        return {}
-    old_stack, _ = decode_images([blobs.get(h) for h, _, _ in old_rows])
-    if old_stack.shape[1:] != data.train_x.shape[1:]:
-        return {"error": "the previous release's images decode to another shape; no attribution"}
-    old_y = np.array([index[label] for _, label, _ in old_rows], dtype=np.int64)
-    previous_model = train(old_stack, old_y, len(data.names), settings.epochs, settings.seed)
-    new = np.array([h not in old_hashes for h in data.train_hashes])
-    attribution = attribute_drop(
-        previous_model=previous_model,
-        new_images=data.train_x[new],
-        new_labels=data.train_y[new],
-        new_contributors=[c for c, is_new in zip(data.train_contributors, new, strict=True) if is_new],
+    """Name the pairs' contributors, then confirm the leader by retraining without their items.
+
+    What an item "looks like" is judged by the seed-only baseline model (trusted data only, so a flip in
+    the release cannot have taught it anything); without one, by 2-fold cross-fitting on the release.
+    """
+    k = len(data.names)
+    is_new = np.array([h not in old_hashes for h in data.train_hashes])
+    pairs = comparison.get("pairs", [])
+    if not pairs:  # an accuracy-only alert: no pair to explain, report the classes
+        return attribute_pairs(
+            probs=np.zeros((0, k)),
+            labels=np.zeros(0, dtype=np.int64),
+            contributors=[],
+            is_new=np.zeros(0, dtype=bool),
+            pairs=[],
+            classes=comparison.get("classes", []),
+            names=data.names,
+        ).to_json()
+    judge = baseline.model()
+    if judge is not None:
+        probs, judged_by = judge.predict_proba(data.train_x), "the seed-only baseline model"
+    else:
+        probs = cross_fitted(data.train_x, data.train_y, data.train_hashes, k, settings.epochs, settings.seed)
+        judged_by = "2-fold cross-fitting on the release"
+    attribution = attribute_pairs(
+        probs=probs,
+        labels=data.train_y,
+        contributors=data.train_contributors,
+        is_new=is_new,
+        pairs=pairs,
+        classes=comparison.get("classes", []),
         names=data.names,
     )
-    contributors = np.array(data.train_contributors)
-    for group, key, members in (
-        ("contributor", "contributor", contributors),
-        ("label", "label", np.array([data.names[y] for y in data.train_y])),
-    ):
-        leaders = attribution.contributors if group == "contributor" else attribution.classes
-        if not leaders:
-            continue
-        leader = leaders[0][key]
-        keep = ~(new & (members == leader))
-        if keep.sum() == 0 or len(set(data.train_y[keep].tolist())) < 2:
-            continue
-        model = train(data.train_x[keep], data.train_y[keep], len(data.names), settings.epochs, settings.seed)
-        without = evaluate(model, data.heldout_x, data.heldout_y, data.names).accuracy
-        attribution.confirmations.append(
-            {
-                "group": group,
-                group: leader,
-                "items_left_out": int((~keep).sum()),
-                "accuracy_without": without,
-                "recovered": round(without - accuracy, 4),
-            }
-        )
-    return attribution.to_json()
+    if attribution.contributors:
+        leader = str(attribution.contributors[0]["contributor"])
+        label = str(pairs[0]["from"])
+        keep = np.array([who != leader for who in data.train_contributors])
+        if keep.any() and len(set(data.train_y[keep].tolist())) >= 2:
+            model = train(data.train_x[keep], data.train_y[keep], k, settings.epochs, settings.seed)
+            without = evaluate(model, data.heldout_x, data.heldout_y, data.names)
+            now = float(result.per_class[label]["true_prob"])
+            back = float(without.per_class[label]["true_prob"])
+            attribution.confirmations.append(
+                {
+                    "group": "contributor",
+                    "contributor": leader,
+                    "items_left_out": int((~keep).sum()),
+                    "label": label,
+                    "true_prob_now": round(now, 4),
+                    "true_prob_without": round(back, 4),
+                    "recovered": round(back - now, 4),
+                    "accuracy_without": without.accuracy,
+                }
+            )
+    return {**attribution.to_json(), "judged_by": judged_by}
 
 
 def _finish_unmeasured(db: Session, metric: ReleaseMetric, message: str) -> None:
