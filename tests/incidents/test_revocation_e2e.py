@@ -16,7 +16,17 @@ from sqlalchemy import select
 
 from sebrus.chain.errors import ContractReverted
 from sebrus.chain.types import ItemStatus as ChainStatus
-from sebrus.db.models import MetricState, Release, ReleaseMetric, Wallet
+from sebrus.db.models import (
+    Item,
+    MetricState,
+    Release,
+    ReleaseMetric,
+    Revocation,
+    Scan,
+    ScanResult,
+    ScanState,
+    Wallet,
+)
 from sebrus.platform import ChainServices
 from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
 
@@ -256,3 +266,69 @@ def test_reinstating_through_the_api_lifts_the_revocation_on_chain(platform: Pla
     assert answer["revocation"]["lifted_at"] is not None and "items" not in answer["revocation"]
     assert registry.revoked_at(address, carol_wallet) == 0 and not registry.is_held(address, held)
     assert client.post(path, json={"reason": "again"}, headers=owner).status_code == 404
+
+
+def test_clear_by_default_keeps_what_the_rescan_found_suspicious_and_refuses_before_it(
+    platform: Platform,
+) -> None:
+    client, services = platform
+    owner, alice, dave = (login(client, n) for n in ("clear-owner", "clear-alice", "clear-dave"))
+    dataset = create_dataset(client, owner, "clearing", {"x": 1})
+    ds, address = int(dataset["id"]), str(dataset["address"])
+    honest = [upload(client, alice, ds, seed) for seed in (501, 502, 503, 504, 505)]
+    mine = [upload(client, dave, ds, seed) for seed in (511, 512, 513, 514)]
+    dave_wallet = _wallet(client, dave)
+    revoked = client.post(
+        f"/api/dataset/{ds}/revocations", json={"contributor": dave_wallet, "reason": "flips"}, headers=owner
+    )
+    assert revoked.status_code == 201, revoked.text
+    path = f"/api/dataset/{ds}/revocations/{dave_wallet}/clear"
+    # The rescan of so few items ends with insufficient data (or has not finished): nothing is released.
+    early = client.post(path, json={"note": "looked"}, headers=owner)
+    assert early.status_code == 409 and "nothing was cleared" in early.json()["status"]
+    assert client.post(path, json={"note": "looked"}, headers=alice).status_code == 403
+
+    # Stand in a finished rescan: one flagged, one unflagged but above the honest scores, one
+    # unremarkable, one never scored.
+    sessions = client.app.state.platform.session_factory  # type: ignore[attr-defined]
+    with sessions() as db:
+        items = {i.content_hash: i for i in db.scalars(select(Item).where(Item.dataset_id == ds))}
+        scan = Scan(dataset_id=ds, state=ScanState.DONE)
+        db.add(scan)
+        db.flush()
+        scores = {**dict(zip(honest, (0.1, 0.2, 0.3, 0.35, 0.4), strict=True)), mine[0]: 0.95}
+        scores.update({mine[1]: 0.8, mine[2]: 0.05})
+        for sha, suspicion in scores.items():
+            db.add(
+                ScanResult(
+                    scan_id=scan.id,
+                    item_id=items[sha].id,
+                    content_hash=sha,
+                    suspicion=suspicion,
+                    flagged=sha == mine[0],
+                )
+            )
+        revocation = db.scalars(select(Revocation).where(Revocation.dataset_id == ds)).one()
+        revocation.rescan_id = scan.id
+        db.commit()
+    cleared = client.post(path, json={"note": "looked again"}, headers=owner)
+    assert cleared.status_code == 200, cleared.text
+    body = cleared.json()
+    assert body["cleared"] == [mine[2]]
+    reasons = {h["sha256"]: h["reason"] for h in body["still_held"]}
+    assert reasons == {
+        mine[0]: "flagged by the rescan",
+        mine[1]: "scored above 95% of other contributors' items",
+        mine[3]: "not scored by the rescan",
+    }
+    assert body["status"].startswith("Cleared 1 item(s); 3 stay held") and "Name an item" in body["status"]
+    registry = services.revocations
+    assert registry is not None and not registry.is_held(address, mine[2])
+    assert all(registry.is_held(address, h) for h in (mine[0], mine[1], mine[3]))
+
+    # Named explicitly, even a flagged item is released.
+    named = client.post(path, json={"note": "checked by hand", "items": [mine[0]]}, headers=owner)
+    assert named.status_code == 200 and named.json()["cleared"] == [mine[0]]
+    assert not registry.is_held(address, mine[0])
+    again = client.post(path, json={"note": "looked again"}, headers=owner)
+    assert again.json()["cleared"] == [] and len(again.json()["still_held"]) == 2

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -108,7 +109,7 @@ def export_audit_log(
 def monitor_command(
     dataset: DatasetArg, url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False
 ) -> None:
-    """Each release's reference-model accuracy on the held-out seed set, and any drop alert."""
+    """Each release's reference model on the held-out seed images (per class in --json), and any alert."""
     with connect(url, token, login_required=False) as client:
         body = client.metrics(dataset)
     if as_json:
@@ -131,19 +132,24 @@ def monitor_command(
     alert = body["alert"]
     if alert is None:
         return
+    sources = alert["sources"]
     console.print(f"[bold red]ALERT[/] {alert['message']}; likely sources:")
-    for c in alert["sources"].get("contributors", []):
+    for c in sources.get("classes", []):
+        console.print(f"  class {c['label']}: lost {c['drop']:.2f} of its true-label probability")
+    for p in sources.get("pairs", []):
         console.print(
-            f"  contributor {c['contributor']}: {c['share']:.0%} of the excess loss "
-            f"({c['new_items']} new items)"
+            f"  pair {p['from']} -> {p['to']}: mass {p['mass_before']:.2f} -> {p['mass_now']:.2f}; "
+            f"{p['items_labelled_to']} release items labelled {p['to']}"
         )
-    for c in alert["sources"].get("classes", []):
+    for c in sources.get("contributors", []):
         console.print(
-            f"  label {c['label']}: {c['share']:.0%} of the excess loss ({c['new_items']} new items)"
+            f"  contributor {c['contributor']}: {c['suspect_items']} item(s) labelled like the pair's "
+            f"target but looking like its source (p={c['p_value']:.2g}; {', '.join(c.get('pairs', []))})"
         )
-    for c in alert["sources"].get("confirmations", []):
+    for c in sources.get("confirmations", []):
         console.print(
-            f"  without the {c['group']} {c[c['group']]}'s new items: accuracy {c['accuracy_without']:.1%}"
+            f"  without {c['contributor']}'s {c['items_left_out']} items: {c['label']} true-label "
+            f"probability {c['true_prob_now']:.2f} -> {c['true_prob_without']:.2f}"
         )
 
 
@@ -175,17 +181,48 @@ def clear(
     note: Annotated[str, typer.Option(help="What the new check was.")],
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="A held item's sha256 (repeatable); default: unflagged."),
+        typer.Option("--item", help="A held item's sha256 to release, even if flagged (repeatable)."),
+    ] = None,
+    items_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--items-file",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A file of held items' sha256 to release, one a line (# comments allowed).",
+        ),
     ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Release held items: the ones named, or every one the revocation's rescan did not flag."""
+    """Release held items: the ones named, or by default only those the revocation's rescan found
+    unremarkable. Flagged, unscored and suspicious-scoring items stay held unless named; with no items
+    named, clear is refused until the rescan has finished."""
+    named = list(item or [])
+    if items_file is not None:
+        lines = items_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        from_file = [ln.split("#", 1)[0].strip() for ln in lines]
+        from_file = [h for h in from_file if h]
+        if not from_file:
+            fail(f"--items-file {items_file} names no item", 2)
+        named += from_file
+    bad = [h for h in named if re.fullmatch(r"[0-9a-fA-F]{64}", h.strip()) is None]
+    if bad:
+        fail(f"not an item's sha256 (64 hex digits): {bad[0][:80]!r}", 2)
     with connect(url, token, login_required=True) as client:
-        cleared = client.clear_held(dataset, contributor, note, item or None)
-    console.print(f"Cleared {len(cleared)} item(s).")
-    for sha in cleared:
-        console.print(f"  {sha}")
+        body = client.clear_held_report(dataset, contributor, note, named or None)
+    if as_json:
+        print_json(body)
+        return
+    console.print(body["status"])
+    if body.get("rescan"):
+        console.print(f"  {body['rescan']}")
+    for sha in body["cleared"]:
+        console.print(f"  released {sha}")
+    for held in body.get("still_held", []):
+        console.print(f"  held     {held['sha256']}: {held['reason']}")
 
 
 @contributor_app.command("reinstate")

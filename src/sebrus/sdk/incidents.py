@@ -52,13 +52,19 @@ class IncidentMethods:
     def clear_held(
         self, dataset_id: int, contributor: str, note: str, items: Sequence[str] | None = None
     ) -> list[str]:
-        """Clear held items (``items=None``: those the revocation's rescan did not flag); returns them."""
-        body = self._json(
+        """Clear held items (``items=None``: those the rescan found unremarkable); returns them."""
+        body = self.clear_held_report(dataset_id, contributor, note, items)
+        return [str(h) for h in body["cleared"]]
+
+    def clear_held_report(
+        self, dataset_id: int, contributor: str, note: str, items: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Like :meth:`clear_held`, with the whole answer: ``status``, ``cleared``, ``still_held`` (why)."""
+        return self._json(
             "POST",
             f"/api/dataset/{int(dataset_id)}/revocations/{contributor}/clear",
             json={"note": note, "items": list(items) if items is not None else None},
         )
-        return [str(h) for h in body["cleared"]]
 
     def reinstate(self, dataset_id: int, contributor: str, reason: str) -> dict[str, Any]:
         body = self._json(

@@ -6,8 +6,17 @@ one ``ItemRequarantined`` per item of theirs. Items still Pending are also quara
 the detector account, so that review treats them as flagged. From then on the platform treats every
 item of a revoked contributor as quarantined: :func:`held_back` leaves it out of the next release (with
 the reason in the release's removal notes) until the owner clears it after a new look, or lifts the
-revocation. The owner's request also starts a full rescan, whose flags tell the owner what to keep out;
-``clear(..., hashes=None)`` releases exactly the held items that rescan did not flag.
+revocation. The owner's request also starts a full rescan in which the revoked contributor's items are
+a pre-specified suspect group (``ScanInputs.suspect_contributors``): the hold is evidence.
+
+``clear(..., hashes=None)`` releases only held items the rescan looked at and found unremarkable. It
+keeps held, with the reason, every item that the rescan flagged, that scored above 95% of the other
+contributors' items in that rescan (the owner already suspects this contributor, so the bar is the
+honest items' spread, not the scan's own threshold), or that the rescan never scored (uploaded after it,
+or in a label too small to scan); and it keeps ALL of them held when the rescan scores the contributor's
+items as a group above everyone else's (one-sided Mann-Whitney U, p < ``GROUP_ALPHA``): a flip that
+stays under every per-item threshold still shifts the group. The owner can release any held item by
+naming it. Until the rescan has finished with results, the default refuses (409) rather than guessing.
 
 Chain first, database second, like releases: a retried revocation finds the contributor already revoked
 on chain and records it rather than failing.
@@ -21,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +63,28 @@ from sebrus.services.scan_jobs import ScanJobs
 log = logging.getLogger(__name__)
 
 MAX_REASON = 1000
+#: The rescan scores the contributor's items above everyone else's at this level: keep them all held.
+GROUP_ALPHA = 0.01
+#: An unflagged item of the contributor scoring above this quantile of the others' stays held.
+ITEM_QUANTILE = 0.95
 RELEASE_REASON = 490  # release removal reasons are at most 500 characters
+
+
+@dataclass(frozen=True)
+class ClearOutcome:
+    cleared: list[str]
+    kept: dict[str, str]  # sha256 -> why it stays held (default clear only)
+    note: str = ""  # what the rescan said about the contributor as a group
+
+    def summary(self) -> str:
+        text = f"Cleared {len(self.cleared)} item(s)"
+        if self.kept:
+            reasons: dict[str, int] = {}
+            for why in self.kept.values():
+                reasons[why] = reasons.get(why, 0) + 1
+            shown = "; ".join(f"{n} {why}" for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+            text += f"; {len(self.kept)} stay held ({shown}). Name an item to release it anyway"
+        return text + "."
 
 
 @dataclass(frozen=True)
@@ -263,18 +294,50 @@ def held_back(db: Session, dataset: Dataset) -> dict[str, str]:
     return held
 
 
-def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
-    """Hashes the revocation's rescan flagged; None while it has not finished with results."""
+@dataclass(frozen=True)
+class RescanVerdict:
+    """What the revocation's rescan says about the contributor's items."""
+
+    scored: dict[str, float]  # sha256 -> suspicion, for the contributor's items the rescan scored
+    flagged: set[str]
+    suspicious: set[str]  # unflagged, yet above ITEM_QUANTILE of the other contributors' scores
+    group_p: float | None  # one-sided Mann-Whitney U: the contributor's scores above the others'
+
+    @property
+    def group_suspicious(self) -> bool:
+        return self.group_p is not None and self.group_p < GROUP_ALPHA
+
+
+def rescan_verdict(db: Session, revocation: Revocation) -> RescanVerdict | None:
+    """The revocation's rescan, read for the contributor; None while it has not finished with results."""
     if revocation.rescan_id is None:
         return None
     scan = db.get(Scan, revocation.rescan_id)
     if scan is None or scan.state is not ScanState.DONE or scan.insufficient_data:
         return None
-    return set(
-        db.scalars(
-            select(ScanResult.content_hash).where(ScanResult.scan_id == scan.id, ScanResult.flagged.is_(True))
-        )
-    )
+    rows = db.execute(
+        select(ScanResult.content_hash, ScanResult.suspicion, ScanResult.flagged, Item.contributor_address)
+        .join(Item, Item.id == ScanResult.item_id)
+        .where(ScanResult.scan_id == scan.id)
+    ).all()
+    mine = [(h, float(s), bool(f)) for h, s, f, who in rows if who == revocation.contributor_address]
+    others = np.array([float(s) for _, s, _, who in rows if who != revocation.contributor_address])
+    flagged = {h for h, _, f in mine if f}
+    suspicious: set[str] = set()
+    group_p: float | None = None
+    if len(others) >= 3 and mine:
+        from scipy.stats import mannwhitneyu
+
+        cut = float(np.quantile(others, ITEM_QUANTILE))
+        suspicious = {h for h, score, f in mine if not f and score > cut}
+        group_p = float(mannwhitneyu([score for _, score, _ in mine], others, alternative="greater").pvalue)
+    return RescanVerdict({h: score for h, score, _ in mine}, flagged, suspicious, group_p)
+
+
+def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
+    """Hashes the revocation's rescan flagged; None while it has not finished with results."""
+    verdict = rescan_verdict(db, revocation)
+    return verdict.flagged if verdict is not None else None
 
 
 def clear(
@@ -287,10 +350,11 @@ def clear(
     contributor: str,
     hashes: Sequence[str] | None,
     note: str,
-) -> list[str]:
-    """Release held items of a revoked contributor; ``hashes=None``: those the rescan did not flag.
+) -> ClearOutcome:
+    """Release held items of a revoked contributor: the ones named, or (``hashes=None``) those the rescan
+    looked at and found unremarkable (see the module docstring for what stays held).
 
-    Rejected items are never cleared (review decided against them). Returns the cleared hashes.
+    Rejected items are never cleared (review decided against them).
     """
     require_owner(db, dataset, user, "clear items of")
     address = normalize_address(contributor, field="contributor")
@@ -305,18 +369,34 @@ def clear(
             select(Item).where(Item.dataset_id == dataset.id, Item.contributor_address == address)
         )
     }
+    kept: dict[str, str] = {}
+    group_note = ""
     if hashes is None:
-        flagged = flagged_by_rescan(db, revocation)
-        if flagged is None:
+        verdict = rescan_verdict(db, revocation)
+        if verdict is None:
             raise Conflict(
-                "The rescan started by this revocation has not finished with results; name the items to "
-                "clear, or wait for it (or start a new scan and name the items)."
+                "The rescan started by this revocation has not finished with results; nothing was "
+                "cleared. Wait for it, or name the items to clear."
             )
-        chosen = [
-            h
-            for h, i in items.items()
-            if h in held and h not in flagged and i.status is not ItemStatus.REJECTED
-        ]
+        if verdict.group_p is not None:
+            verb = "scores" if verdict.group_suspicious else "does not score"
+            group_note = (
+                f"the rescan {verb} this contributor's items above everyone else's (p={verdict.group_p:.2g})"
+            )
+        chosen = []
+        for h, i in items.items():
+            if h not in held or i.status is ItemStatus.REJECTED:
+                continue
+            if h in verdict.flagged:
+                kept[h] = "flagged by the rescan"
+            elif h not in verdict.scored:
+                kept[h] = "not scored by the rescan"
+            elif h in verdict.suspicious:
+                kept[h] = f"scored above {ITEM_QUANTILE:.0%} of other contributors' items"
+            elif verdict.group_suspicious:
+                kept[h] = "the rescan scores this contributor's items as a group above everyone else's"
+            else:
+                chosen.append(h)
     else:
         chosen = []
         for value in hashes:
@@ -330,7 +410,7 @@ def clear(
             chosen.append(digest)
         chosen = list(dict.fromkeys(chosen))
     if not chosen:
-        return []
+        return ClearOutcome([], kept, group_note)
     signer = _owner_signer(link, user)
     digest_note = reason_hash(note)
     txs: dict[str, str] = {}
@@ -371,10 +451,12 @@ def clear(
             "items": chosen,
             "note_hash": digest_note,
             "by_rescan": hashes is None,
+            "kept_held": len(kept),
+            "group": group_note,
         },
     )
     db.commit()
-    return chosen
+    return ClearOutcome(chosen, kept, group_note)
 
 
 def reinstate(

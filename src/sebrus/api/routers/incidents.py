@@ -42,8 +42,11 @@ class ClearIn(BaseModel):
     items: list[str] | None = Field(
         default=None,
         max_length=10_000,
-        description="sha256 of the held items to clear; omit it to clear every held item the "
-        "rescan did not flag.",
+        description="sha256 of the held items to clear (released even if the rescan flagged them). "
+        "Omit it to clear only the held items the revocation's rescan scored and found unremarkable: "
+        "flagged items, items scoring above 95% of other contributors' items, unscored items, and all "
+        "of them when the rescan scores the contributor as a group above everyone else, stay held. "
+        "Until that rescan has finished with results, omitting it is refused with 409.",
     )
     note: str = Field(min_length=1, max_length=1000, description="What the new check was.")
 
@@ -86,6 +89,8 @@ def _owned(db: DbSession, dataset_id: int, user: CurrentUser, verb: str) -> Data
 
 
 def metric_json(metric: ReleaseMetric) -> dict[str, Any]:
+    """A metric as the API shows it; the per-image evidence (seed hashes are the owner's) is left out."""
+    sources = {k: v for k, v in (metric.sources or {}).items() if k != "evidence"}
     return {
         "version": metric.version,
         "state": metric.state.value,
@@ -99,7 +104,7 @@ def metric_json(metric: ReleaseMetric) -> dict[str, Any]:
         "drop": metric.drop,
         "threshold": metric.threshold,
         "alert": metric.alert,
-        "sources": metric.sources,
+        "sources": sources,
         "error": metric.error,
         "finished_at": metric.finished_at.isoformat() if metric.finished_at else None,
     }
@@ -107,10 +112,13 @@ def metric_json(metric: ReleaseMetric) -> dict[str, Any]:
 
 @router.get("/metrics")
 def release_metrics(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
-    """Accuracy of the reference model trained on each release, on the owner's held-out seed images.
+    """The reference model trained on each release, measured on the held-out share of the seed set.
 
-    ``alert`` is the newest measured release's metric when its accuracy fell by more than the
-    threshold since the previous one; its ``sources`` rank the contributors and classes to look at.
+    ``per_class``: per label, accuracy, mean true-label probability and the soft confusion row.
+    ``alert`` is the newest measured release's metric when a class lost significantly more true-label
+    probability than the margin (or accuracy fell) against the previous release or the seed-only
+    baseline (``sources.comparison``); its ``sources`` name the label pairs, the classes and the
+    contributors whose items carry the pair's label but look like its source class.
     """
     dataset = datasets.get_dataset(db, dataset_id)
     alert = monitoring.latest_alert(db, dataset)
@@ -201,8 +209,12 @@ def clear_items(
     db: DbSession,
     user: CurrentUser,
 ) -> dict[str, Any]:
-    """Release held items after a new check (by default: those the revocation's rescan did not flag)."""
-    cleared = _on_chain(
+    """Release held items: those named, or by default those the revocation's rescan found unremarkable.
+
+    The answer says how many stay held and why (``still_held``); 409 when no item is named and the
+    rescan has not finished with results.
+    """
+    outcome = _on_chain(
         request,
         db,
         dataset_id,
@@ -212,7 +224,12 @@ def clear_items(
         hashes=body.items,
         note=body.note,
     )
-    return {"status": f"Cleared {len(cleared)} item(s).", "cleared": cleared}
+    return {
+        "status": outcome.summary(),
+        "cleared": outcome.cleared,
+        "still_held": [{"sha256": h, "reason": why} for h, why in outcome.kept.items()],
+        "rescan": outcome.note or None,
+    }
 
 
 @router.post("/revocations/{contributor}/reinstate")
