@@ -12,8 +12,9 @@ from sebrus.detect.contributors import (
     privacy_tradeoff,
     privatise,
 )
-from sebrus.detect.ensemble import TailCalibrator, combine
+from sebrus.detect.ensemble import combine
 from sebrus.detect.provenance import LeaveOneContributorOut
+from sebrus.detect.tail import TailCalibrator
 
 
 def _losses(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -107,10 +108,20 @@ def test_ensemble_flags_planted_outliers_with_reasons_and_keeps_the_fpr() -> Non
 
 
 def test_tail_calibrator_handles_a_point_mass_at_zero() -> None:
-    # Most clean items score exactly 0 on the trigger check; one scores 0.3. A full trigger (1.0) must
-    # still get a tiny p-value, not the p = 1 that anchoring the tail at P(S >= 0) gives.
+    # Most clean items score exactly 0 on the trigger check; a few score up to 0.3. A full trigger (1.0)
+    # must still get a tiny p-value, not the p = 1 that anchoring the tail at P(S >= 0) gives.
+    clean = np.zeros(250)
+    clean[:25] = np.random.default_rng(0).exponential(0.05, 25)
+    cal = TailCalibrator().fit(clean)
+    assert cal.p_values(np.array([1.0]))[0] < 1e-3
+    assert cal.p_values(np.array([0.0]))[0] == 1.0
+
+
+def test_tail_calibrator_is_cautious_with_one_point_in_the_tail() -> None:
+    # One calibration score beyond zero is no basis for extrapolating: the upper confidence bound on the
+    # tail's scale keeps a far score's p-value modest instead of calling it certain.
     clean = np.zeros(250)
     clean[0] = 0.3
     cal = TailCalibrator().fit(clean)
-    assert cal.p_values(np.array([1.0]))[0] < 1e-3
+    assert 1e-3 < cal.p_values(np.array([1.0]))[0] < 0.05
     assert cal.p_values(np.array([0.0]))[0] == 1.0

@@ -23,6 +23,11 @@ class DetectorResult:
     scores: np.ndarray
     flags: np.ndarray
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: scores whose clean range differs by class (model confidence, cluster margins): the ensemble scales
+    #: them per class before pooling them into one calibration null
+    class_dependent: bool = False
+    #: p-values the detector computed against its own trusted null; the ensemble then uses them as they are
+    p_values: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.scores.shape != self.flags.shape or self.scores.ndim != 1:
@@ -33,6 +38,7 @@ class PoisonDetector(ABC):
     """Subclasses set ``name`` and implement ``fit``, which must set ``scores_`` and ``flags_``."""
 
     name: str = "detector"
+    class_dependent: bool = False
     scores_: np.ndarray
     flags_: np.ndarray
     evidence_: dict[str, Any]
@@ -43,7 +49,13 @@ class PoisonDetector(ABC):
     def result(self) -> DetectorResult:
         if not hasattr(self, "scores_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
-        return DetectorResult(self.name, self.scores_, self.flags_, dict(getattr(self, "evidence_", {})))
+        return DetectorResult(
+            self.name,
+            self.scores_,
+            self.flags_,
+            dict(getattr(self, "evidence_", {})),
+            class_dependent=self.class_dependent,
+        )
 
     def fit_result(self, X: np.ndarray, y: np.ndarray) -> DetectorResult:
         return self.fit(X, y).result()

@@ -47,7 +47,9 @@ def self_confidence_scores(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     scores that keep separating confident mistakes from borderline ones.
     """
     _check_probs(probs, labels)
-    clipped = np.clip(probs, 1e-12, 1.0)
+    # Floor at 1e-300, not 1e-12: a 1e-12 floor capped the score at 27.6, where the anchored model's
+    # most confident mistakes (poisoned or not) all tied, so their calibrated p-values could not order them.
+    clipped = np.clip(probs, 1e-300, 1.0)
     given = clipped[np.arange(len(labels)), labels]
     others = clipped.copy()
     others[np.arange(len(labels)), labels] = 0.0

@@ -125,7 +125,7 @@ class TorchImageClassifier:
         return self._batched(images, self.module)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        logits = self.logits(images)
+        logits = self.logits(images).astype(np.float64)  # float32 underflows near 1e-45: scores saturate
         if logits.shape[1] != self.n_classes:
             raise ValueError(f"model returns {logits.shape[1]} outputs, expected {self.n_classes} classes")
         logits = logits - logits.max(axis=1, keepdims=True)
