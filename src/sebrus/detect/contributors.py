@@ -121,3 +121,86 @@ def privacy_tradeoff(
         scale = 0.0 if eps is None else laplace_scale(clip, eps)
         points.append(TradeoffPoint(eps, scale, p_sum / runs, r_sum / runs, f_sum / runs))
     return points
+
+
+@dataclass(frozen=True)
+class ContributorTest:
+    """Per contributor: is the suspicion of their items higher than everyone else's, as a group?"""
+
+    ids: np.ndarray
+    counts: np.ndarray
+    p_values: np.ndarray
+    flags: np.ndarray
+    suspects: np.ndarray  # named in advance (a revocation): tested alone, not among the rest
+
+    def item_weights(
+        self, contributors: np.ndarray, hits: np.ndarray, max_weight: float = 10.0
+    ) -> np.ndarray:
+        """Weighted-BH weights from each raised contributor's excess of suspicious items.
+
+        ``hits`` marks items that look suspicious on their own (say, p <= 0.05). A flagged or suspected
+        contributor's items get weight ``their hit rate / everyone's`` (at least 2 for a suspect named
+        before the scan, at most ``max_weight``): prior odds that their items are poisoned, in the spirit
+        of Genovese, Roeder and Wasserman's weighted BH. Other items keep 1; ``choose_flags`` rescales
+        the weights to mean 1, so the raised items' gain is paid by everyone else.
+        """
+        contributors = np.asarray(contributors).astype(str)
+        weights = np.ones(len(contributors))
+        overall = max(float(np.mean(hits)), 1e-3)
+        for j in np.flatnonzero(self.flags | self.suspects):
+            mine = contributors == self.ids[j]
+            ratio = float(np.mean(hits[mine])) / overall if mine.any() else 1.0
+            floor = 2.0 if self.suspects[j] else 1.0
+            weights[mine] = float(np.clip(ratio, floor, max_weight))
+        return weights
+
+
+def contributor_rank_test(
+    suspicion: np.ndarray,
+    contributors: np.ndarray,
+    *,
+    fdr: float = 0.05,
+    suspects: Sequence[str] = (),
+    min_items: int = 3,
+) -> ContributorTest:
+    """One-sided Mann-Whitney tests of each contributor's item suspicion against all other items.
+
+    ``suspicion`` is (N,) or (N, D): one column per piece of evidence (the scan passes each detector's
+    -log p), each tested on its own, Bonferroni over the columns. One column per detector keeps a signal
+    that only one detector carries from being averaged away among the others.
+
+    The null is "this contributor's items are a random draw from the data", so a contributor is never
+    flagged for having many items (the test's spread shrinks with their count, its centre does not move).
+    Flags come from Benjamini-Hochberg over contributors, so on clean data no honest contributor is
+    flagged with probability at least ``1 - fdr``. ``suspects`` (named before the scan, e.g. revoked) are
+    one pre-specified hypothesis each, flagged at ``fdr`` alone. The seed-004 loss clustering this replaces
+    as the flagging rule flagged 10 of 30 honest contributors on clean MNIST.
+    """
+    from scipy.stats import mannwhitneyu
+
+    from sebrus.detect.operating_point import bh_threshold
+
+    contributors = np.asarray(contributors).astype(str)
+    values = np.asarray(suspicion, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or len(values) != len(contributors):
+        raise ValueError("suspicion must have one row per contributor entry")
+    columns = [j for j in range(values.shape[1]) if np.ptp(values[:, j]) > 0]
+    ids, counts = np.unique(contributors, return_counts=True)
+    p = np.ones(len(ids))
+    for j, cid in enumerate(ids):
+        mine = contributors == cid
+        if counts[j] < min_items or not (~mine).any() or not columns:
+            continue
+        tests = mannwhitneyu(
+            values[mine][:, columns], values[~mine][:, columns], alternative="greater", axis=0
+        )
+        p[j] = min(1.0, float(np.min(tests.pvalue)) * len(columns))
+    suspect = np.isin(ids, np.asarray(list(suspects), dtype=str))
+    flags = suspect & (p <= fdr)
+    others = ~suspect
+    if others.any():
+        t = bh_threshold(p[others], fdr)
+        flags[others] = p[others] <= t if t > 0 else False
+    return ContributorTest(ids, counts, p, flags, suspect)
