@@ -18,7 +18,7 @@ patches are sparse, and the orthonormal 2-D Fourier basis, where periodic signal
    95th percentiles is binomial; the smallest of the four p-values (Bonferroni over them, the groups and
    the bases) decides whether the group has a pattern at all;
 3. the p-value, only in groups that have one: the item's projection against the trusted items'
-   leave-one-out projections, with an exponential tail fitted above their median (a Student-t tail
+   cross-fitted projections, with an exponential tail fitted above their median (a Student-t tail
    flagged the clean tail of 3,700 items against 200 trusted ones; projections on a sparse direction
    are skewed). Elsewhere it is 1. The detector hands the ensemble these p-values
    rather than raw scores: a null pooled over classes would be mostly "no pattern" zeros, against which
@@ -81,9 +81,17 @@ class ClassSignal(PoisonDetector):
     name = "class_signal"
 
     def __init__(
-        self, alpha: float = 0.01, t_min: float = 2.0, min_reference: int = 4, shrinkage: float = 0.1
+        self,
+        alpha: float = 0.01,
+        t_min: float = 2.0,
+        min_reference: int = 4,
+        shrinkage: float = 0.1,
+        n_folds: int = 5,
+        seed: int = 0,
     ) -> None:
         self.alpha = alpha
+        self.n_folds = n_folds
+        self.seed = seed
         self.shrinkage = shrinkage
         self.t_min = t_min
         self.min_reference = min_reference
@@ -98,7 +106,7 @@ class ClassSignal(PoisonDetector):
         reference_mask: np.ndarray | None = None,
     ) -> Self:
         """``reference_mask`` marks rows of ``X`` that are trusted too (calibration items): they join the
-        trusted side and are scored leave-one-out, like the trusted items the test counts, so their scores
+        trusted side and are scored cross-fitted, like the trusted items the test counts, so their scores
         are a sample of what the test calls clean."""
         validate_images(X, y)
         in_x = np.zeros(len(X), dtype=bool) if reference_mask is None else np.asarray(reference_mask, bool)
@@ -159,35 +167,40 @@ class ClassSignal(PoisonDetector):
         return replace(super().result(), p_values=self.p_values_)
 
     def _project(self, f_data: np.ndarray, f_ref: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """Data items on the full direction; each trusted item on the direction built without it.
+        """Every item projected on a direction built without it: trusted items cross-fitted in folds.
 
-        ``None`` for the data when no coefficient differs enough to make a direction.
+        The trusted items are split into ``n_folds``; each fold's direction comes from the data and the
+        other folds' trusted items, and projects that fold's trusted items and a random share of the data,
+        so trusted and data items are scored alike. Leave-one-out looked the same but was not: removing
+        an item from the trusted mean pulls the direction towards its own quirks (its odd strokes pass
+        the coefficient screen), which put the trusted items' projections well above the clean data's
+        and hid a 5% BadNets patch. ``None`` for the data when no fold finds a direction.
         """
         n_d, n_r = len(f_data), len(f_ref)
         if n_d < 2 or n_r < 2:
             return None, np.zeros(n_r)
-        var_d = f_data.var(axis=0, ddof=1) if n_d > 1 else np.zeros(f_data.shape[1])
-        var_r = f_ref.var(axis=0, ddof=1)
-        # The trusted term uses the larger variance: ten trusted items that happen to agree must not make
-        # a coefficient look certain (a feature 30% of a class has is absent from ten of them 3% of the
-        # time).
+        var_d = f_data.var(axis=0, ddof=1)
         # Shrunk toward the mean variance (regularised discriminant analysis): dividing by the near-zero
         # variance of background pixels made every clean item with a stray stroke there look extreme.
         var = var_d + self.shrinkage * float(var_d.mean()) + 1e-8
-        se = np.sqrt(np.maximum(var_d, var_r) / max(n_r - 1, 1) + var_d / n_d + 1e-12)
         mean_d = f_data.mean(axis=0)
-        sum_r = f_ref.sum(axis=0)
-
-        def direction(mean_ref: np.ndarray) -> np.ndarray:
+        n_folds = min(self.n_folds, n_r)
+        rng = np.random.default_rng([self.seed, n_d, n_r])
+        ref_fold = rng.permutation(n_r) % n_folds
+        data_fold = rng.integers(0, n_folds, size=n_d)
+        data_proj, ref_proj = np.zeros(n_d), np.zeros(n_r)
+        found = False
+        for k in range(n_folds):
+            train = f_ref[ref_fold != k]
+            mean_ref = train.mean(axis=0)
+            var_r = train.var(axis=0, ddof=1) if len(train) > 1 else np.zeros_like(var_d)
+            # The trusted term uses the larger variance: ten trusted items that happen to agree must not
+            # make a coefficient look certain (a feature 30% of a class has is absent from ten of them
+            # 3% of the time).
+            se = np.sqrt(np.maximum(var_d, var_r) / max(len(train) - 1, 1) + var_d / n_d + 1e-12)
             diff = mean_d - mean_ref
-            return np.where(np.abs(diff) >= self.t_min * se, diff / var, 0.0)
-
-        w = direction(sum_r / n_r)
-        if not w.any():
-            return None, np.zeros(n_r)
-        data_proj = (f_data - sum_r / n_r) @ w
-        ref_proj = np.empty(n_r)
-        for i in range(n_r):
-            loo_mean = (sum_r - f_ref[i]) / (n_r - 1)
-            ref_proj[i] = (f_ref[i] - loo_mean) @ direction(loo_mean)
-        return data_proj, ref_proj
+            w = np.where(np.abs(diff) >= self.t_min * se, diff / var, 0.0)
+            found = found or bool(w.any())
+            ref_proj[ref_fold == k] = (f_ref[ref_fold == k] - mean_ref) @ w
+            data_proj[data_fold == k] = (f_data[data_fold == k] - mean_ref) @ w
+        return (data_proj if found else None), ref_proj

@@ -30,7 +30,18 @@ from sebrus.detect.report_plots import (
 from sebrus.detect.report_template import CONTENT_SECURITY_POLICY, REPORT_TEMPLATE
 
 MAX_FLAGGED_SHOWN = 30
-_KNOWN_SUMMARY_KEYS = ("n_items", "n_flagged", "threshold", "fpr", "detectors")
+_KNOWN_SUMMARY_KEYS = (
+    "n_items",
+    "n_flagged",
+    "threshold",
+    "fpr",
+    "fdr",
+    "detectors",
+    "operating_point",
+    "expected_false_positives",
+    "expected_precision",
+    "trusted",
+)
 
 
 class ReportFormatError(ValueError):
@@ -77,6 +88,8 @@ class ReportView:
     n_contributors: int = 0
     cards: list[FlaggedCard] = field(default_factory=list)
     n_flagged_not_shown: int = 0
+    operating_point: str = ""
+    trusted_message: str = ""
 
 
 def _number(value: Any) -> float | None:
@@ -211,7 +224,28 @@ def build_view(report: Mapping[str, Any], thumbnails: Mapping[str, bytes], max_f
         n_contributors=len(contributors),
         cards=cards,
         n_flagged_not_shown=max(0, len(flagged) - max_flagged),
+        operating_point=_operating_point_text(summary),
+        trusted_message=_text((summary.get("trusted") or {}).get("message", ""))
+        if isinstance(summary.get("trusted"), Mapping)
+        else "",
     )
+
+
+def _operating_point_text(summary: Mapping[str, Any]) -> str:
+    """One sentence: where flags start and what they are expected to hold."""
+    fpr, fdr = _number(summary.get("fpr")), _number(summary.get("fdr"))
+    expected_fp = _number(summary.get("expected_false_positives"))
+    precision = _number(summary.get("expected_precision"))
+    if fpr is not None:
+        rule = f"Flags start at a false-positive rate of {fpr:.3g} per item"
+    elif fdr is not None:
+        rule = f"Flags start at a false-discovery rate of {fdr:.3g}"
+    else:
+        return ""
+    if expected_fp is None:
+        return rule + "."
+    tail = f"; expected precision {100 * precision:.0f}%" if precision is not None else ""
+    return f"{rule}: about {expected_fp:.1f} clean items are expected among the flags{tail}."
 
 
 def _environment() -> Environment:

@@ -135,7 +135,7 @@ def suspicion_histogram(
             label=[f"not flagged ({(~flagged).sum()})", f"flagged ({flagged.sum()})"],
         )
         if threshold is not None and math.isfinite(threshold):
-            note = f"threshold {threshold:.3g}" + (f" (FPR {fpr:.3g})" if fpr is not None else "")
+            note = f"threshold {threshold:.3g}" + (f" (FPR {fpr:.3g})" if fpr is not None else " (FDR)")
             axes.axvline(threshold, color=THRESHOLD_COLOUR, linestyle="--", linewidth=1.4, label=note)
         axes.set_xlabel("suspicion")
         tallest = max(np.histogram(values, bins=bins)[0])
@@ -179,7 +179,7 @@ def contributor_bars(bars: Sequence[PlotBar], max_bars: int = 40) -> bytes | Non
         )
         axes.set_yticks(positions, [shorten(bar.name) for bar in shown], parse_math=False)
         axes.invert_yaxis()
-        axes.set_xlabel("contributor score")
+        axes.set_xlabel("contributor score: -log10 p of their items' suspicion against everyone else's")
         title = "Contributors (red: flagged)"
         if len(bars) > len(shown):
             title += f", top {len(shown)} of {len(bars)}"

@@ -52,9 +52,11 @@ REPORT_TEMPLATE = """<!DOCTYPE html>
   <div class="fact">items<b>{{ view.n_items }}</b></div>
   <div class="fact flagged-count">flagged<b>{{ view.n_flagged }}</b></div>
   <div class="fact">threshold<b>{{ view.threshold | num }}</b></div>
-  <div class="fact">target false-positive rate<b>{{ view.fpr | num }}</b></div>
   <div class="fact">contributors<b>{{ view.n_contributors }}</b></div>
+  <div class="fact">contributors flagged<b>{{ view.flagged_contributors | length }}</b></div>
 </div>
+{% if view.operating_point %}<p id="operating-point">{{ view.operating_point }}</p>{% endif %}
+{% if view.trusted_message %}<p id="trusted-use">{{ view.trusted_message }}</p>{% endif %}
 {% if view.detectors %}
 <p>Detectors: {{ view.detectors | join(", ") }}</p>
 {% endif %}

@@ -16,7 +16,7 @@ so; below ``MIN_REFERENCE`` reference items the trusted detectors do not run, an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,6 @@ class TrustedPlan:
     n_trusted: int
     reference_idx: np.ndarray
     calibration_idx: np.ndarray
-    notes: list[str] = field(default_factory=list)
 
     @property
     def has_reference(self) -> bool:
@@ -83,8 +82,7 @@ def plan_trusted(trusted_labels: np.ndarray | None, seed: int) -> TrustedPlan:
     """Split the seed set per label: the larger half to the reference, the rest to calibration."""
     if trusted_labels is None or len(trusted_labels) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        plan = TrustedPlan(0, empty, empty)
-        return TrustedPlan(0, empty, empty, [plan.message])
+        return TrustedPlan(0, empty, empty)
     rng = np.random.default_rng(seed + 7)
     reference: list[int] = []
     calibration: list[int] = []
@@ -96,9 +94,8 @@ def plan_trusted(trusted_labels: np.ndarray | None, seed: int) -> TrustedPlan:
     if len(calibration) < MIN_CALIBRATION:
         # Too few to calibrate on: every seed image serves as reference instead.
         reference, calibration = reference + calibration, []
-    plan = TrustedPlan(
+    return TrustedPlan(
         len(trusted_labels),
         np.sort(np.array(reference, dtype=np.int64)),
         np.sort(np.array(calibration, dtype=np.int64)),
     )
-    return TrustedPlan(plan.n_trusted, plan.reference_idx, plan.calibration_idx, [plan.message])
