@@ -212,9 +212,24 @@ def detect_command(
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
-    fpr: Annotated[
-        float, typer.Option("--fpr", min=1e-6, max=0.5, help="False-positive rate to flag at.")
+    fdr: Annotated[
+        float,
+        typer.Option(
+            "--fdr",
+            min=1e-6,
+            max=0.5,
+            help="False-discovery rate: the share of flagged items expected to be clean.",
+        ),
     ] = 0.05,
+    fpr: Annotated[
+        float | None,
+        typer.Option(
+            "--fpr",
+            min=1e-6,
+            max=0.5,
+            help="Flag at this per-item false-positive rate instead (about this share of a clean set).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for every model and split.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report to stdout.")] = False,
 ) -> None:
@@ -250,6 +265,7 @@ def detect_command(
                 trusted_images=trusted_folder.images if trusted_folder else None,
                 trusted_labels=trusted_folder.labels if trusted_folder else None,
                 model=uploaded,
+                fdr=fdr,
                 fpr=fpr,
                 seed=seed,
                 progress=on_progress,
@@ -269,11 +285,24 @@ def detect_command(
         print_json(payload)
         return
     summary = payload["summary"]
+    rule = f"FPR {fpr}" if fpr is not None else f"FDR {fdr}"
     console.print(
         f"scanned {summary['n_items']} images in {summary['seconds']} s: "
-        f"[bold]{summary['n_flagged']} flagged[/] at FPR {fpr}"
-        + (f", {summary['n_contributors_flagged']} contributors flagged" if owners is not None else "")
+        f"[bold]{summary['n_flagged']} flagged[/] at {rule}"
+        + (
+            f", {summary['n_contributors_flagged']} of {summary['n_contributors']} contributors flagged"
+            if owners is not None
+            else ""
+        )
     )
+    if summary.get("expected_false_positives") is not None:
+        precision = summary.get("expected_precision")
+        console.print(
+            f"  about {summary['expected_false_positives']:.1f} clean items expected among the flags"
+            + (f" (expected precision {precision:.0%})" if precision is not None else ""),
+            highlight=False,
+        )
+    console.print(f"  seed set: {summary['trusted']['message']}", highlight=False)
     for item in sorted((i for i in payload["items"] if i["flagged"]), key=lambda i: -i["suspicion"])[:10]:
         why = ", ".join(f"{r['detector']} ({r['score']})" for r in item["reasons"])
         console.print(

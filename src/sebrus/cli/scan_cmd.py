@@ -24,6 +24,21 @@ scan_app = typer.Typer(help="Poison scans of a dataset on a server.", no_args_is
 ScanId = Annotated[int, typer.Argument(help="The scan's id.")]
 
 
+def operating_point(scan: Scan) -> str:
+    """Where flags start, and what they are expected to hold, in one line for people."""
+    if scan.fpr is not None:
+        rule = f"a false-positive rate of {scan.fpr:g} per item"
+    else:
+        rule = f"a false-discovery rate of {scan.fdr if scan.fdr is not None else 0.05:g}"
+    if scan.expected_false_positives is None:
+        return rule
+    precision = (
+        f", expected precision {scan.expected_precision:.0%}" if scan.expected_precision is not None else ""
+    )
+    expected = f"about {scan.expected_false_positives:.1f} clean items expected among the flags"
+    return f"{rule}: {expected}{precision}"
+
+
 def _show(scan: Scan) -> None:
     console.print(f"Scan {scan.id} of dataset {scan.dataset_id} ({scan.scope}): [bold]{scan.state}[/]")
     console.print(f"  progress     {scan.progress:.0%}  {scan.message}", highlight=False)
@@ -36,6 +51,9 @@ def _show(scan: Scan) -> None:
             f"  quarantine   {q.get('sent', 0)} sent, {q.get('pending', 0)} pending, "
             f"{q.get('skipped', 0)} skipped, {q.get('failed', 0)} failed"
         )
+        console.print(f"  flags at     {operating_point(scan)}", highlight=False)
+        if scan.trusted_message:
+            console.print(f"  seed set     {scan.trusted_message}", highlight=False)
         console.print(f"  report       sha256 {scan.report_sha256}")
         model = f"uploaded, sha256 {scan.model_sha256}" if scan.model_sha256 else "reference CNN"
         console.print(f"  model        {model}")
@@ -49,7 +67,18 @@ def start(
     new: Annotated[
         bool, typer.Option("--new", help="Only items added since the last scan get results.")
     ] = False,
-    fpr: Annotated[float, typer.Option(min=1e-6, max=0.5, help="False-positive rate to flag at.")] = 0.05,
+    fdr: Annotated[
+        float | None,
+        typer.Option(
+            min=1e-6,
+            max=0.5,
+            help="False-discovery rate: the share of flagged items expected to be clean (default 0.05).",
+        ),
+    ] = None,
+    fpr: Annotated[
+        float | None,
+        typer.Option(min=1e-6, max=0.5, help="Flag at this per-item false-positive rate instead of an FDR."),
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed for every model and split.")] = 0,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the scan until it finishes.")] = False,
     url: UrlOption = DEFAULT_URL,
@@ -58,7 +87,9 @@ def start(
 ) -> None:
     """Start a scan of a dataset you own; it runs on the server."""
     with connect(url, token, login_required=True) as client:
-        scan = client.start_scan(dataset, scope="new-since-last" if new else "all", fpr=fpr, seed=seed)
+        scan = client.start_scan(
+            dataset, scope="new-since-last" if new else "all", fdr=fdr, fpr=fpr, seed=seed
+        )
         if wait:
             scan = _follow(client, scan.id, quiet=as_json)
     if as_json:

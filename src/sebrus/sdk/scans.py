@@ -37,6 +37,11 @@ class Scan:
     report_sha256: str | None
     raw: dict[str, Any]
     model_sha256: str | None = None  # the owner's scan model it ran with; None: the reference CNN
+    fdr: float | None = None  # the operating point: a false-discovery rate (the default) ...
+    fpr: float | None = None  # ... or an explicit false-positive rate
+    expected_false_positives: float | None = None
+    expected_precision: float | None = None
+    trusted_message: str | None = None  # what the seed set was used for, in the report's words
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scan:
@@ -57,6 +62,11 @@ class Scan:
             report_sha256=data.get("report_sha256"),
             raw=data,
             model_sha256=data.get("model_sha256"),
+            fdr=data.get("fdr"),
+            fpr=data.get("fpr"),
+            expected_false_positives=data.get("expected_false_positives"),
+            expected_precision=data.get("expected_precision"),
+            trusted_message=data.get("trusted_message"),
         )
 
     @property
@@ -151,9 +161,24 @@ class ScanMethods:
     ) -> httpx.Response:
         raise NotImplementedError  # provided by Client
 
-    def start_scan(self, dataset_id: int, scope: str = "all", fpr: float = 0.05, seed: int = 0) -> Scan:
-        """Queue a scan of the dataset (owner only); ``scope`` is ``all`` or ``new-since-last``."""
-        body = {"scope": scope, "fpr": fpr, "seed": seed}
+    def start_scan(
+        self,
+        dataset_id: int,
+        scope: str = "all",
+        fpr: float | None = None,
+        seed: int = 0,
+        fdr: float | None = None,
+    ) -> Scan:
+        """Queue a scan of the dataset (owner only); ``scope`` is ``all`` or ``new-since-last``.
+
+        Flags are chosen at a false-discovery rate (``fdr``, the server's default 0.05 when neither is
+        given), or at an explicit per-item false-positive rate ``fpr``.
+        """
+        body: dict[str, Any] = {"scope": scope, "seed": seed}
+        if fdr is not None:
+            body["fdr"] = fdr
+        if fpr is not None:
+            body["fpr"] = fpr
         return Scan.from_json(self._json("POST", f"/api/dataset/{int(dataset_id)}/scans", json=body)["scan"])
 
     def scans(self, dataset_id: int) -> list[Scan]:

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, not_, or_, select
+from sqlalchemy import ScalarSelect, Select, and_, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,9 @@ from sebrus.db.models import (
     ReviewCommitSecret,
     ReviewServe,
     ReviewVote,
+    Scan,
+    ScanResult,
+    ScanState,
     User,
 )
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
@@ -85,8 +88,12 @@ class ClaimWaiting:
 
 
 def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: int = 20) -> list[QueueEntry]:
-    """Pending and quarantined items, oldest first, without the reviewer's own contributions or items
-    they already voted on in a live round; each one served is recorded (first time only)."""
+    """Pending and quarantined items, most suspicious first, without the reviewer's own contributions or
+    items they already voted on in a live round; each one served is recorded (first time only).
+
+    The order is the item's suspicion in the newest finished scan that scored it (unscanned items after,
+    oldest first), so reviewers spend their time and stake where the detectors saw most.
+    """
     if not 1 <= limit <= MAX_QUEUE:
         raise InvalidInput(f"`limit` must be 1 to {MAX_QUEUE}.", field="limit")
     address = chain.address_of(dataset)
@@ -106,7 +113,7 @@ def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: 
             Item.contributor_address.not_in(mine),
             not_(voted),
         )
-        .order_by(Item.id)
+        .order_by(_latest_suspicion().desc().nulls_last(), Item.id)
     )
     entries: list[QueueEntry] = []
     reviews = chain.reviews
@@ -129,6 +136,19 @@ def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: 
                 break
     db.commit()
     return entries
+
+
+def _latest_suspicion() -> ScalarSelect[float]:
+    """The item's suspicion in the newest finished scan that scored it (NULL when none did)."""
+    return (
+        select(ScanResult.suspicion)
+        .join(Scan, Scan.id == ScanResult.scan_id)
+        .where(ScanResult.item_id == Item.id, Scan.state == ScanState.DONE)
+        .order_by(ScanResult.scan_id.desc())
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
+    )
 
 
 def _served(db: Session, dataset: Dataset, item: Item, user: User) -> datetime:

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
 ACTIVE = (ScanState.QUEUED, ScanState.RUNNING)
+#: The default operating point: at most this share of the flagged items is expected to be clean.
+DEFAULT_FDR = 0.05
 MAX_ERROR = 2000
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -67,14 +69,27 @@ def start_scan(
     user: User,
     *,
     scope: ScanScope = ScanScope.ALL,
-    fpr: float = 0.05,
+    fdr: float | None = None,
+    fpr: float | None = None,
     seed: int = 0,
     backend: str = "thread",
 ) -> Scan:
-    """Queue a scan of ``dataset`` (owner only); the caller hands its id to a runner after this commits."""
+    """Queue a scan of ``dataset`` (owner only); the caller hands its id to a runner after this commits.
+
+    The operating point is a false-discovery rate (``DEFAULT_FDR`` unless given); ``fpr`` replaces it
+    with an explicit per-item false-positive rate. Giving both is refused: they are two different rules.
+    """
     require_owner(db, dataset, user, "scan")
-    if not 0.0 < fpr <= 0.5:
+    if fdr is not None and fpr is not None:
+        raise InvalidInput(
+            "Give `fdr` or `fpr`, not both: they are two ways to set where flags start.", field="fpr"
+        )
+    if fpr is not None and not 0.0 < fpr <= 0.5:
         raise InvalidInput(f"`fpr` must lie in (0, 0.5], got {fpr}.", field="fpr")
+    if fdr is not None and not 0.0 < fdr <= 0.5:
+        raise InvalidInput(f"`fdr` must lie in (0, 0.5], got {fdr}.", field="fdr")
+    if fpr is None and fdr is None:
+        fdr = DEFAULT_FDR
     active = db.scalar(
         select(Scan).where(Scan.dataset_id == dataset.id, Scan.state.in_(ACTIVE)).order_by(Scan.id)
     )
@@ -99,6 +114,7 @@ def start_scan(
         upto_item_id=upto,
         model_sha256=dataset.scan_model_sha256,
         fpr=fpr,
+        fdr=fdr,
         random_seed=seed,
         n_items=0,
         n_context=0,
@@ -116,6 +132,7 @@ def start_scan(
         details={
             "scan": scan.id,
             "scope": scope.value,
+            "fdr": fdr,
             "fpr": fpr,
             "upto_item_id": upto,
             "backend": backend,
@@ -258,8 +275,10 @@ def _detect(inputs: Any, scan: Scan, progress: _ProgressWriter, model: Any = Non
         trusted_images=inputs.trusted_images,
         trusted_labels=inputs.trusted_labels,
         model=model,
+        fdr=scan.fdr if scan.fdr is not None else DEFAULT_FDR,
         fpr=scan.fpr,
         seed=scan.random_seed,
+        suspect_contributors=inputs.suspect_contributors,
         progress=lambda stage, frac: progress(stage, 0.1 + 0.8 * frac),
     )
 
@@ -317,7 +336,10 @@ def _store_results(db: Session, scan: Scan, inputs: Any, result: Any, report_key
     scan.state = ScanState.DONE
     scan.progress = 1.0
     scan.message = f"done: {n_flagged} flagged, {to_quarantine} to quarantine"
-    scan.threshold = float(result.threshold)
+    scan.threshold = float(result.threshold) if np.isfinite(result.threshold) else None
+    scan.expected_false_positives = result.summary.get("expected_false_positives")
+    scan.expected_precision = result.summary.get("expected_precision")
+    scan.trusted_message = result.summary.get("trusted", {}).get("message")
     scan.n_items = int(inputs.in_scope.sum())
     scan.n_context = len(inputs.items)
     scan.n_trusted = len(inputs.trusted_hashes)

@@ -51,7 +51,11 @@ def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
         "message": scan.message,
         "insufficient_data": scan.insufficient_data,
         "error": scan.error,
+        "fdr": scan.fdr,
         "fpr": scan.fpr,
+        "expected_false_positives": scan.expected_false_positives,
+        "expected_precision": scan.expected_precision,
+        "trusted_message": scan.trusted_message,
         "seed": scan.random_seed,
         "threshold": scan.threshold,
         "model_sha256": scan.model_sha256,  # the owner's scan model; null: the reference CNN
@@ -97,7 +101,14 @@ def start_scan(
     body = body or ScanStart()
     dataset = datasets.get_dataset(db, dataset_id)
     scan = scans.start_scan(
-        db, dataset, user, scope=ScanScope(body.scope), fpr=body.fpr, seed=body.seed, backend=jobs.backend
+        db,
+        dataset,
+        user,
+        scope=ScanScope(body.scope),
+        fdr=body.fdr,
+        fpr=body.fpr,
+        seed=body.seed,
+        backend=jobs.backend,
     )
     try:
         jobs.submit(db, scan)

@@ -16,11 +16,19 @@ class ScanStart(BaseModel):
         description="`all` gives every item a result; `new-since-last` only the items added since the last "
         "finished scan (the detectors still learn from every item).",
     )
-    fpr: float = Field(
-        default=0.05,
+    fdr: float | None = Field(
+        default=None,
         gt=0.0,
         le=0.5,
-        description="False-positive rate to flag at, calibrated on the seed set.",
+        description="False-discovery rate: at most this share of the flagged items is expected to be clean. "
+        "The default operating point (0.05 when neither `fdr` nor `fpr` is given).",
+    )
+    fpr: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=0.5,
+        description="An explicit per-item false-positive rate instead of `fdr`: flags every item whose "
+        "calibrated p-value is at most this, whatever the data holds (about this share of a clean set).",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed for every model and split.")
 

@@ -59,7 +59,13 @@ class Scan(Base):
     # upto_item_id is data the models learn from.
     since_item_id: Mapped[int] = mapped_column(Integer, default=0)
     upto_item_id: Mapped[int] = mapped_column(Integer, default=0)
-    fpr: Mapped[float] = mapped_column(Float, default=0.05)
+    # The operating point: a false-discovery rate (the default), or an explicit false-positive rate.
+    fpr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fdr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_false_positives: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_precision: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # What the seed set was used for, in the report's own words (shown by the web and the CLI as is).
+    trusted_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     random_seed: Mapped[int] = mapped_column(Integer, default=0)
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The dataset's scan model when the scan was started (null: the reference CNN); the runner loads it.
