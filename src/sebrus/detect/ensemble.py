@@ -220,10 +220,8 @@ def combine(
     if trusted:
         calibration["n_calibration_items"] = int(cal_mask.sum())
         calibration["empirical_fpr_on_calibration"] = float(flagged[cal_mask].mean())
-        calibration["fpr_split"] = (
-            {names[j]: int(hits) for j, hits in selected.items()}
-            if selected
-            else "even (no detector stood out)"
-        )
+    calibration["fpr_split"] = (
+        {names[j]: int(hits) for j, hits in selected.items()} if selected else "even (no detector stood out)"
+    )
     calibration["per_class_scaling"] = [r.name for r in results if r.class_dependent and labels is not None]
     return EnsembleResult(suspicion, flagged, reasons, threshold, p_values, combined, point, calibration)

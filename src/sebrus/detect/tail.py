@@ -25,7 +25,7 @@ class TailCalibrator:
     bound alone left the anchored label check (AUC 0.998) with no flag at all.
     """
 
-    def __init__(self, tail_from: float = 0.8, robust: bool = False, confidence: float = 0.9) -> None:
+    def __init__(self, tail_from: float = 0.8, robust: bool = False, confidence: float = 0.75) -> None:
         self.tail_from = tail_from
         self.robust = robust
         self.confidence = confidence
