@@ -152,3 +152,21 @@ def test_early_loss_isolation_and_class_share() -> None:
     grown = np.concatenate([labels, np.zeros(120, dtype=np.int64)])  # class 0 takes 42% instead of 25%
     share = class_share_z(grown, np.repeat(np.arange(4), 100), 4)
     assert share[0] > 3 and (share[1:] < 1).all()
+
+
+def test_patch_trigger_p_values_reach_below_the_calibration_floor() -> None:
+    # Every clean calibration item scores exactly 0 on this check, so an empirical null stops at
+    # 1/(n+1); the trusted on-rates give a patch that clean images never show a p-value far below it.
+    from sebrus.detect.attacks import patch_backdoor
+    from tests.detect.synthetic import blob_images
+
+    x, y = blob_images(n_per_class=120, n_classes=3, side=28, seed=1)  # a 3x3 checker: two units
+    ref = np.zeros(len(y), dtype=bool)
+    for c in range(3):
+        ref[np.flatnonzero(y == c)[:30]] = True
+    poisoned = patch_backdoor(x[~ref], y[~ref], 0.15, target=0, seed=0)
+    det = PatchTrigger(reference_images=x[ref], reference_labels=y[ref]).fit(poisoned.images, poisoned.labels)
+    p = det.result().p_values
+    assert p is not None
+    assert p[poisoned.poison_mask].max() < 1.0 / (1 + ref.sum()) / 10
+    assert np.median(p[~poisoned.poison_mask]) == 1.0

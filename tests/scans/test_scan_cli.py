@@ -94,6 +94,6 @@ def test_scan_commands_start_follow_and_fetch_a_checked_report(
     blobs = LocalBlobStore(data_dir / "blobs")
     stored = blobs.path_for(scan["report_sha256"])
     stored.chmod(0o644)
-    stored.write_bytes(report.read_bytes().replace(b'"flagged":true', b'"flagged":false'))
+    stored.write_bytes(report.read_bytes().replace(b'"suspicion":', b'"suspicion": ', 1))
     tampered = sebrus("scan", "report", str(scan["id"]))
     assert tampered.exit_code == 1 and "hashes to" in tampered.output

@@ -93,8 +93,13 @@ def test_only_the_owner_starts_a_scan_and_only_one_at_a_time(
         scans.start_scan(db, dataset, other)
     with pytest.raises(InvalidInput, match="fpr"):
         scans.start_scan(db, dataset, owner, fpr=0.9)
+    with pytest.raises(InvalidInput, match="fdr"):
+        scans.start_scan(db, dataset, owner, fdr=0.0)
+    with pytest.raises(InvalidInput, match="not both"):
+        scans.start_scan(db, dataset, owner, fdr=0.1, fpr=0.05)
     first = scans.start_scan(db, dataset, owner)
     assert (first.state, first.requested_by_user_id) == (ScanState.QUEUED, owner.id)
+    assert (first.fdr, first.fpr) == (scans.DEFAULT_FDR, None)  # a false-discovery rate by default
     with pytest.raises(Conflict, match=f"Scan {first.id} .* still queued"):
         scans.start_scan(db, dataset, owner)
     actions = db.scalars(select(AuditLogEntry.action).where(AuditLogEntry.subject == f"dataset:{dataset.id}"))
