@@ -261,3 +261,26 @@ def test_a_scan_the_queue_cannot_take_is_failed_with_the_reason(
     db.refresh(scan)
     assert scan.state is ScanState.FAILED and "could not queue" in (scan.error or "")
     jobs.stop()
+
+
+def test_the_detectors_get_the_operating_point_and_the_revoked_contributors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rescan after a revocation must use the hold as evidence: the revoked wallets reach the detectors
+    # as suspects, with the scan's own operating point.
+    import sebrus.detect.scan as detect_scan
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(detect_scan, "scan", lambda *args, **kwargs: seen.update(kwargs))
+    inputs = SimpleNamespace(
+        images=None,
+        labels=None,
+        contributors=None,
+        trusted_images=None,
+        trusted_labels=None,
+        suspect_contributors=["0xRevoked"],
+    )
+    row = Scan(fdr=None, fpr=0.02, random_seed=3)
+    scans._detect(inputs, row, lambda *a, **k: None)  # type: ignore[arg-type]
+    assert seen["suspect_contributors"] == ["0xRevoked"]
+    assert (seen["fpr"], seen["fdr"], seen["seed"]) == (0.02, scans.DEFAULT_FDR, 3)
