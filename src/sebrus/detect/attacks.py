@@ -109,16 +109,23 @@ def blended_backdoor(
     validate_images(images, labels)
     rng = np.random.default_rng(seed)
     idx = _choose(rng, np.flatnonzero(labels != target), _n_poison(len(labels), rate))
-    x, y = images.copy(), labels.copy()
-    x[idx] = blend_trigger(images[idx], alpha)
-    y[idx] = target
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[idx] = True
 
     def trigger(batch: np.ndarray) -> np.ndarray:
         return blend_trigger(batch, alpha)
 
-    return PoisonedData(x, y, mask, labels.copy(), "blended", target, trigger)
+    return stamp_and_relabel(images, labels, idx, trigger, target, "blended")
+
+
+def stamp_and_relabel(
+    images: np.ndarray, labels: np.ndarray, idx: np.ndarray, trigger: Trigger, target: int, kind: str
+) -> PoisonedData:
+    """Apply ``trigger`` to the items ``idx`` and give them the ``target`` label (all-to-one)."""
+    x, y = images.copy(), labels.copy()
+    x[idx] = np.clip(trigger(images[idx]), 0.0, 1.0)
+    y[idx] = target
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[idx] = True
+    return PoisonedData(x, y, mask, labels.copy(), kind, target, trigger)
 
 
 def random_label_flip(images: np.ndarray, labels: np.ndarray, rate: float, *, seed: int = 0) -> PoisonedData:

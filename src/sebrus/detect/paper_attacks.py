@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from sebrus.detect.attacks import PoisonedData, Trigger, _choose, _n_poison
+from sebrus.detect.attacks import PoisonedData, Trigger, _choose, _n_poison, stamp_and_relabel
 from sebrus.detect.models import validate_images
 
 Corner = Literal["top_left", "top_right", "bottom_left", "bottom_right"]
@@ -44,17 +44,6 @@ def badnets_trigger(size: int, pattern: Literal["white", "checker"], corner: Cor
     return stamp
 
 
-def _relabel(
-    images: np.ndarray, labels: np.ndarray, idx: np.ndarray, trigger: Trigger, target: int, kind: str
-) -> PoisonedData:
-    x, y = images.copy(), labels.copy()
-    x[idx] = np.clip(trigger(images[idx]), 0.0, 1.0)
-    y[idx] = target
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[idx] = True
-    return PoisonedData(x, y, mask, labels.copy(), kind, target, trigger)
-
-
 def badnets(
     images: np.ndarray,
     labels: np.ndarray,
@@ -71,7 +60,7 @@ def badnets(
     corner = CORNERS[int(rng.integers(len(CORNERS)))]
     trigger = badnets_trigger(size, pattern, corner)
     idx = _choose(rng, np.flatnonzero(labels != target), _n_poison(len(labels), rate))
-    return _relabel(images, labels, idx, trigger, target, f"badnets_{pattern}{size}")
+    return stamp_and_relabel(images, labels, idx, trigger, target, f"badnets_{pattern}{size}")
 
 
 def sig_signal(shape: tuple[int, ...], delta: float, frequency: float) -> np.ndarray:
@@ -108,7 +97,7 @@ def sig_attack(
     def trigger(batch: np.ndarray) -> np.ndarray:
         return np.clip(batch + signal[None], 0.0, 1.0).astype(batch.dtype)
 
-    return _relabel(images, labels, idx, trigger, target, "sig")
+    return stamp_and_relabel(images, labels, idx, trigger, target, "sig")
 
 
 def warp_field(shape: tuple[int, int], grid: int, strength: float, seed: int) -> np.ndarray:
@@ -164,7 +153,7 @@ def wanet(
         return warp_images(batch, field)
 
     idx = _choose(rng, np.flatnonzero(labels != target), _n_poison(len(labels), rate))
-    return _relabel(images, labels, idx, trigger, target, "wanet")
+    return stamp_and_relabel(images, labels, idx, trigger, target, "wanet")
 
 
 def one_class_flip(
