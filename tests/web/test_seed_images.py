@@ -34,7 +34,8 @@ def test_an_owner_adds_seed_images_from_the_dataset_page(app: FastAPI) -> None:
     register(owner)
     dataset_id = create_dataset(owner, "seeded later")
     page = owner.get(f"/datasets/{dataset_id}").text
-    assert f'action="/datasets/{dataset_id}/seed"' in page and "empty: scans then calibrate on the data itself" in page
+    assert f'action="/datasets/{dataset_id}/seed"' in page
+    assert "empty: scans then calibrate on the data itself" in page
 
     images = [("a.png", png(501)), ("b.png", png(502))]
     added = add(owner, dataset_id, "dog", images)
