@@ -1,28 +1,24 @@
-"""One suspicion score per item from many detectors, flagged at a false-positive rate.
+"""One suspicion score per item from many detectors, flagged at a false-discovery rate.
 
 Each detector's scores are turned into p-values against calibration items known to be clean (held-out
-items of the owner's trusted seed set, scored exactly like every other item). Beyond the calibration
-set's 90th percentile the tail is extrapolated as an exponential (peaks over threshold), so strong
+items of the owner's trusted seed set, scored exactly like every other item); detectors that know their
+own null (the class signal, the trigger-position check) hand over p-values of their own. Beyond the
+calibration set's 80th percentile the tail is extrapolated as an exponential (``tail.py``), so strong
 outliers get small, ordered p-values instead of all tying at 1/(n+1). The suspicion is
--log10(Bonferroni-corrected smallest p-value); flagging at suspicion >= -log10(fpr) then keeps the
-false-positive rate at or below ``fpr`` by the union bound. Without trusted data, each detector's own
-score distribution is the null, with the tail fitted above its median from quantile spacing (robust
-while the poison stays well under 25%); that is weaker, and the summary says so.
+-log10(Bonferroni-corrected smallest p-value over the selected detectors), and ``operating_point``
+flags at a false-discovery rate over those (or at an explicit per-item ``fpr``). Without trusted data,
+each detector's own score distribution is the null, with the tail fitted above its median from
+quantile spacing (robust while the poison stays well under 25%); that is weaker, and the summary says so.
 
 With trusted data the Bonferroni split goes only to detectors that see something. Detectors come in
-tiers by how directly their null comes from the trusted set (``TIERS``: the trigger and noise checks
-compare pixels with it, then the label checks, the anchored one trained on it, then the checks that
-read the data alone). A detector gets a share if the data holds significantly more items beyond its
-clean 95th percentile than the calibration items do (one-sided two-proportion z >= 3), counting only
-items that no detector of an earlier tier already claimed. An even split over seven detectors gave
-each 0.14% at FPR 1%: a targeted flip that only the anchored label check sees lost half its recall,
-and detectors with nothing new to find still paid for their own false positives (on MNIST-5k patch
-backdoors the trigger check alone claims all the poison; the label checks then only added clean
-items). Tiers rather than a ranking by z: with 250 calibration items every strong detector's z
-saturates near 5, so a z ranking picks among them by calibration noise (it put the label check ahead
-of the noise check on blended triggers). If no detector passes, all share the budget evenly, as before.
-The choice rests on counts over the whole data set, not on any one item, so the union bound still
-holds for each clean item given it.
+tiers by how directly their null comes from the trusted set (``TIERS``: the pixel checks against it,
+then the label checks, the anchored one trained on it, then the checks that read the data alone). A
+detector gets a share when BH on its own p-values, over the items no detector of an earlier tier
+already claimed, rejects a few items (``select_detectors``). An even split over seven detectors let
+their noise hide the one that saw the poison (random flips: combined F1 0.69 at its best threshold,
+0.94 for the label check alone), and detectors with nothing new to find still paid for their own false
+positives. Tiers rather than a ranking: strong detectors saturate any ranking, which then picks among
+them by calibration noise. If no detector passes, all share the budget evenly.
 """
 
 from __future__ import annotations
