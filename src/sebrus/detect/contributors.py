@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
+from scipy.stats import mannwhitneyu
 from sklearn.cluster import KMeans
+
+from sebrus.detect.operating_point import bh_threshold
 
 
 def contributor_means(
@@ -181,10 +184,6 @@ def contributor_rank_test(
     scan, e.g. revoked) are one pre-specified hypothesis each, flagged at ``fdr`` alone. The seed-004 loss
     clustering this replaces as the flagging rule flagged 10 of 30 honest contributors on clean MNIST.
     """
-    from scipy.stats import mannwhitneyu
-
-    from sebrus.detect.operating_point import bh_threshold
-
     contributors = np.asarray(contributors).astype(str)
     values = np.asarray(suspicion, dtype=np.float64)
     if values.ndim == 1:

@@ -140,7 +140,10 @@ class PatchTrigger(PoisonDetector):
         p_values = np.ones(len(X), dtype=np.float64)
         positions: dict[int, list[int]] = {}
         shape = on.shape[1:]
-        ref_rate = self._reference_rates()
+        # The trusted on-rate of every position over the whole set, smoothed (one on, one off): ten
+        # trusted items of a class cannot bring a rate below 1/12, and a trigger position is suspect
+        # precisely because the data's rate there far exceeds the trusted one.
+        ref_rate = (r_all * len(ref_on) + 1.0) / (len(ref_on) + 2.0)
         for c in classes:
             hot = (z_maps[int(c)] > self.z_threshold).reshape(shape)
             # A trigger covers several pixels; a lone hot position is sampling noise in a small
@@ -170,16 +173,6 @@ class PatchTrigger(PoisonDetector):
         not flag one at a 5% false-discovery rate over 3,800 items.
         """
         return replace(super().result(), p_values=self.p_values_)
-
-    def _reference_rates(self) -> np.ndarray:
-        """Per-position on-rate over the whole trusted set, smoothed (add one on, one off).
-
-        The whole set, not the class: ten trusted items of a class cannot bring a rate below 1/12, and
-        a trigger position is suspect precisely because the data's rate there far exceeds the trusted one.
-        """
-        assert self.reference_images is not None
-        ref_on = (_gray(self.reference_images) >= self.on_level).reshape(len(self.reference_images), -1)
-        return np.asarray((ref_on.sum(axis=0) + 1.0) / (len(ref_on) + 2.0))
 
     @staticmethod
     def _null_p_values(on_hot: np.ndarray, rates: np.ndarray, hot: np.ndarray) -> np.ndarray:
