@@ -86,10 +86,10 @@ def test_patch_trigger_finds_stamped_items_against_a_trusted_reference() -> None
     truth = rng.random(len(images)) < 0.1
     poisoned = images.copy()
     poisoned[truth] = patch_trigger(images[truth])
-    det = PatchTrigger(reference_images=ref_x, reference_labels=ref_y).fit(poisoned, labels)
+    det = PatchTrigger().fit(poisoned, labels, reference_images=ref_x, reference_labels=ref_y)
     precision, recall = precision_recall(det.flags_, truth)
     assert precision == 1.0 and recall == 1.0
-    clean = PatchTrigger(reference_images=ref_x, reference_labels=ref_y).fit(images, labels)
+    clean = PatchTrigger().fit(images, labels, reference_images=ref_x, reference_labels=ref_y)
     assert not clean.flags_.any()
 
 
@@ -146,7 +146,7 @@ def test_early_loss_isolation_and_class_share() -> None:
     truth = np.zeros(400, dtype=bool)
     truth[:15] = True
     losses[truth] = 0.01  # learned suspiciously fast
-    det = EarlyLossIsolation(reference_labels=np.repeat(np.arange(4), 25)).fit(losses, labels)
+    det = EarlyLossIsolation().fit(losses, labels, reference_labels=np.repeat(np.arange(4), 25))
     precision, recall = precision_recall(det.flags_, truth)
     assert recall == 1.0 and precision >= 0.9
     grown = np.concatenate([labels, np.zeros(120, dtype=np.int64)])  # class 0 takes 42% instead of 25%
@@ -165,7 +165,9 @@ def test_patch_trigger_p_values_reach_below_the_calibration_floor() -> None:
     for c in range(3):
         ref[np.flatnonzero(y == c)[:30]] = True
     poisoned = patch_backdoor(x[~ref], y[~ref], 0.15, target=0, seed=0)
-    det = PatchTrigger(reference_images=x[ref], reference_labels=y[ref]).fit(poisoned.images, poisoned.labels)
+    det = PatchTrigger().fit(
+        poisoned.images, poisoned.labels, reference_images=x[ref], reference_labels=y[ref]
+    )
     p = det.result().p_values
     assert p is not None
     assert p[poisoned.poison_mask].max() < 1.0 / (1 + ref.sum()) / 10

@@ -49,7 +49,7 @@ class EarlyLossIsolation(PoisonDetector):
 
     ``X`` is the (N,) per-item loss after the first epoch of training on the whole data. The score is
     the negated per-class robust z of that loss; classes whose share grew significantly against the
-    trusted labels (``reference_labels``) get their scores multiplied by ``share_boost``.
+    trusted labels (``reference_labels``, given to ``fit``) get their scores multiplied by ``share_boost``.
     """
 
     name = "early_loss_isolation"
@@ -57,16 +57,15 @@ class EarlyLossIsolation(PoisonDetector):
     def __init__(
         self,
         z_threshold: float = 3.0,
-        reference_labels: np.ndarray | None = None,
         share_z_threshold: float = 3.0,
         share_boost: float = 2.0,
     ) -> None:
         self.z_threshold = z_threshold
-        self.reference_labels = reference_labels
         self.share_z_threshold = share_z_threshold
         self.share_boost = share_boost
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Self:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, reference_labels: np.ndarray | None = None) -> Self:
+        """``reference_labels``: the trusted seed set's labels, for the class-share check."""
         if X.ndim != 1 or X.shape != y.shape:
             raise ValueError("early losses must be a 1-D array with one entry per label")
         scores = np.zeros(len(X), dtype=np.float64)
@@ -74,9 +73,9 @@ class EarlyLossIsolation(PoisonDetector):
             sel = y == c
             scores[sel] = -robust_z(X[sel])
         evidence: dict[str, object] = {}
-        if self.reference_labels is not None and len(self.reference_labels):
-            k = int(max(y.max(), self.reference_labels.max()) + 1)
-            share = class_share_z(y, self.reference_labels, k)
+        if reference_labels is not None and len(reference_labels):
+            k = int(max(y.max(), reference_labels.max()) + 1)
+            share = class_share_z(y, reference_labels, k)
             grown = np.flatnonzero(share > self.share_z_threshold)
             evidence["class_share_z"] = {int(c): round(float(z), 2) for c, z in enumerate(share)}
             evidence["overrepresented_classes"] = grown.tolist()

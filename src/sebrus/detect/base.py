@@ -1,9 +1,12 @@
 """The one interface every detector follows, and the result it hands to the ensemble.
 
-Detectors follow scikit-learn's conventions: configuration in ``__init__``, work in ``fit(X, y)``,
-learned attributes ending in ``_``. Each one's ``X`` is whatever it naturally reads (embeddings,
-probabilities, images), so it can be used without the rest of the pipeline. Scores always point the same
-way, higher means more suspicious, so the ensemble can calibrate them without knowing the detector.
+Detectors are scikit-learn estimators (``BaseEstimator``): ``__init__`` stores hyper-parameters and
+nothing else, so ``get_params``, ``set_params`` and ``clone`` work; data, the owner's trusted reference
+set included, goes to ``fit(X, y, *, reference_images=..., reference_labels=...)``; learned attributes
+end in ``_`` and ``check_is_fitted`` guards them. Each one's ``X`` is whatever it naturally reads
+(embeddings, probabilities, images), so it can be used without the rest of the pipeline. Scores always
+point the same way, higher means more suspicious, so the ensemble can calibrate them without knowing the
+detector.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,12 @@ class DetectorResult:
             raise ValueError(f"{self.name}: scores and flags must be 1-D arrays of one length")
 
 
-class PoisonDetector(ABC):
-    """Subclasses set ``name`` and implement ``fit``, which must set ``scores_`` and ``flags_``."""
+class PoisonDetector(BaseEstimator, ABC):
+    """Subclasses set ``name`` and implement ``fit``, which must set ``scores_`` and ``flags_``.
+
+    Detectors score the items they were fitted on (poison is judged within its data set), so the fitted
+    output is read through :meth:`result`, which raises scikit-learn's ``NotFittedError`` before ``fit``.
+    """
 
     name: str = "detector"
     class_dependent: bool = False
@@ -47,8 +56,7 @@ class PoisonDetector(ABC):
     def fit(self, X: np.ndarray, y: np.ndarray) -> Self: ...
 
     def result(self) -> DetectorResult:
-        if not hasattr(self, "scores_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+        check_is_fitted(self, ("scores_", "flags_"))
         return DetectorResult(
             self.name,
             self.scores_,
@@ -57,8 +65,9 @@ class PoisonDetector(ABC):
             class_dependent=self.class_dependent,
         )
 
-    def fit_result(self, X: np.ndarray, y: np.ndarray) -> DetectorResult:
-        return self.fit(X, y).result()
+    def fit_result(self, X: np.ndarray, y: np.ndarray, **fit_params: Any) -> DetectorResult:
+        """``fit(X, y, **fit_params)`` then ``result()``: ``fit_params`` carry the trusted reference data."""
+        return self.fit(X, y, **fit_params).result()
 
 
 def check_features(X: np.ndarray, y: np.ndarray, what: str = "features") -> None:

@@ -16,6 +16,7 @@ from typing import Self
 
 import numpy as np
 from scipy.stats import mannwhitneyu
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
 from sebrus.detect.operating_point import bh_threshold
@@ -49,7 +50,7 @@ def privatise(means: np.ndarray, clip: float, epsilon: float | None, rng: np.ran
     return clipped + rng.laplace(0.0, laplace_scale(clip, epsilon), size=len(clipped))
 
 
-class ContributorLossClustering:
+class ContributorLossClustering(BaseEstimator):
     """Flags the high-loss cluster of contributors when it stands clearly apart.
 
     K-Means always returns two clusters, even when everyone is honest, so the high cluster is only

@@ -37,14 +37,14 @@ class NoiseLevel(PoisonDetector):
 
     name = "noise_level"
 
-    def __init__(self, z_threshold: float = 5.0, reference_images: np.ndarray | None = None) -> None:
+    def __init__(self, z_threshold: float = 5.0) -> None:
         self.z_threshold = z_threshold
-        self.reference_images = reference_images
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Self:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, reference_images: np.ndarray | None = None) -> Self:
+        """``reference_images``: trusted images whose noise sets the scale; without them, ``X``'s own."""
         validate_images(X)
         level = noise_level(X)
-        ref = noise_level(self.reference_images) if self.reference_images is not None else level
+        ref = noise_level(reference_images) if reference_images is not None else level
         med = np.median(ref)
         scale = max(1.4826 * np.median(np.abs(ref - med)), 1e-4)
         self.scores_ = np.asarray((level - med) / scale, dtype=np.float64)
@@ -93,49 +93,52 @@ class PatchTrigger(PoisonDetector):
         self,
         z_threshold: float = 4.0,
         on_level: float = 0.5,
-        reference_images: np.ndarray | None = None,
-        reference_labels: np.ndarray | None = None,
         min_share: float = 0.5,
         min_excess: float = 0.03,
     ) -> None:
         self.z_threshold = z_threshold
         self.on_level = on_level
-        self.reference_images = reference_images
-        self.reference_labels = reference_labels
         self.min_share = min_share
         self.min_excess = min_excess
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Self:
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        reference_images: np.ndarray | None = None,
+        reference_labels: np.ndarray | None = None,
+    ) -> Self:
+        """``reference_images``/``reference_labels``: the trusted seed set, required."""
         validate_images(X, y)
+        if reference_images is None or reference_labels is None:
+            raise ValueError(
+                "PatchTrigger needs reference_images and reference_labels (the trusted seed set): without a "
+                "clean reference, per-position rates cannot tell a trigger from a class's own strokes"
+            )
         on = _gray(X) >= self.on_level
         flat_on = on.reshape(len(X), -1).astype(np.float32)
         classes = np.unique(y)
         q = {int(c): flat_on[y == c].mean(axis=0) for c in classes}
         n = {int(c): int(np.sum(y == c)) for c in classes}
         z_maps: dict[int, np.ndarray] = {}
-        if self.reference_images is not None and self.reference_labels is not None:
-            ref_on = (_gray(self.reference_images) >= self.on_level).reshape(len(self.reference_images), -1)
-            ref_on = ref_on.astype(np.float32)
-            q_all, r_all = flat_on.mean(axis=0), ref_on.mean(axis=0)
-            global_z = _two_proportion_z(q_all, len(X), r_all, len(ref_on))
-            # Sampling noise in a small reference makes modest rate differences on busy stroke positions
-            # "significant" (MNIST: 46% vs 34%, z=3.6). A trigger lights up positions that are rarely on
-            # in clean data, so the data's rate must at least double and rise by ``min_excess``.
-            global_z = np.where(q_all - r_all >= np.maximum(self.min_excess, r_all), global_z, 0.0)
-            for c in classes:
-                sel = self.reference_labels == c
-                if sel.sum() >= 5:
-                    r_c = ref_on[sel].mean(axis=0)
-                    zc = _two_proportion_z(q[int(c)], n[int(c)], r_c, int(sel.sum()))
-                    zc = np.where(q[int(c)] - r_c >= np.maximum(self.min_excess, r_c), zc, 0.0)
-                    z_maps[int(c)] = np.maximum(zc, global_z)
-                else:
-                    z_maps[int(c)] = global_z
-        else:
-            raise ValueError(
-                "PatchTrigger needs reference_images and reference_labels (the trusted seed set): without a "
-                "clean reference, per-position rates cannot tell a trigger from a class's own strokes"
-            )
+        ref_on = (_gray(reference_images) >= self.on_level).reshape(len(reference_images), -1)
+        ref_on = ref_on.astype(np.float32)
+        q_all, r_all = flat_on.mean(axis=0), ref_on.mean(axis=0)
+        global_z = _two_proportion_z(q_all, len(X), r_all, len(ref_on))
+        # Sampling noise in a small reference makes modest rate differences on busy stroke positions
+        # "significant" (MNIST: 46% vs 34%, z=3.6). A trigger lights up positions that are rarely on
+        # in clean data, so the data's rate must at least double and rise by ``min_excess``.
+        global_z = np.where(q_all - r_all >= np.maximum(self.min_excess, r_all), global_z, 0.0)
+        for c in classes:
+            sel = reference_labels == c
+            if sel.sum() >= 5:
+                r_c = ref_on[sel].mean(axis=0)
+                zc = _two_proportion_z(q[int(c)], n[int(c)], r_c, int(sel.sum()))
+                zc = np.where(q[int(c)] - r_c >= np.maximum(self.min_excess, r_c), zc, 0.0)
+                z_maps[int(c)] = np.maximum(zc, global_z)
+            else:
+                z_maps[int(c)] = global_z
         scores = np.zeros(len(X), dtype=np.float64)
         p_values = np.ones(len(X), dtype=np.float64)
         positions: dict[int, list[int]] = {}

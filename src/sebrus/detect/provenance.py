@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 
 def _softmax_log_loss(scores: np.ndarray, y: np.ndarray, temperature: float) -> float:
@@ -21,7 +22,7 @@ def _softmax_log_loss(scores: np.ndarray, y: np.ndarray, temperature: float) -> 
     return float(-log_p[np.arange(len(y)), y].mean())
 
 
-class LeaveOneContributorOut:
+class LeaveOneContributorOut(BaseEstimator):
     """Per contributor: validation log-loss with everyone minus without them (positive = harmful).
 
     The learner is a nearest-class-mean classifier on standardised features, whose sufficient statistics

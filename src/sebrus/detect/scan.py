@@ -196,9 +196,9 @@ def scan(
         LabelIssues(name="label_issues").fit_result(oof, pool_y),
         ActivationClustering(seed=seed).fit(embeddings, pool_y, **reference).result(),
         SpectralSignatures().fit_result(embeddings, pool_y),
-        NoiseLevel(reference_images=t_x).fit_result(pool_x, pool_y),
+        NoiseLevel().fit_result(pool_x, pool_y, reference_images=t_x),
     ]
-    abl = EarlyLossIsolation(reference_labels=t_y).fit(early_loss, pool_y)
+    abl = EarlyLossIsolation().fit(early_loss, pool_y, reference_labels=t_y)
     trusted_loss: np.ndarray | None = None
     trusted_model: TorchImageClassifier | None = None
     anchor_notes: dict[str, float] = {}
@@ -206,7 +206,7 @@ def scan(
         trusted_model, trusted_probs, anchored_probs, anchor_notes = _trusted_stage(pool, t_x, t_y)
         trusted_loss = item_losses(trusted_probs, pool_y)
         results.append(LabelIssues(name="trusted_label_issues").fit_result(anchored_probs, pool_y))
-        results.append(PatchTrigger(reference_images=t_x, reference_labels=t_y).fit_result(pool_x, pool_y))
+        results.append(PatchTrigger().fit_result(pool_x, pool_y, reference_images=t_x, reference_labels=t_y))
         results.append(
             ClassSignal()
             .fit(pool_x, pool_y, reference_images=t_x, reference_labels=t_y, reference_mask=is_cal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 #: Items needed before their own quantiles estimate a tail scale (80th-95th percentile: 15% of them).
 MIN_DATA_FOR_SCALE = 200
@@ -11,7 +13,7 @@ MIN_DATA_FOR_SCALE = 200
 DATA_SCALE_MARGIN = 1.1
 
 
-class TailCalibrator:
+class TailCalibrator(BaseEstimator):
     """Empirical p-values from clean scores, with an exponential tail beyond the ``tail_from`` quantile.
 
     ``robust=True`` is for scores that may contain the poison itself (no trusted data): the tail's scale
@@ -76,6 +78,7 @@ class TailCalibrator:
         return np.asarray((1.0 + at_least) / (1.0 + n))
 
     def p_values(self, scores: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "sorted_")
         scores = np.asarray(scores, dtype=np.float64)
         p = self._empirical(scores)
         if not self.has_tail_:
