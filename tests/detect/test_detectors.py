@@ -9,7 +9,12 @@ from sebrus.detect.activation_clustering import ActivationClustering
 from sebrus.detect.attacks import blend_trigger, patch_trigger
 from sebrus.detect.backdoor import EarlyLossIsolation, class_share_z
 from sebrus.detect.input_checks import ConflictingDuplicates, NoiseLevel, PatchTrigger, perceptual_hashes
-from sebrus.detect.label_issues import LabelIssues, confident_learning_mask, self_confidence_scores
+from sebrus.detect.label_issues import (
+    LabelIssues,
+    confident_learning_mask,
+    find_label_issues,
+    self_confidence_scores,
+)
 from sebrus.detect.spectral import SpectralSignatures
 from tests.detect.synthetic import blob_images, clustered_embeddings, precision_recall
 
@@ -67,6 +72,42 @@ def test_confident_learning_finds_flipped_labels() -> None:
     assert np.array_equal(det.flags_, confident_learning_mask(probs, labels))
     scores = self_confidence_scores(probs, labels)
     assert np.quantile(scores[flipped], 0.1) > np.quantile(scores[~flipped], 0.9)
+
+
+def _varied_probs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class counts, sharpness and noise vary by seed, so ties between confident classes occur."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(40, 400)), int(rng.integers(2, 7))
+    true = rng.integers(0, k, n)
+    probs = rng.dirichlet(np.ones(k) * float(rng.choice([0.1, 0.3, 1.0, 3.0])), n)
+    probs[np.arange(n), true] += float(rng.uniform(0.0, 0.8))
+    labels = true.copy()
+    flipped = rng.random(n) < 0.15
+    labels[flipped] = (true[flipped] + rng.integers(1, k, flipped.sum())) % k
+    return labels, probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_find_label_issues_takes_cleanlabs_arguments() -> None:
+    probs, labels, _ = _noisy_probs()
+    mask = find_label_issues(labels, probs)
+    assert np.array_equal(mask, find_label_issues(labels=labels, pred_probs=probs))
+    assert np.array_equal(mask, find_label_issues(labels, probs, filter_by="confident_learning"))
+    assert np.array_equal(mask, confident_learning_mask(probs, labels))
+    with pytest.raises(ValueError, match="backend='cleanlab'"):
+        find_label_issues(labels, probs, filter_by="prune_by_noise_rate")
+
+
+def test_builtin_and_cleanlab_backends_agree() -> None:
+    cleanlab_filter = pytest.importorskip("cleanlab.filter")  # the optional AGPL extra
+    for seed in range(40):
+        labels, probs = _varied_probs(seed)
+        ours = find_label_issues(labels, probs)
+        theirs = cleanlab_filter.find_label_issues(labels, probs, filter_by="confident_learning")
+        assert np.array_equal(ours, theirs), seed
+        assert np.array_equal(find_label_issues(labels, probs, backend="cleanlab"), ours), seed
+    probs, labels, _ = _noisy_probs()
+    builtin = LabelIssues().fit(probs, labels)
+    assert np.array_equal(LabelIssues(backend="cleanlab").fit(probs, labels).flags_, builtin.flags_)
 
 
 def test_label_issues_reject_bad_probabilities() -> None:

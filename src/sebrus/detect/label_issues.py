@@ -1,15 +1,18 @@
 """Label issues by confident learning (Northcutt et al. 2021), without AGPL code on the default path.
 
 cleanlab implements this, but it is AGPL-licensed, so it is only an optional extra here
-(``backend="cleanlab"``). The default is our own implementation of the same rule: a per-class confidence
-threshold (the mean self-confidence of items given that label), the confident joint built from it, and
-an item is an issue when it confidently belongs to a class other than its label.
+(``backend="cleanlab"``). The default is our own implementation of the same rule, cleanlab's
+``filter_by="confident_learning"``: a per-class confidence threshold (the mean self-confidence of items
+given that label), the confident joint built from it, and an item is an issue when it confidently
+belongs to a class other than its label and the model does not rank its label first.
+:func:`find_label_issues` takes cleanlab's arguments in cleanlab's order, so either backend answers the
+same call with the same mask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 
@@ -26,18 +29,33 @@ def _check_probs(probs: np.ndarray, labels: np.ndarray) -> None:
         raise ValueError("each row of probs must sum to 1")
 
 
+Backend = Literal["builtin", "cleanlab"]
+
+#: cleanlab's tolerance for "at least the threshold" and for "the label is the model's top class".
+_TOLERANCE = 1e-6
+
+
 def confident_learning_mask(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Boolean mask of likely label errors from out-of-sample ``probs`` (confident-joint rule)."""
+    """Boolean mask of likely label errors from out-of-sample ``probs`` (confident-joint rule).
+
+    cleanlab's ``filter_by="confident_learning"`` step by step (``count.compute_confident_joint`` and
+    ``filter.find_label_issues``, 2.9.0), so the optional backend and this one flag the same items: a
+    class absent from ``labels`` gets an unreachable threshold; with several confident classes the
+    model's top class is the guess; an item whose label the model ranks first is never an issue.
+    """
     _check_probs(probs, labels)
     n_classes = probs.shape[1]
     thresholds = np.array(
-        [probs[labels == c, c].mean() if np.any(labels == c) else 1.0 for c in range(n_classes)]
+        [probs[labels == c, c].mean() if np.any(labels == c) else 2.0 for c in range(n_classes)]
     )
-    above = probs >= thresholds[None, :] - 1e-9
-    masked = np.where(above, probs, -1.0)
-    confident_class = masked.argmax(axis=1)
-    has_confident = above.any(axis=1)
-    return np.asarray(has_confident & (confident_class != labels))
+    confident = probs >= thresholds[None, :] - _TOLERANCE
+    n_confident = confident.sum(axis=1)
+    guess = np.where(n_confident > 1, probs.argmax(axis=1), confident.argmax(axis=1))
+    rows = np.arange(len(labels))
+    label_first = probs.copy()
+    label_first[rows, labels] += _TOLERANCE
+    predicted_as_labelled = label_first.argmax(axis=1) == labels
+    return np.asarray((n_confident > 0) & (guess != labels) & ~predicted_as_labelled)
 
 
 def self_confidence_scores(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -61,35 +79,60 @@ class LabelIssues(PoisonDetector):
 
     ``name`` is configurable because the scan runs it twice: on cross-validated probabilities of the
     dataset itself, and on probabilities from a model anchored on the owner's trusted seed set.
+    ``filter_by`` is cleanlab's; the builtin backend has ``"confident_learning"`` only.
     """
 
     def __init__(
-        self, backend: Literal["builtin", "cleanlab"] = "builtin", name: str = "label_issues"
+        self,
+        backend: Backend = "builtin",
+        name: str = "label_issues",
+        filter_by: str = "confident_learning",
     ) -> None:
         self.backend = backend
         self.name = name
+        self.filter_by = filter_by
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Self:
-        _check_probs(X, y)
-        if self.backend == "cleanlab":
-            try:
-                from cleanlab.filter import find_label_issues
-            except ImportError as exc:
-                raise RuntimeError("backend='cleanlab' needs the optional 'cleanlab' extra (AGPL)") from exc
-            flags = np.asarray(find_label_issues(labels=y, pred_probs=X), dtype=bool)
-        elif self.backend == "builtin":
-            flags = confident_learning_mask(X, y)
-        else:
-            raise ValueError(f"unknown backend {self.backend!r}; expected 'builtin' or 'cleanlab'")
+        flags = find_label_issues(y, X, filter_by=self.filter_by, backend=self.backend)
         self.scores_ = self_confidence_scores(X, y)
         self.flags_ = flags
         self.evidence_ = {"backend": self.backend, "n_issues": int(flags.sum())}
         return self
 
 
-def find_label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """cleanlab-style functional entry point: out-of-sample probabilities in, issue mask out."""
-    return confident_learning_mask(probs, labels)
+def find_label_issues(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    filter_by: str = "confident_learning",
+    backend: Backend = "builtin",
+    **cleanlab_kwargs: Any,
+) -> np.ndarray:
+    """Issue mask from out-of-sample ``pred_probs``: ``cleanlab.filter.find_label_issues``'s call.
+
+    Same argument order and names as cleanlab, with its ``"confident_learning"`` rule as the default (not
+    cleanlab's own default, ``"prune_by_noise_rate"``), so that both backends flag the same items.
+    ``backend="cleanlab"`` hands the call, ``cleanlab_kwargs`` included, to cleanlab (the optional, AGPL
+    extra); the builtin backend implements ``"confident_learning"`` and refuses other rules rather than
+    answer a different question.
+    """
+    labels = np.asarray(labels)
+    _check_probs(pred_probs, labels)
+    if backend == "cleanlab":
+        try:
+            from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
+        except ImportError as exc:
+            raise RuntimeError("backend='cleanlab' needs the optional 'cleanlab' extra (AGPL)") from exc
+        mask = cleanlab_find_label_issues(labels, pred_probs, filter_by=filter_by, **cleanlab_kwargs)
+        return np.asarray(mask, dtype=bool)
+    if backend != "builtin":
+        raise ValueError(f"unknown backend {backend!r}; expected 'builtin' or 'cleanlab'")
+    if filter_by != "confident_learning" or cleanlab_kwargs:
+        raise ValueError(
+            f"the builtin backend implements filter_by='confident_learning' with no options (got "
+            f"{filter_by!r}, {sorted(cleanlab_kwargs)}); use backend='cleanlab' for cleanlab's other rules"
+        )
+    return confident_learning_mask(pred_probs, labels)
 
 
 ModelFactory = Callable[[np.ndarray, np.ndarray, int], ImageClassifier]
