@@ -202,6 +202,24 @@ def test_the_owner_withdraws_only_the_unreserved_pool(
     assert chain.balance(review.address) == STAKE + REWARD
 
 
+# A contract whose every call reverts with no data (PUSH0 PUSH0 REVERT), so it refuses ETH.
+REFUSER_CREATION_CODE = bytes.fromhex("60038060095f395ff3" + "5f5ffd")
+
+
+def test_a_payment_the_recipient_refuses_reverts_and_leaves_the_books(
+    chain: ReviewChain, dataset: Contract, owner: str, stranger: str
+) -> None:
+    review = chain.create_review(dataset, owner, Terms(quorum=2, reward=REWARD))
+    chain.pay(review.functions.fundPool(), stranger, 2 * REWARD)
+    refuser = chain.deploy_raw(REFUSER_CREATION_CODE)
+    # Address.sendValue: a refusal with no reason is FailedCall() (reviews cloned from the
+    # implementation before the treasury split said TransferFailed(to, amount) here).
+    chain.expect_revert(review.functions.withdrawPool(refuser, REWARD), owner, "FailedCall")
+    assert accounts_of(review) == (0, 0, 2 * REWARD, 0)
+    assert chain.balance(review.address) == 2 * REWARD
+    assert chain.balance(refuser) == 0
+
+
 # ------------------------------------------------------------------------------------- deposits
 
 
