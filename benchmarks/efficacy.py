@@ -100,7 +100,11 @@ class Config:
 
 
 FULL = Config("mnist5k", ATTACKS, 0.10, 100, 20, None, 10, 2, 6, 8, 0)
-SMOKE = Config("digits", ("backdoor",), 0.10, 20, 10, 20, 4, 1, 2, 20, 0, scan_fpr=0.05)
+#: 20 seed images per class (15 usable after the held-out share: 75 calibration items). With 10 a class
+#: (40 calibration items) the smoke run's scan recalled 1, 2, 4, 6 or 7 of 20 planted items in 5 of 11
+#: runs and 15-20 in the rest, depending on the upload order the models were trained in: 40 clean
+#: scores cannot certify a p-value much below 1/41. With 20 a class: 20/20 in 3 of 3 runs.
+SMOKE = Config("digits", ("backdoor",), 0.10, 20, 20, 20, 4, 1, 2, 20, 0, scan_fpr=0.05)
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -224,6 +228,17 @@ class Api:
         session = self.call("POST", "/api/session", json={"username": name, "password": PASSWORD})
         self.http.cookies.clear()
         return str(session["session"]["token"])
+
+
+def _flags_by_detector(flagged: list[dict[str, Any]], poison: set[str]) -> dict[str, dict[str, int]]:
+    """How many flags each detector raised, and how many of them were poison: shows which one missed."""
+    counts: dict[str, dict[str, int]] = {}
+    for item in flagged:
+        for reason in item["reasons"]:
+            entry = counts.setdefault(str(reason.get("detector")), {"flagged": 0, "poison": 0})
+            entry["flagged"] += 1
+            entry["poison"] += item["sha256"] in poison
+    return dict(sorted(counts.items()))
 
 
 def _gas_between(services: ChainServices, first: int, last: int) -> int:
@@ -382,6 +397,10 @@ def run_attack(kind: str, config: Config, data: Split, work: Path, log: Any) -> 
         "released": len(released_hashes),
         "poison_released": len(poison_hashes & released_hashes),
         "clean_left_out": len(set(hashes) - poison_hashes - released_hashes),
+        "flags_by_detector": _flags_by_detector(flagged, poison_hashes),
+        "scan_summary": {
+            k: scan.get(k) for k in ("fdr", "fpr", "expected_false_positives", "trusted_message")
+        },
     }
     models = {
         "release (SeBRUS)": (release_x, release_y),

@@ -32,7 +32,7 @@ def test_efficacy_benchmark_smoke_run(tmp_path: Path) -> None:
     assert d["poison_flagged"] + d["clean_flagged"] == d["flagged_by_scan"]
     # The release holds what review approved, and the pipeline kept most of the poison out.
     assert d["released"] == run["models"]["release (SeBRUS)"]["items"] == d["votes"]["approve"]
-    assert d["poison_released"] < d["poisoned"] / 2
+    assert d["poison_released"] < d["poisoned"] / 2, (d, completed.stdout[-2000:])
     raw, clean = run["models"]["all raw contributions"], run["models"]["clean contributions only"]
     assert raw["items"] == d["contributions"] and clean["items"] == d["contributions"] - d["poisoned"]
     for score in run["models"].values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sebrus.detect.base import DetectorResult
-from sebrus.detect.ensemble import combine, select_detectors
+from sebrus.detect.ensemble import combine, exceedance_hits, select_detectors
 from sebrus.detect.tail import TailCalibrator
 
 
@@ -73,3 +73,34 @@ def test_combine_without_signal_splits_the_budget_evenly() -> None:
     assert ens.calibration["fpr_split"] == "even (no detector stood out)"
     expected = np.minimum(ens.p_values["a"], ens.p_values["b"]) * 2 <= 0.01
     assert np.array_equal(ens.flagged, expected)
+
+
+def test_exceedance_screen_finds_a_pile_at_the_conformal_floor_that_bh_cannot_see() -> None:
+    # 40 calibration items, 200 data items, 17 of them beyond every calibration score: each gets the
+    # empirical floor p = 1/41, and BH at 20% over 200 items would need 25 of them.
+    rng = np.random.default_rng(3)
+    calib = np.zeros(240, dtype=bool)
+    calib[:40] = True
+    scores = rng.normal(size=240)
+    scores[40:57] = 100.0
+    cal_sorted = np.sort(scores[calib])  # plain conformal p-values, no tail: the pile sits at the floor
+    at_least = 40 - np.searchsorted(cal_sorted, scores, side="left")
+    p = ((1.0 + at_least) / 41.0)[:, None]
+    assert np.all(p[40:57] == 1.0 / 41)
+    hits = exceedance_hits(p[:, 0], calib, ~calib, level=0.2)
+    assert set(np.flatnonzero(hits)) == set(range(40, 57))
+    assert list(select_detectors(p, calib, [[0]])) == [0]
+
+
+def test_exceedance_screen_keeps_its_level_on_exchangeable_data() -> None:
+    # Calibration and data drawn from one distribution: the screen may fire at most at its level.
+    rng = np.random.default_rng(4)
+    calib = np.zeros(240, dtype=bool)
+    calib[:40] = True
+    fired = 0
+    reps = 400
+    for _ in range(reps):
+        scores = rng.standard_exponential(240)
+        p = TailCalibrator().fit(scores[calib]).p_values(scores)
+        fired += bool(exceedance_hits(p, calib, ~calib, level=0.2).any())
+    assert fired / reps <= 0.2 + 3 * np.sqrt(0.2 * 0.8 / reps)

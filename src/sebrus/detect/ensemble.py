@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sebrus.detect.base import DetectorResult
 from sebrus.detect.operating_point import OperatingPoint, bh_threshold, choose_flags
@@ -40,6 +41,8 @@ from sebrus.detect.trusted_plan import MIN_CALIBRATION
 #: nothing, the budget went to all seven detectors, and their noise hid its signal.
 SELECT_FDR = 0.2
 SELECT_MIN_HITS = 3
+#: The exceedance screen looks at the calibration set's top ranks up to this share of it (at least one).
+EXCEEDANCE_TOP_SHARE = 0.1
 
 
 #: Tiers of detectors for the false-positive budget, earliest first; names not listed form a last tier.
@@ -77,11 +80,48 @@ def select_detectors(
         for j in tier:
             t = bh_threshold(p_values[data, j], fdr)
             hits = data & (p_values[:, j] <= t) if t > 0 else np.zeros(len(p_values), dtype=bool)
+            if int(hits.sum()) < min_hits:
+                hits = exceedance_hits(p_values[:, j], calibration_mask, data, level=fdr)
             if int(hits.sum()) >= min_hits:
                 chosen[j] = float(hits.sum())
                 newly |= hits
         claimed |= newly
     return chosen
+
+
+def exceedance_hits(
+    p_values: np.ndarray, calibration_mask: np.ndarray, data: np.ndarray, *, level: float
+) -> np.ndarray:
+    """The data items beyond the calibration set's top ranks, when there are too many of them for chance.
+
+    BH cannot see a detector whose p-values pile up at the conformal floor: with 40 calibration items,
+    17 of 200 data items beyond every calibration score all get p = 1/41, and BH at 20% needs 25 of them.
+    Yet that pile is the evidence. Under the null that clean data items and calibration items are
+    exchangeable, the share of the population above the calibration set's j-th largest score is
+    Beta(j, n + 1 - j), so the number of m data items above it is beta-binomial(m, j, n + 1 - j); this
+    is exact for any score distribution and any n. Ranks j = 1..J (J the top ``EXCEEDANCE_TOP_SHARE`` of
+    the calibration set) are tested with a Bonferroni correction over J. P-values decrease with the
+    score, so "above the j-th largest calibration score" is "p below the j-th smallest calibration p".
+    Measured on the efficacy smoke run (digits, 40 calibration items, 10% BadNets): the scan's recall
+    swung between 1/20 and 20/20 with upload order, as the anchored label check passed BH's screen or
+    not; the pile above the calibration maximum was there every time.
+    """
+    none = np.zeros(len(p_values), dtype=bool)
+    cal = np.sort(p_values[calibration_mask])
+    n, m = len(cal), int(data.sum())
+    if n == 0 or m == 0:
+        return none
+    ranks = max(1, int(EXCEEDANCE_TOP_SHARE * n))
+    best_p, best = 1.0, none
+    for j in range(1, min(ranks, n) + 1):
+        above = data & (p_values < cal[j - 1])
+        k = int(above.sum())
+        if k == 0:
+            continue
+        tail = float(stats.betabinom.sf(k - 1, m, j, n + 1 - j)) * ranks
+        if tail < best_p:
+            best_p, best = tail, above
+    return best if best_p <= level else none
 
 
 def _tiers(names: list[str]) -> list[list[int]]:
