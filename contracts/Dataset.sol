@@ -73,6 +73,12 @@ contract Dataset is AccessControl, Initializable, EIP712 {
 
     string public name;
     string public description;
+    /// @notice The dataset's owner: the account that last received DEFAULT_ADMIN_ROLE, for as long as
+    ///         it holds that role; zero once it renounces or loses it (until the role is granted again).
+    /// @dev Kept by {_grantRole} and {_revokeRole}, so it follows the admin role wherever it goes: an
+    ///      ownership transfer is `grantRole(DEFAULT_ADMIN_ROLE, next)` then `renounceRole` by the old
+    ///      owner. Granting the role to a second admin therefore also makes that account the owner.
+    ///      Datasets cloned from implementations before this rule keep their creator here.
     address public owner;
     /// @notice When true every submission must carry the image bytes, which are emitted in
     ///         {ItemPayload} so that the dataset can be rebuilt from the chain alone.
@@ -134,9 +140,8 @@ contract Dataset is AccessControl, Initializable, EIP712 {
         }
         name = name_;
         description = description_;
-        owner = owner_;
         payloadOnChain = payloadOnChain_;
-        _grantRole(DEFAULT_ADMIN_ROLE, owner_);
+        _grantRole(DEFAULT_ADMIN_ROLE, owner_); // sets {owner}
         if (detector != address(0)) _grantRole(DETECTOR_ROLE, detector);
         emit DatasetInitialized(owner_, name_, description_, labels_, payloadOnChain_);
     }
@@ -239,6 +244,18 @@ contract Dataset is AccessControl, Initializable, EIP712 {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev {owner} follows DEFAULT_ADMIN_ROLE: a new admin becomes the owner.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == DEFAULT_ADMIN_ROLE) owner = account;
+    }
+
+    /// @dev {owner} follows DEFAULT_ADMIN_ROLE: an owner that gives up the role is owner no longer.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == DEFAULT_ADMIN_ROLE && account == owner) owner = address(0);
+    }
 
     function _record(bytes32 contentHash, uint16 label, address contributor, bytes calldata payload) private {
         if (contentHash == bytes32(0)) revert ZeroContentHash();

@@ -13,6 +13,10 @@ import {Review} from "./Review.sol";
 ///      dataset's admin can grant roles, so that second step is theirs). Clone and initialisation
 ///      happen in one transaction, so nobody can initialise a review in between.
 contract ReviewFactory {
+    /// @dev OpenZeppelin AccessControl's admin role, held by a dataset's owner (as in ReleaseRegistry
+    ///      and Revocations: an interface cannot carry the constant).
+    bytes32 private constant DEFAULT_ADMIN_ROLE = 0x00;
+
     /// @notice The {Review} implementation every clone delegates to.
     address public immutable reviewImplementation;
 
@@ -37,7 +41,7 @@ contract ReviewFactory {
     /// @param terms Policy version 0, in force for every item until the owner changes it.
     function createReview(address dataset, Review.Terms calldata terms) external returns (address review) {
         if (dataset == address(0)) revert ZeroAddress();
-        if (!IAccessControl(dataset).hasRole(bytes32(0), msg.sender)) revert NotDatasetAdmin(dataset, msg.sender);
+        if (!IAccessControl(dataset).hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert NotDatasetAdmin(dataset, msg.sender);
         if (reviewOf[dataset] != address(0)) revert ReviewExists(dataset, reviewOf[dataset]);
         review = Clones.clone(reviewImplementation);
         reviewOf[dataset] = review;
