@@ -26,16 +26,16 @@ from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
-from sebrus.services.chain_link import ChainLink
-from sebrus.services.contributions import UploadRateLimiter
+from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.hooks import PlatformHooks
-from sebrus.services.indexer import Indexer
-from sebrus.services.monitoring import MonitorJobs, MonitorSettings
-from sebrus.services.relayer import Relayer
-from sebrus.services.review_finalizer import ReviewFinalizer
-from sebrus.services.review_index import ReviewIndex
-from sebrus.services.scan_jobs import ScanJobs
-from sebrus.services.server_secret import load_server_secret
+from sebrus.services.incidents.monitoring import MonitorJobs, MonitorSettings
+from sebrus.services.ingest.contributions import UploadRateLimiter
+from sebrus.services.ingest.indexer import Indexer
+from sebrus.services.ingest.relayer import Relayer
+from sebrus.services.review.chain_link import ChainLink
+from sebrus.services.review.finalizer import ReviewFinalizer
+from sebrus.services.review.index import ReviewIndex
+from sebrus.services.scans.jobs import ScanJobs
 from sebrus.web import install_web
 
 

@@ -18,7 +18,8 @@ from sebrus.db.models import (
     ScanState,
     SeedSource,
 )
-from sebrus.services import revocations, seeds
+from sebrus.services.incidents import revocations
+from sebrus.services.scans import seeds
 
 HONEST, MALLORY = "0x" + "11" * 20, "0x" + "22" * 20
 

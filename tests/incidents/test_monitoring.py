@@ -33,7 +33,8 @@ from sebrus.db.models import (
     SeedSource,
 )
 from sebrus.detect.datasets import load_digits
-from sebrus.services import monitoring, seeds
+from sebrus.services.incidents import monitoring
+from sebrus.services.scans import seeds
 
 HONEST, CAROL, MALLORY = "0x" + "11" * 20, "0x" + "66" * 20, "0x" + "22" * 20
 LABELS = ["d0", "d1", "d2", "d3"]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sebrus.blobs import LocalBlobStore
 from sebrus.db.models import AuditLogEntry, ChainCursor, Dataset, Item, ItemStatus
 from sebrus.platform import ChainServices
-from sebrus.services.indexer import CURSOR_NAME
+from sebrus.services.ingest.indexer import CURSOR_NAME
 from tests.conftest import StartPlatform
 from tests.platform.test_contributions_e2e import login, png
 

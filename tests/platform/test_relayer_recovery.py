@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sebrus.config import Settings
 from sebrus.db.models import Item, OutboxEntry, OutboxState
 from sebrus.platform import ChainServices, build_platform
-from sebrus.services import relayer as relayer_module
+from sebrus.services.ingest import relayer as relayer_module
 from tests.platform.test_contributions_e2e import create_dataset, login, png
 
 

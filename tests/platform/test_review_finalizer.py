@@ -18,7 +18,7 @@ from sebrus.chain.review_types import RoundState
 from sebrus.db.models import Item, ItemStatus, ReviewDeadline, ReviewVote, Wallet
 from sebrus.db.models.review_deadlines import AWAITING_DEPOSIT, DONE, DUE, NO_VOTE, REVEAL
 from sebrus.platform import ChainServices
-from sebrus.services.review_finalizer import ReviewFinalizer
+from sebrus.services.review.finalizer import ReviewFinalizer
 from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
 
 STAKE = 10**15
@@ -146,7 +146,7 @@ def test_a_finalize_someone_else_sent_first_is_tolerated(
         reviews = services.handle.reviews
         assert reviews is not None
         reviews.finalize(services.handle.operators.relayer, _address(client, ds), item)
-        with caplog.at_level(logging.INFO, logger="sebrus.services.review_finalizer"):
+        with caplog.at_level(logging.INFO, logger="sebrus.services.review.finalizer"):
             raced = finalizer.run_once()
     finally:
         services.indexer_loop.start()
@@ -352,7 +352,7 @@ def test_the_finalizer_never_spends_the_reserve_kept_for_quarantines(
     detector = services.handle.operators.detector.address
     broke = _finalizer(client, services, reserve_wei=services.handle.ledger.balance(detector) + 1)
     block = services.handle.ledger.block_number()
-    with caplog.at_level(logging.ERROR, logger="sebrus.services.review_finalizer"):
+    with caplog.at_level(logging.ERROR, logger="sebrus.services.review.finalizer"):
         assert broke.run_once().finalized == [] and broke.run_once().finalized == []
     assert services.handle.ledger.block_number() == block  # nothing sent
     assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # said once

@@ -19,8 +19,9 @@ from sebrus.blobs import LocalBlobStore
 from sebrus.db.engine import make_session_factory
 from sebrus.db.models import AuditLogEntry, Dataset, Scan, ScanState, User
 from sebrus.detect.uploaded_model import MAX_MODEL_BYTES
-from sebrus.services import scan_model, scans
 from sebrus.services.errors import InvalidInput, PermissionDenied
+from sebrus.services.scans import model as scan_model
+from sebrus.services.scans import scans
 from tests.scans.models import net, safetensors_bytes, torchscript_bytes
 from tests.scans.test_scan_service import add_items, user
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from sebrus.blobs.base import BlobStore
-from sebrus.services import scan_model
+from sebrus.services.scans import model as scan_model
 from tests.scans.helpers import Platform, create_dataset, login, upload_all, wait_for_scan
 from tests.scans.models import net, safetensors_bytes, torchscript_bytes
 from tests.scans.poisoned_digits import make

@@ -29,9 +29,9 @@ from sebrus.db.models import (
     ScanState,
     User,
 )
-from sebrus.services import scans
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
-from sebrus.services.scan_quarantine import QuarantineSender
+from sebrus.services.scans import scans
+from sebrus.services.scans.quarantine import QuarantineSender
 from tests.scans.poisoned_digits import to_png
 
 REPORT = "ab" * 32
@@ -251,7 +251,7 @@ def test_the_sender_quarantines_pending_items_once_and_skips_the_rest(
 def test_a_scan_the_queue_cannot_take_is_failed_with_the_reason(
     db: Session, engine: Engine, setup: tuple[Dataset, User, User, LocalBlobStore]
 ) -> None:
-    from sebrus.services.scan_jobs import QueueUnavailable, ScanJobs
+    from sebrus.services.scans.jobs import QueueUnavailable, ScanJobs
 
     dataset, owner, _, blobs = setup
     jobs = ScanJobs(make_session_factory(engine), blobs, SimpleNamespace(), redis_url="redis://127.0.0.1:1/0")  # type: ignore[arg-type]

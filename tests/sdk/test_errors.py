@@ -20,7 +20,7 @@ from sebrus.sdk import (
     TooLarge,
     Unauthorized,
 )
-from sebrus.services.contributions import UploadRateLimiter
+from sebrus.services.ingest.contributions import UploadRateLimiter
 from tests.sdk.live_server import PASSWORD, LiveServer, closed_port_url, png
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from sebrus.db.engine import make_session_factory
-from sebrus.services import accounts, audit_export, audit_log, datasets
-from sebrus.services.passwords import Passwords
+from sebrus.services import audit_log, datasets
+from sebrus.services.accounts import users
+from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.audit import export as audit_export
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
@@ -75,7 +77,7 @@ def test_jsonl_keeps_hostile_values_exact() -> None:
 def test_a_registered_username_starting_with_minus_is_inert_in_the_exported_csv(
     db: Session, engine: Engine
 ) -> None:
-    hostile = accounts.register_user(db, CHEAP, "-2-3", "a long password")  # the username rules allow it
+    hostile = users.register_user(db, CHEAP, "-2-3", "a long password")  # the username rules allow it
     dataset = datasets.register_dataset(
         db, hostile, datasets.DatasetSpec(name="pets", labels=["cat"]), Anchor()
     )

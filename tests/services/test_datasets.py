@@ -5,9 +5,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from sebrus.db.models import Dataset, DatasetRoleName, Item, ItemStatus
-from sebrus.services import accounts, datasets, roles
+from sebrus.services import datasets
+from sebrus.services.accounts import roles, users
+from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.errors import Conflict, InvalidInput
-from sebrus.services.passwords import Passwords
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 DEPLOYED = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -28,7 +29,7 @@ class RefusingAnchor:
 
 
 def test_anchor_supplies_chain_facts(db):
-    owner = accounts.register_user(db, CHEAP, "owner", "a long password")
+    owner = users.register_user(db, CHEAP, "owner", "a long password")
     spec = datasets.DatasetSpec(name="cats", labels=["cat", "dog"])
     dataset = datasets.register_dataset(db, owner, spec, DeployingAnchor())
     assert (dataset.address, dataset.chain_id, dataset.chain_index, dataset.created_block) == (
@@ -41,7 +42,7 @@ def test_anchor_supplies_chain_facts(db):
 
 
 def test_refused_anchor_stores_nothing(db):
-    owner = accounts.register_user(db, CHEAP, "owner", "a long password")
+    owner = users.register_user(db, CHEAP, "owner", "a long password")
     with pytest.raises(InvalidInput, match="the chain said no"):
         datasets.register_dataset(db, owner, datasets.DatasetSpec(name="cats"), RefusingAnchor())
     db.rollback()
@@ -49,7 +50,7 @@ def test_refused_anchor_stores_nothing(db):
 
 
 def test_client_deployed_anchor_needs_an_address(db):
-    owner = accounts.register_user(db, CHEAP, "owner", "a long password")
+    owner = users.register_user(db, CHEAP, "owner", "a long password")
     with pytest.raises(InvalidInput, match="`address` is required"):
         datasets.register_dataset(
             db, owner, datasets.DatasetSpec(name="cats"), datasets.ClientDeployedAnchor()
@@ -57,14 +58,14 @@ def test_client_deployed_anchor_needs_an_address(db):
 
 
 def test_anchor_returning_a_taken_address_is_a_conflict(db):
-    owner = accounts.register_user(db, CHEAP, "owner", "a long password")
+    owner = users.register_user(db, CHEAP, "owner", "a long password")
     datasets.register_dataset(db, owner, datasets.DatasetSpec(name="a"), DeployingAnchor())
     with pytest.raises(Conflict):
         datasets.register_dataset(db, owner, datasets.DatasetSpec(name="b"), DeployingAnchor())
 
 
 def test_dataset_with_items_cannot_be_deleted(db):
-    owner = accounts.register_user(db, CHEAP, "owner", "a long password")
+    owner = users.register_user(db, CHEAP, "owner", "a long password")
     dataset = datasets.register_dataset(
         db, owner, datasets.DatasetSpec(name="a", labels=["x"]), DeployingAnchor()
     )

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
 from sebrus.db.models import Dataset, User
-from sebrus.services import accounts, review_wallet
+from sebrus.services.accounts import users
+from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.errors import InvalidInput, RateLimited
-from sebrus.services.passwords import Passwords
+from sebrus.services.review import wallet as review_wallet
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 REVIEW = "0x" + "22" * 20
@@ -36,7 +37,7 @@ class WatchingLedger:
 
 
 def test_the_wait_for_a_wallet_transaction_holds_no_database_connection(db: Session) -> None:
-    user = accounts.register_user(db, CHEAP, "waiter", "a long password")
+    user = users.register_user(db, CHEAP, "waiter", "a long password")
     dataset = Dataset(chain_id=1, address="0x" + "11" * 20, name="waiting", owner_id=user.id)
     db.add(dataset)
     db.commit()
@@ -60,7 +61,7 @@ def test_only_a_few_confirmations_wait_at_once_and_the_rest_are_told_to_retry(
 ) -> None:
     """Each wait occupies one of the server's worker threads for up to the receipt timeout; without a
     cap, a few dozen requests naming unmined or unknown hashes would leave no thread for any page."""
-    user = accounts.register_user(db, CHEAP, "crowd", "a long password")
+    user = users.register_user(db, CHEAP, "crowd", "a long password")
     dataset = Dataset(chain_id=1, address="0x" + "33" * 20, name="crowded", owner_id=user.id)
     db.add(dataset)
     db.commit()

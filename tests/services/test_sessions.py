@@ -8,15 +8,15 @@ from sqlalchemy import select
 
 from sebrus.db.base import utcnow
 from sebrus.db.models import AuthSession, SessionKind
-from sebrus.services import accounts
-from sebrus.services.passwords import Passwords
-from sebrus.services.sessions import PURGE_BATCH, create_session, csrf_matches, resolve_token
+from sebrus.services.accounts import users
+from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.sessions import PURGE_BATCH, create_session, csrf_matches, resolve_token
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def test_only_the_token_hash_is_stored(db):
-    user = accounts.register_user(db, CHEAP, "alice", "a long password")
+    user = users.register_user(db, CHEAP, "alice", "a long password")
     issued = create_session(db, user, kind=SessionKind.COOKIE, ttl=timedelta(hours=1))
     row = db.get(AuthSession, issued.session.id)
     assert row.token_hash == hashlib.sha256(issued.token.encode()).hexdigest()
@@ -25,7 +25,7 @@ def test_only_the_token_hash_is_stored(db):
 
 
 def test_expired_and_unknown_tokens_do_not_resolve(db):
-    user = accounts.register_user(db, CHEAP, "alice", "a long password")
+    user = users.register_user(db, CHEAP, "alice", "a long password")
     issued = create_session(db, user, kind=SessionKind.API_TOKEN, ttl=timedelta(minutes=5), name="t")
     assert resolve_token(db, issued.token).id == issued.session.id
     assert resolve_token(db, issued.token, now=utcnow() + timedelta(minutes=6)) is None
@@ -34,7 +34,7 @@ def test_expired_and_unknown_tokens_do_not_resolve(db):
 
 
 def test_csrf_comparison(db):
-    user = accounts.register_user(db, CHEAP, "alice", "a long password")
+    user = users.register_user(db, CHEAP, "alice", "a long password")
     session = create_session(db, user, kind=SessionKind.COOKIE, ttl=timedelta(hours=1)).session
     assert csrf_matches(session, session.csrf_secret)
     assert not csrf_matches(session, None) and not csrf_matches(session, session.csrf_secret + "x")
@@ -45,8 +45,8 @@ def _session_ids(db) -> set[int]:
 
 
 def test_a_new_session_purges_expired_sessions_and_tokens_of_every_user(db):
-    alice = accounts.register_user(db, CHEAP, "alice", "a long password")
-    bob = accounts.register_user(db, CHEAP, "bob", "a long password")
+    alice = users.register_user(db, CHEAP, "alice", "a long password")
+    bob = users.register_user(db, CHEAP, "bob", "a long password")
     start = utcnow()
     expired = {
         create_session(db, alice, kind=SessionKind.COOKIE, ttl=timedelta(minutes=1), now=start).session.id,
@@ -63,7 +63,7 @@ def test_a_new_session_purges_expired_sessions_and_tokens_of_every_user(db):
 
 
 def test_the_purge_is_bounded_per_new_session(db):
-    alice = accounts.register_user(db, CHEAP, "alice", "a long password")
+    alice = users.register_user(db, CHEAP, "alice", "a long password")
     start = utcnow()
     for _ in range(PURGE_BATCH + 3):
         create_session(db, alice, kind=SessionKind.COOKIE, ttl=timedelta(seconds=1), now=start)

@@ -11,11 +11,11 @@ from pydantic import SecretStr
 
 from sebrus.config import Settings
 from sebrus.db.base import utcnow
-from sebrus.services import accounts, wallets
+from sebrus.services.accounts import users, wallets
+from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import ConfigurationError, InvalidInput
-from sebrus.services.passwords import Passwords
-from sebrus.services.server_secret import load_server_secret
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 SECRET = "s" * 64
@@ -30,7 +30,7 @@ class RecordingFunder:
 
 
 def test_custodial_wallet_is_encrypted_and_unlockable_only_with_the_secret(db):
-    user = accounts.register_user(db, CHEAP, "alice", "a long password")
+    user = users.register_user(db, CHEAP, "alice", "a long password")
     funder = RecordingFunder()
     wallet = wallets.create_custodial_wallet(db, user, SECRET, funder)
     assert funder.funded == [wallet.address]
@@ -42,7 +42,7 @@ def test_custodial_wallet_is_encrypted_and_unlockable_only_with_the_secret(db):
 
 
 def test_expired_challenge_is_refused(db):
-    user = accounts.register_user(db, CHEAP, "alice", "a long password")
+    user = users.register_user(db, CHEAP, "alice", "a long password")
     account = Account.create()
     challenge = wallets.issue_link_challenge(db, user, account.address)
     signature = account.sign_message(encode_defunct(text=challenge.message)).signature.hex()

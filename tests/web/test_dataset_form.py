@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sebrus.chain.review_types import ReviewTerms
 from sebrus.db.models import Dataset
 from sebrus.platform import ChainServices
-from sebrus.services import seeds
+from sebrus.services.scans import seeds
 from tests.web.test_pages import field_block
 from tests.web.web_helpers import browser, csrf_from, png, register
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from sebrus.db.models import AuthSession, Dataset
 from sebrus.platform import ChainServices
-from sebrus.services.sessions import hash_token
+from sebrus.services.accounts.sessions import hash_token
 from tests.web.web_helpers import (
     PASSWORD,
     browser,

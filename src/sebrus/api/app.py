@@ -20,10 +20,10 @@ from sebrus.api.state import PlatformState
 from sebrus.blobs import BlobStore, LocalBlobStore
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
+from sebrus.services.accounts.login_throttle import ThrottlePolicy
+from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.hooks import PlatformHooks
-from sebrus.services.login_throttle import ThrottlePolicy
-from sebrus.services.passwords import Passwords
-from sebrus.services.server_secret import load_server_secret
 
 
 def create_app(

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from sebrus.api.state import PlatformState
 from sebrus.db.models import AuthSession, User
+from sebrus.services.accounts.sessions import csrf_matches, resolve_token
 from sebrus.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
-from sebrus.services.sessions import csrf_matches, resolve_token
 
 SESSION_COOKIE = "session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sebrus.blobs import BlobStore
 from sebrus.config import Settings
+from sebrus.services.accounts.login_throttle import ThrottlePolicy
+from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.hooks import PlatformHooks
-from sebrus.services.login_throttle import ThrottlePolicy
-from sebrus.services.passwords import Passwords
 
 
 @dataclass

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, User
-from sebrus.services import audit_log, roles
+from sebrus.services import audit_log
+from sebrus.services.accounts import roles
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sebrus.services.accounts.wallets import WalletFunder
 from sebrus.services.datasets import ClientDeployedAnchor, DatasetAnchor
-from sebrus.services.wallets import WalletFunder
 
 
 @dataclass

@@ -31,10 +31,10 @@ from sebrus.db.models import (
 from sebrus.releases.document import Removal, hex32, manifest_hash, removed_hash
 from sebrus.releases.merkle import merkle_root
 from sebrus.services import audit_log
-from sebrus.services.chain_link import ChainLink, ChainUnavailable
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from sebrus.services.revocations import held_back
-from sebrus.services.roles import require_owner
+from sebrus.services.incidents.revocations import held_back
+from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
 
 MAX_NOTES = 4000
 MAX_REASON = 500
@@ -76,7 +76,7 @@ def publish_release(
     if len(notes) > MAX_NOTES:
         raise InvalidInput(f"Release notes may be at most {MAX_NOTES} characters.", field="notes")
     excluded = _checked_exclusions(exclude or {})
-    # Items of revoked contributors count as quarantined until cleared (services/revocations.py).
+    # Items of revoked contributors count as quarantined until cleared (services/incidents/revocations.py).
     excluded = {**held_back(db, dataset), **excluded}
     with _lock_for(dataset.id):
         previous = latest_release(db, dataset)

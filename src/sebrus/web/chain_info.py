@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
-from sebrus.services.review_chain import ReviewChain
+from sebrus.services.review.chain import ReviewChain
 
 log = logging.getLogger(__name__)
 

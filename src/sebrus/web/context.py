@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from sebrus.api.deps import SESSION_COOKIE, DbSession, State
 from sebrus.api.state import PlatformState
 from sebrus.db.models import AuthSession, User
-from sebrus.services.sessions import resolve_token
+from sebrus.services.accounts.sessions import resolve_token
 from sebrus.web import csrf
 from sebrus.web.errors import CsrfRefused, LoginRequired
 from sebrus.web.templating import templates

@@ -14,7 +14,7 @@ import hmac
 import secrets
 
 from sebrus.db.models import AuthSession
-from sebrus.services.sessions import csrf_matches
+from sebrus.services.accounts.sessions import csrf_matches
 
 ANON_COOKIE = "sebrus_csrf"
 FIELD = "csrf_token"

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sebrus.api import errors as api_errors
 from sebrus.api.deps import SESSION_COOKIE
 from sebrus.api.state import PlatformState
-from sebrus.services.sessions import resolve_token
+from sebrus.services.accounts.sessions import resolve_token
 from sebrus.web.context import WebRequest
 from sebrus.web.errors import CsrfRefused, LoginRequired, PageNotFound
 from sebrus.web.routes import router

@@ -1,6 +1,6 @@
 """The review policy on the Create a Dataset form: people's units in, the API's policy object out.
 
-People think in ETH and minutes; the policy object (``services/review_policy.py``) holds wei and
+People think in ETH and minutes; the policy object (``services/review/policy.py``) holds wei and
 seconds. Each field is checked here so that its error sits beside it; what only the whole policy
 can refuse (open voting without a stake) comes back from ``terms_from_policy`` for the fieldset.
 """
@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from sebrus.chain.review_types import MAX_QUORUM, MAX_WEI, MAX_WINDOW_SECONDS
 from sebrus.services.errors import InvalidInput
-from sebrus.services.review_policy import ALLOW_LIST, OPEN, terms_from_policy
+from sebrus.services.review.policy import ALLOW_LIST, OPEN, terms_from_policy
 from sebrus.web.forms import FormErrors, text
 
 WEI_PER_ETH = 10**18

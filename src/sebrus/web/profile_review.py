@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, User
-from sebrus.services import review_owner, review_quality, review_votes
 from sebrus.services.errors import ServiceError
-from sebrus.services.review_chain import ReviewChain, addresses_of
-from sebrus.services.review_policy import ALLOW_LIST, policy_from_terms
+from sebrus.services.review import owner as review_owner
+from sebrus.services.review import quality as review_quality
+from sebrus.services.review import votes as review_votes
+from sebrus.services.review.chain import ReviewChain, addresses_of
+from sebrus.services.review.policy import ALLOW_LIST, policy_from_terms
 from sebrus.web.forms import FormErrors
 from sebrus.web.policy_form import policy_facts
 

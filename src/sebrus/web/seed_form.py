@@ -1,6 +1,6 @@
 """The vetted seed set on the Create a Dataset form: rows of one label and that label's image files.
 
-Seed images are checked one by one with ``services/seeds.py`` (the same checks as the API), so a
+Seed images are checked one by one with ``services/scans/seeds.py`` (the same checks as the API), so a
 refusal names the file and sits beside its row. A browser cannot refill a file input, so when the
 form comes back with an error the page asks for the files again.
 """
@@ -15,8 +15,8 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
 from sebrus.db.models import DatasetSeed
-from sebrus.services import seeds
 from sebrus.services.errors import InvalidInput
+from sebrus.services.scans import seeds
 from sebrus.web.forms import FormErrors, text
 
 DEFAULT_ROWS = 3

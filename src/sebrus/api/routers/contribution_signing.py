@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sebrus.api.deps import CurrentUser, DbSession
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.services import datasets
-from sebrus.services.external_signatures import typed_data_for
+from sebrus.services.ingest.external_signatures import typed_data_for
 
 router = APIRouter(tags=["items"], responses=ERROR_RESPONSES)
 

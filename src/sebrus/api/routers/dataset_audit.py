@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from sebrus.api.deps import DbSession, OptionalUser, State
 from sebrus.services import datasets
-from sebrus.services.consistency import audit_dataset
+from sebrus.services.audit.consistency import audit_dataset
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/audit", tags=["audit"])
 

@@ -18,8 +18,10 @@ from sebrus.api.schemas.datasets import (
     RoleOut,
 )
 from sebrus.db.models import DatasetRoleName
-from sebrus.services import datasets, roles, seeds
+from sebrus.services import datasets
+from sebrus.services.accounts import roles
 from sebrus.services.errors import InvalidInput
+from sebrus.services.scans import seeds
 
 router = APIRouter(prefix="/api/dataset", tags=["datasets"], responses=ERROR_RESPONSES)
 

@@ -18,9 +18,11 @@ from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.db.models import Dataset, ReleaseMetric, Revocation
-from sebrus.services import audit_export, datasets, monitoring, revocations, trace
-from sebrus.services.chain_link import ChainLink, ChainUnavailable
-from sebrus.services.roles import require_owner
+from sebrus.services import datasets
+from sebrus.services.accounts.roles import require_owner
+from sebrus.services.audit import export as audit_export
+from sebrus.services.incidents import monitoring, revocations, trace
+from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}", tags=["incidents"], responses=ERROR_RESPONSES)
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sebrus.api.deps import DbSession, Pagination, State, get_auth, get_optional_auth
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
-from sebrus.services.contributions import UploadTooLarge, accept_upload
-from sebrus.services.external_signatures import Presigned
+from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
+from sebrus.services.ingest.external_signatures import Presigned
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
 

@@ -17,9 +17,11 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.review import AmountIn, PolicyIn, RoundIn, VoteIn, VoterIn
 from sebrus.chain.review_types import PoolBooks, ReviewTerms
 from sebrus.db.models import Dataset, ReviewVote
-from sebrus.services import review_deposits, review_owner, review_quality, review_votes
-from sebrus.services.review_chain import ReviewChain
-from sebrus.services.review_policy import policy_from_terms
+from sebrus.services.review import deposits, quality
+from sebrus.services.review import owner as review_owner
+from sebrus.services.review import votes as review_votes
+from sebrus.services.review.chain import ReviewChain
+from sebrus.services.review.policy import policy_from_terms
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 mine_router = APIRouter(prefix="/api/review", tags=["review"], responses=ERROR_RESPONSES)
@@ -264,7 +266,7 @@ def pay_deposit(
     request: Request, dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
     """Pay your item's review deposit (the policy's ``deposit_wei``) from your custodial wallet."""
-    paid = review_deposits.pay(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
+    paid = deposits.pay(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
     return _deposit_json(paid, "Deposit paid: the item is open to review.")
 
 
@@ -273,11 +275,11 @@ def claim_deposit(
     request: Request, dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
     """Take back the deposit of your approved item, into your custodial wallet."""
-    claimed = review_deposits.claim(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
+    claimed = deposits.claim(db, review_chain(request), _dataset(db, dataset_id), user, sha256)
     return _deposit_json(claimed, "Deposit refunded.")
 
 
-def _deposit_json(receipt: review_deposits.DepositReceipt, status: str) -> dict[str, Any]:
+def _deposit_json(receipt: deposits.DepositReceipt, status: str) -> dict[str, Any]:
     return {
         "status": status,
         "item": item_json(receipt.item),
@@ -321,7 +323,7 @@ def item_votes(dataset_id: int, sha256: Sha, db: DbSession, user: OptionalUser) 
 @router.get("/reviewers")
 def reviewers(dataset_id: int, db: DbSession) -> dict[str, Any]:
     """Each voter's coherence with final outcomes, counts, earnings, reputation and flags."""
-    rows = review_quality.reviewer_quality(db, _dataset(db, dataset_id))
+    rows = quality.reviewer_quality(db, _dataset(db, dataset_id))
     return {
         "status": "Success.",
         "reviewers": [

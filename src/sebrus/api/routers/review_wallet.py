@@ -18,7 +18,7 @@ from sebrus.api.deps import CurrentUser, DbSession
 from sebrus.api.routers.items import item_json
 from sebrus.api.routers.review import Sha, _dataset, review_chain, vote_json
 from sebrus.api.schemas.common import ERROR_RESPONSES
-from sebrus.services import review_wallet
+from sebrus.services.review import wallet as review_wallet
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 

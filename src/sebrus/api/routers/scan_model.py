@@ -1,7 +1,7 @@
 """``/api/dataset/{id}/scan-model``: the owner's own model that the dataset's scans use.
 
 ``PUT`` takes the model file as the raw request body (``application/octet-stream``), so the size limit
-is enforced while it streams in; the file is checked in full (``services/scan_model.py``) before any
+is enforced while it streams in; the file is checked in full (``services/scans/model.py``) before any
 of it is stored. ``DELETE`` goes back to the reference CNN. Reads are public, like scans: every scan
 report names the model it ran with by the same sha256.
 """
@@ -20,8 +20,9 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.scans import ScanModelEnvelope, ScanModelOut
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, User
-from sebrus.services import datasets, scan_model
+from sebrus.services import datasets
 from sebrus.services.errors import NotFound
+from sebrus.services.scans import model as scan_model
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/scan-model", tags=["scans"], responses=ERROR_RESPONSES)
 

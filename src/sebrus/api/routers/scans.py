@@ -15,8 +15,9 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.scans import ScanStart
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Scan, ScanScope
-from sebrus.services import datasets, scans
-from sebrus.services.scan_jobs import QueueUnavailable, ScanJobs
+from sebrus.services import datasets
+from sebrus.services.scans import scans
+from sebrus.services.scans.jobs import QueueUnavailable, ScanJobs
 
 router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
 

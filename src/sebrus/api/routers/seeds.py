@@ -14,7 +14,8 @@ from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.scans import SeedAdd, SeedImage
 from sebrus.db.models import DatasetSeed
-from sebrus.services import datasets, seeds
+from sebrus.services import datasets
+from sebrus.services.scans import seeds
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/seed", tags=["scans"], responses=ERROR_RESPONSES)
 

@@ -11,7 +11,7 @@ from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.sessions import NewSessionOut, SessionCreated, SessionFound, SessionOut
 from sebrus.api.schemas.users import UserCredentials, UserOut
 from sebrus.db.models import AuthSession, SessionKind
-from sebrus.services import accounts, sessions
+from sebrus.services.accounts import sessions, users
 from sebrus.services.errors import InvalidInput, NotAuthenticated, NotFound
 
 router = APIRouter(prefix="/api/session", tags=["sessions"], responses=ERROR_RESPONSES)
@@ -34,7 +34,7 @@ def log_in(
     """Answers the token in the body (prototype shape) and sets it as the HttpOnly ``session`` cookie."""
     if body.username is None or body.password is None:
         raise InvalidInput("Both `username` and `password` are required.")
-    user = accounts.authenticate(
+    user = users.authenticate(
         db,
         state.passwords,
         body.username,

@@ -10,7 +10,7 @@ from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.sessions import NewTokenOut, TokenCreate, TokenCreated, TokenList, TokenOut
 from sebrus.db.models import SessionKind
-from sebrus.services import sessions
+from sebrus.services.accounts import sessions
 
 router = APIRouter(prefix="/api/auth/tokens", tags=["auth"], responses=ERROR_RESPONSES)
 

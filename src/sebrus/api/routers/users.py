@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from sebrus.api.deps import CurrentAuth, DbSession, Pagination, State
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.users import UserCredentials, UserEnvelope, UserOut, UsersEnvelope, UserUpdate
-from sebrus.services import accounts
+from sebrus.services.accounts import users as accounts
+from sebrus.services.accounts.signup import sign_up
 from sebrus.services.errors import InvalidInput
-from sebrus.services.signup import sign_up
 
 router = APIRouter(prefix="/api/user", tags=["users"], responses=ERROR_RESPONSES)
 

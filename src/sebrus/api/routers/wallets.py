@@ -15,7 +15,7 @@ from sebrus.api.schemas.wallets import (
     WalletList,
     WalletOut,
 )
-from sebrus.services import wallets
+from sebrus.services.accounts import wallets
 
 router = APIRouter(prefix="/api/wallets", tags=["wallets"], responses=ERROR_RESPONSES)
 

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 
 from sebrus.api.deps import client_address
 from sebrus.db.models import SessionKind, User
-from sebrus.services import accounts, sessions
+from sebrus.services.accounts import sessions, users
+from sebrus.services.accounts.signup import sign_up
 from sebrus.services.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited, ServiceError
-from sebrus.services.signup import sign_up
 from sebrus.web.context import Web, WebRequest, safe_next
 from sebrus.web.forms import FormErrors, text
 
@@ -93,7 +93,7 @@ async def login(web: Web) -> Response:
     if not errors:
         try:
             user = await run_in_threadpool(
-                accounts.authenticate,
+                users.authenticate,
                 web.db,
                 web.state.passwords,
                 username,

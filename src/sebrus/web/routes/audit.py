@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sebrus.chain.errors import LedgerError
 from sebrus.db.models import Dataset, Item
 from sebrus.services import browse
-from sebrus.services.audit_history import audit_runs, last_audit_runs
-from sebrus.services.consistency import AuditReport, audit_dataset
+from sebrus.services.audit.consistency import AuditReport, audit_dataset
+from sebrus.services.audit.history import audit_runs, last_audit_runs
 from sebrus.services.pagination import PageRequest
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest

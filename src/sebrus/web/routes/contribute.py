@@ -20,9 +20,9 @@ from starlette.datastructures import UploadFile
 
 from sebrus.db.models import Dataset, Item, User
 from sebrus.services import browse
-from sebrus.services.contributions import UploadTooLarge, accept_upload
 from sebrus.services.errors import ServiceError
-from sebrus.services.images import ALLOWED_FORMATS
+from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
+from sebrus.services.ingest.images import ALLOWED_FORMATS
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text

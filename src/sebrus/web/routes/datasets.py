@@ -13,9 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
-from sebrus.services import browse, datasets, monitoring, scan_model, scans, seeds
+from sebrus.services import browse, datasets
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
+from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
+from sebrus.services.scans import model as scan_model
+from sebrus.services.scans import scans, seeds
 from sebrus.web import seed_form
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound

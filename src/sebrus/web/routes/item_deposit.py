@@ -1,7 +1,7 @@
 """An item's review deposit from its page: the contributor pays it, and takes it back once approved.
 
 Without these forms a contributor who uses only the web pages could never open their item to review
-when the dataset's policy asks a deposit. Both forms call ``services/review_deposits.py``, which
+when the dataset's policy asks a deposit. Both forms call ``services/review/deposits.py``, which
 refuses anyone but the contributor (403, ``NotContributor``) and every request the contract would
 refuse, before anything is sent. A success redirects (303) to the item's page with a notice; a
 refusal renders the page again with its message and 4xx status.
@@ -15,8 +15,8 @@ from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
 from sebrus.db.models import Dataset, Item, User
-from sebrus.services import review_deposits
 from sebrus.services.errors import InvalidInput
+from sebrus.services.review import deposits as review_deposits
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound

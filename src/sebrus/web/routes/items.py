@@ -15,10 +15,10 @@ from fastapi import APIRouter, Response
 
 from sebrus.db.models import Dataset, Item
 from sebrus.services import browse
-from sebrus.services.consistency import Finding, audit_item
-from sebrus.services.item_scan import latest_result
-from sebrus.services.item_votes import ItemVotes, item_votes
-from sebrus.services.wallets import custodial_wallet_of
+from sebrus.services.accounts.wallets import custodial_wallet_of
+from sebrus.services.audit.consistency import Finding, audit_item
+from sebrus.services.review.item_votes import ItemVotes, item_votes
+from sebrus.services.scans.item_scan import latest_result
 from sebrus.web.chain_info import chain_record, chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound

@@ -2,7 +2,7 @@
 
 Each form is CSRF-checked, refused with 403 unless the visitor owns the dataset (the profile shows
 these forms to owners only; anyone may still fund a pool through the API), and carried out by
-``services/review_owner.py`` with the owner's custodial wallet. Success answers 303 back to the
+``services/review/owner.py`` with the owner's custodial wallet. Success answers 303 back to the
 dataset's section of the profile; a refusal shows the profile again with the message beside the
 field and the refusal's 4xx status, keeping what was typed.
 """
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Path, Response
 from starlette.datastructures import FormData
 
 from sebrus.db.models import Dataset, User
-from sebrus.services import review_owner
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import InvalidInput, NotFound
-from sebrus.services.roles import require_owner
+from sebrus.services.review import owner as review_owner
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.form_actions import submit_form

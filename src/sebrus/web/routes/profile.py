@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from sebrus.services import browse, wallets
-from sebrus.services.deposits_due import deposits_due
+from sebrus.services import browse
+from sebrus.services.accounts import wallets
 from sebrus.services.pagination import PageRequest
+from sebrus.services.review.deposits_due import deposits_due
 from sebrus.web.chain_info import balance_of, review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.paging import Pager

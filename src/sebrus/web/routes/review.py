@@ -18,10 +18,10 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from sebrus.db.models import Dataset, ReviewVote, User
-from sebrus.services import review_votes
+from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
-from sebrus.services.review_chain import addresses_of
-from sebrus.services.wallets import custodial_wallet_of
+from sebrus.services.review import votes as review_votes
+from sebrus.services.review.chain import addresses_of
 from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.form_actions import submit_form

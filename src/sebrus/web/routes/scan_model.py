@@ -1,6 +1,6 @@
 """An owner uploads, replaces or removes the model the dataset's scans use, from its page.
 
-The same checks as the API (``services/scan_model.py``): a safe format, one output per label, a run
+The same checks as the API (``services/scans/model.py``): a safe format, one output per label, a run
 on the dataset's images, all before anything is stored. A refusal sits beside the file field.
 """
 
@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from sebrus.api.errors import status_code_for
-from sebrus.services import scan_model
 from sebrus.services.errors import ServiceError
+from sebrus.services.scans import model as scan_model
 from sebrus.web.context import Web
 from sebrus.web.forms import FormErrors
 from sebrus.web.routes.datasets import dataset_or_404, render_dataset

@@ -1,7 +1,7 @@
 """Scans: every dataset's scans in one list, start a scan (owner only), watch it run, read its report.
 
 The page polls ``GET /api/scans/{id}`` while the scan runs (``static/js/scan.js``) and reloads when
-it ends. The report's figures are served here as same-origin PNGs (``services/scan_plots.py``): the
+it ends. The report's figures are served here as same-origin PNGs (``services/scans/plots.py``): the
 pages' Content-Security-Policy refuses the ``data:`` images the standalone HTML report embeds, and
 that report refuses to be framed, so the page links to it instead of embedding it.
 """
@@ -17,11 +17,12 @@ from fastapi.responses import RedirectResponse
 
 from sebrus.blobs.base import BlobError
 from sebrus.db.models import Dataset, Scan, ScanScope, ScanState, User
-from sebrus.services import browse, scans
+from sebrus.services import browse
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from sebrus.services.pagination import PageRequest
-from sebrus.services.scan_jobs import ScanJobs
-from sebrus.services.scan_plots import Plot, scan_plot, scan_plots
+from sebrus.services.scans import scans
+from sebrus.services.scans.jobs import ScanJobs
+from sebrus.services.scans.plots import Plot, scan_plot, scan_plots
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.forms import FormErrors, text

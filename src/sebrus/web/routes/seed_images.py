@@ -2,7 +2,7 @@
 
 The Create a Dataset form takes a seed set too, but a dataset created without one (or with too few
 images per label to scan) needs a way to add more without the API. Each image gets the same checks
-as on creation (``web/seed_form.py`` over ``services/seeds.py``); a refusal names the file and sits
+as on creation (``web/seed_form.py`` over ``services/scans/seeds.py``); a refusal names the file and sits
 beside its field, and nothing is stored unless every image passes.
 """
 
@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.api.errors import status_code_for
-from sebrus.services import seeds
 from sebrus.services.errors import ServiceError
+from sebrus.services.scans import seeds
 from sebrus.web import seed_form
 from sebrus.web.context import Web
 from sebrus.web.forms import FormErrors

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from sebrus.chain.review_types import PoolBooks, ReviewPolicy
 from sebrus.db.models import Dataset, ReviewClaim, ReviewTransfer, ReviewVote, ReviewVoter, User, Wallet
 from sebrus.services import audit_log
+from sebrus.services.accounts.roles import require_owner
+from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import InvalidInput, NotFound
-from sebrus.services.review_chain import ReviewChain
-from sebrus.services.review_errors import chain_refusals
-from sebrus.services.review_policy import policy_from_terms, terms_from_policy
-from sebrus.services.roles import require_owner
-from sebrus.services.wallets import custodial_wallet_of
+from sebrus.services.review.chain import ReviewChain
+from sebrus.services.review.errors import chain_refusals
+from sebrus.services.review.policy import policy_from_terms, terms_from_policy
 
 MAX_TRANSFERS_SHOWN = 50
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wallet, WalletKind
 from sebrus.faults import maybe_crash
-from sebrus.services.chain_link import ChainLink
 from sebrus.services.errors import Conflict, InvalidInput, RateLimited
-from sebrus.services.external_signatures import Presigned, linked_wallet, verify
-from sebrus.services.images import ImageFacts, inspect_image
+from sebrus.services.ingest.external_signatures import Presigned, linked_wallet, verify
+from sebrus.services.ingest.images import ImageFacts, inspect_image
+from sebrus.services.review.chain_link import ChainLink
 
 
 class UploadTooLarge(InvalidInput):

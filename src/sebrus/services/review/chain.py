@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from sebrus.chain.review import ReviewLedger
 from sebrus.db.models import Dataset, Item, User, Wallet
-from sebrus.services.chain_link import ChainLink
+from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, NotFound, PermissionDenied
-from sebrus.services.wallets import custodial_wallet_of
+from sebrus.services.review.chain_link import ChainLink
 
 GAS_HEADROOM_WEI = 10**15  # what a review transaction may cost in gas on top of its value
 

@@ -1,7 +1,7 @@
 """The numbers behind release monitoring: train the reference model, measure it per class, test a drop,
 and attribute it to label pairs and contributors.
 
-Arrays in, numbers out; ``services/monitoring.py`` reads the release from the database and blobs.
+Arrays in, numbers out; ``services/incidents/monitoring.py`` reads the release from the database and blobs.
 
 **What is measured.** Plain accuracy misses label flips: when 40% of class A is relabelled B, a model
 trained on the release still predicts A for most A images (the argmax does not move), so accuracy on

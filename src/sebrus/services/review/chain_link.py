@@ -18,10 +18,10 @@ from sebrus.chain.operators import Operators
 from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import ReviewTerms
 from sebrus.db.models import User, Wallet, WalletKind
+from sebrus.services.accounts.wallets import unlock_custodial_account
 from sebrus.services.datasets import AnchoredDataset, DatasetSpec
 from sebrus.services.errors import InvalidInput, ServiceError
-from sebrus.services.review_policy import policy_from_terms, terms_from_policy
-from sebrus.services.wallets import unlock_custodial_account
+from sebrus.services.review.policy import policy_from_terms, terms_from_policy
 
 CUSTODIAL_FUNDING_WEI = 10**18  # 1 ETH of the embedded chain's play money: thousands of transactions
 

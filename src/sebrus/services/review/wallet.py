@@ -35,9 +35,9 @@ from sebrus.db.base import utcnow
 from sebrus.db.models import Dataset, Item, ReviewCommitSecret, User, Wallet, WalletKind
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
-from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
-from sebrus.services.review_errors import chain_refusals, refusal
-from sebrus.services.review_votes import (
+from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
+from sebrus.services.review.errors import chain_refusals, refusal
+from sebrus.services.review.votes import (
     ClaimReceipt,
     VoteReceipt,
     _keep_nonce,

@@ -7,7 +7,7 @@ nothing that decided what reached the release was tuned on it; seeds picked from
 never held out, since a release may contain them. Without held-out seeds a release gets a metric row
 saying that nothing could be measured.
 
-What is measured and when it alerts is in ``services/monitor_model.py``: per class, accuracy, mean
+What is measured and when it alerts is in ``services/incidents/monitor_model.py``: per class, accuracy, mean
 true-label probability and the soft confusion row, because a label flip that leaves accuracy unmoved
 still takes probability from the true label. The reference is the previous measured release (paired
 on the held-out images both measured, from the per-image evidence each metric stores in
@@ -44,9 +44,9 @@ from sebrus.db.models import (
     ReleaseMetric,
 )
 from sebrus.jobs.loop import BackgroundLoop
-from sebrus.services import audit_log, seeds
+from sebrus.services import audit_log
 from sebrus.services.errors import NotFound
-from sebrus.services.monitor_model import (
+from sebrus.services.incidents.monitor_model import (
     MIN_PAIRED,
     Evaluation,
     TestSettings,
@@ -57,7 +57,8 @@ from sebrus.services.monitor_model import (
     evaluate,
     train,
 )
-from sebrus.services.scan_data import decode_images
+from sebrus.services.scans import seeds
+from sebrus.services.scans.data import decode_images
 
 log = logging.getLogger(__name__)
 

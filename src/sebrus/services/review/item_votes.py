@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, ReviewVote, User
-from sebrus.services import browse, review_votes
+from sebrus.services import browse
+from sebrus.services.review import votes as review_votes
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A scan is a row that moves queued -> running -> done | failed. Whoever runs it (
 background thread, or an RQ worker in another process) claims it by that row, so a job delivered twice
 runs once. Running needs the database and the blob store only: flagged items still Pending are marked
 for quarantine in the results, and the process that owns the ledger sends those transactions
-(``services/scan_quarantine.py``). That split is what lets a worker run without the embedded chain,
+(``services/scans/quarantine.py``). That split is what lets a worker run without the embedded chain,
 which one process alone may open, and without the detector's key.
 
 Every decision is in the append-only audit log: the owner's request, and the automated outcome.
@@ -35,12 +35,13 @@ from sebrus.db.models import (
     ScanState,
     User,
 )
-from sebrus.services import audit_log, scan_model
+from sebrus.services import audit_log
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest
-from sebrus.services.roles import require_owner
-from sebrus.services.scan_data import NotEnoughData, load_scan_inputs
-from sebrus.services.scan_reports import build_report, store_reports
+from sebrus.services.scans import model as scan_model
+from sebrus.services.scans.data import NotEnoughData, load_scan_inputs
+from sebrus.services.scans.reports import build_report, store_reports
 
 log = logging.getLogger(__name__)
 

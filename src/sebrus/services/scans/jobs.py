@@ -1,6 +1,6 @@
 """Where scans run: a background thread in the server by default, RQ workers when Redis is configured.
 
-Either way the work is :func:`sebrus.services.scans.run_scan`, which needs the database and the blob
+Either way the work is :func:`sebrus.services.scans.scans.run_scan`, which needs the database and the blob
 store and never the chain. Quarantine transactions are always sent by the server, the one process that
 owns the ledger (the embedded chain's LevelDB lets one process open it; an rpc chain would allow
 more, but then every worker would hold the detector's key while it decodes untrusted images). So a
@@ -26,15 +26,15 @@ from sebrus.db import make_engine, make_session_factory
 from sebrus.db.models import Scan, ScanState
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.queue import RedisJobQueue
-from sebrus.services import scans
-from sebrus.services.chain_link import ChainLink
 from sebrus.services.errors import ServiceError
-from sebrus.services.scan_quarantine import QuarantineSender
+from sebrus.services.review.chain_link import ChainLink
+from sebrus.services.scans import scans
+from sebrus.services.scans.quarantine import QuarantineSender
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_POLL_SECONDS = 2.0
-JOB_FUNCTION = "sebrus.services.scan_jobs.run_queued_scan"
+JOB_FUNCTION = "sebrus.services.scans.jobs.run_queued_scan"
 
 
 class QueueUnavailable(ServiceError):

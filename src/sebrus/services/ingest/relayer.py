@@ -26,8 +26,8 @@ from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
 from sebrus.chain.types import SignedSubmission
 from sebrus.db.models import Dataset, OutboxEntry, OutboxState, Wallet, WalletKind
 from sebrus.faults import maybe_crash
-from sebrus.services.chain_link import ChainLink
-from sebrus.services.indexer import Indexer
+from sebrus.services.ingest.indexer import Indexer
+from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
 

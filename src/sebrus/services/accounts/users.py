@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import User
-from sebrus.services import audit_log, login_throttle
+from sebrus.services import audit_log
+from sebrus.services.accounts import login_throttle
+from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.sessions import revoke_other_sessions
 from sebrus.services.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from sebrus.services.pagination import Page, PageRequest
-from sebrus.services.passwords import Passwords
-from sebrus.services.sessions import revoke_other_sessions
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 MIN_PASSWORD = 8

@@ -20,7 +20,7 @@ from sebrus.chain.errors import ContractReverted
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import Dataset, QuarantineState, Scan, ScanResult
 from sebrus.services import audit_log
-from sebrus.services.chain_link import ChainLink
+from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from sebrus.blobs.base import BlobNotFound, BlobStore
 from sebrus.db.models import Dataset, DatasetSeed, Item, ItemStatus, User
 from sebrus.services import audit_log
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import ConfigurationError, InvalidInput, ServiceError
-from sebrus.services.roles import require_owner
 
 if TYPE_CHECKING:
     from sebrus.detect.models import ImageClassifier
@@ -104,7 +104,7 @@ def _detect_loader() -> Any:
 
 def sample_images(db: Session, blobs: BlobStore, dataset: Dataset) -> tuple[np.ndarray | None, list[str]]:
     """A few of the dataset's images decoded as a scan reads them; (None, notes) when it has none."""
-    from sebrus.services.scan_data import decode_images
+    from sebrus.services.scans.data import decode_images
 
     keys = list(
         db.scalars(

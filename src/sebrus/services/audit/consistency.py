@@ -31,8 +31,8 @@ from sebrus.chain.types import ChainEvent
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, OutboxEntry, OutboxState
 from sebrus.services import audit_log
-from sebrus.services.audit_history import AUDIT_ACTION
-from sebrus.services.indexer import CURSOR_NAME
+from sebrus.services.audit.history import AUDIT_ACTION
+from sebrus.services.ingest.indexer import CURSOR_NAME
 
 ITEM_EVENTS = ("ItemSubmitted", "ItemQuarantined", "ItemResolved")
 STUCK_AFTER = timedelta(minutes=5)

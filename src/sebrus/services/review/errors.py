@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
-from sebrus.services.chain_link import ChainUnavailable
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, ServiceError
+from sebrus.services.review.chain_link import ChainUnavailable
 
 _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
     "AlreadyVoted": (Conflict, "You have already voted on this item in this round."),

@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, DatasetSeed, Item, SeedSource, User
 from sebrus.services import audit_log
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import InvalidInput, NotFound
-from sebrus.services.images import inspect_image
-from sebrus.services.roles import require_owner
+from sebrus.services.ingest.images import inspect_image
 
 MAX_SEEDS_PER_REQUEST = 5000
 #: Share of each label's uploaded seed files held out for release monitoring (see monitoring_holdout).

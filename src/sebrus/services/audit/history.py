@@ -1,6 +1,6 @@
 """Past runs of the dataset audit, read back from the append-only audit log.
 
-Every audit run writes one ``dataset.audit`` entry (``services/consistency.py``); the Audit pages show
+Every audit run writes one ``dataset.audit`` entry (``services/audit/consistency.py``); the Audit pages show
 when each dataset was last proven to agree with the chain and its blobs, and who asked.
 """
 

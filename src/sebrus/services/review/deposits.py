@@ -23,9 +23,9 @@ from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, User, Wallet
 from sebrus.services import audit_log
 from sebrus.services.errors import Conflict, PermissionDenied
-from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
-from sebrus.services.review_errors import chain_refusals
-from sebrus.services.review_votes import RESOLVED_STATUSES
+from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
+from sebrus.services.review.errors import chain_refusals
+from sebrus.services.review.votes import RESOLVED_STATUSES
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ from sebrus.db.models import (
     User,
 )
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
-from sebrus.services.review_chain import ReviewChain, addresses_of, item_of
-from sebrus.services.review_errors import chain_refusals
+from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
+from sebrus.services.review.errors import chain_refusals
 
 OPEN_STATUSES = (ItemStatus.PENDING, ItemStatus.QUARANTINED)
 RESOLVED_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)

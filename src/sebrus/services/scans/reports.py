@@ -20,8 +20,8 @@ from PIL import Image
 
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Scan
-from sebrus.services.scan_data import ScanInputs
-from sebrus.services.seeds import seed_set_digest
+from sebrus.services.scans.data import ScanInputs
+from sebrus.services.scans.seeds import seed_set_digest
 
 REPORT_FORMAT = "sebrus-scan-report/1"
 THUMBNAILS = 30

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Item, ItemStatus, Revocation, RevocationState, Scan, ScanScope
-from sebrus.services.seeds import holdout_hashes, seed_rows
+from sebrus.services.scans.seeds import holdout_hashes, seed_rows
 
 MAX_SIDE = 64
 #: The detectors fit per-class models and cross-validate: fewer items than this in a class is noise.

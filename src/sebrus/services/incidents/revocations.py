@@ -53,12 +53,13 @@ from sebrus.db.models import (
     User,
     WalletKind,
 )
-from sebrus.services import audit_log, scans
+from sebrus.services import audit_log
+from sebrus.services.accounts.roles import require_owner
 from sebrus.services.addresses import normalize_address
-from sebrus.services.chain_link import ChainLink, ChainUnavailable
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
-from sebrus.services.roles import require_owner
-from sebrus.services.scan_jobs import ScanJobs
+from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
+from sebrus.services.scans import scans
+from sebrus.services.scans.jobs import ScanJobs
 
 log = logging.getLogger(__name__)
 

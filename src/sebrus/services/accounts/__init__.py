@@ -1,0 +1,1 @@
+"""Users, sessions, passwords, sign-up, roles and custodial wallets."""

@@ -1,0 +1,1 @@
+"""Reading the audit trail back: history, exports and the chain/database consistency check."""

@@ -1,0 +1,1 @@
+"""After a release: monitoring, revocations of contributors and tracing their items."""

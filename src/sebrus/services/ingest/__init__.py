@@ -1,0 +1,1 @@
+"""Getting contributions in: uploads, image checks, external signatures, the relayer and the indexer."""
