@@ -21,7 +21,7 @@ from sebrus.cli import app
 from sebrus.releases.document import manifest_hash
 from sebrus.releases.export import ExportItem, ReleaseInfo, write_export
 from sebrus.releases.merkle import merkle_root
-from tests.ledger.conftest import rpc_settings
+from tests.support.chain import rpc_settings
 
 BLOBS = {hashlib.sha256(f"image {i}".encode()).hexdigest(): f"image {i}".encode() for i in range(3)}
 

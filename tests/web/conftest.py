@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from sebrus.platform import ChainServices, build_platform
-from tests.ledger.conftest import rpc_settings
 from tests.sdk.live_server import LiveServer, cheap_settings, live_server
+from tests.support.chain import rpc_settings
 from tests.web.browser_support import CHROMIUM, FLAGS, missing_browser_reason
 
 

@@ -21,7 +21,7 @@ from sebrus.chain.review import (
 )
 from sebrus.chain.review_types import BallotState, Outcome, ReviewTerms, RoundState
 from sebrus.chain.types import DatasetInfo
-from tests.ledger.conftest import ChainKit
+from tests.support.chain import ChainKit
 
 STAKE = 10**15
 REWARD = 10**14

@@ -12,7 +12,7 @@ from sebrus.chain import ContractReverted, InvalidInput, ItemStatus
 from sebrus.chain.review import GAS_CLAIM, GAS_COMMIT, GAS_VOTE, ReviewLedger, commitment_hash
 from sebrus.chain.review_types import BallotState, ReviewTerms
 from sebrus.chain.types import UnsignedCall
-from tests.ledger.conftest import ChainKit
+from tests.support.chain import ChainKit
 
 STAKE = 10**15
 

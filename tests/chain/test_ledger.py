@@ -10,7 +10,7 @@ import pytest
 
 from sebrus.chain import ContractReverted, InvalidInput, ItemStatus, Submission
 from sebrus.chain.ledger import MAX_BATCH
-from tests.ledger.conftest import ChainKit
+from tests.support.chain import ChainKit
 
 
 def digest(text: str) -> bytes:

@@ -1,13 +1,12 @@
-"""The ledger suite runs twice: on the embedded, persisted py-evm chain and on a real JSON-RPC node.
+"""Chain helpers for tests: a funded-account kit over an open chain, and settings for the test anvil.
 
-The rpc node is the anvil that ``scripts/test.sh`` starts on 127.0.0.1 and names in
-``SEBRUS_TEST_RPC_URL``. Without it the rpc half is skipped locally, and fails in CI.
+The chain tests (tests/chain) and the suites that run the platform against a real JSON-RPC node
+(tests/web, tests/releases) share these, so they live here rather than in a conftest.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.backends import ChainHandle
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import write_keystore
 from sebrus.chain.types import DatasetInfo
@@ -72,15 +71,3 @@ def rpc_settings(data_dir: Path, **overrides: object) -> Settings:
         keystore_password=password,
         **overrides,  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture(scope="module", params=["embedded", pytest.param("rpc", marks=pytest.mark.rpc)])
-def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainKit]:
-    data_dir: Path = tmp_path_factory.mktemp(f"ledger-{request.param}")
-    settings = Settings(data_dir=data_dir) if request.param == "embedded" else rpc_settings(data_dir)
-    handle = open_chain(settings)
-    handle.init()
-    try:
-        yield ChainKit(handle, request.param)
-    finally:
-        handle.close()

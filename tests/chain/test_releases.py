@@ -13,7 +13,7 @@ from sebrus.chain.deployments import deployment_path
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError
 from sebrus.chain.releases import ReleaseLedger, read_release_at
 from sebrus.config import Settings
-from tests.ledger.conftest import ChainKit
+from tests.support.chain import ChainKit
 
 ROOT = keccak(text="release root")
 MANIFEST = keccak(text="release manifest")
