@@ -242,12 +242,7 @@ def _flags_by_detector(flagged: list[dict[str, Any]], poison: set[str]) -> dict[
 
 
 def _gas_between(services: ChainServices, first: int, last: int) -> int:
-    ledger = services.handle.ledger
-    total = 0
-    with ledger._exclusive():
-        for number in range(first, last + 1):
-            total += int(ledger.w3.eth.get_block(number)["gasUsed"])
-    return total
+    return services.handle.ledger.transactor.gas_used_between(first, last)
 
 
 # ------------------------------------------------------------------------------------------- one attack

@@ -9,6 +9,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from sebrus.chain import ContractReverted, InvalidInput, ItemStatus
+from sebrus.chain.deployments import load_review_deployment, save_review_deployment
 from sebrus.chain.review import (
     GAS_CLAIM,
     GAS_COMMIT,
@@ -16,8 +17,6 @@ from sebrus.chain.review import (
     GAS_VOTE,
     ReviewLedger,
     commitment_hash,
-    load_review_deployment,
-    save_review_deployment,
 )
 from sebrus.chain.review_types import BallotState, Outcome, ReviewTerms, RoundState
 from sebrus.chain.types import DatasetInfo

@@ -6,17 +6,23 @@ whether calls are serialised; everything else is the same :class:`Ledger`.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from web3 import HTTPProvider, Web3
 
-from sebrus.chain.deployments import load_deployment, save_deployment
+from sebrus.chain.deployments import (
+    load_deployment,
+    load_review_deployment,
+    save_deployment,
+    save_review_deployment,
+)
 from sebrus.chain.errors import LedgerError
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import Operators, load_keystore_operators, load_or_create_dev_operators
-from sebrus.chain.review import ReviewLedger, load_review_deployment, save_review_deployment
+from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
 from sebrus.config import Settings
@@ -83,7 +89,7 @@ def _open_embedded(settings: Settings) -> ChainHandle:
     w3 = Web3(embedded.web3_provider())
     w3.eth.default_account = operators.deployer.address  # reads are calls: eth-tester wants a funded sender
     deployment = load_deployment(settings.data_dir, embedded.chain_id)
-    ledger = Ledger(w3, _verified(w3, deployment), serialize=True)
+    ledger = Ledger(w3, _verified(w3, deployment), serialize=True, revert_reader=eth_tester_revert_data)
     reviews = ReviewLedger(
         ledger, _verified_review(w3, load_review_deployment(settings.data_dir, embedded.chain_id))
     )
@@ -121,3 +127,18 @@ def _verified_review(w3: Web3, deployment: ReviewDeployment | None) -> ReviewDep
     if deployment is None or not w3.eth.get_code(deployment.factory):  # type: ignore[arg-type]
         return None
     return deployment
+
+
+def eth_tester_revert_data(exc: Exception) -> bytes:
+    """The revert bytes eth-tester prints into its error text (``execution reverted: b'...'``).
+
+    web3 attaches no ``data`` to eth-tester's ``TransactionFailed``, so this is the embedded chain's
+    only way to say which custom error a contract raised; a node's errors never match.
+    """
+    message = str(exc.args[0]) if exc.args else ""
+    prefix = "execution reverted: "
+    if message.startswith(prefix) and message[len(prefix) :].startswith(("b'", 'b"')):
+        # A Python bytes literal; literal_eval only parses literals, it never runs code.
+        value = ast.literal_eval(message[len(prefix) :])
+        return value if isinstance(value, bytes) else b""
+    return b""

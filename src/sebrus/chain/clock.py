@@ -15,8 +15,7 @@ from sebrus.chain.ledger import Ledger
 
 def block_timestamp(ledger: Ledger, block: int | str = "latest") -> int:
     """Seconds since the epoch at which ``block`` was mined."""
-    with ledger._exclusive():
-        return int(ledger.w3.eth.get_block(block)["timestamp"])  # type: ignore[arg-type]
+    return int(ledger.transactor.block(block)["timestamp"])
 
 
 def chain_now(ledger: Ledger) -> int:

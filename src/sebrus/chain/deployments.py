@@ -1,4 +1,9 @@
-"""Where the contracts live on each chain, recorded in the data directory by ``sebrus chain init``."""
+"""Where the contracts live on each chain, recorded in the data directory by ``sebrus chain init``.
+
+Every record (the ledger's contracts, the review network, the revocations registry) and every key
+file is written the same way, through :func:`write_atomic`: to a temporary file, fsynced, then
+renamed over the old one, so a crash leaves the old record or the new one and never half of either.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,41 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
+from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
+
+Record = TypeVar("Record")
+
+
+def write_atomic(path: Path, text: str, *, private: bool = False) -> Path:
+    """Replace ``path`` with ``text`` all at once; ``private`` files are readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = 2) -> Path:
+    return write_atomic(path, json.dumps(data, indent=indent))
+
+
+def read_json(path: Path) -> Any | None:
+    """The JSON at ``path``, or None when there is no such file."""
+    if not path.exists():
+        return None
+    return json.loads(path.read_text("utf-8"))
+
+
+def _load(path: Path, record: type[Record]) -> Record | None:
+    data = read_json(path)
+    return None if data is None else record(**data)
 
 
 def deployment_path(data_dir: Path, chain_id: int) -> Path:
@@ -15,19 +53,24 @@ def deployment_path(data_dir: Path, chain_id: int) -> Path:
 
 
 def load_deployment(data_dir: Path, chain_id: int) -> Deployment | None:
-    path = deployment_path(data_dir, chain_id)
-    if not path.exists():
-        return None
-    return Deployment(**json.loads(path.read_text("utf-8")))
+    return _load(deployment_path(data_dir, chain_id), Deployment)
 
 
 def save_deployment(data_dir: Path, deployment: Deployment) -> Path:
-    path = deployment_path(data_dir, deployment.chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(asdict(deployment), handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
+    return write_json(deployment_path(data_dir, deployment.chain_id), asdict(deployment))
+
+
+def review_deployment_path(data_dir: Path, chain_id: int) -> Path:
+    return data_dir / "deployments" / f"{int(chain_id)}-review.json"
+
+
+def load_review_deployment(data_dir: Path, chain_id: int) -> ReviewDeployment | None:
+    return _load(review_deployment_path(data_dir, chain_id), ReviewDeployment)
+
+
+def save_review_deployment(data_dir: Path, deployment: ReviewDeployment) -> Path:
+    return write_json(review_deployment_path(data_dir, deployment.chain_id), asdict(deployment))
+
+
+def revocations_path(data_dir: Path, chain_id: int) -> Path:
+    return data_dir / "deployments" / f"{int(chain_id)}-revocations.json"

@@ -8,13 +8,13 @@ they come from encrypted keystores (eth-account v3 JSON) unlocked with ``SEBRUS_
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from sebrus.chain.deployments import write_atomic
 from sebrus.chain.errors import UnknownAccount
 
 ROLES = ("deployer", "detector", "relayer")
@@ -37,7 +37,7 @@ def load_or_create_dev_operators(chain_dir: Path) -> Operators:
     else:
         chain_dir.mkdir(parents=True, exist_ok=True)
         keys = {role: Account.create().key.hex() for role in ROLES}
-        _write_private(path, json.dumps(keys, indent=2))
+        write_atomic(path, json.dumps(keys, indent=2), private=True)
     return Operators(**{role: Account.from_key(keys[role]) for role in ROLES})
 
 
@@ -66,15 +66,7 @@ def write_keystore(keystore_dir: Path, role: str, private_key: str, password: st
         raise ValueError(f"unknown operator role {role!r}; expected one of {', '.join(ROLES)}")
     account = Account.from_key(private_key)
     keystore_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(keystore_dir / f"{role}.json", json.dumps(Account.encrypt(account.key, password)))
+    write_atomic(
+        keystore_dir / f"{role}.json", json.dumps(Account.encrypt(account.key, password)), private=True
+    )
     return str(account.address)
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

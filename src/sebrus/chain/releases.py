@@ -1,9 +1,9 @@
 """Dataset releases on chain: publish to and read from the ReleaseRegistry.
 
-Kept apart from :class:`~sebrus.chain.ledger.Ledger` (which it wraps and shares nonces, locks and revert
-decoding with) so that releases can grow without touching the contribution path. ``read_release_at``
-reads a release from any JSON-RPC URL with no deployment, keys or data directory: it is what offline
-verification uses.
+Kept apart from :class:`~sebrus.chain.ledger.Ledger` (which it wraps, sending through its transactor
+so that nonces, locks and revert decoding are shared) so that releases can grow without touching the
+contribution path. ``read_release_at`` reads a release from any JSON-RPC URL with no deployment, keys
+or data directory: it is what offline verification uses.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
-from sebrus.chain.ledger import _REVERTS, Ledger, _reverted
+from sebrus.chain.ledger import Ledger
+from sebrus.chain.reverts import REVERTS, reverted
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
 
@@ -48,6 +49,7 @@ class ReleaseLedger:
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
+        self._tx = ledger.transactor
         self._abi = load_artifact("ReleaseRegistry").abi
 
     @property
@@ -58,7 +60,7 @@ class ReleaseLedger:
         return address
 
     def _registry(self) -> Contract:
-        return self._ledger._contract(self.registry_address, self._abi)
+        return self._tx.contract(self.registry_address, self._abi)
 
     def publish(
         self,
@@ -72,13 +74,13 @@ class ReleaseLedger:
         removed_hash: bytes | str | None = None,
     ) -> TxResult:
         """Publish a release; the registry refuses anyone but the dataset's admin, and old versions."""
-        address = self._ledger._require_dataset(dataset)
+        address = self._ledger.require_dataset(dataset)
         if not 0 < version < 2**64:
             raise InvalidInput(f"a release version is a positive 64-bit integer, got {version}")
         if not 0 < item_count <= MAX_ITEM_COUNT:
             raise InvalidInput(f"a release holds 1 to {MAX_ITEM_COUNT} items, got {item_count}")
         root = checked_hash(merkle_root, "Merkle root")  # refuses zero too
-        call = self._registry().functions.publish(
+        args = (
             address,
             version,
             root,
@@ -86,13 +88,13 @@ class ReleaseLedger:
             checked_hash(manifest_hash, "manifest hash"),
             ZERO_HASH if removed_hash is None else checked_hash(removed_hash, "removed hash"),
         )
-        return self._ledger._transact(admin, self._ledger._call_tx(self.registry_address, call, GAS_PUBLISH))
+        return self._tx.send(admin, self._registry(), "publish", args, gas=GAS_PUBLISH)
 
     def release(self, dataset: str, version: int) -> ChainRelease | None:
         """Release ``version`` of ``dataset``, or None if it was never published."""
         address = checked_address(dataset, "dataset address")
         try:
-            raw = self._ledger._call(self._registry().functions.release(address, version))
+            raw = self._tx.call(self._registry().functions.release(address, version))
         except ContractReverted as refused:
             if refused.error == "UnknownRelease":
                 return None
@@ -101,7 +103,7 @@ class ReleaseLedger:
 
     def latest_version(self, dataset: str) -> int:
         address = checked_address(dataset, "dataset address")
-        return int(self._ledger._call(self._registry().functions.latestVersion(address)))
+        return int(self._tx.call(self._registry().functions.latestVersion(address)))
 
 
 def read_release_at(url: str, registry: str, dataset: str, version: int) -> ChainRelease | None:
@@ -128,8 +130,8 @@ def read_release_at(url: str, registry: str, dataset: str, version: int) -> Chai
     contract = w3.eth.contract(address=registry_address, abi=load_artifact("ReleaseRegistry").abi)  # type: ignore[call-overload]
     try:
         raw = contract.functions.release(dataset_address, version).call()
-    except _REVERTS as exc:
-        refused = _reverted(exc, None)
+    except REVERTS as exc:
+        refused = reverted(exc, None)
         if refused.error == "UnknownRelease":
             return None
         raise refused from exc

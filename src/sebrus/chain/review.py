@@ -1,7 +1,8 @@
 """The review network on chain: one typed ``ReviewLedger`` over a dataset's Review contract.
 
-It wraps a :class:`~sebrus.chain.ledger.Ledger` (sharing its signing, nonces, serialisation and
-revert decoding) rather than extending it, so the review network can grow without touching the
+It wraps a :class:`~sebrus.chain.ledger.Ledger` (sending through its
+:class:`~sebrus.chain.transactor.Transactor`, so signing, nonces, serialisation and revert decoding
+are shared) rather than extending it, so the review network can grow without touching the
 ledger. Each dataset gets its own Review clone from the ReviewFactory; the owner grants it the
 dataset's RESOLVER_ROLE, and the rules it applies are written in ``contracts/Review.sol``.
 
@@ -11,12 +12,7 @@ sent), and a contract's refusal arrives as ``ContractReverted`` with the custom 
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-from dataclasses import asdict
-from pathlib import Path
-from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
@@ -25,6 +21,7 @@ from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.errors import InvalidInput, LedgerError, NotDeployed
+from sebrus.chain.external import unsigned_call
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.review_types import (
     MAX_WEI,
@@ -48,7 +45,7 @@ from sebrus.chain.validation import checked_address, checked_hash
 ZERO_ADDRESS = "0x" + "00" * 20
 VOTER_ROLE = keccak(text="VOTER_ROLE")
 
-# Gas limits for the voter's paths, from measured use (tests/ledger/test_review_ledger.py) with
+# Gas limits for the voter's paths, from measured use (tests/chain/test_review_ledger.py) with
 # headroom; estimation would cost as much as the transaction on py-evm.
 GAS_DEPOSIT = 150_000
 GAS_VOTE = 350_000  # the deciding vote also settles the round and resolves the item on the dataset
@@ -66,34 +63,12 @@ def commitment_hash(approve: bool, salt: bytes, voter: str) -> bytes:
     return keccak(abi_encode(["bool", "bytes32", "address"], [bool(approve), salt, checked_address(voter)]))
 
 
-def review_deployment_path(data_dir: Path, chain_id: int) -> Path:
-    return data_dir / "deployments" / f"{int(chain_id)}-review.json"
-
-
-def load_review_deployment(data_dir: Path, chain_id: int) -> ReviewDeployment | None:
-    path = review_deployment_path(data_dir, chain_id)
-    if not path.exists():
-        return None
-    return ReviewDeployment(**json.loads(path.read_text("utf-8")))
-
-
-def save_review_deployment(data_dir: Path, deployment: ReviewDeployment) -> Path:
-    path = review_deployment_path(data_dir, deployment.chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(asdict(deployment), handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
-
-
 class ReviewLedger:
     """Typed reads and writes on the review network; every method names a dataset by its address."""
 
     def __init__(self, ledger: Ledger, deployment: ReviewDeployment | None = None) -> None:
         self.ledger = ledger
+        self._tx = ledger.transactor
         self._deployment = deployment
         self._review_abi = load_artifact("Review").abi
         self._factory_abi = load_artifact("ReviewFactory").abi
@@ -116,19 +91,13 @@ class ReviewLedger:
 
     def deploy(self, deployer: LocalAccount) -> ReviewDeployment:
         """Deploy the Review implementation and the ReviewFactory that clones it."""
-        ledger = self.ledger
-        implementation = load_artifact("Review")
-        factory = load_artifact("ReviewFactory")
-        impl_factory = ledger.w3.eth.contract(abi=implementation.abi, bytecode=implementation.bytecode)
-        impl_result = ledger.transact(deployer, data=impl_factory.constructor().data_in_transaction)
-        impl_address = ledger.created_address(impl_result)
-        fac_factory = ledger.w3.eth.contract(abi=factory.abi, bytecode=factory.bytecode)
-        fac_result = ledger.transact(deployer, data=fac_factory.constructor(impl_address).data_in_transaction)
+        impl_address, _ = self._tx.deploy(deployer, "Review")
+        factory, result = self._tx.deploy(deployer, "ReviewFactory", impl_address)
         self._deployment = ReviewDeployment(
-            chain_id=ledger.chain_id,
-            factory=ledger.created_address(fac_result),
+            chain_id=self._tx.chain_id,
+            factory=factory,
             implementation=impl_address,
-            block_number=fac_result.block_number,
+            block_number=result.block_number,
         )
         return self._deployment
 
@@ -136,12 +105,11 @@ class ReviewLedger:
 
     def create_review(self, owner: LocalAccount, dataset: str, terms: ReviewTerms) -> str:
         """Create the dataset's review with ``terms`` as policy version 0 and make it the resolver."""
-        address = self.ledger._require_dataset(dataset)
+        address = self.ledger.require_dataset(dataset)
         terms = terms.check()
         if self.review_address(address) is not None:
             raise InvalidInput(f"dataset {address} already has a review contract")
-        call = self._factory().functions.createReview(address, terms.as_tuple())
-        result = self.ledger._transact(owner, self.ledger._call_tx(self.deployment.factory, call))
+        result = self._tx.send(owner, self._factory(), "createReview", (address, terms.as_tuple()))
         created = [e for e in result.events if e.name == "ReviewCreated"]
         if not created:
             raise LedgerError(f"createReview in {result.tx_hash} emitted no ReviewCreated event")
@@ -158,9 +126,9 @@ class ReviewLedger:
         return self.ledger.grant_role(owner, dataset, "resolver", review)
 
     def review_address(self, dataset: str) -> str | None:
-        address = self.ledger._require_dataset(dataset)
+        address = self.ledger.require_dataset(dataset)
         if address not in self._reviews:
-            found = str(self.ledger._call(self._factory().functions.reviewOf(address)))
+            found = str(self._tx.call(self._factory().functions.reviewOf(address)))
             if found == ZERO_ADDRESS:
                 return None
             self._remember(address, found)
@@ -183,26 +151,26 @@ class ReviewLedger:
         """New terms for items submitted after this block; earlier items keep theirs."""
         terms = terms.check()
         review = self.require_review(dataset)
-        return self._send(owner, review, self._review(review).functions.setPolicy(terms.as_tuple()))
+        return self._tx.send(owner, self._review(review), "setPolicy", (terms.as_tuple(),))
 
     def allow_voter(self, owner: LocalAccount, dataset: str, voter: str) -> TxResult:
         review = self.require_review(dataset)
-        call = self._review(review).functions.grantRole(VOTER_ROLE, checked_address(voter, "voter"))
-        return self._send(owner, review, call, GAS_ROLE)
+        args = (VOTER_ROLE, checked_address(voter, "voter"))
+        return self._tx.send(owner, self._review(review), "grantRole", args, gas=GAS_ROLE)
 
     def disallow_voter(self, owner: LocalAccount, dataset: str, voter: str) -> TxResult:
         review = self.require_review(dataset)
-        call = self._review(review).functions.revokeRole(VOTER_ROLE, checked_address(voter, "voter"))
-        return self._send(owner, review, call, GAS_ROLE)
+        args = (VOTER_ROLE, checked_address(voter, "voter"))
+        return self._tx.send(owner, self._review(review), "revokeRole", args, gas=GAS_ROLE)
 
     def is_allowed_voter(self, dataset: str, voter: str) -> bool:
         review = self._review(self.require_review(dataset))
-        return bool(self.ledger._call(review.functions.hasRole(VOTER_ROLE, checked_address(voter, "voter"))))
+        return bool(self._tx.call(review.functions.hasRole(VOTER_ROLE, checked_address(voter, "voter"))))
 
     def fund_pool(self, funder: LocalAccount, dataset: str, amount_wei: int) -> TxResult:
         _check_wei(amount_wei, "pool funding")
         review = self.require_review(dataset)
-        return self._send(funder, review, self._review(review).functions.fundPool(), GAS_FUND, amount_wei)
+        return self._tx.send(funder, self._review(review), "fundPool", gas=GAS_FUND, value=amount_wei)
 
     def withdraw_pool(
         self, owner: LocalAccount, dataset: str, amount_wei: int, to: str | None = None
@@ -214,8 +182,8 @@ class ReviewLedger:
         available = self.books(dataset).pool_wei
         if amount_wei > available:
             raise InvalidInput(f"the pool holds {available} wei that may be withdrawn, not {amount_wei}")
-        call = self._review(review).functions.withdrawPool(recipient, amount_wei)
-        return self._send(owner, review, call, GAS_WITHDRAW)
+        args = (recipient, amount_wei)
+        return self._tx.send(owner, self._review(review), "withdrawPool", args, gas=GAS_WITHDRAW)
 
     # ------------------------------------------------------------------ contributor
 
@@ -226,19 +194,20 @@ class ReviewLedger:
         amount = self.policy_for(dataset, digest).terms.deposit_wei
         if amount == 0:
             raise InvalidInput("this item's policy asks for no deposit")
-        call = self._review(review).functions.deposit(digest)
-        return self._send(contributor, review, call, GAS_DEPOSIT, amount)
+        return self._tx.send(
+            contributor, self._review(review), "deposit", (digest,), gas=GAS_DEPOSIT, value=amount
+        )
 
     def claim_deposit(self, contributor: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
         review = self.require_review(dataset)
-        call = self._review(review).functions.claimDeposit(checked_hash(content_hash))
-        return self._send(contributor, review, call, GAS_CLAIM)
+        args = (checked_hash(content_hash),)
+        return self._tx.send(contributor, self._review(review), "claimDeposit", args, gas=GAS_CLAIM)
 
     # ------------------------------------------------------------------ voter
 
     def vote(self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool) -> TxResult:
         """A plain vote carrying the stake the item's policy asks."""
-        return self._send_call(voter, self.vote_call(dataset, content_hash, approve))
+        return self._tx.send_call(voter, self.vote_call(dataset, content_hash, approve))
 
     def commit(
         self,
@@ -252,7 +221,7 @@ class ReviewLedger:
         digest = checked_hash(content_hash)
         salt = secrets.token_bytes(32) if salt is None else _checked_salt(salt)
         call = self.commit_call(voter.address, dataset, digest, approve, salt)
-        result = self._send_call(voter, call)
+        result = self._tx.send_call(voter, call)
         committed = [e for e in result.events if e.name == "VoteCommitted"]
         if not committed:
             raise LedgerError(f"commit in {result.tx_hash} emitted no VoteCommitted event")
@@ -262,14 +231,14 @@ class ReviewLedger:
     def reveal(
         self, voter: LocalAccount, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
     ) -> TxResult:
-        return self._send_call(voter, self.reveal_call(dataset, content_hash, approve, salt))
+        return self._tx.send_call(voter, self.reveal_call(dataset, content_hash, approve, salt))
 
     def finalize(self, caller: LocalAccount, dataset: str, content_hash: bytes | str) -> TxResult:
         """Approve an x = 0 item, settle or fail a commit-reveal round after its window, or follow
         an outside resolution."""
         review = self.require_review(dataset)
-        call = self._review(review).functions.finalize(checked_hash(content_hash))
-        return self._send(caller, review, call, GAS_FINALIZE)
+        args = (checked_hash(content_hash),)
+        return self._tx.send(caller, self._review(review), "finalize", args, gas=GAS_FINALIZE)
 
     def claim(
         self, voter: LocalAccount, dataset: str, content_hash: bytes | str, round_index: int | None = None
@@ -278,7 +247,7 @@ class ReviewLedger:
         digest = checked_hash(content_hash)
         if round_index is None:
             round_index = self.item_review(dataset, digest).round
-        result = self._send_call(voter, self.claim_call(dataset, digest, round_index))
+        result = self._tx.send_call(voter, self.claim_call(dataset, digest, round_index))
         claimed = [e for e in result.events if e.name == "Claimed"]
         if not claimed:
             raise LedgerError(f"claim in {result.tx_hash} emitted no Claimed event")
@@ -295,8 +264,7 @@ class ReviewLedger:
         terms = self.policy_for(dataset, digest).terms
         if terms.commit_reveal:
             raise InvalidInput("this item is reviewed by commit-reveal: commit, then reveal")
-        call = self._review(review).functions.vote(digest, bool(approve))
-        return _unsigned(review, call, GAS_VOTE, terms.stake_wei)
+        return unsigned_call(self._review(review), "vote", (digest, bool(approve)), GAS_VOTE, terms.stake_wei)
 
     def commit_call(
         self, voter: str, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
@@ -308,17 +276,14 @@ class ReviewLedger:
         terms = self.policy_for(dataset, digest).terms
         if not terms.commit_reveal:
             raise InvalidInput("this item is reviewed by plain votes: vote instead")
-        call = self._review(review).functions.commit(digest, hashed)
-        return _unsigned(review, call, GAS_COMMIT, terms.stake_wei)
+        return unsigned_call(self._review(review), "commit", (digest, hashed), GAS_COMMIT, terms.stake_wei)
 
     def reveal_call(
         self, dataset: str, content_hash: bytes | str, approve: bool, salt: bytes
     ) -> UnsignedCall:
         review = self.require_review(dataset)
-        call = self._review(review).functions.reveal(
-            checked_hash(content_hash), bool(approve), _checked_salt(salt)
-        )
-        return _unsigned(review, call, GAS_REVEAL)
+        args = (checked_hash(content_hash), bool(approve), _checked_salt(salt))
+        return unsigned_call(self._review(review), "reveal", args, GAS_REVEAL)
 
     def claim_call(
         self, dataset: str, content_hash: bytes | str, round_index: int | None = None
@@ -329,18 +294,18 @@ class ReviewLedger:
         if round_index is None:
             round_index = self.item_review(dataset, digest).round
         _check_round(round_index)
-        return _unsigned(review, self._review(review).functions.claim(digest, round_index), GAS_CLAIM)
+        return unsigned_call(self._review(review), "claim", (digest, round_index), GAS_CLAIM)
 
     # ------------------------------------------------------------------ reads
 
     def books(self, dataset: str) -> PoolBooks:
         review = self.require_review(dataset)
-        stakes, rewards, pool, deposits = self.ledger._call(self._review(review).functions.books())
+        stakes, rewards, pool, deposits = self._tx.call(self._review(review).functions.books())
         return PoolBooks(int(stakes), int(rewards), int(pool), int(deposits), self.ledger.balance(review))
 
     def policy_count(self, dataset: str) -> int:
         review = self._review(self.require_review(dataset))
-        return int(self.ledger._call(review.functions.policyCount()))
+        return int(self._tx.call(review.functions.policyCount()))
 
     def policy(self, dataset: str, version: int | None = None) -> ReviewPolicy:
         """Policy ``version``; the latest when None."""
@@ -350,23 +315,23 @@ class ReviewLedger:
         if not 0 <= version < count:
             raise InvalidInput(f"policy version {version} does not exist (there are {count})")
         review = self._review(self.require_review(dataset))
-        terms, effective_from = self.ledger._call(review.functions.policyAt(version))
+        terms, effective_from = self._tx.call(review.functions.policyAt(version))
         return ReviewPolicy(version, int(effective_from), ReviewTerms.from_tuple(tuple(terms)))
 
     def policy_for(self, dataset: str, content_hash: bytes | str) -> ReviewPolicy:
         """The policy version that judges this item (the one in force when it was submitted)."""
         review = self._review(self.require_review(dataset))
-        version, _ = self.ledger._call(review.functions.policyFor(checked_hash(content_hash)))
+        version, _ = self._tx.call(review.functions.policyFor(checked_hash(content_hash)))
         return self.policy(dataset, int(version))
 
     def votes_required(self, dataset: str, content_hash: bytes | str) -> int:
         review = self._review(self.require_review(dataset))
-        return int(self.ledger._call(review.functions.votesRequired(checked_hash(content_hash))))
+        return int(self._tx.call(review.functions.votesRequired(checked_hash(content_hash))))
 
     def item_review(self, dataset: str, content_hash: bytes | str) -> ItemReview:
         review = self._review(self.require_review(dataset))
         digest = checked_hash(content_hash)
-        raw = self.ledger._call(review.functions.itemReview(digest))
+        raw = self._tx.call(review.functions.itemReview(digest))
         opened, version, round_index, outcome, paid, settled, amount = raw
         return ItemReview(
             digest,
@@ -381,7 +346,7 @@ class ReviewLedger:
     def round_info(self, dataset: str, content_hash: bytes | str, round_index: int) -> RoundInfo:
         _check_round(round_index)
         review = self._review(self.require_review(dataset))
-        raw = self.ledger._call(review.functions.roundInfo(checked_hash(content_hash), round_index))
+        raw = self._tx.call(review.functions.roundInfo(checked_hash(content_hash), round_index))
         state, settled, commits, reveals, commit_ends, reveal_ends = raw
         return RoundInfo(
             RoundState(state), bool(settled), int(commits), int(reveals), int(commit_ends), int(reveal_ends)
@@ -394,7 +359,7 @@ class ReviewLedger:
         if not self.round_info(dataset, digest, round_index).settled:
             return None
         review = self._review(self.require_review(dataset))
-        approvals, rejections, share = self.ledger._call(review.functions.tally(digest, round_index))
+        approvals, rejections, share = self._tx.call(review.functions.tally(digest, round_index))
         return Tally(int(approvals), int(rejections), int(share))
 
     def ballot(self, dataset: str, content_hash: bytes | str, round_index: int, voter: str) -> Ballot:
@@ -403,7 +368,7 @@ class ReviewLedger:
         call = review.functions.ballotOf(
             checked_hash(content_hash), round_index, checked_address(voter, "voter")
         )
-        state, claimed, hashed = self.ledger._call(call)
+        state, claimed, hashed = self._tx.call(call)
         return Ballot(BallotState(state), bool(claimed), bytes(hashed))
 
     def claimable(self, dataset: str, content_hash: bytes | str, round_index: int, voter: str) -> int:
@@ -413,15 +378,15 @@ class ReviewLedger:
         call = review.functions.claimable(
             checked_hash(content_hash), round_index, checked_address(voter, "voter")
         )
-        return int(self.ledger._call(call))
+        return int(self._tx.call(call))
 
     # ------------------------------------------------------------------ plumbing
 
     def _factory(self) -> Contract:
-        return self.ledger._contract(self.deployment.factory, self._factory_abi)
+        return self._tx.contract(self.deployment.factory, self._factory_abi)
 
     def _review(self, address: str) -> Contract:
-        return self.ledger._contract(address, self._review_abi)
+        return self._tx.contract(address, self._review_abi)
 
     def _remember(self, dataset: str, review: str) -> None:
         self._reviews[dataset] = review
@@ -433,7 +398,7 @@ class ReviewLedger:
             return True
         if self._deployment is None:
             return False
-        dataset = str(self.ledger._call(self._factory().functions.datasetOf(address)))
+        dataset = str(self._tx.call(self._factory().functions.datasetOf(address)))
         if dataset == ZERO_ADDRESS:
             return False
         self._remember(dataset, address)
@@ -441,24 +406,6 @@ class ReviewLedger:
 
     def _is_factory(self, address: str) -> bool:
         return self._deployment is not None and address == self._deployment.factory
-
-    def _send_call(self, sender: LocalAccount, call: UnsignedCall) -> TxResult:
-        tx: dict[str, Any] = {"to": call.to, "data": "0x" + call.data.hex(), "gas": call.gas}
-        if call.value_wei:
-            tx["value"] = call.value_wei
-        return self.ledger._transact(sender, tx)
-
-    def _send(
-        self, sender: LocalAccount, to: str, call: Any, gas: int | None = None, value: int = 0
-    ) -> TxResult:
-        tx = self.ledger._call_tx(to, call, gas)
-        if value:
-            tx["value"] = value
-        return self.ledger._transact(sender, tx)
-
-
-def _unsigned(to: str, call: Any, gas: int, value_wei: int = 0) -> UnsignedCall:
-    return UnsignedCall(to, bytes.fromhex(call._encode_transaction_data()[2:]), value_wei, gas)
 
 
 def _check_wei(amount: int, what: str, *, maximum: int = MAX_WEI) -> None:

@@ -1,6 +1,7 @@
 """Contributor revocations on chain: the ``Revocations`` registry beside every dataset.
 
-A wrapper over :class:`~sebrus.chain.ledger.Ledger` (sharing its signing, nonces and revert decoding),
+A wrapper over :class:`~sebrus.chain.ledger.Ledger` (sending through its transactor, so signing, nonces
+and revert decoding are shared),
 like the release registry. The registry is deployed the first time an owner revokes someone, and its
 address is kept in ``$SEBRUS_DATA_DIR/deployments/<chain id>-revocations.json``, so chains deployed
 before revocations existed need nothing else. Why a separate contract: see ``contracts/Revocations.sol``.
@@ -8,8 +9,6 @@ before revocations existed need nothing else. Why a separate contract: see ``con
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
+from sebrus.chain.deployments import read_json, revocations_path, write_json
 from sebrus.chain.errors import ContractReverted, InvalidInput, NotDeployed
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.types import TxResult
@@ -30,15 +30,12 @@ GAS_PER_ITEM = 16_000  # one getItem call and one event; measured about 10k
 GAS_BATCH_BASE = 60_000
 
 
-def revocations_path(data_dir: Path, chain_id: int) -> Path:
-    return data_dir / "deployments" / f"{int(chain_id)}-revocations.json"
-
-
 class RevocationLedger:
     """Writes and reads of the Revocations registry; every method names a dataset by its address."""
 
     def __init__(self, ledger: Ledger, data_dir: Path) -> None:
         self.ledger = ledger
+        self._tx = ledger.transactor
         self._path = revocations_path(data_dir, ledger.chain_id)
         self._abi = load_artifact("Revocations").abi
         self._address = self._load()
@@ -62,44 +59,37 @@ class RevocationLedger:
         with self._deploy_lock:
             if self._address is not None:
                 return self._address
-            artifact = load_artifact("Revocations")
-            factory = self.ledger.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-            result = self.ledger.transact(deployer, data=factory.constructor().data_in_transaction)
-            address = self.ledger.created_address(result)
+            address, result = self._tx.deploy(deployer, "Revocations")
             self._save(address, result.block_number)
             self._address = address
             return address
 
     def _load(self) -> str | None:
-        if not self._path.exists():
+        record = read_json(self._path)
+        if record is None:
             return None
-        address = str(json.loads(self._path.read_text("utf-8"))["address"])
-        with self.ledger._exclusive():
-            code = self.ledger.w3.eth.get_code(address)  # type: ignore[arg-type]
-        return address if code else None  # a reset node: deploy again when needed
+        address = str(record["address"])
+        return address if self._tx.has_code(address) else None  # a reset node: deploy again when needed
 
     def _save(self, address: str, block: int) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump({"chain_id": self.ledger.chain_id, "address": address, "block_number": block}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._path)
+        record = {"chain_id": self.ledger.chain_id, "address": address, "block_number": block}
+        write_json(self._path, record, indent=None)
 
     def _registry(self) -> Contract:
-        return self.ledger._contract(self.address, self._abi)
+        return self._tx.contract(self.address, self._abi)
 
     # ------------------------------------------------------------------ writes (the dataset's admin)
 
     def revoke(
         self, admin: LocalAccount, dataset: str, contributor: str, reason_hash: bytes | str
     ) -> TxResult:
-        address = self.ledger._require_dataset(dataset)
-        call = self._registry().functions.revoke(
-            address, checked_address(contributor, "contributor"), checked_hash(reason_hash, "reason hash")
+        address = self.ledger.require_dataset(dataset)
+        args = (
+            address,
+            checked_address(contributor, "contributor"),
+            checked_hash(reason_hash, "reason hash"),
         )
-        return self.ledger._transact(admin, self.ledger._call_tx(self.address, call, GAS_REVOKE))
+        return self._tx.send(admin, self._registry(), "revoke", args, gas=GAS_REVOKE)
 
     def requarantine(
         self,
@@ -110,16 +100,16 @@ class RevocationLedger:
         reason_hash: bytes | str,
     ) -> TxResult:
         """One ``ItemRequarantined`` event per item; at most :data:`MAX_BATCH` items per call."""
-        address = self.ledger._require_dataset(dataset)
+        address = self.ledger.require_dataset(dataset)
         hashes = self._checked_batch(content_hashes)
-        call = self._registry().functions.requarantine(
+        args = (
             address,
             checked_address(contributor, "contributor"),
             hashes,
             checked_hash(reason_hash, "reason hash"),
         )
         gas = GAS_BATCH_BASE + GAS_PER_ITEM * len(hashes)
-        return self.ledger._transact(admin, self.ledger._call_tx(self.address, call, gas))
+        return self._tx.send(admin, self._registry(), "requarantine", args, gas=gas)
 
     def clear(
         self,
@@ -128,20 +118,22 @@ class RevocationLedger:
         content_hashes: Sequence[bytes | str],
         report_hash: bytes | str,
     ) -> TxResult:
-        address = self.ledger._require_dataset(dataset)
+        address = self.ledger.require_dataset(dataset)
         hashes = self._checked_batch(content_hashes)
-        call = self._registry().functions.clear(address, hashes, checked_hash(report_hash, "report hash"))
+        args = (address, hashes, checked_hash(report_hash, "report hash"))
         gas = GAS_BATCH_BASE + (GAS_PER_ITEM + 25_000) * len(hashes)  # plus one fresh slot per item
-        return self.ledger._transact(admin, self.ledger._call_tx(self.address, call, gas))
+        return self._tx.send(admin, self._registry(), "clear", args, gas=gas)
 
     def reinstate(
         self, admin: LocalAccount, dataset: str, contributor: str, reason_hash: bytes | str
     ) -> TxResult:
-        address = self.ledger._require_dataset(dataset)
-        call = self._registry().functions.reinstate(
-            address, checked_address(contributor, "contributor"), checked_hash(reason_hash, "reason hash")
+        address = self.ledger.require_dataset(dataset)
+        args = (
+            address,
+            checked_address(contributor, "contributor"),
+            checked_hash(reason_hash, "reason hash"),
         )
-        return self.ledger._transact(admin, self.ledger._call_tx(self.address, call, GAS_REINSTATE))
+        return self._tx.send(admin, self._registry(), "reinstate", args, gas=GAS_REINSTATE)
 
     # ------------------------------------------------------------------ reads
 
@@ -152,7 +144,7 @@ class RevocationLedger:
         call = self._registry().functions.revokedAt(
             checked_address(dataset, "dataset address"), checked_address(contributor, "contributor")
         )
-        return int(self.ledger._call(call))
+        return int(self._tx.call(call))
 
     def is_held(self, dataset: str, content_hash: bytes | str) -> bool:
         if self._address is None:
@@ -161,7 +153,7 @@ class RevocationLedger:
             checked_address(dataset, "dataset address"), checked_hash(content_hash)
         )
         try:
-            return bool(self.ledger._call(call))
+            return bool(self._tx.call(call))
         except ContractReverted as refused:
             if refused.error == "UnknownItem":
                 return False
