@@ -7,25 +7,14 @@ with the background loops that ``sebrus serve`` starts and stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
-from sebrus.api.routers import (
-    contribution_signing,
-    dataset_audit,
-    incidents,
-    items,
-    releases,
-    review,
-    review_wallet,
-    scans,
-)
-from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.backends import open_chain
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
+from sebrus.runtime import ChainServices
 from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs, MonitorSettings
@@ -38,46 +27,7 @@ from sebrus.services.review.index import ReviewIndex
 from sebrus.services.scans.jobs import ScanJobs
 from sebrus.web import install_web
 
-
-@dataclass
-class ChainServices:
-    """What the contribution endpoints need beyond the platform base; lives on ``app.state.chain``."""
-
-    handle: ChainHandle
-    link: ChainLink
-    indexer: Indexer
-    relayer: Relayer
-    relayer_loop: BackgroundLoop
-    indexer_loop: BackgroundLoop
-    limiter: UploadRateLimiter
-    scans: ScanJobs | None = None  # poison scans: a runner, and the quarantine sender
-    revocations: RevocationLedger | None = None  # contributor revocations (registry deployed on first use)
-    monitor: MonitorJobs | None = None  # per-release model metrics and drop alerts
-    # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
-    finalizer: ReviewFinalizer | None = None
-    finalizer_loop: BackgroundLoop | None = None
-
-    def start(self) -> None:
-        self.indexer.sync()  # catch up with what happened while we were down
-        self.relayer_loop.start()  # finishes any upload acknowledged before a crash
-        self.indexer_loop.start()
-        if self.finalizer_loop is not None:
-            self.finalizer_loop.start()
-        if self.scans is not None:
-            self.scans.start()
-        if self.monitor is not None:
-            self.monitor.start()
-
-    def stop(self) -> None:
-        if self.monitor is not None:
-            self.monitor.stop()
-        if self.scans is not None:
-            self.scans.stop()
-        if self.finalizer_loop is not None:
-            self.finalizer_loop.stop()
-        self.relayer_loop.stop()
-        self.indexer_loop.stop()
-        self.handle.close()
+__all__ = ["ChainServices", "build_platform"]  # ChainServices lives in sebrus.runtime; named here too
 
 
 def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
@@ -88,16 +38,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
-        app = create_app(settings, hooks=hooks)
-        app.include_router(items.router)
-        app.include_router(contribution_signing.router)
-        app.include_router(dataset_audit.router)
-        app.include_router(releases.router)
-        app.include_router(scans.router)
-        app.include_router(review.router)
-        app.include_router(review.mine_router)
-        app.include_router(review_wallet.router)
-        app.include_router(incidents.router)
+        app = create_app(settings, hooks=hooks, with_chain=True)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(
@@ -125,7 +66,6 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             queue_name=settings.scan_queue,
             after_quarantine=services.indexer_loop.wake,
         )
-        app.state.scans = services.scans
         if settings.review_finalizer and handle.reviews is not None:
             services.finalizer = ReviewFinalizer(
                 platform.session_factory,

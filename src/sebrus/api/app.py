@@ -13,13 +13,13 @@ from fastapi import FastAPI
 
 import sebrus
 from sebrus.api.docs import install_docs
-from sebrus.api.errors import install_error_handlers
-from sebrus.api.routers import ALL_ROUTERS
+from sebrus.api.routers import register_routers
 from sebrus.api.security import install_security_headers
-from sebrus.api.state import PlatformState
 from sebrus.blobs import BlobStore, LocalBlobStore
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
+from sebrus.http.errors import install_error_handlers
+from sebrus.runtime import PlatformState
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
@@ -31,6 +31,7 @@ def create_app(
     *,
     hooks: PlatformHooks | None = None,
     blobs: BlobStore | None = None,
+    with_chain: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     server_secret = load_server_secret(settings)
@@ -70,6 +71,5 @@ def create_app(
     install_error_handlers(app)
     install_security_headers(app)
     install_docs(app)
-    for router in ALL_ROUTERS:
-        app.include_router(router)
+    register_routers(app, with_chain=with_chain)
     return app

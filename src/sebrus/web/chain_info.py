@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
 
+from sebrus.chain.ledger import ChainItem
+from sebrus.http.deps import chain_services, review_chain_of
 from sebrus.services.review.chain import ReviewChain
+
+__all__ = ["ChainState", "balance_of", "chain_record", "chain_services", "chain_state", "review_chain"]
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,6 @@ class ChainState:
     chain_id: int | None = None
     block: int | None = None
     problem: str | None = None
-
-
-def chain_services(request: Request) -> Any | None:
-    """The platform's ``ChainServices`` (see ``sebrus.platform``), or None for an API-only app."""
-    return getattr(request.app.state, "chain", None)
 
 
 def chain_state(request: Request) -> ChainState:
@@ -64,7 +62,7 @@ def balance_of(request: Request, address: str) -> int | None:
         return None
 
 
-def chain_record(request: Request, dataset_address: str, content_hash: str) -> Any | None:
+def chain_record(request: Request, dataset_address: str, content_hash: str) -> ChainItem | None:
     """The item as the contract holds it now, to show beside the index's copy."""
     services = chain_services(request)
     if services is None:
@@ -81,4 +79,4 @@ def review_chain(request: Request) -> ReviewChain | None:
     services = chain_services(request)
     if services is None or services.link.reviews is None or not services.link.reviews.is_deployed:
         return None
-    return ReviewChain(link=services.link, sync=services.indexer.sync)
+    return review_chain_of(services)

@@ -15,9 +15,9 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from sebrus.api.deps import SESSION_COOKIE, DbSession, State
-from sebrus.api.state import PlatformState
 from sebrus.db.models import AuthSession, User
+from sebrus.http.deps import SESSION_COOKIE, DbSession, State
+from sebrus.runtime import PlatformState
 from sebrus.services.accounts.sessions import resolve_token
 from sebrus.web import csrf
 from sebrus.web.errors import CsrfRefused, LoginRequired

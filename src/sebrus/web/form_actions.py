@@ -16,8 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from sebrus.api.errors import status_code_for
 from sebrus.db.models import User
+from sebrus.http.errors import status_code_for
 from sebrus.services.errors import ServiceError
 from sebrus.web.context import WebRequest
 

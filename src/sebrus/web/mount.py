@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sebrus.api import errors as api_errors
-from sebrus.api.deps import SESSION_COOKIE
-from sebrus.api.state import PlatformState
+from sebrus.http import errors as http_errors
+from sebrus.http.deps import SESSION_COOKIE
+from sebrus.runtime import PlatformState
 from sebrus.services.accounts.sessions import resolve_token
 from sebrus.web.context import WebRequest
 from sebrus.web.errors import CsrfRefused, LoginRequired, PageNotFound
@@ -79,7 +79,7 @@ _PROBLEMS = {
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if not _wants_page(request):
-        return await api_errors.http_error(request, exc)
+        return await http_errors.http_error(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
     title, message = _PROBLEMS.get(exc.status_code, ("Request refused", detail))
     context: dict[str, object] = {"title": title, "message": message.format(path=request.url.path)}
@@ -92,7 +92,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     """A page's query or path value it cannot use (``/dashboard?page=two``)."""
     assert isinstance(exc, RequestValidationError)
     if not _wants_page(request):
-        return await api_errors.validation_error(request, exc)
+        return await http_errors.validation_error(request, exc)
     problems = [f"“{e['loc'][-1]}”: {e.get('msg', 'invalid')}" for e in exc.errors()[:3] if e.get("loc")]
     message = "The address could not be read. " + "; ".join(problems) + "."
     return _render_problem(

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, User
+from sebrus.services import browse, dataset_lists
 from sebrus.services.errors import ServiceError
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import quality as review_quality
@@ -79,13 +79,7 @@ def reviewer_record(db: Session, chain: ReviewChain, user: User) -> ReviewerReco
 
 def owned_datasets(db: Session, user: User) -> tuple[list[Dataset], int]:
     """The owner's newest datasets (at most ``OWNED_SHOWN``) and how many they own in all."""
-    shown = list(
-        db.scalars(
-            select(Dataset).where(Dataset.owner_id == user.id).order_by(Dataset.id.desc()).limit(OWNED_SHOWN)
-        )
-    )
-    total = db.scalar(select(func.count()).select_from(Dataset).where(Dataset.owner_id == user.id))
-    return shown, int(total or 0)
+    return dataset_lists.newest_owned_datasets(db, user, OWNED_SHOWN)
 
 
 def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel:
@@ -100,7 +94,7 @@ def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel
         panel.problem = exc.message
         return panel
     rows = review_owner.allowed_voters(db, dataset)
-    names = usernames(db, {r.user_id for r in rows if r.user_id is not None})
+    names = browse.usernames(db, [r.user_id for r in rows])
     panel.voters = [
         {"address": r.address, "username": names.get(r.user_id) if r.user_id is not None else None}
         for r in rows
@@ -109,9 +103,3 @@ def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel
     panel.reviewers = reviewers[:REVIEWERS_SHOWN]
     panel.more_reviewers = max(0, len(reviewers) - REVIEWERS_SHOWN)
     return panel
-
-
-def usernames(db: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}

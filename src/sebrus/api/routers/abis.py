@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sebrus.api.deps import CurrentUser, DbSession, Pagination
 from sebrus.api.schemas.abis import AbiCreate, AbiEnvelope, AbiList, AbiOut, AbiUpdate
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
+from sebrus.http.deps import CurrentUser, DbSession, Pagination
 from sebrus.services import abis
 from sebrus.services.errors import InvalidInput
 

@@ -6,11 +6,10 @@ operator's word for the database, so nobody needs an account to see whether it m
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter
 
-from fastapi import APIRouter, HTTPException, Request
-
-from sebrus.api.deps import DbSession, OptionalUser, State
+from sebrus.api.schemas.audit import AuditOut
+from sebrus.http.deps import AuditChainDep, DbSession, OptionalUser, State
 from sebrus.services import datasets
 from sebrus.services.audit.consistency import audit_dataset
 
@@ -25,12 +24,9 @@ router = APIRouter(prefix="/api/dataset/{dataset_id}/audit", tags=["audit"])
     },
 )
 def audit(
-    dataset_id: int, request: Request, db: DbSession, state: State, user: OptionalUser
-) -> dict[str, Any]:
+    dataset_id: int, db: DbSession, state: State, user: OptionalUser, services: AuditChainDep
+) -> AuditOut:
     """Compare database, chain and blob store for one dataset; ``ok`` only when all three agree."""
-    services = getattr(request.app.state, "chain", None)
-    if services is None:
-        raise HTTPException(503, "This server has no chain attached; there is nothing to audit against.")
     dataset = datasets.get_dataset(db, dataset_id)
     report = audit_dataset(
         db,
@@ -39,4 +35,4 @@ def audit(
         dataset,
         actor_user_id=user.id if user is not None else None,
     )
-    return {"status": "Audit clean." if report.ok else "Audit found mismatches.", **report.to_json()}
+    return AuditOut.of(report)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
-from sebrus.api.routers.seeds import prepare_images
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.datasets import (
     DatasetCreate,
@@ -17,7 +15,9 @@ from sebrus.api.schemas.datasets import (
     RoleList,
     RoleOut,
 )
+from sebrus.api.schemas.scans import prepare_images
 from sebrus.db.models import DatasetRoleName
+from sebrus.http.deps import CurrentUser, DbSession, Pagination, State
 from sebrus.services import datasets
 from sebrus.services.accounts import roles
 from sebrus.services.errors import InvalidInput

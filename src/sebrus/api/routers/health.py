@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from sebrus.api.deps import DbSession
 from sebrus.api.schemas.common import ApiModel
+from sebrus.http.deps import DbSession
 
 router = APIRouter(tags=["health"])
 

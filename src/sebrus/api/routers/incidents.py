@@ -12,71 +12,56 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from sebrus.api.deps import CurrentUser, DbSession, State
+from sebrus.api.params import Sha
 from sebrus.api.schemas.common import ERROR_RESPONSES
-from sebrus.chain.revocations import RevocationLedger
-from sebrus.db.models import Dataset, ReleaseMetric, Revocation
+from sebrus.api.schemas.incidents import (
+    Cleared,
+    ClearIn,
+    Metrics,
+    Reinstated,
+    ReinstateIn,
+    RevocationList,
+    Revoked,
+    RevokeIn,
+    TraceOut,
+    metric_json,
+    revocation_json,
+)
+from sebrus.db.models import Dataset
+from sebrus.http.deps import (
+    CurrentUser,
+    DbSession,
+    OptionalLedgerDep,
+    OptionalScanJobsDep,
+    Revocations,
+    RevocationsDep,
+    State,
+)
 from sebrus.services import datasets
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.audit import export as audit_export
 from sebrus.services.incidents import monitoring, revocations, trace
-from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
+from sebrus.services.review.chain_link import ChainUnavailable
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}", tags=["incidents"], responses=ERROR_RESPONSES)
 
 ROW_ID_MAX = 2**31 - 1
 DatasetId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The dataset's id.")]
 Address = Annotated[str, Path(min_length=42, max_length=42, description="The contributor's wallet.")]
-Sha = Annotated[str, Path(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")]
 T = TypeVar("T")
 
 
-class RevokeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    contributor: str = Field(min_length=42, max_length=42, description="The wallet address to revoke.")
-    reason: str = Field(min_length=1, max_length=1000, description="Why; its sha256 goes on chain.")
-
-
-class ClearIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    items: list[str] | None = Field(
-        default=None,
-        max_length=10_000,
-        description="sha256 of the held items to clear (released even if the rescan flagged them). "
-        "Omit it to clear only the held items the revocation's rescan scored and found unremarkable: "
-        "flagged items, items scoring above 95% of other contributors' items, unscored items, and all "
-        "of them when the rescan scores the contributor as a group above everyone else, stay held. "
-        "Until that rescan has finished with results, omitting it is refused with 409.",
-    )
-    note: str = Field(min_length=1, max_length=1000, description="What the new check was.")
-
-
-class ReinstateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-def _chain(request: Request) -> tuple[ChainLink, RevocationLedger]:
-    services = getattr(request.app.state, "chain", None)
-    registry = getattr(services, "revocations", None)
-    if services is None or registry is None:
-        raise HTTPException(503, "This server has no chain attached; revocations are unavailable.")
-    return services.link, registry
-
-
-def _on_chain(request: Request, db: DbSession, dataset_id: int, change: Callable[..., T], **args: Any) -> T:
+def _on_chain(chain: Revocations, db: DbSession, dataset_id: int, change: Callable[..., T], **args: Any) -> T:
     """Run a revocation change that sends a transaction: ``change(db, link=, registry=, dataset=, **args)``.
 
     The routes differ only in the change and its arguments; the chain check comes first (503 without a
     registry), then the dataset (404), and the service checks ownership. A chain the service could not
     use (``ChainUnavailable``) is the server's trouble, not the owner's: 503.
     """
-    link, registry = _chain(request)
     dataset = datasets.get_dataset(db, dataset_id)
     try:
-        return change(db, link=link, registry=registry, dataset=dataset, **args)
+        return change(db, link=chain.link, registry=chain.registry, dataset=dataset, **args)
     except ChainUnavailable as exc:
         raise HTTPException(503, exc.message) from exc
 
@@ -90,30 +75,8 @@ def _owned(db: DbSession, dataset_id: int, user: CurrentUser, verb: str) -> Data
 # ---------------------------------------------------------------------------------------------- metrics
 
 
-def metric_json(metric: ReleaseMetric) -> dict[str, Any]:
-    """A metric as the API shows it; the per-image evidence (seed hashes are the owner's) is left out."""
-    sources = {k: v for k, v in (metric.sources or {}).items() if k != "evidence"}
-    return {
-        "version": metric.version,
-        "state": metric.state.value,
-        "message": metric.message,
-        "accuracy": metric.accuracy,
-        "per_class": metric.per_class,
-        "n_train": metric.n_train,
-        "n_heldout": metric.n_heldout,
-        "previous_version": metric.previous_version,
-        "previous_accuracy": metric.previous_accuracy,
-        "drop": metric.drop,
-        "threshold": metric.threshold,
-        "alert": metric.alert,
-        "sources": sources,
-        "error": metric.error,
-        "finished_at": metric.finished_at.isoformat() if metric.finished_at else None,
-    }
-
-
 @router.get("/metrics")
-def release_metrics(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
+def release_metrics(dataset_id: DatasetId, db: DbSession) -> Metrics:
     """The reference model trained on each release, measured on the held-out share of the seed set.
 
     ``per_class``: per label, accuracy, mean true-label probability and the soft confusion row.
@@ -124,45 +87,16 @@ def release_metrics(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
     """
     dataset = datasets.get_dataset(db, dataset_id)
     alert = monitoring.latest_alert(db, dataset)
-    return {
-        "status": "Success.",
-        "metrics": [metric_json(m) for m in monitoring.metrics(db, dataset)],
-        "alert": metric_json(alert) if alert is not None else None,
-    }
+    return Metrics.model_validate(
+        {
+            "status": "Success.",
+            "metrics": [metric_json(m) for m in monitoring.metrics(db, dataset)],
+            "alert": metric_json(alert) if alert is not None else None,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- revocations
-
-
-def revocation_json(db: DbSession, revocation: Revocation, with_items: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": revocation.id,
-        "contributor": revocation.contributor_address,
-        "state": revocation.state.value,
-        "reason": revocation.reason,
-        "reason_hash": revocation.reason_hash,
-        "registry": revocation.registry_address,
-        "tx_hash": revocation.tx_hash,
-        "block_number": revocation.block_number,
-        "rescan_id": revocation.rescan_id,
-        "rescan_error": revocation.rescan_error,
-        "revoked_at": revocation.created_at.isoformat(),
-        "lifted_at": revocation.lifted_at.isoformat() if revocation.lifted_at else None,
-    }
-    if with_items:
-        body["items"] = [
-            {
-                "sha256": r.content_hash,
-                "status_at_revocation": r.status_at_revocation,
-                "action": r.action,
-                "requarantine_tx": r.requarantine_tx,
-                "quarantine_tx": r.quarantine_tx,
-                "cleared": r.cleared,
-                "cleared_tx": r.cleared_tx,
-            }
-            for r in revocations.revocation_items(db, revocation)
-        ]
-    return body
 
 
 @router.post(
@@ -171,35 +105,44 @@ def revocation_json(db: DbSession, revocation: Revocation, with_items: bool = Fa
     responses={503: {"description": "No chain attached, or the chain refused."}},
 )
 def revoke_contributor(
-    request: Request, dataset_id: DatasetId, body: RevokeIn, db: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+    dataset_id: DatasetId,
+    body: RevokeIn,
+    db: DbSession,
+    user: CurrentUser,
+    chain: RevocationsDep,
+    jobs: OptionalScanJobsDep,
+) -> Revoked:
     """Revoke a contributor: their items are held (Pending ones quarantined on chain) and rescanned."""
     outcome = _on_chain(
-        request,
+        chain,
         db,
         dataset_id,
         revocations.revoke,
-        jobs=getattr(request.app.state, "scans", None),
+        jobs=jobs,
         user=user,
         contributor=body.contributor,
         reason=body.reason,
     )
-    return {
-        "status": f"Revoked: {outcome.held} item(s) held, {outcome.quarantined} quarantined on chain.",
-        "revocation": revocation_json(db, outcome.revocation, with_items=True),
-    }
+    return Revoked.model_validate(
+        {
+            "status": f"Revoked: {outcome.held} item(s) held, {outcome.quarantined} quarantined on chain.",
+            "revocation": revocation_json(db, outcome.revocation, with_items=True),
+        }
+    )
 
 
 @router.get("/revocations")
-def list_revocations(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+def list_revocations(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> RevocationList:
     dataset = _owned(db, dataset_id, user, "see the revocations of")
-    return {
-        "status": "Success.",
-        "revocations": [
-            revocation_json(db, r, with_items=True) for r in revocations.list_revocations(db, dataset)
-        ],
-        "held": len(revocations.held_back(db, dataset)),
-    }
+    return RevocationList.model_validate(
+        {
+            "status": "Success.",
+            "revocations": [
+                revocation_json(db, r, with_items=True) for r in revocations.list_revocations(db, dataset)
+            ],
+            "held": len(revocations.held_back(db, dataset)),
+        }
+    )
 
 
 @router.post("/revocations/{contributor}/clear")
@@ -210,14 +153,15 @@ def clear_items(
     body: ClearIn,
     db: DbSession,
     user: CurrentUser,
-) -> dict[str, Any]:
+    chain: RevocationsDep,
+) -> Cleared:
     """Release held items: those named, or by default those the revocation's rescan found unremarkable.
 
     The answer says how many stay held and why (``still_held``); 409 when no item is named and the
     rescan has not finished with results.
     """
     outcome = _on_chain(
-        request,
+        chain,
         db,
         dataset_id,
         revocations.clear,
@@ -226,12 +170,14 @@ def clear_items(
         hashes=body.items,
         note=body.note,
     )
-    return {
-        "status": outcome.summary(),
-        "cleared": outcome.cleared,
-        "still_held": [{"sha256": h, "reason": why} for h, why in outcome.kept.items()],
-        "rescan": outcome.note or None,
-    }
+    return Cleared.model_validate(
+        {
+            "status": outcome.summary(),
+            "cleared": outcome.cleared,
+            "still_held": [{"sha256": h, "reason": why} for h, why in outcome.kept.items()],
+            "rescan": outcome.note or None,
+        }
+    )
 
 
 @router.post("/revocations/{contributor}/reinstate")
@@ -242,11 +188,12 @@ def reinstate_contributor(
     body: ReinstateIn,
     db: DbSession,
     user: CurrentUser,
-) -> dict[str, Any]:
+    chain: RevocationsDep,
+) -> Reinstated:
     revocation = _on_chain(
-        request, db, dataset_id, revocations.reinstate, user=user, contributor=contributor, reason=body.reason
+        chain, db, dataset_id, revocations.reinstate, user=user, contributor=contributor, reason=body.reason
     )
-    return {"status": "Reinstated.", "revocation": revocation_json(db, revocation)}
+    return Reinstated.model_validate({"status": "Reinstated.", "revocation": revocation_json(db, revocation)})
 
 
 # ---------------------------------------------------------------------------------------------- trace
@@ -254,13 +201,13 @@ def reinstate_contributor(
 
 @router.get("/items/{sha256}/trace")
 def trace_item(
-    request: Request, dataset_id: DatasetId, sha256: Sha, db: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+    dataset_id: DatasetId, sha256: Sha, db: DbSession, user: CurrentUser, ledger: OptionalLedgerDep
+) -> TraceOut:
     """The item's whole history: upload, wallet, transaction, chain events, votes, scans, releases."""
     dataset = _owned(db, dataset_id, user, "trace items of")
-    services = getattr(request.app.state, "chain", None)
-    ledger = services.handle.ledger if services is not None else None
-    return {"status": "Success.", "trace": trace.trace_item(db, ledger, dataset, sha256)}
+    return TraceOut.model_validate(
+        {"status": "Success.", "trace": trace.trace_item(db, ledger, dataset, sha256)}
+    )
 
 
 # ---------------------------------------------------------------------------------------------- audit log
@@ -268,6 +215,7 @@ def trace_item(
 
 @router.get(
     "/audit-log",
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "The export."}},
 )
 def export_audit_log(

@@ -9,15 +9,15 @@ wallet returned, waits for it and answers what it did. Refusals read as on the c
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from sebrus.api.deps import CurrentUser, DbSession
-from sebrus.api.routers.items import item_json
-from sebrus.api.routers.review import Sha, _dataset, review_chain, vote_json
+from sebrus.api.params import Sha
 from sebrus.api.schemas.common import ERROR_RESPONSES
+from sebrus.api.schemas.review import WalletConfirmOut, WalletTransactionOut, wallet_confirmation
+from sebrus.http.deps import CurrentUser, DbSession, ReviewChainDep, dataset_or_404
 from sebrus.services.review import wallet as review_wallet
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
@@ -46,18 +46,18 @@ class WalletConfirmIn(BaseModel):
 
 @router.post("/items/{sha256}/wallet-transaction")
 def prepare_wallet_transaction(
-    request: Request,
     dataset_id: int,
     sha256: Sha,
     body: WalletTransactionIn,
     db: DbSession,
     user: CurrentUser,
-) -> dict[str, Any]:
+    chain: ReviewChainDep,
+) -> WalletTransactionOut:
     """The unsigned transaction for your wallet (hex quantities, as ``eth_sendTransaction`` takes them)."""
     prepared = review_wallet.prepare(
         db,
-        review_chain(request),
-        _dataset(db, dataset_id),
+        chain,
+        dataset_or_404(db, dataset_id),
         user,
         sha256,
         action=body.action,
@@ -66,19 +66,21 @@ def prepare_wallet_transaction(
         round_index=body.round,
     )
     call = prepared.call
-    return {
-        "status": "Send this with eth_sendTransaction, then confirm its hash.",
-        "action": prepared.action,
-        "round": prepared.round,
-        "transaction": {
-            "from": prepared.sender,
-            "to": call.to,
-            "data": "0x" + call.data.hex(),
-            "value": hex(call.value_wei),
-            "gas": hex(call.gas),
-            "chainId": hex(prepared.chain_id),
-        },
-    }
+    return WalletTransactionOut.model_validate(
+        {
+            "status": "Send this with eth_sendTransaction, then confirm its hash.",
+            "action": prepared.action,
+            "round": prepared.round,
+            "transaction": {
+                "from": prepared.sender,
+                "to": call.to,
+                "data": "0x" + call.data.hex(),
+                "value": hex(call.value_wei),
+                "gas": hex(call.gas),
+                "chainId": hex(prepared.chain_id),
+            },
+        }
+    )
 
 
 @router.post(
@@ -86,33 +88,8 @@ def prepare_wallet_transaction(
     responses={429: {"description": "The server is waiting for too many transactions; retry shortly."}},
 )
 def confirm_wallet_transaction(
-    request: Request, dataset_id: int, body: WalletConfirmIn, db: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+    dataset_id: int, body: WalletConfirmIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
+) -> WalletConfirmOut:
     """What your wallet's transaction did, once mined: the ballot (vote, commit, reveal) or the claim."""
-    done = review_wallet.confirm(db, review_chain(request), _dataset(db, dataset_id), user, body.tx_hash)
-    answer: dict[str, Any] = {
-        "status": STATUS[done.action],
-        "action": done.action,
-        "tx_hash": done.tx_hash,
-        "item": None,
-        "vote": None,
-        "claim": None,
-    }
-    if done.vote is not None:
-        answer["item"] = item_json(done.vote.item)
-        answer["vote"] = vote_json(done.vote.vote) if done.vote.vote is not None else None
-    if done.claim is not None:
-        answer["claim"] = {
-            "content_hash": done.claim.content_hash,
-            "round": done.claim.round,
-            "amount_wei": str(done.claim.amount_wei),
-        }
-    return answer
-
-
-STATUS = {
-    "vote": "Vote cast.",
-    "commit": "Vote committed: reveal it once the commit phase ends.",
-    "reveal": "Vote revealed.",
-    "claim": "Claimed.",
-}
+    done = review_wallet.confirm(db, chain, dataset_or_404(db, dataset_id), user, body.tx_hash)
+    return wallet_confirmation(done)

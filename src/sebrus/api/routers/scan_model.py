@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from sebrus.api.deps import CurrentUser, DbSession, State, get_auth, get_optional_auth
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.scans import ScanModelEnvelope, ScanModelOut
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, User
+from sebrus.http.deps import CurrentUser, DbSession, State, Uploader
 from sebrus.services import datasets
 from sebrus.services.errors import NotFound
 from sebrus.services.scans import model as scan_model
@@ -42,18 +42,6 @@ def model_out(info: scan_model.ScanModelInfo) -> ScanModelOut:
         classes=info.classes,
         checked_on=info.checked_on,
     )
-
-
-def _requester(request: Request, db: DbSession) -> User:
-    """The signed-in user (CSRF checked for cookie sessions), with the connection handed back at once:
-    the body may take a while to stream in, and must not hold a pooled connection meanwhile."""
-    try:
-        return get_auth(get_optional_auth(request, db)).user
-    finally:
-        db.close()
-
-
-Requester = Annotated[User, Depends(_requester)]
 
 
 def _release_after(db: Session, work: Callable[..., T], *args: Any) -> T:
@@ -98,7 +86,7 @@ async def set_scan_model(
     request: Request,
     dataset_id: DatasetId,
     db: DbSession,
-    user: Requester,
+    user: Uploader,
     state: State,
     filename: Annotated[
         str | None,

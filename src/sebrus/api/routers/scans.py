@@ -6,18 +6,18 @@ anyone must be able to fetch the report and check it against that hash.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 
-from sebrus.api.deps import CurrentUser, DbSession, Pagination, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
-from sebrus.api.schemas.scans import ScanStart
+from sebrus.api.schemas.scans import FlaggedItems, ScanFound, ScanList, ScanStart, scan_json
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Scan, ScanScope
+from sebrus.db.models import ScanScope
+from sebrus.http.deps import CurrentUser, DbSession, Pagination, ScanJobsDep, State
 from sebrus.services import datasets
 from sebrus.services.scans import scans
-from sebrus.services.scans.jobs import QueueUnavailable, ScanJobs
+from sebrus.services.scans.jobs import QueueUnavailable
 
 router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
 
@@ -31,60 +31,6 @@ REPORT_CSP = (
 )
 
 
-def _jobs(request: Request) -> ScanJobs:
-    jobs = getattr(request.app.state, "scans", None)
-    if jobs is None:
-        raise HTTPException(503, "This server has no chain attached; scans are unavailable.")
-    assert isinstance(jobs, ScanJobs)
-    return jobs
-
-
-def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
-    counts = scans.quarantine_counts(db, scan)
-    base = f"/api/scans/{scan.id}"
-    return {
-        "id": scan.id,
-        "dataset_id": scan.dataset_id,
-        "state": scan.state.value,
-        "scope": scan.scope.value,
-        "backend": scan.backend,
-        "progress": scan.progress,
-        "message": scan.message,
-        "insufficient_data": scan.insufficient_data,
-        "error": scan.error,
-        "fdr": scan.fdr,
-        "fpr": scan.fpr,
-        "expected_false_positives": scan.expected_false_positives,
-        "expected_precision": scan.expected_precision,
-        "trusted_message": scan.trusted_message,
-        "seed": scan.random_seed,
-        "threshold": scan.threshold,
-        "model_sha256": scan.model_sha256,  # the owner's scan model; null: the reference CNN
-        "n_items": scan.n_items,
-        "n_context": scan.n_context,
-        "n_trusted": scan.n_trusted,
-        "n_flagged": scan.n_flagged,
-        "quarantine": {
-            "pending": counts.pending,
-            "sent": counts.sent,
-            "skipped": counts.skipped,
-            "failed": counts.failed,
-        },
-        "report_sha256": scan.report_sha256,
-        "report_html_sha256": scan.report_html_sha256,
-        "requested_by": scan.requested_by_user_id,
-        "created_at": scan.created_at.isoformat(),
-        "started_at": scan.started_at.isoformat() if scan.started_at else None,
-        "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
-        "links": {
-            "self": base,
-            "flagged": f"{base}/flagged",
-            "report_json": f"{base}/report.json",
-            "report_html": f"{base}/report.html",
-        },
-    }
-
-
 @router.post(
     "/api/dataset/{dataset_id}/scans",
     status_code=202,
@@ -95,10 +41,13 @@ def scan_json(db: DbSession, scan: Scan) -> dict[str, Any]:
     },
 )
 def start_scan(
-    request: Request, dataset_id: DatasetId, db: DbSession, user: CurrentUser, body: ScanStart | None = None
-) -> dict[str, Any]:
+    dataset_id: DatasetId,
+    db: DbSession,
+    user: CurrentUser,
+    jobs: ScanJobsDep,
+    body: ScanStart | None = None,
+) -> ScanFound:
     """Queue a scan; it runs in the background. Poll `GET /api/scans/{id}` for its progress."""
-    jobs = _jobs(request)
     body = body or ScanStart()
     dataset = datasets.get_dataset(db, dataset_id)
     scan = scans.start_scan(
@@ -115,55 +64,61 @@ def start_scan(
         jobs.submit(db, scan)
     except QueueUnavailable as exc:
         raise HTTPException(503, exc.message) from exc
-    return {"status": "Scan queued.", "scan": scan_json(db, scan)}
+    return ScanFound.model_validate({"status": "Scan queued.", "scan": scan_json(db, scan)})
 
 
 @router.get("/api/dataset/{dataset_id}/scans")
-def list_scans(dataset_id: DatasetId, db: DbSession, page: Pagination) -> dict[str, Any]:
+def list_scans(dataset_id: DatasetId, db: DbSession, page: Pagination) -> ScanList:
     """The dataset's scans, newest first."""
     dataset = datasets.get_dataset(db, dataset_id)
     found = scans.list_scans(db, dataset, page)
-    return {
-        "status": "Success.",
-        "scans": [scan_json(db, s) for s in found.items],
-        "total": found.total,
-        "limit": found.limit,
-        "offset": found.offset,
-    }
+    return ScanList.model_validate(
+        {
+            "status": "Success.",
+            "scans": [scan_json(db, s) for s in found.items],
+            "total": found.total,
+            "limit": found.limit,
+            "offset": found.offset,
+        }
+    )
 
 
 @router.get("/api/scans/{scan_id}")
-def read_scan(scan_id: ScanId, db: DbSession) -> dict[str, Any]:
-    return {"status": "Success.", "scan": scan_json(db, scans.get_scan(db, scan_id))}
+def read_scan(scan_id: ScanId, db: DbSession) -> ScanFound:
+    return ScanFound.model_validate(
+        {"status": "Success.", "scan": scan_json(db, scans.get_scan(db, scan_id))}
+    )
 
 
 @router.get("/api/scans/{scan_id}/flagged")
-def flagged_items(scan_id: ScanId, db: DbSession, page: Pagination) -> dict[str, Any]:
+def flagged_items(scan_id: ScanId, db: DbSession, page: Pagination) -> FlaggedItems:
     """The items this scan flagged, most suspicious first, each with the detectors that flagged it."""
     scan = scans.get_scan(db, scan_id)
     found = scans.flagged_results(db, scan, page)
-    return {
-        "status": "Success.",
-        "scan_id": scan.id,
-        "report_sha256": scan.report_sha256,
-        "items": [
-            {
-                "sha256": result.content_hash,
-                "label": item.label,
-                "contributor": item.contributor_address,
-                "status": item.status.value,
-                "suspicion": result.suspicion,
-                "reasons": result.reasons,
-                "quarantine": result.quarantine.value if result.quarantine else None,
-                "quarantine_tx": result.quarantine_tx,
-                "quarantine_note": result.quarantine_error,
-            }
-            for result, item in found.items
-        ],
-        "total": found.total,
-        "limit": found.limit,
-        "offset": found.offset,
-    }
+    return FlaggedItems.model_validate(
+        {
+            "status": "Success.",
+            "scan_id": scan.id,
+            "report_sha256": scan.report_sha256,
+            "items": [
+                {
+                    "sha256": result.content_hash,
+                    "label": item.label,
+                    "contributor": item.contributor_address,
+                    "status": item.status.value,
+                    "suspicion": result.suspicion,
+                    "reasons": result.reasons,
+                    "quarantine": result.quarantine.value if result.quarantine else None,
+                    "quarantine_tx": result.quarantine_tx,
+                    "quarantine_note": result.quarantine_error,
+                }
+                for result, item in found.items
+            ],
+            "total": found.total,
+            "limit": found.limit,
+            "offset": found.offset,
+        }
+    )
 
 
 def _report(db: DbSession, state: State, scan_id: int, kind: str) -> tuple[bytes, str]:
@@ -175,14 +130,22 @@ def _report(db: DbSession, state: State, scan_id: int, kind: str) -> tuple[bytes
         raise HTTPException(404, f"The report of scan {scan_id} is missing from the blob store.") from None
 
 
-@router.get("/api/scans/{scan_id}/report.json", response_class=Response)
+@router.get(
+    "/api/scans/{scan_id}/report.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "The report's bytes."}},
+)
 def report_json(scan_id: ScanId, db: DbSession, state: State) -> Response:
     """The scanner's JSON report, byte for byte: its sha256 is the report hash on chain."""
     data, key = _report(db, state, scan_id, "json")
     return Response(data, media_type="application/json", headers={"ETag": f'"{key}"', "X-Report-SHA256": key})
 
 
-@router.get("/api/scans/{scan_id}/report.html", response_class=Response)
+@router.get(
+    "/api/scans/{scan_id}/report.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The report page."}},
+)
 def report_html(scan_id: ScanId, db: DbSession, state: State) -> Response:
     """The report as one offline page: plots, flagged thumbnails and reasons."""
     data, key = _report(db, state, scan_id, "html")

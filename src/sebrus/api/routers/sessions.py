@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 
-from sebrus.api.deps import SESSION_COOKIE, CurrentAuth, DbSession, OptionalAuth, State, client_address
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.sessions import NewSessionOut, SessionCreated, SessionFound, SessionOut
 from sebrus.api.schemas.users import UserCredentials, UserOut
 from sebrus.db.models import AuthSession, SessionKind
+from sebrus.http.deps import SESSION_COOKIE, CurrentAuth, DbSession, OptionalAuth, State, client_address
 from sebrus.services.accounts import sessions, users
 from sebrus.services.errors import InvalidInput, NotAuthenticated, NotFound
 

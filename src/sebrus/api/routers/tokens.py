@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
-from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.sessions import NewTokenOut, TokenCreate, TokenCreated, TokenList, TokenOut
 from sebrus.db.models import SessionKind
+from sebrus.http.deps import CurrentUser, DbSession, State
 from sebrus.services.accounts import sessions
 
 router = APIRouter(prefix="/api/auth/tokens", tags=["auth"], responses=ERROR_RESPONSES)

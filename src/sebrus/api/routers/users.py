@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sebrus.api.deps import CurrentAuth, DbSession, Pagination, State
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.users import UserCredentials, UserEnvelope, UserOut, UsersEnvelope, UserUpdate
+from sebrus.http.deps import CurrentAuth, DbSession, Pagination, State
 from sebrus.services.accounts import users as accounts
 from sebrus.services.accounts.signup import sign_up
 from sebrus.services.errors import InvalidInput

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sebrus.api.deps import CurrentUser, DbSession, State
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.wallets import (
     ChallengeEnvelope,
@@ -15,6 +14,7 @@ from sebrus.api.schemas.wallets import (
     WalletList,
     WalletOut,
 )
+from sebrus.http.deps import CurrentUser, DbSession, State
 from sebrus.services.accounts import wallets
 
 router = APIRouter(prefix="/api/wallets", tags=["wallets"], responses=ERROR_RESPONSES)

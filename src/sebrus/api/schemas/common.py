@@ -13,6 +13,26 @@ class StatusOut(ApiModel):
     status: str
 
 
+class Answer(BaseModel):
+    """A response body built by a serialiser in ``api/schemas``: the handler builds the dict, this checks it.
+
+    ``extra="forbid"``: a key the model does not declare fails the request (500) instead of vanishing
+    from the answer, so the model and the JSON clients read cannot drift apart.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StatusAnswer(Answer):
+    status: str
+
+
+class PageAnswer(StatusAnswer):
+    total: int
+    limit: int
+    offset: int
+
+
 class ErrorOut(ApiModel):
     status: str
     detail: object

@@ -1,8 +1,15 @@
-"""Request bodies for releases."""
+"""Request bodies and answers of the release routes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
+from sebrus.db.models import Dataset, Release
+from sebrus.services import releases
 
 
 class ReleasePublish(BaseModel):
@@ -22,3 +29,101 @@ class ReleasePublish(BaseModel):
         description="The version you expect to publish; a retry with the same version and items returns "
         "the release already published instead of failing.",
     )
+
+
+# ---------------------------------------------------------------------------------------------- answers
+
+
+class RemovedOut(Answer):
+    sha256: str
+    label: str
+    reason: str | None
+
+
+class ReleaseOut(Answer):
+    dataset_id: int
+    dataset_name: str
+    description: str
+    labels: list[str]
+    dataset_address: str | None
+    version: int
+    merkle_root: str
+    manifest_hash: str
+    removed_hash: str | None
+    item_count: int
+    notes: str
+    chain_id: int
+    registry: str
+    publisher: str
+    tx_hash: str | None
+    block_number: int | None
+    published_at: str
+    removed: list[RemovedOut]
+
+
+def release_json(db: Session, dataset: Dataset, release: Release) -> dict[str, Any]:
+    return {
+        "dataset_id": dataset.id,
+        "dataset_name": dataset.name,
+        "description": dataset.description,
+        "labels": list(dataset.labels),
+        "dataset_address": dataset.address,
+        "version": release.version,
+        "merkle_root": release.merkle_root,
+        "manifest_hash": release.manifest_hash,
+        "removed_hash": release.removed_hash,
+        "item_count": release.item_count,
+        "notes": release.notes,
+        "chain_id": release.chain_id,
+        "registry": release.registry_address,
+        "publisher": release.publisher_address,
+        "tx_hash": release.tx_hash,
+        "block_number": release.block_number,
+        "published_at": release.created_at.isoformat(),
+        "removed": [
+            {"sha256": r.content_hash, "label": r.label, "reason": r.reason}
+            for r in releases.release_removals(db, release)
+        ],
+    }
+
+
+class ReleaseFound(StatusAnswer):
+    release: ReleaseOut
+
+
+class ReleaseList(StatusAnswer):
+    releases: list[ReleaseOut]
+
+
+class AddedOut(Answer):
+    sha256: str
+    label: str
+
+
+class RelabelledOut(Answer):
+    sha256: str
+    from_: str = Field(alias="from")
+    to: str
+
+
+class ReleaseDiff(StatusAnswer):
+    from_: int = Field(alias="from")
+    to: int
+    added: list[AddedOut]
+    removed: list[RemovedOut]
+    relabelled: list[RelabelledOut]
+
+
+class ReleaseItemOut(Answer):
+    sha256: str
+    label: str
+    media_type: str | None
+    contributor: str
+    tx_hash: str | None
+    block_number: int | None
+    votes: None = Field(description="Filled once the review contract records votes; null for now.")
+    suspicion: None = Field(description="Filled once dataset scans record scores; null for now.")
+
+
+class ReleaseItems(PageAnswer):
+    items: list[ReleaseItemOut]

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from sebrus.api.deps import client_address
 from sebrus.db.models import SessionKind, User
+from sebrus.http.deps import client_address
 from sebrus.services.accounts import sessions, users
 from sebrus.services.accounts.signup import sign_up
 from sebrus.services.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited, ServiceError

@@ -12,11 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 
 from sebrus.chain.errors import LedgerError
-from sebrus.db.models import Dataset, Item
+from sebrus.db.models import Dataset
 from sebrus.services import browse
+from sebrus.services import items as item_index
 from sebrus.services.audit.consistency import AuditReport, audit_dataset
 from sebrus.services.audit.history import audit_runs, last_audit_runs
 from sebrus.services.pagination import PageRequest
@@ -96,15 +96,10 @@ def _render_audit(
     }
     if report is not None:
         hashes = [f.content_hash for f in report.findings if f.content_hash]
-        rows = web.db.execute(
-            select(Item.content_hash, Item.id).where(
-                Item.dataset_id == dataset.id, Item.content_hash.in_(hashes)
-            )
-        )
         context |= {
             "titles": FINDING_TITLES,
             "counts": [(_count_title(key), value) for key, value in report.counts.items()],
-            "item_ids": {content_hash: item_id for content_hash, item_id in rows},
+            "item_ids": item_index.item_ids(web.db, dataset, hashes),
         }
     return web.render("audit.html", context, status_code=status_code)
 

@@ -15,11 +15,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from sebrus.db.models import Dataset, Item, User
+from sebrus.db.models import Dataset, User
+from sebrus.runtime import ChainServices
 from sebrus.services import browse
+from sebrus.services import items as item_index
 from sebrus.services.errors import ServiceError
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.images import ALLOWED_FORMATS
@@ -94,7 +95,7 @@ def contribute_form(web: Web, dataset: int | None = None) -> Response:
 
 
 def _accept_with_hash(
-    web: WebRequest, services: Any, dataset: Dataset, user: User, label: str, upload: UploadFile
+    web: WebRequest, services: ChainServices, dataset: Dataset, user: User, label: str, upload: UploadFile
 ) -> tuple[FileResult, str | None]:
     """One file through the upload service; the hash comes back only for a newly accepted item."""
     name = upload.filename or "unnamed file"
@@ -125,7 +126,11 @@ def _accept_with_hash(
 
 
 def _wait_for_items(
-    web: WebRequest, services: Any, dataset: Dataset, hashes: dict[int, str], results: list[FileResult]
+    web: WebRequest,
+    services: ChainServices,
+    dataset: Dataset,
+    hashes: dict[int, str],
+    results: list[FileResult],
 ) -> None:
     """Wait (within the upload wait budget) until accepted files are anchored and indexed, to link them."""
     deadline = time.monotonic() + web.state.settings.upload_wait_seconds
@@ -133,11 +138,9 @@ def _wait_for_items(
         remaining = max(0.0, deadline - time.monotonic())
         if services.indexer.wait_for(dataset.id, content_hash, remaining):
             web.db.expire_all()
-            item_id = web.db.scalar(
-                select(Item.id).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash)
-            )
+            item = item_index.item_by_hash(web.db, dataset.id, content_hash)
             result = results[index]
-            result.item_id = item_id
+            result.item_id = item.id if item is not None else None
             result.message = "Anchored on chain and listed in the dataset."
         else:
             results[index].message = QUEUED
@@ -173,7 +176,7 @@ async def contribute(web: Web) -> Response:
     services = chain_services(web.request)
     if services is None:
         errors.add("form", "This server has no chain attached; contributions are unavailable.")
-    if errors or dataset is None:
+    if errors or dataset is None or services is None:
         return _page(web, selected=dataset, label=label, errors=errors, status_code=400)
     results: list[FileResult] = []
     hashes: dict[int, str] = {}

@@ -14,12 +14,12 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from sebrus.db.models import Dataset, ReviewVote, User
+from sebrus.db.models import Dataset, User
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
+from sebrus.services.review import ballots as review_ballots
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.chain import addresses_of
 from sebrus.web.chain_info import review_chain
@@ -55,11 +55,7 @@ def _page(
     chain = review_chain(web.request)
     if chain is None:
         return web.render("review.html", {"available": False}, status_code=status)
-    datasets = list(
-        web.db.scalars(
-            select(Dataset).where(Dataset.chain_id.is_not(None)).order_by(Dataset.id).limit(DATASETS_SHOWN)
-        )
-    )
+    datasets = review_ballots.datasets_under_review(web.db, DATASETS_SHOWN)
     chosen = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
     context: dict[str, Any] = {
         "available": True,
@@ -87,16 +83,7 @@ def _page(
                 }
                 for e in review_votes.queue(web.db, chain, chosen, user, 20)
             ]
-            context["to_reveal"] = list(
-                web.db.scalars(
-                    select(ReviewVote).where(
-                        ReviewVote.dataset_id == chosen.id,
-                        ReviewVote.voter_address.in_(addresses_of(user)),
-                        ReviewVote.side.is_(None),
-                        ReviewVote.round_state == "open",
-                    )
-                )
-            )
+            context["to_reveal"] = review_ballots.ballots_to_reveal(web.db, chosen, addresses_of(user))
         names = {d.id: d.name for d in datasets}
         context["claims"] = [
             {

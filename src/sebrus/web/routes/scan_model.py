@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
-from sebrus.api.errors import status_code_for
+from sebrus.http.errors import status_code_for
 from sebrus.services.errors import ServiceError
 from sebrus.services.scans import model as scan_model
 from sebrus.web.context import Web

@@ -21,8 +21,8 @@ from sebrus.services import browse
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import scans
-from sebrus.services.scans.jobs import ScanJobs
 from sebrus.services.scans.plots import Plot, scan_plot, scan_plots
+from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.forms import FormErrors, text
@@ -98,8 +98,9 @@ def scan_figure(web: Web, scan_id: int, name: str) -> Response:
 
 async def _start(web: Web, user: User, dataset: Dataset, scope: str) -> Scan | tuple[str, int]:
     """Queue a scan of ``dataset``, or say why not: (message, status code)."""
-    jobs = getattr(web.request.app.state, "scans", None)
-    if not isinstance(jobs, ScanJobs):
+    services = chain_services(web.request)
+    jobs = services.scans if services is not None else None
+    if jobs is None:
         return "This server has no chain attached, so it cannot scan.", 503
     if scope not in SCOPES:
         return SCOPE_PROBLEM, 400

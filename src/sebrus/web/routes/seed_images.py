@@ -12,7 +12,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from sebrus.api.errors import status_code_for
+from sebrus.http.errors import status_code_for
 from sebrus.services.errors import ServiceError
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form

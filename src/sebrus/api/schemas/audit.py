@@ -1,0 +1,45 @@
+"""The answer of ``GET /api/dataset/{id}/audit``: where database, chain and blob store disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from sebrus.api.schemas.common import Answer, StatusAnswer
+from sebrus.services.audit.consistency import AuditReport
+
+
+class FindingOut(Answer):
+    kind: str
+    content_hash: str | None
+    expected: Any = Field(description="What the chain (or the key) says.")
+    found: Any = Field(description="What the copy holds.")
+    detail: str
+
+
+class OutboxNoteOut(Answer):
+    content_hash: str
+    state: str
+    attempts: int
+    age_seconds: int
+    error: str | None
+
+
+class AuditOut(StatusAnswer):
+    dataset_id: int
+    dataset_address: str
+    ok: bool = Field(description="True only when database, chain and blob store all agree.")
+    checked_at: str
+    from_block: int
+    indexed_to_block: int
+    head_block: int
+    counts: dict[str, int]
+    findings_by_kind: dict[str, int]
+    findings: list[FindingOut]
+    outbox: list[OutboxNoteOut] = Field(description="Uploads acknowledged but not anchored yet, or given up.")
+
+    @classmethod
+    def of(cls, report: AuditReport) -> AuditOut:
+        status = "Audit clean." if report.ok else "Audit found mismatches."
+        return cls.model_validate({"status": status, **report.to_json()})

@@ -1,0 +1,90 @@
+"""Items as the API shows them, and the upload's answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
+from sebrus.db.models import Item, OutboxEntry, OutboxState
+
+
+class ItemOut(Answer):
+    id: int
+    dataset_id: int
+    content_hash: str
+    label: str
+    status: str
+    contributor: str
+    contributor_user_id: int | None
+    tx_hash: str | None
+    block_number: int | None
+    log_index: int | None
+    size: int | None
+    width: int | None
+    height: int | None
+    media_type: str | None
+    created_at: str
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "dataset_id": item.dataset_id,
+        "content_hash": item.content_hash,
+        "label": item.label,
+        "status": item.status.value,
+        "contributor": item.contributor_address,
+        "contributor_user_id": item.contributor_user_id,
+        "tx_hash": item.tx_hash,
+        "block_number": item.block_number,
+        "log_index": item.log_index,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "media_type": item.media_type,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+class UploadOut(StatusAnswer):
+    content_hash: str
+    state: str
+    item: ItemOut | None
+
+    @classmethod
+    def of(cls, content_hash: str, item: Item | None, entry: OutboxEntry | None) -> UploadOut:
+        return cls.model_validate(
+            {
+                "status": "Item anchored." if item is not None else "Item queued for anchoring.",
+                "content_hash": content_hash,
+                "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
+                "item": item_json(item) if item is not None else None,
+            }
+        )
+
+
+class ItemList(PageAnswer):
+    items: list[ItemOut]
+
+
+class ItemFound(StatusAnswer):
+    item: ItemOut
+
+
+# The signed-upload payload (``api/routers/contribution_signing.py``).
+
+
+class TypedDataRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(min_length=64, max_length=64, description="The image's sha256, lowercase hex.")
+    label: str = Field(min_length=1, max_length=128, description="A label from the dataset's set.")
+    contributor: str = Field(
+        min_length=40, max_length=42, description="A wallet linked to your account; it will sign."
+    )
+
+
+class TypedDataOut(StatusAnswer):
+    typed_data: dict[str, Any] = Field(description="The EIP-712 Contribution, for eth_signTypedData_v4.")

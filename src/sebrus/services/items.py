@@ -1,0 +1,62 @@
+"""Looking up a dataset's items in the index: a filtered page, one by hash, and what became of an upload."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry
+from sebrus.services.pagination import Page, PageRequest
+
+
+def list_items(
+    db: Session,
+    dataset: Dataset,
+    page: PageRequest,
+    *,
+    status: ItemStatus | None = None,
+    contributor: str | None = None,
+    label: str | None = None,
+) -> Page[Item]:
+    """The dataset's items in upload order; each filter given (even empty) must match exactly.
+
+    ``contributor`` is a wallet address, compared case-insensitively.
+    """
+    query = select(Item).where(Item.dataset_id == dataset.id)
+    if status is not None:
+        query = query.where(Item.status == status)
+    if contributor is not None:
+        query = query.where(func.lower(Item.contributor_address) == contributor.lower())
+    if label is not None:
+        query = query.where(Item.label == label)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+def item_by_hash(db: Session, dataset_id: int, content_hash: str) -> Item | None:
+    return db.scalar(select(Item).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash))
+
+
+def upload_outcome(db: Session, dataset_id: int, content_hash: str) -> tuple[Item | None, OutboxEntry | None]:
+    """The indexed item (None until the indexer has seen it) and the upload's outbox entry, if any."""
+    entry = db.scalar(
+        select(OutboxEntry).where(
+            OutboxEntry.dataset_id == dataset_id, OutboxEntry.content_hash == content_hash
+        )
+    )
+    return item_by_hash(db, dataset_id, content_hash), entry
+
+
+def item_ids(db: Session, dataset: Dataset, content_hashes: Sequence[str]) -> dict[str, int]:
+    """The ids of the dataset's items among these hashes, by hash (hashes not indexed are left out)."""
+    if not content_hashes:
+        return {}
+    rows = db.execute(
+        select(Item.content_hash, Item.id).where(
+            Item.dataset_id == dataset.id, Item.content_hash.in_(list(content_hashes))
+        )
+    )
+    return {content_hash: item_id for content_hash, item_id in rows}
