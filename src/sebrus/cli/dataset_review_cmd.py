@@ -11,15 +11,16 @@ from sebrus.cli.dataset_cmd import dataset_app
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 from sebrus.cli.review_cmd import eth
+from sebrus.sdk.review_models import ReviewPolicy
 
 DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
 WEI_KEYS = ("stake_wei", "reward_wei", "deposit_wei")
 
 
-def _print_policy(answer: dict[str, Any]) -> None:
-    policy = answer["policy"]
-    since = answer["effective_from"]
-    console.print(f"Review policy version {answer['version']} (for items submitted from {since}):")
+def _print_policy(answer: ReviewPolicy) -> None:
+    policy = answer.terms
+    since = answer.effective_from
+    console.print(f"Review policy version {answer.version} (for items submitted from {since}):")
     console.print(f"  x (votes one side needs)  {policy['x']}")
     console.print(f"  voters                    {policy['voters']}")
     amounts = " / ".join(eth(policy[key]) for key in WEI_KEYS)
@@ -58,7 +59,7 @@ def policy(
         answer = (
             client.set_review_policy(dataset, terms) if terms is not None else client.review_policy(dataset)
         )
-    print_json(answer) if as_json else _print_policy(answer)
+    print_json(answer.to_dict()) if as_json else _print_policy(answer)
 
 
 @dataset_app.command("allow")
@@ -75,7 +76,7 @@ def allow(
         address = client.disallow_voter(dataset, voter) if remove else client.allow_voter(dataset, voter)
         voters = client.allowed_voters(dataset)
     if as_json:
-        print_json({"address": address, "voters": voters})
+        print_json({"address": address, "voters": [v.to_dict() for v in voters]})
         return
     console.print(
         f"{'Removed' if remove else 'Allowed'} {address}. The allow-list now holds {len(voters)} wallet(s)."
@@ -99,9 +100,9 @@ def fund(
             client.withdraw_pool(dataset, amount_wei) if withdraw else client.fund_pool(dataset, amount_wei)
         )
     if as_json:
-        print_json(answer)
+        print_json(answer.to_dict())
         return
-    console.print(f"{answer['status']} The pool now holds {eth(answer['books']['pool_wei'])}.")
+    console.print(f"{answer.message} The pool now holds {eth(answer.books.pool_wei)}.")
 
 
 @dataset_app.command("pool")
@@ -112,14 +113,14 @@ def pool(
     with connect(url, token, login_required=False) as client:
         answer = client.review_pool(dataset)
     if as_json:
-        print_json(answer)
+        print_json(answer.to_dict())
         return
-    books = answer["books"]
-    console.print(f"Pool (withdrawable)   {eth(books['pool_wei'])}")
-    console.print(f"Stakes held           {eth(books['stakes_held_wei'])}")
-    console.print(f"Rewards reserved      {eth(books['rewards_reserved_wei'])}")
-    console.print(f"Deposits held         {eth(books['deposits_held_wei'])}")
-    console.print(f"Contract balance      {eth(books['balance_wei'])}")
-    console.print(f"Funded {eth(answer['funded_wei'])}, withdrawn {eth(answer['withdrawn_wei'])}.")
-    paid = eth(answer["paid_out_wei"])
-    console.print(f"Paid out {paid} in {answer['claims']} claim(s) over {answer['votes']} vote(s).")
+    books = answer.books
+    console.print(f"Pool (withdrawable)   {eth(books.pool_wei)}")
+    console.print(f"Stakes held           {eth(books.stakes_held_wei)}")
+    console.print(f"Rewards reserved      {eth(books.rewards_reserved_wei)}")
+    console.print(f"Deposits held         {eth(books.deposits_held_wei)}")
+    console.print(f"Contract balance      {eth(books.balance_wei)}")
+    console.print(f"Funded {eth(answer.funded_wei)}, withdrawn {eth(answer.withdrawn_wei)}.")
+    paid = eth(answer.paid_out_wei)
+    console.print(f"Paid out {paid} in {answer.claims} claim(s) over {answer.votes} vote(s).")

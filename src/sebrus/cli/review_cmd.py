@@ -5,13 +5,14 @@ refusals exit 1 with the contract's reason."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.sdk.review_models import VoteReceipt
 
 review_app = typer.Typer(
     help="Review a dataset's items: vote with a stake, reveal, claim.", no_args_is_help=True
@@ -32,10 +33,10 @@ def _side(approve: bool, reject: bool) -> bool:
     return approve
 
 
-def _print_receipt(answer: dict[str, Any]) -> None:
-    item = answer["item"]
-    console.print(f"{answer['status']} Item {item['content_hash'][:12]}... is now [bold]{item['status']}[/].")
-    console.print(f"  transaction {answer['tx_hash']}")
+def _print_receipt(answer: VoteReceipt) -> None:
+    item = answer.item
+    console.print(f"{answer.message} Item {item.content_hash[:12]}... is now [bold]{item.status}[/].")
+    console.print(f"  transaction {answer.tx_hash}")
 
 
 @review_app.command("queue")
@@ -50,25 +51,25 @@ def queue(
     with connect(url, token, login_required=True) as client:
         items = client.review_queue(dataset, limit)
     if as_json:
-        print_json(items)
+        print_json([entry.to_dict() for entry in items])
         return
     if not items:
         console.print("Nothing to review here right now.")
         return
     table = Table("sha256", "label", "status", "mode", "stake", "reward", "votes needed")
     for entry in items:
-        item = entry["item"]
+        item = entry.item
         table.add_row(
-            item["content_hash"],
-            item["label"],
-            item["status"],
-            entry["mode"],
-            eth(entry["stake_wei"]),
-            eth(entry["reward_wei"]),
-            str(entry["votes_needed"]),
+            item.content_hash,
+            item.label,
+            item.status,
+            entry.mode,
+            eth(entry.stake_wei),
+            eth(entry.reward_wei),
+            str(entry.votes_needed),
         )
     console.print(table)
-    console.print(f"See an image at {url}{items[0]['image_url']}")
+    console.print(f"See an image at {url}{items[0].image_url}")
     console.print(f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject).")
 
 
@@ -90,7 +91,7 @@ def vote(
     side = _side(approve, reject)
     with connect(url, token, login_required=True) as client:
         answer = client.vote(dataset, sha256, side)
-    print_json(answer) if as_json else _print_receipt(answer)
+    print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
 @review_app.command("commit")
@@ -107,7 +108,7 @@ def commit(
     side = _side(approve, reject)
     with connect(url, token, login_required=True) as client:
         answer = client.commit_vote(dataset, sha256, side)
-    print_json(answer) if as_json else _print_receipt(answer)
+    print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
 @review_app.command("reveal")
@@ -121,7 +122,7 @@ def reveal(
     """Reveal the vote you committed (the server re-derives its salt)."""
     with connect(url, token, login_required=True) as client:
         answer = client.reveal_vote(dataset, sha256)
-    print_json(answer) if as_json else _print_receipt(answer)
+    print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
 @review_app.command("claim")
@@ -143,15 +144,15 @@ def claim(
             answers = [client.claim(dataset, sha256, round_index)]
         else:
             waiting = client.claims_waiting(dataset)
-            answers = [client.claim(w["dataset_id"], w["content_hash"], w["round"]) for w in waiting]
+            answers = [client.claim(w.dataset_id, w.content_hash, w.round) for w in waiting]
     if as_json:
-        print_json(answers)
+        print_json([answer.to_dict() for answer in answers])
         return
     if not answers:
         console.print("Nothing to claim.")
     for answer in answers:
-        where = f"{answer['content_hash'][:12]}... round {answer['round']}"
-        console.print(f"Claimed {eth(answer['amount_wei'])} for {where}")
+        where = f"{answer.content_hash[:12]}... round {answer.round}"
+        console.print(f"Claimed {eth(answer.amount_wei)} for {where}")
 
 
 @review_app.command("deposit")
@@ -169,11 +170,11 @@ def deposit(
     with connect(url, token, login_required=True) as client:
         answer = client.claim_deposit(dataset, sha256) if take_back else client.pay_deposit(dataset, sha256)
     if as_json:
-        print_json(answer)
+        print_json(answer.to_dict())
         return
     done = "Took back" if take_back else "Deposited"
-    console.print(f"{done} {eth(answer['amount_wei'])} for {answer['item']['content_hash'][:12]}...")
-    console.print(f"  item is {answer['item']['status']}; transaction {answer['tx_hash']}")
+    console.print(f"{done} {eth(answer.amount_wei)} for {answer.item.content_hash[:12]}...")
+    console.print(f"  item is {answer.item.status}; transaction {answer.tx_hash}")
 
 
 @review_app.command("history")
@@ -188,17 +189,15 @@ def history(
     with connect(url, token, login_required=False) as client:
         answer = client.item_votes(dataset, sha256)
     if as_json:
-        print_json(answer)
+        print_json(answer.to_dict())
         return
-    console.print(f"Item {sha256[:12]}... is {answer['item']['status']}.")
-    if not answer["complete"]:
+    console.print(f"Item {sha256[:12]}... is {answer.item.status}.")
+    if not answer.complete:
         console.print("The vote is still open: only your own ballot is shown.")
     table = Table("round", "voter", "side", "stake", "round state", "claimed")
-    for v in answer["votes"]:
-        claimed = eth(v["claimed_wei"]) if v["claimed_wei"] else "-"
-        table.add_row(
-            str(v["round"]), v["voter"], v["side"] or "hidden", eth(v["stake_wei"]), v["round_state"], claimed
-        )
+    for v in answer.votes:
+        claimed = eth(v.claimed_wei) if v.claimed_wei is not None else "-"
+        table.add_row(str(v.round), v.voter, v.side or "hidden", eth(v.stake_wei), v.round_state, claimed)
     console.print(table)
 
 
@@ -210,13 +209,13 @@ def reviewers(
     with connect(url, token, login_required=False) as client:
         rows = client.reviewers(dataset)
     if as_json:
-        print_json(rows)
+        print_json([r.to_dict() for r in rows])
         return
     table = Table("reviewer", "votes", "coherence", "approve share", "net", "reputation", "flags")
     for r in rows:
-        coherence = f"{r['coherence']:.0%} of {r['decided']}" if r["coherence"] is not None else "-"
-        share = f"{r['approve_share']:.0%}" if r["approve_share"] is not None else "-"
-        who = r["username"] or r["voter"]
-        flags = ", ".join(r["flags"]) or "-"
-        table.add_row(who, str(r["votes"]), coherence, share, eth(r["net_wei"]), str(r["reputation"]), flags)
+        coherence = f"{r.coherence:.0%} of {r.decided}" if r.coherence is not None else "-"
+        share = f"{r.approve_share:.0%}" if r.approve_share is not None else "-"
+        who = r.username or r.voter
+        flags = ", ".join(r.flags) or "-"
+        table.add_row(who, str(r.votes), coherence, share, eth(r.net_wei), str(r.reputation), flags)
     console.print(table)

@@ -1,13 +1,29 @@
 """Review methods of :class:`sebrus.Client`: the reviewer's loop and the owner's tools.
 
-A mixin, like releases; it relies only on the client's ``_json``. Answers are the server's JSON
-documents (``dict``), with amounts in wei as decimal strings; a refusal raises the SDK's error for
-its status, whose message starts with the contract's error name (``AlreadyVoted: ...``).
+A mixin, like releases; it relies only on the client's ``_json``. Answers are typed
+(:mod:`sebrus.sdk.review_models`: amounts in ``int`` wei, times as ``datetime``; ``to_dict()`` gives the
+server's document); a refusal raises the SDK's error for its status, whose message starts with the
+contract's error name (``AlreadyVoted: ...``).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from sebrus.sdk.review_models import (
+    AllowedVoter,
+    ClaimReceipt,
+    ClaimWaiting,
+    DepositReceipt,
+    ItemFinalized,
+    ItemVotes,
+    PoolChange,
+    QueueEntry,
+    Reviewer,
+    ReviewPolicy,
+    ReviewPool,
+    VoteReceipt,
+)
 
 
 def _path(dataset_id: int, *parts: str) -> str:
@@ -20,61 +36,73 @@ class ReviewMethods:
 
     # -- the reviewer ---------------------------------------------------------------------------------
 
-    def review_queue(self, dataset_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    def review_queue(self, dataset_id: int, limit: int = 20) -> list[QueueEntry]:
         """Items waiting for your vote, oldest first: blind (no tallies) and never your own."""
-        return list(self._json("GET", _path(dataset_id, "queue"), params={"limit": limit})["items"])
+        answer = self._json("GET", _path(dataset_id, "queue"), params={"limit": limit})
+        return [QueueEntry.from_json(e) for e in answer["items"]]
 
-    def vote(self, dataset_id: int, sha256: str, approve: bool) -> dict[str, Any]:
+    def vote(self, dataset_id: int, sha256: str, approve: bool) -> VoteReceipt:
         """A plain vote with the policy's stake, signed by your custodial wallet."""
-        return self._json("POST", _path(dataset_id, "items", sha256, "vote"), json={"approve": bool(approve)})
+        answer = self._json(
+            "POST", _path(dataset_id, "items", sha256, "vote"), json={"approve": bool(approve)}
+        )
+        return VoteReceipt.from_json(answer)
 
-    def commit_vote(self, dataset_id: int, sha256: str, approve: bool) -> dict[str, Any]:
+    def commit_vote(self, dataset_id: int, sha256: str, approve: bool) -> VoteReceipt:
         """A hidden vote (commit-reveal policies); the server keeps what it needs to reveal it."""
-        return self._json(
+        answer = self._json(
             "POST", _path(dataset_id, "items", sha256, "commit"), json={"approve": bool(approve)}
         )
+        return VoteReceipt.from_json(answer)
 
-    def reveal_vote(self, dataset_id: int, sha256: str) -> dict[str, Any]:
-        return self._json("POST", _path(dataset_id, "items", sha256, "reveal"), json={})
+    def reveal_vote(self, dataset_id: int, sha256: str) -> VoteReceipt:
+        return VoteReceipt.from_json(
+            self._json("POST", _path(dataset_id, "items", sha256, "reveal"), json={})
+        )
 
-    def finalize_item(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+    def finalize_item(self, dataset_id: int, sha256: str) -> ItemFinalized:
         """Approve an x = 0 item, or settle or fail a commit-reveal round whose time is up."""
-        return self._json("POST", _path(dataset_id, "items", sha256, "finalize"), json={})
+        answer = self._json("POST", _path(dataset_id, "items", sha256, "finalize"), json={})
+        return ItemFinalized.from_json(answer)
 
-    def pay_deposit(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+    def pay_deposit(self, dataset_id: int, sha256: str) -> DepositReceipt:
         """Pay your item's review deposit from your custodial wallet, so that its review opens."""
-        return self._json("POST", _path(dataset_id, "items", sha256, "deposit"), json={})
+        answer = self._json("POST", _path(dataset_id, "items", sha256, "deposit"), json={})
+        return DepositReceipt.from_json(answer)
 
-    def claim_deposit(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+    def claim_deposit(self, dataset_id: int, sha256: str) -> DepositReceipt:
         """Take back the deposit of your approved item."""
-        return self._json("POST", _path(dataset_id, "items", sha256, "deposit", "claim"), json={})
+        answer = self._json("POST", _path(dataset_id, "items", sha256, "deposit", "claim"), json={})
+        return DepositReceipt.from_json(answer)
 
-    def claim(self, dataset_id: int, sha256: str, round_index: int | None = None) -> dict[str, Any]:
+    def claim(self, dataset_id: int, sha256: str, round_index: int | None = None) -> ClaimReceipt:
         """Collect your payout for the item (your latest round unless ``round_index`` says otherwise)."""
-        return self._json("POST", _path(dataset_id, "items", sha256, "claim"), json={"round": round_index})
+        answer = self._json("POST", _path(dataset_id, "items", sha256, "claim"), json={"round": round_index})
+        return ClaimReceipt.from_json(answer)
 
-    def claims_waiting(self, dataset_id: int | None = None) -> list[dict[str, Any]]:
-        return list(self._json("GET", "/api/review/claims", params={"dataset_id": dataset_id})["claims"])
+    def claims_waiting(self, dataset_id: int | None = None) -> list[ClaimWaiting]:
+        answer = self._json("GET", "/api/review/claims", params={"dataset_id": dataset_id})
+        return [ClaimWaiting.from_json(c) for c in answer["claims"]]
 
-    def item_votes(self, dataset_id: int, sha256: str) -> dict[str, Any]:
+    def item_votes(self, dataset_id: int, sha256: str) -> ItemVotes:
         """Everyone's ballots once the item is resolved (``complete``); before that, only yours."""
-        return self._json("GET", _path(dataset_id, "items", sha256, "votes"))
+        return ItemVotes.from_json(self._json("GET", _path(dataset_id, "items", sha256, "votes")))
 
-    def reviewers(self, dataset_id: int) -> list[dict[str, Any]]:
+    def reviewers(self, dataset_id: int) -> list[Reviewer]:
         """Coherence, counts, earnings, reputation and flags of every voter on the dataset."""
-        return list(self._json("GET", _path(dataset_id, "reviewers"))["reviewers"])
+        return [Reviewer.from_json(r) for r in self._json("GET", _path(dataset_id, "reviewers"))["reviewers"]]
 
     # -- the owner ------------------------------------------------------------------------------------
 
-    def review_policy(self, dataset_id: int) -> dict[str, Any]:
-        return self._json("GET", _path(dataset_id, "policy"))
+    def review_policy(self, dataset_id: int) -> ReviewPolicy:
+        return ReviewPolicy.from_json(self._json("GET", _path(dataset_id, "policy")))
 
-    def set_review_policy(self, dataset_id: int, policy: dict[str, Any]) -> dict[str, Any]:
+    def set_review_policy(self, dataset_id: int, policy: dict[str, Any]) -> ReviewPolicy:
         """New terms for items submitted from now on (missing keys take the defaults)."""
-        return self._json("PUT", _path(dataset_id, "policy"), json={"policy": policy})
+        return ReviewPolicy.from_json(self._json("PUT", _path(dataset_id, "policy"), json={"policy": policy}))
 
-    def allowed_voters(self, dataset_id: int) -> list[dict[str, Any]]:
-        return list(self._json("GET", _path(dataset_id, "voters"))["voters"])
+    def allowed_voters(self, dataset_id: int) -> list[AllowedVoter]:
+        return [AllowedVoter.from_json(v) for v in self._json("GET", _path(dataset_id, "voters"))["voters"]]
 
     def allow_voter(self, dataset_id: int, voter: str) -> str:
         """Add a username or wallet address to the allow-list; returns the address allowed."""
@@ -83,16 +111,18 @@ class ReviewMethods:
     def disallow_voter(self, dataset_id: int, voter: str) -> str:
         return str(self._json("DELETE", _path(dataset_id, "voters", voter))["address"])
 
-    def review_pool(self, dataset_id: int) -> dict[str, Any]:
+    def review_pool(self, dataset_id: int) -> ReviewPool:
         """The pool, stakes held, reserved rewards and deposits, plus funding and payout totals."""
-        return self._json("GET", _path(dataset_id, "pool"))
+        return ReviewPool.from_json(self._json("GET", _path(dataset_id, "pool")))
 
-    def fund_pool(self, dataset_id: int, amount_wei: int) -> dict[str, Any]:
-        return self._json(
+    def fund_pool(self, dataset_id: int, amount_wei: int) -> PoolChange:
+        answer = self._json(
             "POST", _path(dataset_id, "pool", "fund"), json={"amount_wei": str(int(amount_wei))}
         )
+        return PoolChange.from_json(answer)
 
-    def withdraw_pool(self, dataset_id: int, amount_wei: int) -> dict[str, Any]:
-        return self._json(
+    def withdraw_pool(self, dataset_id: int, amount_wei: int) -> PoolChange:
+        answer = self._json(
             "POST", _path(dataset_id, "pool", "withdraw"), json={"amount_wei": str(int(amount_wei))}
         )
+        return PoolChange.from_json(answer)
