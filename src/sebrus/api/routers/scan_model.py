@@ -30,20 +30,6 @@ DatasetId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The dataset's i
 T = TypeVar("T")
 
 
-def model_out(info: scan_model.ScanModelInfo) -> ScanModelOut:
-    return ScanModelOut(
-        source="uploaded" if info.uploaded else "reference",
-        sha256=info.sha256,
-        format=info.format,
-        size=info.size,
-        name=info.name,
-        set_at=info.set_at,
-        n_classes=len(info.classes),
-        classes=info.classes,
-        checked_on=info.checked_on,
-    )
-
-
 def _release_after(db: Session, work: Callable[..., T], *args: Any) -> T:
     try:
         return work(*args)
@@ -92,7 +78,7 @@ async def set_scan_model(
         str | None,
         Query(max_length=255, description="The file's name, shown beside the model (never used as a path)."),
     ] = None,
-) -> dict[str, Any]:
+) -> ScanModelEnvelope:
     """Upload the model the dataset's scans use: TorchScript, or safetensors / state-dict weights of
     the `reference_cnn` architecture. Pickles are refused. Scans started afterwards use it."""
     await run_in_threadpool(_release_after, db, _owned, db, dataset_id, user)  # 404/403 before the body
@@ -110,14 +96,16 @@ async def set_scan_model(
     info = await run_in_threadpool(
         _release_after, db, _store, db, state.blobs, dataset_id, user.id, b"".join(parts), filename
     )
-    return {"status": "Scans of this dataset now use this model.", "scan_model": model_out(info)}
+    return ScanModelEnvelope(
+        status="Scans of this dataset now use this model.", scan_model=ScanModelOut.of(info)
+    )
 
 
 @router.get("", response_model=ScanModelEnvelope)
-def get_scan_model(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
+def get_scan_model(dataset_id: DatasetId, db: DbSession) -> ScanModelEnvelope:
     """Which model the dataset's scans use (`reference`: the reference CNN each scan trains)."""
     info = scan_model.current_model(datasets.get_dataset(db, dataset_id))
-    return {"status": "Success.", "scan_model": model_out(info)}
+    return ScanModelEnvelope(status="Success.", scan_model=ScanModelOut.of(info))
 
 
 @router.delete(
@@ -125,7 +113,9 @@ def get_scan_model(dataset_id: DatasetId, db: DbSession) -> dict[str, Any]:
     response_model=ScanModelEnvelope,
     responses={403: {"description": "Only the dataset's owner changes its scan model."}},
 )
-def remove_scan_model(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+def remove_scan_model(dataset_id: DatasetId, db: DbSession, user: CurrentUser) -> ScanModelEnvelope:
     """Go back to the reference CNN. The model's bytes stay: earlier scan reports name them."""
     info = scan_model.remove_scan_model(db, datasets.get_dataset(db, dataset_id), user)
-    return {"status": "Scans of this dataset now train the reference CNN.", "scan_model": model_out(info)}
+    return ScanModelEnvelope(
+        status="Scans of this dataset now train the reference CNN.", scan_model=ScanModelOut.of(info)
+    )

@@ -17,16 +17,6 @@ from sebrus.services.errors import InvalidInput, NotAuthenticated, NotFound
 router = APIRouter(prefix="/api/session", tags=["sessions"], responses=ERROR_RESPONSES)
 
 
-def _session_out(row: AuthSession, with_csrf: bool) -> SessionOut:
-    return SessionOut(
-        id=row.id,
-        user_id=row.user_id,
-        kind=row.kind.value,
-        expires_at=row.expires_at,
-        csrf_token=row.csrf_secret if with_csrf else None,
-    )
-
-
 @router.post("", status_code=201, response_model=SessionCreated)
 def log_in(
     body: UserCredentials, request: Request, response: Response, db: DbSession, state: State
@@ -70,7 +60,7 @@ def log_in(
 @router.get("/me", response_model=SessionFound)
 def read_my_session(auth: CurrentAuth) -> SessionFound:
     return SessionFound(
-        status="Success.", user=UserOut.model_validate(auth.user), session=_session_out(auth.session, True)
+        status="Success.", user=UserOut.model_validate(auth.user), session=SessionOut.of(auth.session, True)
     )
 
 
@@ -90,7 +80,7 @@ def read_session(session_id: int, db: DbSession, auth: CurrentAuth) -> SessionFo
     row = sessions.get_own_session(db, session_id, auth.user)
     same = row.id == auth.session.id
     return SessionFound(
-        status="Success.", user=UserOut.model_validate(auth.user), session=_session_out(row, same)
+        status="Success.", user=UserOut.model_validate(auth.user), session=SessionOut.of(row, same)
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
 from sebrus.db.models import DatasetSeed, Scan
+from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import scans, seeds
 
 
@@ -76,6 +77,20 @@ class ScanModelOut(BaseModel):
     checked_on: str | None = Field(
         default=None, description="On upload: the dataset's images the model was tried on (none yet: null)."
     )
+
+    @classmethod
+    def of(cls, info: scan_model.ScanModelInfo) -> ScanModelOut:
+        return cls(
+            source="uploaded" if info.uploaded else "reference",
+            sha256=info.sha256,
+            format=info.format,
+            size=info.size,
+            name=info.name,
+            set_at=info.set_at,
+            n_classes=len(info.classes),
+            classes=info.classes,
+            checked_on=info.checked_on,
+        )
 
 
 class ScanModelEnvelope(BaseModel):

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from sebrus.api.schemas.common import ApiModel
 from sebrus.api.schemas.users import UserOut
+from sebrus.db.models import AuthSession
 
 
 class SessionOut(ApiModel):
@@ -17,6 +18,17 @@ class SessionOut(ApiModel):
         default=None,
         description="Send it back in the X-CSRF-Token header on cookie-authenticated POST/PUT/DELETE.",
     )
+
+    @classmethod
+    def of(cls, row: AuthSession, with_csrf: bool) -> SessionOut:
+        """``with_csrf``: only the session's own holder sees its CSRF token."""
+        return cls(
+            id=row.id,
+            user_id=row.user_id,
+            kind=row.kind.value,
+            expires_at=row.expires_at,
+            csrf_token=row.csrf_secret if with_csrf else None,
+        )
 
 
 class NewSessionOut(SessionOut):
