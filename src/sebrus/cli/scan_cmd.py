@@ -251,9 +251,9 @@ def add_seed(
     with connect(url, token, login_required=True) as client:
         answer = client.add_seed(dataset, images=[(p, str(label)) for p in files], items=items or [])
     if as_json:
-        print_json(answer)
+        print_json(answer.to_dict())
         return
-    console.print(f"{answer['status']} The seed set now holds {answer['total']} image(s).")
+    console.print(f"{answer.message} The seed set now holds {answer.total} image(s).")
 
 
 def _show_model(dataset: int, model: ScanModel) -> None:

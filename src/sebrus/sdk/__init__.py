@@ -24,7 +24,7 @@ from sebrus.sdk.errors import (
 from sebrus.sdk.models import Dataset, Item, UploadResult, User
 from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
 from sebrus.sdk.releases import Release
-from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan, ScanModel
+from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan, ScanModel, SeedAdded, SeedImage
 
 __all__ = [
     "DEFAULT_URL",
@@ -44,6 +44,8 @@ __all__ = [
     "ScanModel",
     "SebrusConnectionError",
     "SebrusError",
+    "SeedAdded",
+    "SeedImage",
     "ServerError",
     "TooLarge",
     "Unauthorized",

@@ -11,6 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,54 @@ class ScanModel:
         return dict(self.raw)
 
 
+@dataclass(frozen=True)
+class SeedImage:
+    """One image of a dataset's seed set, the trusted data scans calibrate against."""
+
+    sha256: str
+    label: str
+    source: str
+    added_at: datetime
+    heldout_for_monitoring: bool  # in the share release monitoring measures on, which scans never use
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SeedImage:
+        return cls(
+            sha256=str(data["sha256"]),
+            label=str(data["label"]),
+            source=str(data["source"]),
+            added_at=datetime.fromisoformat(str(data["added_at"])),
+            heldout_for_monitoring=bool(data.get("heldout_for_monitoring", False)),
+            raw=data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class SeedAdded:
+    """What adding to the seed set did: the images added (already-present ones are not) and the total."""
+
+    message: str
+    added: list[SeedImage]
+    total: int
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SeedAdded:
+        return cls(
+            message=str(data.get("status", "")),
+            added=[SeedImage.from_json(s) for s in data.get("added", [])],
+            total=int(data["total"]),
+            raw=data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
 class ReportMismatch(Exception):
     """The report served does not hash to the report hash the scan (and the chain) recorded."""
 
@@ -251,18 +300,20 @@ class ScanMethods:
         dataset_id: int,
         images: Sequence[tuple[str | Path | bytes, str]] = (),
         items: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> SeedAdded:
         """Add vetted images (file or bytes, label) and/or existing items (sha256) to the seed set."""
         encoded = []
         for source, label in images:
             data = source if isinstance(source, bytes) else Path(source).read_bytes()
             encoded.append({"label": label, "data": base64.b64encode(data).decode("ascii")})
         body = {"images": encoded, "items": list(items)}
-        return self._json("POST", f"/api/dataset/{int(dataset_id)}/seed", json=body)
+        return SeedAdded.from_json(self._json("POST", f"/api/dataset/{int(dataset_id)}/seed", json=body))
 
-    def seed(self, dataset_id: int) -> list[dict[str, Any]]:
+    def seed(self, dataset_id: int) -> list[SeedImage]:
         """The dataset's seed set (owner only): sha256, label and source of each image."""
-        return list(self._json("GET", f"/api/dataset/{int(dataset_id)}/seed")["seed"])
+        return [
+            SeedImage.from_json(s) for s in self._json("GET", f"/api/dataset/{int(dataset_id)}/seed")["seed"]
+        ]
 
     def scan_model(self, dataset_id: int) -> ScanModel:
         """Which model the dataset's scans use."""
