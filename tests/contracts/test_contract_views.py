@@ -5,6 +5,8 @@ from __future__ import annotations
 from contract_kit import Chain, content_hash
 from web3.contract import Contract
 
+from sebrus.primitives import DATASET_MAX_BATCH, DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
+
 
 def test_get_item_of_an_unknown_hash_reverts(chain: Chain, dataset: Contract) -> None:
     item = content_hash("unknown")
@@ -43,6 +45,13 @@ def test_limits_are_the_documented_ones(dataset: Contract) -> None:
     assert dataset.functions.MAX_LABELS().call() == 1024
     assert dataset.functions.MAX_LABEL_BYTES().call() == 64
     assert dataset.functions.MAX_BATCH().call() == 256
+
+
+def test_the_platform_checks_the_contracts_own_limits(dataset: Contract) -> None:
+    # Declared once in sebrus.primitives; services refuse what the chain would, before anything is sent.
+    assert dataset.functions.MAX_LABELS().call() == DATASET_MAX_LABELS
+    assert dataset.functions.MAX_LABEL_BYTES().call() == DATASET_MAX_LABEL_BYTES
+    assert dataset.functions.MAX_BATCH().call() == DATASET_MAX_BATCH
 
 
 def test_a_label_limit_counts_bytes_not_characters(chain: Chain) -> None:

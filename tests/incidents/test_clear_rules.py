@@ -1,4 +1,4 @@
-"""What a revocation's rescan says about the revoked contributor (``revocations.rescan_verdict``), and
+"""What a revocation's rescan says about the revoked contributor (``holds.rescan_verdict``), and
 what the scan inputs carry for it: unit tests on database rows, no chain."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sebrus.db.models import (
     ScanState,
     SeedSource,
 )
-from sebrus.services.incidents import revocations
+from sebrus.services.incidents import holds
 from sebrus.services.scans import seeds
 
 HONEST, MALLORY = "0x" + "11" * 20, "0x" + "22" * 20
@@ -74,7 +74,7 @@ def test_a_group_of_unflagged_but_raised_scores_is_suspicious_as_a_group(db: Ses
     # 40 flips that each stay under the scan's threshold, yet all sit in the upper half of the scores.
     flips = [(MALLORY, float(s), False) for s in rng.uniform(0.3, 0.6, 40)]
     _, revocation = _rescan(db, honest + flips + [(MALLORY, 0.99, True)])
-    verdict = revocations.rescan_verdict(db, revocation)
+    verdict = holds.rescan_verdict(db, revocation)
     assert verdict is not None and len(verdict.scored) == 41 and len(verdict.flagged) == 1
     assert verdict.group_p is not None and verdict.group_suspicious
 
@@ -84,7 +84,7 @@ def test_a_contributor_scored_like_everyone_else_is_not_suspicious_as_a_group(db
     scores = [(HONEST, float(s), False) for s in rng.uniform(0, 0.5, 60)]
     scores += [(MALLORY, float(s), False) for s in rng.uniform(0, 0.45, 20)] + [(MALLORY, 0.499, False)]
     _, revocation = _rescan(db, scores)
-    verdict = revocations.rescan_verdict(db, revocation)
+    verdict = holds.rescan_verdict(db, revocation)
     assert verdict is not None and not verdict.group_suspicious and not verdict.flagged
     top = f"{80:064x}"  # the last one: above 95% of the honest scores, so it stays held by default
     assert verdict.suspicious == {top}
@@ -96,10 +96,10 @@ def test_no_verdict_until_the_rescan_has_finished_with_results(db: Session) -> N
     assert scan is not None
     scan.state = ScanState.RUNNING
     db.commit()
-    assert revocations.rescan_verdict(db, revocation) is None
+    assert holds.rescan_verdict(db, revocation) is None
     scan.state, scan.insufficient_data = ScanState.DONE, True
     db.commit()
-    assert revocations.rescan_verdict(db, revocation) is None
+    assert holds.rescan_verdict(db, revocation) is None
 
 
 def test_the_holdout_rule_is_a_quarter_per_label_by_hash_and_none_under_four(db: Session) -> None:

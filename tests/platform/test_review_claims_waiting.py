@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sebrus.db.models import User
 from sebrus.platform import ChainServices
-from sebrus.services.review import votes
+from sebrus.services.review import queries as review_queries
 from sebrus.services.review.chain import ReviewChain
 from tests.platform.review_helpers import create_dataset, login, review_path, running_platform, upload
 
@@ -53,8 +53,8 @@ def test_only_ballots_that_can_hold_money_are_asked_of_the_chain(
             assert found is not None
             return found
 
-        assert votes.claims_waiting(db, chain, user("cw-lose")) == []
+        assert review_queries.claims_waiting(db, chain, user("cw-lose")) == []
         assert asked == []  # the lost side was never a candidate
-        [waiting] = votes.claims_waiting(db, chain, user("cw-win"))
+        [waiting] = review_queries.claims_waiting(db, chain, user("cw-win"))
         assert waiting.content_hash == item and waiting.amount_wei > 0
         assert len(asked) == 1

@@ -21,7 +21,8 @@ from sebrus.db.models import AuditLogEntry, Dataset, Scan, ScanState, User
 from sebrus.detect.uploaded_model import MAX_MODEL_BYTES
 from sebrus.services.errors import InvalidInput, PermissionDenied
 from sebrus.services.scans import model as scan_model
-from sebrus.services.scans import scans
+from sebrus.services.scans import runner as scan_runner
+from sebrus.services.scans import start as scan_start
 from tests.scans.models import net, safetensors_bytes, torchscript_bytes
 from tests.scans.test_scan_service import add_items, user
 
@@ -133,19 +134,19 @@ def test_a_scan_runs_with_the_owners_model_and_its_report_names_it(
     sessions = make_session_factory(engine)
     model = torchscript_bytes(net())
     sha = scan_model.set_scan_model(db, blobs, dataset, owner, model, name="mine.pt").sha256
-    first = scans.start_scan(db, dataset, owner)
+    first = scan_start.start_scan(db, dataset, owner)
     assert first.model_sha256 == sha
     scan_model.remove_scan_model(db, dataset, owner)  # the scan keeps the model it was started with
-    assert scans.run_scan(sessions, blobs, first.id) is ScanState.DONE
+    assert scan_runner.run_scan(sessions, blobs, first.id) is ScanState.DONE
     with sessions() as fresh:
         done = fresh.get(Scan, first.id)
         assert done is not None and done.state is ScanState.DONE, done and done.error
         report = json.loads(blobs.get(done.report_sha256 or ""))
     assert report["summary"]["model"] == "uploaded" and report["summary"]["model_sha256"] == sha
 
-    reference = scans.start_scan(db, dataset, owner)
+    reference = scan_start.start_scan(db, dataset, owner)
     assert reference.model_sha256 is None
-    assert scans.run_scan(sessions, blobs, reference.id) is ScanState.DONE
+    assert scan_runner.run_scan(sessions, blobs, reference.id) is ScanState.DONE
     with sessions() as fresh:
         done = fresh.get(Scan, reference.id)
         assert done is not None
@@ -161,9 +162,9 @@ def test_a_model_that_cannot_be_used_at_scan_time_fails_the_scan_clearly(
     sessions = make_session_factory(engine)
     sha = scan_model.set_scan_model(db, blobs, dataset, owner, torchscript_bytes(net())).sha256
     assert sha is not None
-    scan = scans.start_scan(db, dataset, owner)
+    scan = scan_start.start_scan(db, dataset, owner)
     blobs.delete(sha)
-    assert scans.run_scan(sessions, blobs, scan.id) is ScanState.FAILED
+    assert scan_runner.run_scan(sessions, blobs, scan.id) is ScanState.FAILED
     with sessions() as fresh:
         failed = fresh.get(Scan, scan.id)
         assert failed is not None and failed.error is not None

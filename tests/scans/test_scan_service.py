@@ -29,8 +29,11 @@ from sebrus.db.models import (
     ScanState,
     User,
 )
+from sebrus.services import errors as service_errors
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
-from sebrus.services.scans import scans
+from sebrus.services.scans import queries as scan_queries
+from sebrus.services.scans import runner as scan_runner
+from sebrus.services.scans import start as scan_start
 from sebrus.services.scans.quarantine import QuarantineSender
 from tests.scans.poisoned_digits import to_png
 
@@ -90,18 +93,18 @@ def test_only_the_owner_starts_a_scan_and_only_one_at_a_time(
 ) -> None:
     dataset, owner, other, _ = setup
     with pytest.raises(PermissionDenied, match="owner"):
-        scans.start_scan(db, dataset, other)
+        scan_start.start_scan(db, dataset, other)
     with pytest.raises(InvalidInput, match="fpr"):
-        scans.start_scan(db, dataset, owner, fpr=0.9)
+        scan_start.start_scan(db, dataset, owner, fpr=0.9)
     with pytest.raises(InvalidInput, match="fdr"):
-        scans.start_scan(db, dataset, owner, fdr=0.0)
+        scan_start.start_scan(db, dataset, owner, fdr=0.0)
     with pytest.raises(InvalidInput, match="not both"):
-        scans.start_scan(db, dataset, owner, fdr=0.1, fpr=0.05)
-    first = scans.start_scan(db, dataset, owner)
+        scan_start.start_scan(db, dataset, owner, fdr=0.1, fpr=0.05)
+    first = scan_start.start_scan(db, dataset, owner)
     assert (first.state, first.requested_by_user_id) == (ScanState.QUEUED, owner.id)
-    assert (first.fdr, first.fpr) == (scans.DEFAULT_FDR, None)  # a false-discovery rate by default
+    assert (first.fdr, first.fpr) == (scan_start.DEFAULT_FDR, None)  # a false-discovery rate by default
     with pytest.raises(Conflict, match=f"Scan {first.id} .* still queued"):
-        scans.start_scan(db, dataset, owner)
+        scan_start.start_scan(db, dataset, owner)
     actions = db.scalars(select(AuditLogEntry.action).where(AuditLogEntry.subject == f"dataset:{dataset.id}"))
     assert list(actions) == ["scan.start"]
 
@@ -110,12 +113,12 @@ def test_a_queued_scan_is_claimed_once(
     db: Session, engine: Engine, setup: tuple[Dataset, User, User, LocalBlobStore]
 ) -> None:
     dataset, owner, _, blobs = setup
-    scan = scans.start_scan(db, dataset, owner)
+    scan = scan_start.start_scan(db, dataset, owner)
     sessions = make_session_factory(engine)
-    assert scans.claim_next(sessions) == scan.id
-    assert scans.claim_next(sessions) is None
+    assert scan_runner.claim_next(sessions) == scan.id
+    assert scan_runner.claim_next(sessions) is None
     # A second delivery of the same job (RQ may deliver twice) finds it running and leaves it alone.
-    assert scans.run_scan(sessions, blobs, scan.id) is ScanState.RUNNING
+    assert scan_runner.run_scan(sessions, blobs, scan.id) is ScanState.RUNNING
 
 
 def test_too_little_data_finishes_with_a_clear_not_enough_data_state(
@@ -123,16 +126,16 @@ def test_too_little_data_finishes_with_a_clear_not_enough_data_state(
 ) -> None:
     dataset, owner, _, blobs = setup
     add_items(db, blobs, dataset, {0: 12, 1: 4})
-    scan = scans.start_scan(db, dataset, owner)
+    scan = scan_start.start_scan(db, dataset, owner)
     sessions = make_session_factory(engine)
-    assert scans.run_scan(sessions, blobs, scan.id) is ScanState.DONE
+    assert scan_runner.run_scan(sessions, blobs, scan.id) is ScanState.DONE
     with sessions() as fresh:
         done = fresh.get(Scan, scan.id)
         assert done is not None and done.insufficient_data and done.report_sha256 is None
         assert "Not enough data" in (done.error or "") and "'one': 4" in (done.error or "")
         assert fresh.scalar(select(ScanResult.id).where(ScanResult.scan_id == scan.id)) is None
-        with pytest.raises(scans.NotFound, match="no report"):
-            scans.report_key(done, "json")
+        with pytest.raises(service_errors.NotFound, match="no report"):
+            scan_queries.report_key(done, "json")
 
 
 def test_a_scan_records_every_item_and_new_since_last_only_the_new_ones(
@@ -141,8 +144,8 @@ def test_a_scan_records_every_item_and_new_since_last_only_the_new_ones(
     dataset, owner, _, blobs = setup
     first_items = add_items(db, blobs, dataset, {0: 15, 1: 15, 2: 3})
     sessions = make_session_factory(engine)
-    first = scans.start_scan(db, dataset, owner)
-    assert scans.run_scan(sessions, blobs, first.id) is ScanState.DONE
+    first = scan_start.start_scan(db, dataset, owner)
+    assert scan_runner.run_scan(sessions, blobs, first.id) is ScanState.DONE
     with sessions() as fresh:
         done = fresh.get(Scan, first.id)
         assert done is not None and done.state is ScanState.DONE and not done.insufficient_data, done.error
@@ -156,9 +159,9 @@ def test_a_scan_records_every_item_and_new_since_last_only_the_new_ones(
 
     db.expire_all()
     newer = add_items(db, blobs, dataset, {0: 5, 1: 5})
-    second = scans.start_scan(db, dataset, owner, scope=ScanScope.NEW_SINCE_LAST)
+    second = scan_start.start_scan(db, dataset, owner, scope=ScanScope.NEW_SINCE_LAST)
     assert second.since_item_id == max(i.id for i in first_items)
-    assert scans.run_scan(sessions, blobs, second.id) is ScanState.DONE
+    assert scan_runner.run_scan(sessions, blobs, second.id) is ScanState.DONE
     with sessions() as fresh:
         ids = set(fresh.scalars(select(ScanResult.item_id).where(ScanResult.scan_id == second.id)))
         assert ids == {i.id for i in newer} and len(ids) == 10
@@ -245,7 +248,9 @@ def test_the_sender_quarantines_pending_items_once_and_skips_the_rest(
     assert (
         len(logged) == 1 and logged[0].details["automated"] and logged[0].details["report_sha256"] == REPORT
     )
-    assert scans.quarantine_counts(db, scan) == scans.QuarantineCounts(pending=0, sent=1, skipped=2, failed=2)
+    assert scan_queries.quarantine_counts(db, scan) == scan_queries.QuarantineCounts(
+        pending=0, sent=1, skipped=2, failed=2
+    )
 
 
 def test_a_scan_the_queue_cannot_take_is_failed_with_the_reason(
@@ -255,7 +260,7 @@ def test_a_scan_the_queue_cannot_take_is_failed_with_the_reason(
 
     dataset, owner, _, blobs = setup
     jobs = ScanJobs(make_session_factory(engine), blobs, SimpleNamespace(), redis_url="redis://127.0.0.1:1/0")  # type: ignore[arg-type]
-    scan = scans.start_scan(db, dataset, owner, backend=jobs.backend)
+    scan = scan_start.start_scan(db, dataset, owner, backend=jobs.backend)
     with pytest.raises(QueueUnavailable, match="Redis"):
         jobs.submit(db, scan)
     db.refresh(scan)
@@ -281,6 +286,6 @@ def test_the_detectors_get_the_operating_point_and_the_revoked_contributors(
         suspect_contributors=["0xRevoked"],
     )
     row = Scan(fdr=None, fpr=0.02, random_seed=3)
-    scans._detect(inputs, row, lambda *a, **k: None)  # type: ignore[arg-type]
+    scan_runner._detect(inputs, row, lambda *a, **k: None)  # type: ignore[arg-type]
     assert seen["suspect_contributors"] == ["0xRevoked"]
-    assert (seen["fpr"], seen["fdr"], seen["seed"]) == (0.02, scans.DEFAULT_FDR, 3)
+    assert (seen["fpr"], seen["fdr"], seen["seed"]) == (0.02, scan_start.DEFAULT_FDR, 3)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
-_KEY = re.compile(r"[0-9a-f]{64}")
+from sebrus.primitives import is_canonical_sha256
 
 
 class BlobError(Exception):
@@ -33,7 +32,7 @@ class BlobTooLarge(BlobError):
 
 def check_key(key: object) -> str:
     """Refuse anything but a sha256 hex digest, before the key goes anywhere near a path or URL."""
-    if not isinstance(key, str) or _KEY.fullmatch(key) is None:
+    if not isinstance(key, str) or not is_canonical_sha256(key):
         raise InvalidBlobKey(key)
     return key
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from rich.table import Table
 
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.primitives import is_sha256_hex
 
 DatasetArg = Annotated[int, typer.Argument(min=1, help="The dataset's id.")]
 AddressArg = Annotated[str, typer.Argument(help="The contributor's wallet address.")]
@@ -208,7 +208,7 @@ def clear(
         if not from_file:
             fail(f"--items-file {items_file} names no item", 2)
         named += from_file
-    bad = [h for h in named if re.fullmatch(r"[0-9a-fA-F]{64}", h.strip()) is None]
+    bad = [h for h in named if not is_sha256_hex(h.strip())]
     if bad:
         fail(f"not an item's sha256 (64 hex digits): {bad[0][:80]!r}", 2)
     with connect(url, token, login_required=True) as client:

@@ -25,7 +25,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        _require_driver(parsed.get_driver_name())
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _require_driver(driver: str) -> None:
+    """PostgreSQL is an extra: say how to install it instead of failing inside SQLAlchemy's import."""
+    import importlib.util
+
+    if driver == "psycopg" and importlib.util.find_spec("psycopg") is None:
+        raise RuntimeError(
+            "A postgresql+psycopg database URL needs the PostgreSQL driver: pip install 'sebrus[postgres]'."
+        )
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -13,20 +13,30 @@ someone managed to put into Redis. Arguments are therefore plain ints and string
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis import Redis
-from rq import Queue, SimpleWorker, Worker
-from rq.serializers import JSONSerializer
+if TYPE_CHECKING:  # Redis and RQ are the `workers` extra: imported only when a queue is used
+    from redis import Redis
+    from rq import Queue
 
 DEFAULT_JOB_TIMEOUT = 3600  # a full scan of 10k items takes about a minute; leave room for big datasets
 
 
+MISSING_EXTRA = "Scans on workers need Redis and RQ: pip install 'sebrus[workers]'."
+
+
 def connect(url: str) -> Redis:
+    try:
+        from redis import Redis
+    except ImportError as missing:
+        raise RuntimeError(MISSING_EXTRA) from missing
     return Redis.from_url(url)
 
 
 def make_queue(connection: Redis, name: str) -> Queue:
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
@@ -62,6 +72,9 @@ def run_worker(url: str, queue_name: str, *, burst: bool = False, in_process: bo
     without ``fork`` needs. The default forks a work horse per job, so a job that leaks or crashes
     takes only its horse down.
     """
+    from rq import SimpleWorker, Worker
+    from rq.serializers import JSONSerializer
+
     connection = connect(url)
     try:
         worker_class = SimpleWorker if in_process else Worker

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
+from sebrus.services.accounts.users import usernames as usernames  # pages read display names here too
 from sebrus.services.pagination import Page, PageRequest
 
 MAX_QUERY = 128
@@ -101,15 +102,6 @@ def dataset_items(db: Session, dataset: Dataset, wanted: ItemFilter, page: PageR
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.scalars(stmt.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
-
-
-def usernames(db: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
-    """Display names for contributors, so pages can show people rather than bare addresses."""
-    ids = sorted({i for i in user_ids if i is not None})
-    if not ids:
-        return {}
-    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
 
 
 def contributions_of(db: Session, user: User, page: PageRequest) -> Page[Item]:

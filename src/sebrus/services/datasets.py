@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, User
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 from sebrus.services import audit_log
 from sebrus.services.accounts import roles
 from sebrus.services.addresses import normalize_address
@@ -24,8 +25,6 @@ from sebrus.services.pagination import Page, PageRequest
 
 MAX_NAME = 128
 MAX_DESCRIPTION = 10_000
-MAX_LABELS = 1000
-MAX_LABEL = 128
 MAX_BYTES_CEILING = 100 * 1024 * 1024
 
 
@@ -78,12 +77,13 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
             f"`description` must be at most {MAX_DESCRIPTION} characters.", field="description"
         )
     address = normalize_address(spec.address) if spec.address is not None else None
-    if len(spec.labels) > MAX_LABELS:
-        raise InvalidInput(f"`labels` may hold at most {MAX_LABELS} labels.", field="labels")
+    if len(spec.labels) > DATASET_MAX_LABELS:
+        raise InvalidInput(f"`labels` may hold at most {DATASET_MAX_LABELS} labels.", field="labels")
     for label in spec.labels:
-        if not 1 <= len(label) <= MAX_LABEL or label != label.strip():
+        if not 1 <= len(label.encode()) <= DATASET_MAX_LABEL_BYTES or label != label.strip():
             raise InvalidInput(
-                f"each label must be 1 to {MAX_LABEL} characters without surrounding spaces: {label!r:.40}",
+                f"each label must be 1 to {DATASET_MAX_LABEL_BYTES} bytes (UTF-8) without surrounding "
+                f"spaces: {label!r:.40}",
                 field="labels",
             )
     if len(set(spec.labels)) != len(spec.labels):

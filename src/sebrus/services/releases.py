@@ -7,7 +7,6 @@ publishing again; a different release under that version is a conflict that need
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,17 +27,17 @@ from sebrus.db.models import (
     Wallet,
     WalletKind,
 )
+from sebrus.primitives import normalize_sha256
 from sebrus.releases.document import Removal, hex32, manifest_hash, removed_hash
 from sebrus.releases.merkle import merkle_root
 from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from sebrus.services.incidents.revocations import held_back
+from sebrus.services.incidents.holds import held_back
 from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
 
 MAX_NOTES = 4000
 MAX_REASON = 500
-_HASH = re.compile(r"[0-9a-f]{64}")
 _publishing: dict[int, threading.Lock] = {}
 _publishing_guard = threading.Lock()
 
@@ -153,9 +152,12 @@ def publish_release(
 def _checked_exclusions(exclude: Mapping[str, str]) -> dict[str, str]:
     checked: dict[str, str] = {}
     for sha, reason in exclude.items():
-        key = sha.strip().lower()
-        if _HASH.fullmatch(key) is None:
-            raise InvalidInput(f"Excluded item {sha!r} is not a sha256 (64 hex digits).", field="exclude")
+        try:
+            key = normalize_sha256(sha)
+        except ValueError:
+            raise InvalidInput(
+                f"Excluded item {sha!r} is not a sha256 (64 hex digits).", field="exclude"
+            ) from None
         reason = reason.strip()
         if not reason or len(reason) > MAX_REASON:
             raise InvalidInput(

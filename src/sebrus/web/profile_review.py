@@ -18,7 +18,7 @@ from sebrus.services import browse, dataset_lists
 from sebrus.services.errors import ServiceError
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import quality as review_quality
-from sebrus.services.review import votes as review_votes
+from sebrus.services.review import queries as review_queries
 from sebrus.services.review.chain import ReviewChain, addresses_of
 from sebrus.services.review.policy import ALLOW_LIST, policy_from_terms
 from sebrus.web.forms import FormErrors
@@ -41,7 +41,7 @@ class OwnerForm:
 @dataclass
 class ReviewerRecord:
     quality: list[tuple[Dataset, review_quality.ReviewerQuality]] = field(default_factory=list)
-    ballots: list[review_votes.BallotRecord] = field(default_factory=list)
+    ballots: list[review_queries.BallotRecord] = field(default_factory=list)
     waiting_wei: int = 0
     waiting_count: int = 0
     problem: str = ""
@@ -65,10 +65,10 @@ def reviewer_record(db: Session, chain: ReviewChain, user: User) -> ReviewerReco
     mine = addresses_of(user)
     record = ReviewerRecord(
         quality=review_quality.quality_across_datasets(db, mine),
-        ballots=review_votes.recent_ballots(db, user, BALLOTS_SHOWN),
+        ballots=review_queries.recent_ballots(db, user, BALLOTS_SHOWN),
     )
     try:
-        waiting = review_votes.claims_waiting(db, chain, user)
+        waiting = review_queries.claims_waiting(db, chain, user)
     except ServiceError as exc:
         record.problem = exc.message
     else:

@@ -43,6 +43,7 @@ from sebrus.api.schemas.review import (
 from sebrus.http.deps import CurrentUser, DbSession, OptionalUser, ReviewChainDep, dataset_or_404
 from sebrus.services.review import deposits, quality
 from sebrus.services.review import owner as review_owner
+from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
@@ -168,11 +169,11 @@ def read_queue(
     db: DbSession,
     user: CurrentUser,
     chain: ReviewChainDep,
-    limit: Annotated[int, Query(ge=1, le=review_votes.MAX_QUEUE)] = 20,
+    limit: Annotated[int, Query(ge=1, le=review_queries.MAX_QUEUE)] = 20,
 ) -> QueueOut:
     """Items waiting for your vote, oldest first; blind: no tallies, never your own contributions."""
     dataset = dataset_or_404(db, dataset_id)
-    entries = review_votes.queue(db, chain, dataset, user, limit)
+    entries = review_queries.queue(db, chain, dataset, user, limit)
     return QueueOut.model_validate(
         {
             "status": "Success.",
@@ -263,8 +264,8 @@ def claim_payout(
 def item_votes(dataset_id: int, sha256: Sha, db: DbSession, user: OptionalUser) -> ItemVotesOut:
     """All ballots once the item is resolved; before that only your own (the vote is blind)."""
     dataset = dataset_or_404(db, dataset_id)
-    item, votes, complete = review_votes.history(db, dataset, user, sha256)
-    claims = review_votes.claims_by_ballot(db, dataset, item.content_hash)
+    item, votes, complete = review_queries.history(db, dataset, user, sha256)
+    claims = review_queries.claims_by_ballot(db, dataset, item.content_hash)
     return ItemVotesOut.model_validate(
         {
             "status": "Success.",
@@ -320,7 +321,7 @@ def claims_waiting(
 ) -> ClaimsWaiting:
     """Payouts waiting for you across datasets (or one): winning, refunded or failed-round ballots."""
     dataset = dataset_or_404(db, dataset_id) if dataset_id is not None else None
-    waiting = review_votes.claims_waiting(db, chain, user, dataset)
+    waiting = review_queries.claims_waiting(db, chain, user, dataset)
     return ClaimsWaiting.model_validate(
         {
             "status": "Success.",

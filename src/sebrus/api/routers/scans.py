@@ -16,7 +16,8 @@ from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import ScanScope
 from sebrus.http.deps import CurrentUser, DbSession, Pagination, ScanJobsDep, State
 from sebrus.services import datasets
-from sebrus.services.scans import scans
+from sebrus.services.scans import queries as scan_queries
+from sebrus.services.scans import start as scan_start
 from sebrus.services.scans.jobs import QueueUnavailable
 
 router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
@@ -50,7 +51,7 @@ def start_scan(
     """Queue a scan; it runs in the background. Poll `GET /api/scans/{id}` for its progress."""
     body = body or ScanStart()
     dataset = datasets.get_dataset(db, dataset_id)
-    scan = scans.start_scan(
+    scan = scan_start.start_scan(
         db,
         dataset,
         user,
@@ -71,7 +72,7 @@ def start_scan(
 def list_scans(dataset_id: DatasetId, db: DbSession, page: Pagination) -> ScanList:
     """The dataset's scans, newest first."""
     dataset = datasets.get_dataset(db, dataset_id)
-    found = scans.list_scans(db, dataset, page)
+    found = scan_queries.list_scans(db, dataset, page)
     return ScanList.model_validate(
         {
             "status": "Success.",
@@ -86,15 +87,15 @@ def list_scans(dataset_id: DatasetId, db: DbSession, page: Pagination) -> ScanLi
 @router.get("/api/scans/{scan_id}")
 def read_scan(scan_id: ScanId, db: DbSession) -> ScanFound:
     return ScanFound.model_validate(
-        {"status": "Success.", "scan": scan_json(db, scans.get_scan(db, scan_id))}
+        {"status": "Success.", "scan": scan_json(db, scan_queries.get_scan(db, scan_id))}
     )
 
 
 @router.get("/api/scans/{scan_id}/flagged")
 def flagged_items(scan_id: ScanId, db: DbSession, page: Pagination) -> FlaggedItems:
     """The items this scan flagged, most suspicious first, each with the detectors that flagged it."""
-    scan = scans.get_scan(db, scan_id)
-    found = scans.flagged_results(db, scan, page)
+    scan = scan_queries.get_scan(db, scan_id)
+    found = scan_queries.flagged_results(db, scan, page)
     return FlaggedItems.model_validate(
         {
             "status": "Success.",
@@ -122,8 +123,8 @@ def flagged_items(scan_id: ScanId, db: DbSession, page: Pagination) -> FlaggedIt
 
 
 def _report(db: DbSession, state: State, scan_id: int, kind: str) -> tuple[bytes, str]:
-    scan = scans.get_scan(db, scan_id)
-    key = scans.report_key(scan, kind)
+    scan = scan_queries.get_scan(db, scan_id)
+    key = scan_queries.report_key(scan, kind)
     try:
         return state.blobs.get(key), key
     except BlobNotFound:

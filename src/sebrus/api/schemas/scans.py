@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
 from sebrus.db.models import DatasetSeed, Scan
 from sebrus.services.scans import model as scan_model
-from sebrus.services.scans import scans, seeds
+from sebrus.services.scans import queries as scan_queries
+from sebrus.services.scans import seeds
 
 
 class ScanStart(BaseModel):
@@ -157,7 +158,7 @@ class ScanOut(Answer):
 
 
 def scan_json(db: Session, scan: Scan) -> dict[str, Any]:
-    counts = scans.quarantine_counts(db, scan)
+    counts = scan_queries.quarantine_counts(db, scan)
     base = f"/api/scans/{scan.id}"
     return {
         "id": scan.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -36,6 +37,15 @@ def validate_password(password: object) -> str:
             f"`password` must be {MIN_PASSWORD} to {MAX_PASSWORD} characters.", field="password"
         )
     return password
+
+
+def usernames(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names for contributors, so pages can show people rather than bare addresses."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def find_by_username(db: Session, username: str) -> User | None:

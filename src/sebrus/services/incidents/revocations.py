@@ -4,8 +4,8 @@ The Dataset contract never moves an item backwards (review relies on that), so a
 in the ``Revocations`` registry beside it (``contracts/Revocations.sol``): ``ContributorRevoked``, then
 one ``ItemRequarantined`` per item of theirs. Items still Pending are also quarantined on the dataset by
 the detector account, so that review treats them as flagged. From then on the platform treats every
-item of a revoked contributor as quarantined: :func:`held_back` leaves it out of the next release (with
-the reason in the release's removal notes) until the owner clears it after a new look, or lifts the
+item of a revoked contributor as quarantined: ``holds.held_back`` leaves it out of the next release
+(with the reason in the release's removal notes) until the owner clears it after a new look, or lifts the
 revocation. The owner's request also starts a full rescan in which the revoked contributor's items are
 a pre-specified suspect group (``ScanInputs.suspect_contributors``): the hold is evidence.
 
@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import numpy as np
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,10 +45,7 @@ from sebrus.db.models import (
     Revocation,
     RevocationItem,
     RevocationState,
-    Scan,
-    ScanResult,
     ScanScope,
-    ScanState,
     User,
     WalletKind,
 )
@@ -57,18 +53,14 @@ from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from sebrus.services.incidents.holds import ITEM_QUANTILE, held_back, rescan_verdict
 from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
-from sebrus.services.scans import scans
+from sebrus.services.scans import start as scan_start
 from sebrus.services.scans.jobs import ScanJobs
 
 log = logging.getLogger(__name__)
 
 MAX_REASON = 1000
-#: The rescan scores the contributor's items above everyone else's at this level: keep them all held.
-GROUP_ALPHA = 0.01
-#: An unflagged item of the contributor scoring above this quantile of the others' stays held.
-ITEM_QUANTILE = 0.95
-RELEASE_REASON = 490  # release removal reasons are at most 500 characters
 
 
 @dataclass(frozen=True)
@@ -251,7 +243,7 @@ def _start_rescan(
         db.commit()
         return
     try:
-        scan = scans.start_scan(db, dataset, user, scope=ScanScope.ALL, backend=jobs.backend)
+        scan = scan_start.start_scan(db, dataset, user, scope=ScanScope.ALL, backend=jobs.backend)
         jobs.submit(db, scan)
     except ServiceError as exc:  # a scan is already running, or the queue is down: say so, keep the hold
         db.rollback()
@@ -261,84 +253,6 @@ def _start_rescan(
         return
     revocation.rescan_id = scan.id
     db.commit()
-
-
-# ---------------------------------------------------------------------------------------------- holds
-
-
-def held_back(db: Session, dataset: Dataset) -> dict[str, str]:
-    """Items to treat as quarantined (sha256 -> reason): every uncleared item of an active revocation.
-
-    Items the contributor uploaded after the revocation are held too: the registry holds by contributor.
-    """
-    held: dict[str, str] = {}
-    for revocation in db.scalars(
-        select(Revocation).where(
-            Revocation.dataset_id == dataset.id, Revocation.state == RevocationState.ACTIVE
-        )
-    ):
-        cleared = set(
-            db.scalars(
-                select(RevocationItem.content_hash).where(
-                    RevocationItem.revocation_id == revocation.id, RevocationItem.cleared.is_(True)
-                )
-            )
-        )
-        why = f"contributor {revocation.contributor_address} revoked: {revocation.reason}"[:RELEASE_REASON]
-        for content_hash in db.scalars(
-            select(Item.content_hash).where(
-                Item.dataset_id == dataset.id, Item.contributor_address == revocation.contributor_address
-            )
-        ):
-            if content_hash not in cleared:
-                held[content_hash] = why
-    return held
-
-
-@dataclass(frozen=True)
-class RescanVerdict:
-    """What the revocation's rescan says about the contributor's items."""
-
-    scored: dict[str, float]  # sha256 -> suspicion, for the contributor's items the rescan scored
-    flagged: set[str]
-    suspicious: set[str]  # unflagged, yet above ITEM_QUANTILE of the other contributors' scores
-    group_p: float | None  # one-sided Mann-Whitney U: the contributor's scores above the others'
-
-    @property
-    def group_suspicious(self) -> bool:
-        return self.group_p is not None and self.group_p < GROUP_ALPHA
-
-
-def rescan_verdict(db: Session, revocation: Revocation) -> RescanVerdict | None:
-    """The revocation's rescan, read for the contributor; None while it has not finished with results."""
-    if revocation.rescan_id is None:
-        return None
-    scan = db.get(Scan, revocation.rescan_id)
-    if scan is None or scan.state is not ScanState.DONE or scan.insufficient_data:
-        return None
-    rows = db.execute(
-        select(ScanResult.content_hash, ScanResult.suspicion, ScanResult.flagged, Item.contributor_address)
-        .join(Item, Item.id == ScanResult.item_id)
-        .where(ScanResult.scan_id == scan.id)
-    ).all()
-    mine = [(h, float(s), bool(f)) for h, s, f, who in rows if who == revocation.contributor_address]
-    others = np.array([float(s) for _, s, _, who in rows if who != revocation.contributor_address])
-    flagged = {h for h, _, f in mine if f}
-    suspicious: set[str] = set()
-    group_p: float | None = None
-    if len(others) >= 3 and mine:
-        from scipy.stats import mannwhitneyu
-
-        cut = float(np.quantile(others, ITEM_QUANTILE))
-        suspicious = {h for h, score, f in mine if not f and score > cut}
-        group_p = float(mannwhitneyu([score for _, score, _ in mine], others, alternative="greater").pvalue)
-    return RescanVerdict({h: score for h, score, _ in mine}, flagged, suspicious, group_p)
-
-
-def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
-    """Hashes the revocation's rescan flagged; None while it has not finished with results."""
-    verdict = rescan_verdict(db, revocation)
-    return verdict.flagged if verdict is not None else None
 
 
 def clear(

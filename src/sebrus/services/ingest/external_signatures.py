@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from sebrus.chain.ledger import SIGNATURE_TTL_SECONDS
 from sebrus.chain.signing import contribution_typed_data, recover_contributor
 from sebrus.db.models import Dataset, User, Wallet, WalletKind
+from sebrus.primitives import is_canonical_sha256
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import InvalidInput
 
 MIN_REMAINING_SECONDS = 10 * 60  # well above the relayer's re-sign margin (two minutes)
 MAX_AHEAD_SECONDS = 7 * 86400
-_HASH = re.compile(r"[0-9a-f]{64}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 
 
@@ -81,7 +81,7 @@ def typed_data_for(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The ``eth_signTypedData_v4`` payload for one image, with a deadline the relayer can meet."""
-    if not _HASH.fullmatch(content_hash):
+    if not is_canonical_sha256(content_hash):
         raise InvalidInput("`sha256` must be the image's sha256: 64 lowercase hex digits.", field="sha256")
     wallet = linked_wallet(db, user, contributor)
     typed = contribution_typed_data(

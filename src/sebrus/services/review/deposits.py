@@ -25,7 +25,7 @@ from sebrus.services import audit_log
 from sebrus.services.errors import Conflict, PermissionDenied
 from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
 from sebrus.services.review.errors import chain_refusals
-from sebrus.services.review.votes import RESOLVED_STATUSES
+from sebrus.services.review.queries import RESOLVED_STATUSES
 
 
 @dataclass(frozen=True)

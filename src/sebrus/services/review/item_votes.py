@@ -1,6 +1,6 @@
 """One item's review as its page shows it: what deciding it takes, and the ballots a visitor may see.
 
-The same blindness rule as the review API (``review_votes.history``): every ballot once the item is
+The same blindness rule as the review API (``review_queries.history``): every ballot once the item is
 resolved, before that only the visitor's own, so the page never hands out a running tally.
 
 The deposit facts come from the chain (``Review.itemReview``), not the index, because they decide
@@ -17,7 +17,7 @@ from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, ReviewVote, User
 from sebrus.services import browse
-from sebrus.services.review import votes as review_votes
+from sebrus.services.review import queries as review_queries
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def item_votes(
             review = reviews.item_review(dataset.address, item.content_hash)
             deposit_wei, paid, settled = terms.deposit_wei, review.deposit_paid, review.deposit_settled
             approved = review.outcome is Outcome.APPROVED
-    _, votes, complete = review_votes.history(db, dataset, viewer, item.content_hash)
-    claims = review_votes.claims_by_ballot(db, dataset, item.content_hash)
+    _, votes, complete = review_queries.history(db, dataset, viewer, item.content_hash)
+    claims = review_queries.claims_by_ballot(db, dataset, item.content_hash)
     names = browse.usernames(db, [v.voter_user_id for v in votes])
     ballots = [
         Ballot(

@@ -17,6 +17,7 @@ from sebrus.chain.review_types import PoolBooks, ReviewPolicy
 from sebrus.db.models import Dataset, ReviewClaim, ReviewTransfer, ReviewVote, ReviewVoter, User, Wallet
 from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
+from sebrus.services.accounts.users import find_by_username
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import InvalidInput, NotFound
@@ -77,7 +78,7 @@ def voter_address(db: Session, who: str) -> tuple[str, int | None]:
         address = normalize_address(who)
         owner = db.scalar(select(Wallet.user_id).where(Wallet.address == address))
         return address, owner
-    user = db.scalar(select(User).where(User.username_key == who.lower()))
+    user = find_by_username(db, who)
     if user is None:
         raise NotFound(f"There is no user {who!r:.40}.")
     wallet = custodial_wallet_of(db, user)

@@ -29,7 +29,8 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import Dataset, Item, ItemStatus, ReviewClaim, ReviewServe, ReviewVote, User
+from sebrus.db.models import Dataset, Item, ItemStatus, ReviewClaim, ReviewServe, ReviewVote
+from sebrus.services.accounts.users import usernames
 
 FAST_SECONDS = 3.0
 MIN_VOTES = 5
@@ -148,7 +149,7 @@ def reviewer_quality(
             entry.timed.append(max(0.0, (vote.cast_at - served).total_seconds()))
     for claim in claims:
         of(claim.voter_address, claim.voter_user_id).claimed_wei += int(claim.amount_wei)
-    names = _usernames(db, {e.user_id for e in found.values() if e.user_id is not None})
+    names = usernames(db, {e.user_id for e in found.values() if e.user_id is not None})
     for entry in found.values():
         entry.username = names.get(entry.user_id) if entry.user_id is not None else None
         entry.flags = _flags(entry, fast_seconds, min_votes, one_sided_share)
@@ -191,9 +192,3 @@ def _flags(entry: ReviewerQuality, fast_seconds: float, min_votes: int, one_side
         if fast or entry.unserved * 2 > entry.votes:
             flags.append("too-fast")
     return flags
-
-
-def _usernames(db: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}

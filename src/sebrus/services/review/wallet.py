@@ -35,19 +35,10 @@ from sebrus.db.base import utcnow
 from sebrus.db.models import Dataset, Item, ReviewCommitSecret, User, Wallet, WalletKind
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
+from sebrus.services.review import commit_secrets
 from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
 from sebrus.services.review.errors import chain_refusals, refusal
-from sebrus.services.review.votes import (
-    ClaimReceipt,
-    VoteReceipt,
-    _keep_nonce,
-    _kept_nonces,
-    _latest_ballot,
-    _latest_nonce,
-    _receipt,
-    _reviewable,
-    _salt,
-)
+from sebrus.services.review.votes import ClaimReceipt, VoteReceipt, latest_ballot, receipt, reviewable
 
 Action = Literal["vote", "commit", "reveal", "claim"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -109,7 +100,7 @@ def prepare(
     if action in ("vote", "commit"):
         if approve is None:
             raise InvalidInput("Choose a side: `side` is approve or reject.", field="side")
-        item = _reviewable(db, dataset, user, content_hash)
+        item = reviewable(db, dataset, user, content_hash)
     else:
         item = item_of(db, dataset, content_hash)
     made: list[ReviewCommitSecret] = []  # a nonce made here, dropped again if the call is refused
@@ -156,7 +147,7 @@ def _call_for(
     secret, fresh = _commit_nonce(db, chain, dataset, item, user, sender)
     if fresh:
         made.append(secret)
-    salt = _salt(chain, secret.nonce)
+    salt = commit_secrets.salt(chain, secret.nonce)
     return chain.reviews.commit_call(sender, address, item.content_hash, approve, salt), secret.round
 
 
@@ -205,12 +196,12 @@ def _commit_nonce(
     sent, or reverted): it is reused rather than blocking the round with a second one."""
     address = chain.address_of(dataset)
     current = chain.reviews.item_review(address, item.content_hash).round
-    latest = _latest_nonce(db, dataset, item, voter, current)
+    latest = commit_secrets.latest_nonce(db, dataset, item, voter, current)
     if latest is not None and latest.revealed_at is None:
         ballot = chain.reviews.ballot(address, item.content_hash, latest.round, voter)
         if ballot.state is BallotState.NONE:
             return latest, False
-    return _keep_nonce(db, dataset, item, user, voter, current), True
+    return commit_secrets.keep_nonce(db, dataset, item, user, voter, current), True
 
 
 def _reveal_call(
@@ -218,7 +209,9 @@ def _reveal_call(
 ) -> tuple[UnsignedCall, int]:
     """Reveal the wallet's commitment in the current round, with the side and salt it was made with."""
     address = chain.address_of(dataset)
-    kept = list(db.scalars(_kept_nonces(dataset, item, voter).order_by(ReviewCommitSecret.id.desc())))
+    kept = list(
+        db.scalars(commit_secrets.kept_nonces(dataset, item, voter).order_by(ReviewCommitSecret.id.desc()))
+    )
     if not kept:
         raise Conflict(f"NoBallot: this server holds no commitment of {voter} on this item to reveal.")
     current = chain.reviews.item_review(address, item.content_hash).round
@@ -228,7 +221,7 @@ def _reveal_call(
     if ballot.state is not BallotState.COMMITTED:
         raise Conflict("AlreadyRevealed: your vote on this item is already revealed.")
     for secret in kept:
-        salt = _salt(chain, secret.nonce)
+        salt = commit_secrets.salt(chain, secret.nonce)
         for side in (True, False):
             if commitment_hash(side, salt, voter) == ballot.commitment:
                 return chain.reviews.reveal_call(address, item.content_hash, side, salt), current
@@ -237,7 +230,7 @@ def _reveal_call(
 
 def _claim_round(db: Session, dataset: Dataset, item: Item, voter: str) -> int:
     """The latest round ``voter`` voted in on the item."""
-    found = _latest_ballot(db, dataset, item, voter)
+    found = latest_ballot(db, dataset, item, voter)
     if found is None:
         raise Conflict(f"NoBallot: wallet {voter} has no vote on this item to claim for.")
     return int(found.round)
@@ -306,7 +299,7 @@ def confirm(db: Session, chain: ReviewChain, dataset: Dataset, user: User, tx_ha
         _file_commit(db, chain, dataset, item, sent.sender, event)
     elif action == "reveal":
         _mark_revealed(db, dataset, item, sent.sender, int(event.args["round"]))
-    return Confirmed(action, sent.tx_hash, vote=_receipt(db, chain, dataset, item, sent.sender, sent.tx_hash))
+    return Confirmed(action, sent.tx_hash, vote=receipt(db, chain, dataset, item, sent.sender, sent.tx_hash))
 
 
 def _tx_hash(value: str) -> str:
@@ -327,8 +320,8 @@ def _file_commit(
     after a failed round opens the next one, as on the custodial path)."""
     committed = bytes(event.args["commitment"])
     actual = int(event.args["round"])
-    for secret in db.scalars(_kept_nonces(dataset, item, voter)):
-        salt = _salt(chain, secret.nonce)
+    for secret in db.scalars(commit_secrets.kept_nonces(dataset, item, voter)):
+        salt = commit_secrets.salt(chain, secret.nonce)
         if committed in (commitment_hash(True, salt, voter), commitment_hash(False, salt, voter)):
             if secret.round != actual:
                 secret.round = actual
@@ -341,7 +334,7 @@ def _file_commit(
 
 def _mark_revealed(db: Session, dataset: Dataset, item: Item, voter: str, round_index: int) -> None:
     for secret in db.scalars(
-        _kept_nonces(dataset, item, voter).where(
+        commit_secrets.kept_nonces(dataset, item, voter).where(
             ReviewCommitSecret.round <= round_index, ReviewCommitSecret.revealed_at.is_(None)
         )
     ):

@@ -1,6 +1,6 @@
 """Where scans run: a background thread in the server by default, RQ workers when Redis is configured.
 
-Either way the work is :func:`sebrus.services.scans.scans.run_scan`, which needs the database and the blob
+Either way the work is :func:`sebrus.services.scans.runner.run_scan`, which needs the database and the blob
 store and never the chain. Quarantine transactions are always sent by the server, the one process that
 owns the ledger (the embedded chain's LevelDB lets one process open it; an rpc chain would allow
 more, but then every worker would hold the detector's key while it decodes untrusted images). So a
@@ -28,7 +28,7 @@ from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.queue import RedisJobQueue
 from sebrus.services.errors import ServiceError
 from sebrus.services.review.chain_link import ChainLink
-from sebrus.services.scans import scans
+from sebrus.services.scans import runner as scan_runner
 from sebrus.services.scans.quarantine import QuarantineSender
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class ScanJobs:
 
     def start(self) -> None:
         if self.queue is None:
-            interrupted = scans.fail_interrupted_scans(self._sessions)
+            interrupted = scan_runner.fail_interrupted_scans(self._sessions)
             if interrupted:
                 log.warning("%d scans were interrupted by the last stop and are marked failed", interrupted)
             self.runner_loop.start()  # also picks up scans queued before the stop
@@ -88,15 +88,15 @@ class ScanJobs:
         try:
             self.queue.enqueue(JOB_FUNCTION, scan.id)
         except Exception as exc:  # redis-py raises many kinds; all mean the same to the caller
-            scans.fail_scan(db, scan, f"could not queue the scan: {exc}")
+            scan_runner.fail_scan(db, scan, f"could not queue the scan: {exc}")
             raise QueueUnavailable(f"The scan queue (Redis) is unavailable: {exc}") from exc
 
     def run_next(self) -> int:
         """One step of the in-process runner: run the oldest queued scan, if any."""
-        scan_id = scans.claim_next(self._sessions, backend="thread")
+        scan_id = scan_runner.claim_next(self._sessions, backend="thread")
         if scan_id is None:
             return 0
-        state = scans.run_scan(self._sessions, self._blobs, scan_id, claimed=True)
+        state = scan_runner.run_scan(self._sessions, self._blobs, scan_id, claimed=True)
         if state is ScanState.DONE:
             self.sender_loop.wake()
         return 1
@@ -133,4 +133,4 @@ def run_queued_scan(scan_id: int) -> str:
     if not isinstance(scan_id, int) or isinstance(scan_id, bool):
         raise TypeError(f"a scan job takes the scan's integer id, got {scan_id!r}")
     context = worker_context()
-    return scans.run_scan(context.sessions, context.blobs, scan_id).value
+    return scan_runner.run_scan(context.sessions, context.blobs, scan_id).value

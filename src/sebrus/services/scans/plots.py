@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Scan
 from sebrus.services.errors import NotFound
-from sebrus.services.scans.scans import report_key
+from sebrus.services.scans.queries import report_key
 
 CACHED_REPORTS = 16
 MAX_CLASS_PLOTS = 12

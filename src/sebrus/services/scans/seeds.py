@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, DatasetSeed, Item, SeedSource, User
+from sebrus.primitives import normalize_sha256
 from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import InvalidInput, NotFound
@@ -43,7 +43,6 @@ MAX_SEEDS_PER_REQUEST = 5000
 HOLDOUT_SHARE = 0.25
 #: A label needs this many uploaded seed files before any of them is held out.
 HOLDOUT_MIN_PER_LABEL = 4
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -160,10 +159,12 @@ def add_seed_items(db: Session, dataset: Dataset, user: User, hashes: Sequence[s
         raise InvalidInput(f"At most {MAX_SEEDS_PER_REQUEST} seed items per request.", field="items")
     wanted = []
     for value in hashes:
-        digest = value.strip().lower()
-        if not _HASH.fullmatch(digest):
-            raise InvalidInput(f"{value!r:.80} is not an item's sha256 (64 hex characters).", field="items")
-        wanted.append(digest)
+        try:
+            wanted.append(normalize_sha256(value))
+        except ValueError:
+            raise InvalidInput(
+                f"{value!r:.80} is not an item's sha256 (64 hex characters).", field="items"
+            ) from None
     items = {
         i.content_hash: i
         for i in db.scalars(select(Item).where(Item.dataset_id == dataset.id, Item.content_hash.in_(wanted)))

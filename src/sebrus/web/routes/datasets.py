@@ -18,7 +18,8 @@ from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import model as scan_model
-from sebrus.services.scans import scans, seeds
+from sebrus.services.scans import queries as scan_queries
+from sebrus.services.scans import seeds
 from sebrus.web import seed_form
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
@@ -227,7 +228,7 @@ def render_dataset(
     names = browse.usernames(web.db, [i.contributor_user_id for i in found.items])
     user = web.user
     is_owner = user is not None and dataset.owner_id == user.id
-    recent_scans = scans.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
+    recent_scans = scan_queries.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
     context: dict[str, Any] = {
         "dataset": dataset,
         "status_counts": browse.status_counts(web.db, [dataset.id])[dataset.id],

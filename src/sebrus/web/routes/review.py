@@ -20,6 +20,7 @@ from sebrus.db.models import Dataset, User
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
+from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.chain import addresses_of
 from sebrus.web.chain_info import review_chain
@@ -81,7 +82,7 @@ def _page(
                     "commit_reveal": e.terms.commit_reveal,
                     "votes_needed": e.votes_needed,
                 }
-                for e in review_votes.queue(web.db, chain, chosen, user, 20)
+                for e in review_queries.queue(web.db, chain, chosen, user, 20)
             ]
             context["to_reveal"] = review_ballots.ballots_to_reveal(web.db, chosen, addresses_of(user))
         names = {d.id: d.name for d in datasets}
@@ -91,7 +92,7 @@ def _page(
                 "amount": eth(c.amount_wei),
                 "dataset_name": names.get(c.dataset_id, str(c.dataset_id)),
             }
-            for c in review_votes.claims_waiting(web.db, chain, user)
+            for c in review_queries.claims_waiting(web.db, chain, user)
         ]
     except ServiceError as exc:
         context["error"] = context["error"] or exc.message

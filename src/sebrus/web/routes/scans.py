@@ -20,7 +20,8 @@ from sebrus.db.models import Dataset, Scan, ScanScope, ScanState, User
 from sebrus.services import browse
 from sebrus.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from sebrus.services.pagination import PageRequest
-from sebrus.services.scans import scans
+from sebrus.services.scans import queries as scan_queries
+from sebrus.services.scans import start as scan_start
 from sebrus.services.scans.plots import Plot, scan_plot, scan_plots
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
@@ -63,15 +64,15 @@ def scan_page(web: Web, scan_id: int, page: int = 1) -> Response:
     dataset = web.db.get(Dataset, scan.dataset_id)
     assert dataset is not None  # scans cascade with their dataset
     pager = Pager.from_page(page, FLAGGED_PAGE)
-    flagged = scans.flagged_results(web.db, scan, PageRequest(limit=pager.size, offset=pager.offset))
+    flagged = scan_queries.flagged_results(web.db, scan, PageRequest(limit=pager.size, offset=pager.offset))
     plots, plots_problem = _plots(web, scan) if scan.state is ScanState.DONE else ([], None)
     user = web.user
     context: dict[str, Any] = {
         "scan": scan,
         "dataset": dataset,
-        "active": scan.state in scans.ACTIVE,
+        "active": scan.state in scan_queries.ACTIVE,
         "percent": round(scan.progress * 100),
-        "quarantine": scans.quarantine_counts(web.db, scan),
+        "quarantine": scan_queries.quarantine_counts(web.db, scan),
         "flagged": flagged.items,
         "pager": pager.with_total(flagged.total, {}),
         "plots": plots,
@@ -106,7 +107,7 @@ async def _start(web: Web, user: User, dataset: Dataset, scope: str) -> Scan | t
         return SCOPE_PROBLEM, 400
     try:
         scan = await run_in_threadpool(
-            scans.start_scan, web.db, dataset, user, scope=ScanScope(scope), backend=jobs.backend
+            scan_start.start_scan, web.db, dataset, user, scope=ScanScope(scope), backend=jobs.backend
         )
         await run_in_threadpool(jobs.submit, web.db, scan)
     except PermissionDenied as refused:
@@ -156,7 +157,7 @@ def render_scans(
 ) -> Response:
     """Every scan, newest first (or one dataset's), and for owners a form to start one."""
     pager = Pager.from_page(page, SCANS_PAGE)
-    found = scans.list_scans(web.db, shown, PageRequest(limit=pager.size, offset=pager.offset))
+    found = scan_queries.list_scans(web.db, shown, PageRequest(limit=pager.size, offset=pager.offset))
     user = web.user
     context: dict[str, Any] = {
         "scans": found.items,

@@ -1,4 +1,4 @@
-"""Dataset scans: start one, run it, and read what it found.
+"""Running a scan: claim its row, read the data, run the detectors, store results and reports.
 
 A scan is a row that moves queued -> running -> done | failed. Whoever runs it (the server's own
 background thread, or an RQ worker in another process) claims it by that row, so a job delivered twice
@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
@@ -31,127 +30,31 @@ from sebrus.db.models import (
     QuarantineState,
     Scan,
     ScanResult,
-    ScanScope,
     ScanState,
-    User,
 )
+from sebrus.jobs.rows import RowQueue
 from sebrus.services import audit_log
-from sebrus.services.accounts.roles import require_owner
-from sebrus.services.errors import Conflict, InvalidInput, NotFound
-from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.errors import NotFound
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans.data import NotEnoughData, load_scan_inputs
 from sebrus.services.scans.reports import build_report, store_reports
+from sebrus.services.scans.start import DEFAULT_FDR
 
 log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
-ACTIVE = (ScanState.QUEUED, ScanState.RUNNING)
-#: The default operating point: at most this share of the flagged items is expected to be clean.
-DEFAULT_FDR = 0.05
 MAX_ERROR = 2000
 PROGRESS_EVERY_SECONDS = 0.5
 
-
-@dataclass(frozen=True)
-class QuarantineCounts:
-    pending: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-
-# ---------------------------------------------------------------------------------------------- start
-
-
-def start_scan(
-    db: Session,
-    dataset: Dataset,
-    user: User,
-    *,
-    scope: ScanScope = ScanScope.ALL,
-    fdr: float | None = None,
-    fpr: float | None = None,
-    seed: int = 0,
-    backend: str = "thread",
-) -> Scan:
-    """Queue a scan of ``dataset`` (owner only); the caller hands its id to a runner after this commits.
-
-    The operating point is a false-discovery rate (``DEFAULT_FDR`` unless given); ``fpr`` replaces it
-    with an explicit per-item false-positive rate. Giving both is refused: they are two different rules.
-    """
-    require_owner(db, dataset, user, "scan")
-    if fdr is not None and fpr is not None:
-        raise InvalidInput(
-            "Give `fdr` or `fpr`, not both: they are two ways to set where flags start.", field="fpr"
-        )
-    if fpr is not None and not 0.0 < fpr <= 0.5:
-        raise InvalidInput(f"`fpr` must lie in (0, 0.5], got {fpr}.", field="fpr")
-    if fdr is not None and not 0.0 < fdr <= 0.5:
-        raise InvalidInput(f"`fdr` must lie in (0, 0.5], got {fdr}.", field="fdr")
-    if fpr is None and fdr is None:
-        fdr = DEFAULT_FDR
-    active = db.scalar(
-        select(Scan).where(Scan.dataset_id == dataset.id, Scan.state.in_(ACTIVE)).order_by(Scan.id)
-    )
-    if active is not None:
-        raise Conflict(
-            f"Scan {active.id} of this dataset is still {active.state.value}; wait for it to finish."
-        )
-    upto = db.scalar(select(func.max(Item.id)).where(Item.dataset_id == dataset.id)) or 0
-    since = 0
-    if scope is ScanScope.NEW_SINCE_LAST:
-        last = last_finished_scan(db, dataset)
-        since = last.upto_item_id if last is not None else 0
-    scan = Scan(
-        dataset_id=dataset.id,
-        requested_by_user_id=user.id,
-        state=ScanState.QUEUED,
-        scope=scope,
-        backend=backend,
-        progress=0.0,
-        message="queued",
-        since_item_id=since,
-        upto_item_id=upto,
-        model_sha256=dataset.scan_model_sha256,
-        fpr=fpr,
-        fdr=fdr,
-        random_seed=seed,
-        n_items=0,
-        n_context=0,
-        n_trusted=0,
-        n_flagged=0,
-        insufficient_data=False,
-    )
-    db.add(scan)
-    db.flush()
-    audit_log.record(
-        db,
-        "scan.start",
-        f"dataset:{dataset.id}",
-        actor_user_id=user.id,
-        details={
-            "scan": scan.id,
-            "scope": scope.value,
-            "fdr": fdr,
-            "fpr": fpr,
-            "upto_item_id": upto,
-            "backend": backend,
-            "model": scan.model_sha256 or scan_model.REFERENCE,
-        },
-    )
-    db.commit()
-    return scan
-
-
-def last_finished_scan(db: Session, dataset: Dataset) -> Scan | None:
-    """The newest scan that produced results (a scan without enough data does not count)."""
-    return db.scalar(
-        select(Scan)
-        .where(Scan.dataset_id == dataset.id, Scan.state == ScanState.DONE, Scan.insufficient_data.is_(False))
-        .order_by(Scan.id.desc())
-        .limit(1)
-    )
+#: Scans as a row queue: oldest first; a claim records the start.
+SCAN_QUEUE = RowQueue(
+    Scan,
+    Scan.state,
+    queued=ScanState.QUEUED,
+    running=ScanState.RUNNING,
+    order=(Scan.id,),
+    on_claim=lambda: {"started_at": datetime.now(UTC), "message": "starting", "progress": 0.0},
+)
 
 
 def fail_scan(db: Session, scan: Scan, error: str) -> None:
@@ -175,9 +78,7 @@ def fail_interrupted_scans(sessions: SessionFactory) -> int:
     They are failed, not retried, so that a scan that brings the process down cannot do so forever.
     """
     with sessions() as db:
-        stuck = list(
-            db.scalars(select(Scan).where(Scan.state == ScanState.RUNNING, Scan.backend == "thread"))
-        )
+        stuck = [scan for scan in SCAN_QUEUE.running_rows(db) if scan.backend == "thread"]
         for scan in stuck:
             fail_scan(db, scan, "interrupted: the server stopped while this scan ran; start a new scan")
         return len(stuck)
@@ -189,23 +90,7 @@ def fail_interrupted_scans(sessions: SessionFactory) -> int:
 def claim_next(sessions: SessionFactory, backend: str = "thread") -> int | None:
     """Claim the oldest queued scan of ``backend``; None when there is none."""
     with sessions() as db:
-        candidates = db.scalars(
-            select(Scan.id).where(Scan.state == ScanState.QUEUED, Scan.backend == backend).order_by(Scan.id)
-        )
-        for scan_id in list(candidates):
-            if _claim(db, scan_id):
-                return scan_id
-    return None
-
-
-def _claim(db: Session, scan_id: int) -> bool:
-    claimed = db.execute(
-        update(Scan)
-        .where(Scan.id == scan_id, Scan.state == ScanState.QUEUED)
-        .values(state=ScanState.RUNNING, started_at=datetime.now(UTC), message="starting", progress=0.0)
-    )
-    db.commit()
-    return bool(getattr(claimed, "rowcount", 0) == 1)
+        return SCAN_QUEUE.claim_next(db, Scan.backend == backend)
 
 
 def run_scan(sessions: SessionFactory, blobs: BlobStore, scan_id: int, *, claimed: bool = False) -> ScanState:
@@ -217,7 +102,7 @@ def run_scan(sessions: SessionFactory, blobs: BlobStore, scan_id: int, *, claime
         with sessions() as db:
             if db.get(Scan, scan_id) is None:
                 raise NotFound(f"Scan {scan_id} not found.")
-            if not _claim(db, scan_id):
+            if not SCAN_QUEUE.claim(db, scan_id):
                 current = db.get(Scan, scan_id)
                 state = current.state if current is not None else ScanState.FAILED
                 log.info("scan %s is %s already; not running it again", scan_id, state.value)
@@ -385,60 +270,3 @@ class _ProgressWriter:
                 .values(progress=round(min(max(fraction, 0.0), 1.0), 3), message=message[:256])
             )
             db.commit()
-
-
-# ---------------------------------------------------------------------------------------------- read
-
-
-def get_scan(db: Session, scan_id: int) -> Scan:
-    scan = db.get(Scan, scan_id)
-    if scan is None:
-        raise NotFound(f"Scan {scan_id} not found.")
-    return scan
-
-
-def list_scans(db: Session, dataset: Dataset | None, page: PageRequest) -> Page[Scan]:
-    """A dataset's scans, or with ``None`` every dataset's, newest first."""
-    wanted = [Scan.dataset_id == dataset.id] if dataset is not None else []
-    total = db.scalar(select(func.count()).select_from(Scan).where(*wanted)) or 0
-    rows = db.scalars(
-        select(Scan).where(*wanted).order_by(Scan.id.desc()).limit(page.limit).offset(page.offset)
-    )
-    return Page(list(rows), total, page.limit, page.offset)
-
-
-def quarantine_counts(db: Session, scan: Scan) -> QuarantineCounts:
-    rows = db.execute(
-        select(ScanResult.quarantine, func.count())
-        .where(ScanResult.scan_id == scan.id, ScanResult.quarantine.is_not(None))
-        .group_by(ScanResult.quarantine)
-    )
-    counts = {state.value: int(n) for state, n in rows if state is not None}
-    return QuarantineCounts(**counts)
-
-
-def flagged_results(db: Session, scan: Scan, page: PageRequest) -> Page[tuple[ScanResult, Item]]:
-    """Flagged items, most suspicious first, with their current item rows."""
-    where = (ScanResult.scan_id == scan.id, ScanResult.flagged.is_(True))
-    total = db.scalar(select(func.count()).select_from(ScanResult).where(*where)) or 0
-    rows = db.execute(
-        select(ScanResult, Item)
-        .join(Item, Item.id == ScanResult.item_id)
-        .where(*where)
-        .order_by(ScanResult.suspicion.desc(), ScanResult.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    return Page([(r, i) for r, i in rows], total, page.limit, page.offset)
-
-
-def report_key(scan: Scan, kind: str) -> str:
-    """The blob key of a finished scan's report (``json`` or ``html``)."""
-    key = scan.report_sha256 if kind == "json" else scan.report_html_sha256
-    if key is None:
-        if scan.state in ACTIVE:
-            raise Conflict(
-                f"Scan {scan.id} is still {scan.state.value}; its report is written when it finishes."
-            )
-        raise NotFound(f"Scan {scan.id} has no report ({scan.message or scan.state.value}).")
-    return key

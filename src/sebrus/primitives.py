@@ -1,0 +1,130 @@
+"""Small values every layer shares: content hashes, ETH amounts, atomic JSON files.
+
+One definition each, because the copies drifted: sha256 checks that disagreed on upper case, and ETH
+formatting that rounded in one place and not in another. This module imports nothing from sebrus, so
+any layer (detect included) may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from decimal import Decimal, InvalidOperation, localcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+# ---------------------------------------------------------------------------------------------- hashes
+
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+#: A sha256 as 64 hex digits, either case on the way in, lower case once validated (pydantic).
+Sha256Hex = Annotated[
+    str, StringConstraints(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)
+]
+
+
+def is_sha256_hex(value: object) -> bool:
+    """64 hex digits, either case (content hashes are stored and compared in lower case)."""
+    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
+
+
+def is_canonical_sha256(value: object) -> bool:
+    """64 lower-case hex digits: the one spelling stored, used as a blob key and signed over."""
+    return is_sha256_hex(value) and isinstance(value, str) and value == value.lower()
+
+
+def normalize_sha256(value: str) -> str:
+    """The lower-case form of a sha256 typed or sent in either case; ValueError names what is wrong."""
+    text = value.strip()
+    if text.startswith(("0x", "0X")):
+        text = text[2:]
+    if not is_sha256_hex(text):
+        raise ValueError(f"{value[:80]!r} is not a sha256 (64 hexadecimal digits)")
+    return text.lower()
+
+
+# ---------------------------------------------------------------------------------------------- datasets
+
+#: The Dataset contract's own limits (``Dataset.MAX_LABELS``, ``MAX_LABEL_BYTES``, ``MAX_BATCH``); a test
+#: reads them from the compiled contract, so the platform refuses what the chain would, before sending.
+DATASET_MAX_LABELS = 1024
+DATASET_MAX_LABEL_BYTES = 64  # UTF-8 bytes of one label name
+DATASET_MAX_BATCH = 256  # items anchored by one submitBatch
+
+
+# ---------------------------------------------------------------------------------------------- ETH
+
+WEI_PER_ETH = 10**18
+#: The contracts keep amounts in uint96: every amount must stay below this.
+MAX_WEI = 2**96
+_MAX_TYPED = 80  # characters of an amount worth parsing; anything longer is refused unread
+
+
+def eth_to_wei(text: str, *, allow_zero: bool = False, max_wei: int = MAX_WEI) -> int:
+    """An amount typed in ETH ("0.01", "1e-3") as exact wei; ValueError says what is wrong with it.
+
+    Exact: the arithmetic runs with as many digits as were typed, and the size is checked before
+    multiplying, so "1e999999999" is refused instead of overflowing. More than 18 decimals is refused,
+    never rounded: a stake must be what the user typed.
+    """
+    typed = text.strip()
+    try:
+        amount = Decimal(typed) if 0 < len(typed) <= _MAX_TYPED else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValueError("Enter an amount of ETH, like 0.01.")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValueError(
+            "The amount must be zero or more ETH." if allow_zero else "The amount must be more than 0 ETH."
+        )
+    limit = format_eth(max_wei, unit=False)
+    if amount.adjusted() > len(str(max_wei)) - 18 + 1:
+        raise ValueError(f"The amount is too large: it must be below {limit} ETH.")
+    with localcontext() as exact:
+        exact.prec = len(amount.as_tuple().digits) + 40
+        wei = amount * WEI_PER_ETH
+        if wei != wei.to_integral_value():
+            raise ValueError(
+                "The amount has more than 18 decimal places (1 wei is 0.000000000000000001 ETH)."
+            )
+    if int(wei) >= max_wei:
+        raise ValueError(f"The amount is too large: it must be below {limit} ETH.")
+    return int(wei)
+
+
+def format_eth(wei: int, *, unit: bool = True) -> str:
+    """Wei as ETH, exactly (no rounding), without trailing zeros: 0 ETH, 0.001 ETH, 1.5 ETH."""
+    sign = "-" if wei < 0 else ""
+    whole, fraction = divmod(abs(int(wei)), WEI_PER_ETH)
+    text = f"{sign}{whole}" + (f".{fraction:018d}".rstrip("0") if fraction else "")
+    return f"{text} ETH" if unit else text
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def atomic_write_json(path: Path, data: Any, *, mode: int | None = None) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of either.
+
+    The temporary file sits beside the target (same file system, so the rename is atomic) and is
+    flushed to disk first; ``mode`` (e.g. 0o600 for a file holding keys) applies before any byte is in it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

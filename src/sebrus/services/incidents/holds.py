@@ -1,0 +1,106 @@
+"""What a revocation holds back, and what its rescan says about the contributor's items.
+
+Releases read :func:`held_back` (every uncleared item of an active revocation is treated as
+quarantined); clearing reads :func:`rescan_verdict`. Kept apart from the revoking itself
+(``revocations``), which needs the chain: these are database reads only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sebrus.db.models import (
+    Dataset,
+    Item,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+    Scan,
+    ScanResult,
+    ScanState,
+)
+
+#: The rescan scores the contributor's items above everyone else's at this level: keep them all held.
+GROUP_ALPHA = 0.01
+#: An unflagged item of the contributor scoring above this quantile of the others' stays held.
+ITEM_QUANTILE = 0.95
+RELEASE_REASON = 490  # release removal reasons are at most 500 characters
+
+
+def held_back(db: Session, dataset: Dataset) -> dict[str, str]:
+    """Items to treat as quarantined (sha256 -> reason): every uncleared item of an active revocation.
+
+    Items the contributor uploaded after the revocation are held too: the registry holds by contributor.
+    """
+    held: dict[str, str] = {}
+    for revocation in db.scalars(
+        select(Revocation).where(
+            Revocation.dataset_id == dataset.id, Revocation.state == RevocationState.ACTIVE
+        )
+    ):
+        cleared = set(
+            db.scalars(
+                select(RevocationItem.content_hash).where(
+                    RevocationItem.revocation_id == revocation.id, RevocationItem.cleared.is_(True)
+                )
+            )
+        )
+        why = f"contributor {revocation.contributor_address} revoked: {revocation.reason}"[:RELEASE_REASON]
+        for content_hash in db.scalars(
+            select(Item.content_hash).where(
+                Item.dataset_id == dataset.id, Item.contributor_address == revocation.contributor_address
+            )
+        ):
+            if content_hash not in cleared:
+                held[content_hash] = why
+    return held
+
+
+@dataclass(frozen=True)
+class RescanVerdict:
+    """What the revocation's rescan says about the contributor's items."""
+
+    scored: dict[str, float]  # sha256 -> suspicion, for the contributor's items the rescan scored
+    flagged: set[str]
+    suspicious: set[str]  # unflagged, yet above ITEM_QUANTILE of the other contributors' scores
+    group_p: float | None  # one-sided Mann-Whitney U: the contributor's scores above the others'
+
+    @property
+    def group_suspicious(self) -> bool:
+        return self.group_p is not None and self.group_p < GROUP_ALPHA
+
+
+def rescan_verdict(db: Session, revocation: Revocation) -> RescanVerdict | None:
+    """The revocation's rescan, read for the contributor; None while it has not finished with results."""
+    if revocation.rescan_id is None:
+        return None
+    scan = db.get(Scan, revocation.rescan_id)
+    if scan is None or scan.state is not ScanState.DONE or scan.insufficient_data:
+        return None
+    rows = db.execute(
+        select(ScanResult.content_hash, ScanResult.suspicion, ScanResult.flagged, Item.contributor_address)
+        .join(Item, Item.id == ScanResult.item_id)
+        .where(ScanResult.scan_id == scan.id)
+    ).all()
+    mine = [(h, float(s), bool(f)) for h, s, f, who in rows if who == revocation.contributor_address]
+    others = np.array([float(s) for _, s, _, who in rows if who != revocation.contributor_address])
+    flagged = {h for h, _, f in mine if f}
+    suspicious: set[str] = set()
+    group_p: float | None = None
+    if len(others) >= 3 and mine:
+        from scipy.stats import mannwhitneyu
+
+        cut = float(np.quantile(others, ITEM_QUANTILE))
+        suspicious = {h for h, score, f in mine if not f and score > cut}
+        group_p = float(mannwhitneyu([score for _, score, _ in mine], others, alternative="greater").pvalue)
+    return RescanVerdict({h: score for h, score, _ in mine}, flagged, suspicious, group_p)
+
+
+def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
+    """Hashes the revocation's rescan flagged; None while it has not finished with results."""
+    verdict = rescan_verdict(db, revocation)
+    return verdict.flagged if verdict is not None else None

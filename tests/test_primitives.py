@@ -1,0 +1,96 @@
+"""The shared primitives: one sha256 rule, exact ETH, atomic JSON."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from sebrus.primitives import (
+    MAX_WEI,
+    Sha256Hex,
+    atomic_write_json,
+    eth_to_wei,
+    format_eth,
+    is_sha256_hex,
+    normalize_sha256,
+)
+
+UPPER = "AB" * 32
+
+
+def test_sha256_is_64_hex_digits_in_either_case_and_normalises_to_lower() -> None:
+    assert is_sha256_hex("ab" * 32) and is_sha256_hex(UPPER)
+    assert not is_sha256_hex("ab" * 31) and not is_sha256_hex("g" * 64) and not is_sha256_hex(None)
+    assert normalize_sha256(f" 0x{UPPER} ") == "ab" * 32
+    with pytest.raises(ValueError, match="not a sha256"):
+        normalize_sha256("xyz")
+    assert TypeAdapter(Sha256Hex).validate_python(UPPER) == "ab" * 32
+    with pytest.raises(ValidationError):
+        TypeAdapter(Sha256Hex).validate_python("ab" * 33)
+
+
+@pytest.mark.parametrize(
+    ("typed", "wei"),
+    [("1", 10**18), ("0.001", 10**15), ("1e-18", 1), ("0.000000000000000001", 1), (" 2.5 ", 25 * 10**17)],
+)
+def test_eth_to_wei_is_exact(typed: str, wei: int) -> None:
+    assert eth_to_wei(typed) == wei
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter an amount"),
+        ("abc", "Enter an amount"),
+        ("NaN", "Enter an amount"),
+        ("-1", "zero or more"),
+        ("0", "more than 0"),
+        ("1e-19", "more than 18 decimal places"),
+        ("0.0000000000000000001", "more than 18 decimal places"),
+        ("1e999999999", "too large"),
+        ("79228162514.264337593543950336", "too large"),  # exactly 2**96 wei
+        ("9" * 81, "Enter an amount"),
+    ],
+)
+def test_eth_to_wei_refuses_what_it_cannot_represent_exactly(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        eth_to_wei(typed, allow_zero=typed == "-1")
+
+
+def test_zero_only_when_allowed_and_the_largest_amount_round_trips() -> None:
+    assert eth_to_wei("0", allow_zero=True) == 0
+    largest = format_eth(MAX_WEI - 1, unit=False)
+    assert eth_to_wei(largest) == MAX_WEI - 1
+
+
+@pytest.mark.parametrize(
+    ("wei", "text"),
+    [
+        (0, "0 ETH"),
+        (10**15, "0.001 ETH"),
+        (15 * 10**17, "1.5 ETH"),
+        (1, "0.000000000000000001 ETH"),
+        (-(10**18), "-1 ETH"),
+    ],
+)
+def test_format_eth_is_exact_without_trailing_zeros(wei: int, text: str) -> None:
+    assert format_eth(wei) == text
+    if wei > 0:
+        assert eth_to_wei(format_eth(wei, unit=False)) == wei
+
+
+def test_atomic_write_json_replaces_whole_files_and_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "state.json"
+    atomic_write_json(target, {"b": 1, "a": [1, 2]}, mode=0o600)
+    assert json.loads(target.read_text()) == {"a": [1, 2], "b": 1}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    atomic_write_json(target, {"new": True})
+    assert json.loads(target.read_text()) == {"new": True}
+    with pytest.raises(TypeError):
+        atomic_write_json(target, {"bad": object()})
+    assert json.loads(target.read_text()) == {"new": True}  # a failed write leaves the old file
+    assert [p.name for p in target.parent.iterdir()] == ["state.json"]  # and no temporary behind
