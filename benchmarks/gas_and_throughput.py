@@ -83,14 +83,14 @@ def measure_baseline(
     factory = w3.eth.contract(abi=manager_art["abi"], bytecode=manager_art["bytecode"])
     manager = ledger.created_address(ledger.transact(sender, data=factory.constructor().data_in_transaction))
     manager_contract = w3.eth.contract(address=manager, abi=manager_art["abi"])  # type: ignore[call-overload]
-    create = manager_contract.functions.createDataset("digits", "paper baseline")
-    ledger.transact(sender, to=manager, data=create._encode_transaction_data())
+    create = manager_contract.encode_abi("createDataset", args=["digits", "paper baseline"])
+    ledger.transact(sender, to=manager, data=create)
     dataset = manager_contract.functions.getDataset(0).call()
     dataset_contract = w3.eth.contract(address=dataset, abi=artifacts["PaperDataset"]["abi"])  # type: ignore[call-overload]
     gas = []
     for png, label in images:
-        call = dataset_contract.functions.createDataImage(base64.b64encode(png).decode(), label)
-        gas.append(ledger.transact(sender, to=dataset, data=call._encode_transaction_data()).gas_used)
+        call = dataset_contract.encode_abi("createDataImage", args=[base64.b64encode(png).decode(), label])
+        gas.append(ledger.transact(sender, to=dataset, data=call).gas_used)
     return statistics.mean(gas)
 
 

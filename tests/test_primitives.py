@@ -83,13 +83,14 @@ def test_format_eth_is_exact_without_trailing_zeros(wei: int, text: str) -> None
         assert eth_to_wei(format_eth(wei, unit=False)) == wei
 
 
-def test_atomic_write_json_replaces_whole_files_and_keeps_the_mode(tmp_path: Path) -> None:
+def test_atomic_write_json_replaces_whole_files_and_keeps_private_ones_private(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "state.json"
-    atomic_write_json(target, {"b": 1, "a": [1, 2]}, mode=0o600)
-    assert json.loads(target.read_text()) == {"a": [1, 2], "b": 1}
+    atomic_write_json(target, {"b": 1, "a": [1, 2]}, private=True)
+    assert json.loads(target.read_text()) == {"b": 1, "a": [1, 2]}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    atomic_write_json(target, {"new": True})
-    assert json.loads(target.read_text()) == {"new": True}
+    atomic_write_json(target, {"new": True}, indent=None)
+    assert target.read_text() == '{"new": true}'
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
     with pytest.raises(TypeError):
         atomic_write_json(target, {"bad": object()})
     assert json.loads(target.read_text()) == {"new": True}  # a failed write leaves the old file

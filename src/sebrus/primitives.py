@@ -108,23 +108,28 @@ def format_eth(wei: int, *, unit: bool = True) -> str:
 # ---------------------------------------------------------------------------------------------- files
 
 
-def atomic_write_json(path: Path, data: Any, *, mode: int | None = None) -> None:
-    """Write JSON so that readers see the old file or the new one, never half of either.
+def atomic_write_text(path: Path, text: str, *, private: bool = False) -> Path:
+    """Replace ``path`` so that readers see the old file or the new one, never half of either.
 
-    The temporary file sits beside the target (same file system, so the rename is atomic) and is
-    flushed to disk first; ``mode`` (e.g. 0o600 for a file holding keys) applies before any byte is in it.
+    The temporary file sits beside the target (same file system, so the rename is atomic), has a name
+    of its own (two writers never share one), and is fsynced before the rename. ``private`` files
+    (keys, tokens) are 0600 before any byte is in them; others get the usual 0644.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
+        os.fchmod(fd, 0o600 if private else 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return path
+
+
+def atomic_write_json(path: Path, data: Any, *, indent: int | None = 2, private: bool = False) -> Path:
+    """``data`` as JSON through :func:`atomic_write_text`; nothing is written if it does not serialise."""
+    return atomic_write_text(path, json.dumps(data, indent=indent), private=private)

@@ -1,39 +1,23 @@
 """Where the contracts live on each chain, recorded in the data directory by ``sebrus chain init``.
 
 Every record (the ledger's contracts, the review network, the revocations registry) and every key
-file is written the same way, through :func:`write_atomic`: to a temporary file, fsynced, then
-renamed over the old one, so a crash leaves the old record or the new one and never half of either.
+file is written the same way, through ``sebrus.primitives.atomic_write_text``: to a temporary file,
+fsynced, then renamed over the old one, so a crash leaves the old record or the new one and never
+half of either.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
+from sebrus.primitives import atomic_write_json
 
 Record = TypeVar("Record")
-
-
-def write_atomic(path: Path, text: str, *, private: bool = False) -> Path:
-    """Replace ``path`` with ``text`` all at once; ``private`` files are readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def write_json(path: Path, data: Any, *, indent: int | None = 2) -> Path:
-    return write_atomic(path, json.dumps(data, indent=indent))
 
 
 def read_json(path: Path) -> Any | None:
@@ -57,7 +41,7 @@ def load_deployment(data_dir: Path, chain_id: int) -> Deployment | None:
 
 
 def save_deployment(data_dir: Path, deployment: Deployment) -> Path:
-    return write_json(deployment_path(data_dir, deployment.chain_id), asdict(deployment))
+    return atomic_write_json(deployment_path(data_dir, deployment.chain_id), asdict(deployment))
 
 
 def review_deployment_path(data_dir: Path, chain_id: int) -> Path:
@@ -69,7 +53,7 @@ def load_review_deployment(data_dir: Path, chain_id: int) -> ReviewDeployment | 
 
 
 def save_review_deployment(data_dir: Path, deployment: ReviewDeployment) -> Path:
-    return write_json(review_deployment_path(data_dir, deployment.chain_id), asdict(deployment))
+    return atomic_write_json(review_deployment_path(data_dir, deployment.chain_id), asdict(deployment))
 
 
 def revocations_path(data_dir: Path, chain_id: int) -> Path:

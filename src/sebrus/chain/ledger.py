@@ -53,8 +53,9 @@ from sebrus.chain.validation import (
     checked_signed,
     checked_submission,
 )
+from sebrus.primitives import DATASET_MAX_BATCH
 
-MAX_BATCH = 256  # Dataset.MAX_BATCH
+MAX_BATCH = DATASET_MAX_BATCH  # the relayer and the revocation batches size by this name
 SIGNATURE_TTL_SECONDS = 3600
 
 # Gas limits for the hot paths, set from measured use with headroom (see tests/chain). Unused gas

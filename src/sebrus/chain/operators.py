@@ -14,8 +14,8 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from sebrus.chain.deployments import write_atomic
 from sebrus.chain.errors import UnknownAccount
+from sebrus.primitives import atomic_write_text
 
 ROLES = ("deployer", "detector", "relayer")
 
@@ -37,7 +37,7 @@ def load_or_create_dev_operators(chain_dir: Path) -> Operators:
     else:
         chain_dir.mkdir(parents=True, exist_ok=True)
         keys = {role: Account.create().key.hex() for role in ROLES}
-        write_atomic(path, json.dumps(keys, indent=2), private=True)
+        atomic_write_text(path, json.dumps(keys, indent=2), private=True)
     return Operators(**{role: Account.from_key(keys[role]) for role in ROLES})
 
 
@@ -66,7 +66,7 @@ def write_keystore(keystore_dir: Path, role: str, private_key: str, password: st
         raise ValueError(f"unknown operator role {role!r}; expected one of {', '.join(ROLES)}")
     account = Account.from_key(private_key)
     keystore_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(
+    atomic_write_text(
         keystore_dir / f"{role}.json", json.dumps(Account.encrypt(account.key, password)), private=True
     )
     return str(account.address)

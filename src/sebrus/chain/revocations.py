@@ -17,11 +17,12 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
-from sebrus.chain.deployments import read_json, revocations_path, write_json
+from sebrus.chain.deployments import read_json, revocations_path
 from sebrus.chain.errors import ContractReverted, InvalidInput, NotDeployed
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
+from sebrus.primitives import atomic_write_json
 
 MAX_BATCH = 256  # Revocations.MAX_BATCH
 GAS_REVOKE = 90_000
@@ -73,7 +74,7 @@ class RevocationLedger:
 
     def _save(self, address: str, block: int) -> None:
         record = {"chain_id": self.ledger.chain_id, "address": address, "block_number": block}
-        write_json(self._path, record, indent=None)
+        atomic_write_json(self._path, record, indent=None)
 
     def _registry(self) -> Contract:
         return self._tx.contract(self.address, self._abi)

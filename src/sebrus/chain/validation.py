@@ -16,6 +16,7 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 
 from sebrus.chain.errors import InvalidInput
 from sebrus.chain.types import DatasetInfo, SignedSubmission, Submission
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 
 
 def checked_address(value: object, what: str = "address") -> str:
@@ -78,10 +79,10 @@ def checked_dataset_labels(name: str, labels: Sequence[str]) -> tuple[str, ...]:
     if len(set(labels)) != len(labels):
         raise InvalidInput("labels must be distinct")
     for label in labels:
-        if not 0 < len(label.encode()) <= 64:
-            raise InvalidInput(f"label {label!r} must be 1 to 64 bytes long")
-    if len(labels) > 1024:
-        raise InvalidInput(f"a dataset may have at most 1024 labels, got {len(labels)}")
+        if not 0 < len(label.encode()) <= DATASET_MAX_LABEL_BYTES:
+            raise InvalidInput(f"label {label!r} must be 1 to {DATASET_MAX_LABEL_BYTES} bytes long")
+    if len(labels) > DATASET_MAX_LABELS:
+        raise InvalidInput(f"a dataset may have at most {DATASET_MAX_LABELS} labels, got {len(labels)}")
     return labels
 
 

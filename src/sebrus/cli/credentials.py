@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sebrus.primitives import atomic_write_text
+
 
 class CredentialsError(Exception):
     """The credentials file exists but cannot be used; the message names the file."""
@@ -72,11 +74,4 @@ def forget_login(url: str, path: Path | None = None) -> bool:
 
 def _write_private(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(path.name + ".tmp")
-    # Created 0600 from the start (never briefly world-readable), then swapped in atomically.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.chmod(temporary, 0o600)  # O_CREAT's mode does not apply to a file left over from a crash
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n", private=True)
