@@ -46,19 +46,21 @@ def test_eth_to_wei_is_exact(typed: str, wei: int) -> None:
     [
         ("", "Enter an amount"),
         ("abc", "Enter an amount"),
-        ("NaN", "Enter an amount"),
+        ("NaN", "more than 0"),
         ("-1", "zero or more"),
+        ("Infinity", "zero or more"),
         ("0", "more than 0"),
         ("1e-19", "more than 18 decimal places"),
         ("0.0000000000000000001", "more than 18 decimal places"),
         ("1e999999999", "too large"),
+        ("1e-999999999", "more than 18 decimal places"),  # underflows to 0 wei in Decimal's context
         ("79228162514.264337593543950336", "too large"),  # exactly 2**96 wei
         ("9" * 81, "Enter an amount"),
     ],
 )
 def test_eth_to_wei_refuses_what_it_cannot_represent_exactly(typed: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        eth_to_wei(typed, allow_zero=typed == "-1")
+        eth_to_wei(typed, allow_zero=typed in ("-1", "Infinity"))
 
 
 def test_zero_only_when_allowed_and_the_largest_amount_round_trips() -> None:
@@ -95,3 +97,17 @@ def test_atomic_write_json_replaces_whole_files_and_keeps_private_ones_private(t
         atomic_write_json(target, {"bad": object()})
     assert json.loads(target.read_text()) == {"new": True}  # a failed write leaves the old file
     assert [p.name for p in target.parent.iterdir()] == ["state.json"]  # and no temporary behind
+
+
+def test_eth_to_wei_names_the_amount_when_told() -> None:
+    with pytest.raises(ValueError, match=r"^The stake must be an amount of ETH"):
+        eth_to_wei("abc", what="The stake")
+    with pytest.raises(ValueError, match=r"^The stake has more than 18 decimal places"):
+        eth_to_wei("1e-19", what="The stake")
+
+
+def test_format_eth_rounds_only_when_asked() -> None:
+    assert format_eth(999_113_562_500_000_001, places=6) == "0.999114 ETH"
+    assert format_eth(1_234_500_000_000_000_000_000, places=6) == "1,234.5 ETH"
+    assert format_eth(1, places=6) == "0 ETH"
+    assert format_eth(1) == "0.000000000000000001 ETH"

@@ -19,11 +19,13 @@ from pydantic import StringConstraints
 
 # ---------------------------------------------------------------------------------------------- hashes
 
-_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+#: 64 hex digits, either case: for OpenAPI path and query parameters, which take a pattern.
+SHA256_HEX_PATTERN = r"^[0-9a-fA-F]{64}$"
+_SHA256_HEX = re.compile(SHA256_HEX_PATTERN)
 
 #: A sha256 as 64 hex digits, either case on the way in, lower case once validated (pydantic).
 Sha256Hex = Annotated[
-    str, StringConstraints(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)
+    str, StringConstraints(min_length=64, max_length=64, pattern=SHA256_HEX_PATTERN, to_lower=True)
 ]
 
 
@@ -64,44 +66,58 @@ MAX_WEI = 2**96
 _MAX_TYPED = 80  # characters of an amount worth parsing; anything longer is refused unread
 
 
-def eth_to_wei(text: str, *, allow_zero: bool = False, max_wei: int = MAX_WEI) -> int:
+def eth_to_wei(
+    text: str, *, allow_zero: bool = False, max_wei: int = MAX_WEI, what: str | None = None
+) -> int:
     """An amount typed in ETH ("0.01", "1e-3") as exact wei; ValueError says what is wrong with it.
 
     Exact: the arithmetic runs with as many digits as were typed, and the size is checked before
     multiplying, so "1e999999999" is refused instead of overflowing. More than 18 decimals is refused,
-    never rounded: a stake must be what the user typed.
+    never rounded: a stake must be what the user typed. ``what`` names the amount in the messages
+    ("The stake"); without it they say "The amount". ``max_wei`` is exclusive.
     """
     typed = text.strip()
+    subject = what or "The amount"
     try:
         amount = Decimal(typed) if 0 < len(typed) <= _MAX_TYPED else None
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite():
-        raise ValueError("Enter an amount of ETH, like 0.01.")
-    if amount < 0 or (amount == 0 and not allow_zero):
+    if amount is None:
         raise ValueError(
-            "The amount must be zero or more ETH." if allow_zero else "The amount must be more than 0 ETH."
+            f"{what} must be an amount of ETH, like 0.01." if what else "Enter an amount of ETH, like 0.01."
         )
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise ValueError(f"{subject} must be {'zero or more' if allow_zero else 'more than 0'} ETH.")
     limit = format_eth(max_wei, unit=False)
     if amount.adjusted() > len(str(max_wei)) - 18 + 1:
-        raise ValueError(f"The amount is too large: it must be below {limit} ETH.")
+        raise ValueError(f"{subject} is too large: it must be below {limit} ETH.")
     with localcontext() as exact:
         exact.prec = len(amount.as_tuple().digits) + 40
         wei = amount * WEI_PER_ETH
-        if wei != wei.to_integral_value():
+        if wei != wei.to_integral_value() or (amount > 0 and wei < 1):  # < 1: underflowed to 0
             raise ValueError(
-                "The amount has more than 18 decimal places (1 wei is 0.000000000000000001 ETH)."
+                f"{subject} has more than 18 decimal places (1 wei is 0.000000000000000001 ETH)."
             )
     if int(wei) >= max_wei:
-        raise ValueError(f"The amount is too large: it must be below {limit} ETH.")
+        raise ValueError(f"{subject} is too large: it must be below {limit} ETH.")
     return int(wei)
 
 
-def format_eth(wei: int, *, unit: bool = True) -> str:
-    """Wei as ETH, exactly (no rounding), without trailing zeros: 0 ETH, 0.001 ETH, 1.5 ETH."""
-    sign = "-" if wei < 0 else ""
-    whole, fraction = divmod(abs(int(wei)), WEI_PER_ETH)
-    text = f"{sign}{whole}" + (f".{fraction:018d}".rstrip("0") if fraction else "")
+def format_eth(wei: int, *, unit: bool = True, places: int | None = None) -> str:
+    """Wei as ETH without trailing zeros: exact by default (0.000000000000000001 ETH, 1.5 ETH, 0 ETH).
+
+    ``places`` rounds for display (half to even) and groups thousands (1,234.5 ETH): a wallet's
+    balance on a page; amounts a user typed or will pay are shown exactly.
+    """
+    if places is not None:
+        amount = (Decimal(int(wei)) / WEI_PER_ETH).quantize(Decimal(1).scaleb(-places))
+        text = f"{amount:,f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        text = "0" if text in ("-0", "") else text
+    else:
+        sign = "-" if wei < 0 else ""
+        whole, fraction = divmod(abs(int(wei)), WEI_PER_ETH)
+        text = f"{sign}{whole}" + (f".{fraction:018d}".rstrip("0") if fraction else "")
     return f"{text} ETH" if unit else text
 
 

@@ -6,4 +6,6 @@ from typing import Annotated
 
 from fastapi import Path
 
-Sha = Annotated[str, Path(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")]
+from sebrus.primitives import SHA256_HEX_PATTERN
+
+Sha = Annotated[str, Path(min_length=64, max_length=64, pattern=SHA256_HEX_PATTERN)]

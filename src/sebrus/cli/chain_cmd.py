@@ -17,6 +17,7 @@ from sebrus.chain.errors import LedgerError
 from sebrus.chain.operators import ROLES, write_keystore
 from sebrus.cli.output import console, fail, print_json
 from sebrus.config import Settings
+from sebrus.primitives import format_eth
 
 chain_app = typer.Typer(help="Deploy SeBRUS's contracts and inspect the chain.", no_args_is_help=True)
 
@@ -91,7 +92,7 @@ def status(as_json: JsonFlag = False) -> None:
         table.add_row("contracts", "not deployed: run `sebrus chain init`")
     operators: dict[str, dict[str, Any]] = report["operators"]  # type: ignore[assignment]
     for role, info in operators.items():
-        table.add_row(role, f"{info['address']}  {info['balance_wei'] / 1e18:.4f} ETH")
+        table.add_row(role, f"{info['address']}  {format_eth(int(info['balance_wei']))}")
     console.print(table)
 
 

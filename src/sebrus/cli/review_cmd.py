@@ -4,7 +4,6 @@ refusals exit 1 with the contract's reason."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.primitives import format_eth
 from sebrus.sdk.review_models import VoteReceipt
 
 review_app = typer.Typer(
@@ -20,11 +20,10 @@ review_app = typer.Typer(
 
 DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
 ShaArg = Annotated[str, typer.Argument(metavar="SHA256", help="The item's sha256.")]
-WEI_PER_ETH = Decimal(10**18)
 
 
 def eth(wei: str | int) -> str:
-    return f"{Decimal(int(wei)) / WEI_PER_ETH:f} ETH"
+    return format_eth(int(wei))
 
 
 def _side(approve: bool, reject: bool) -> bool:

@@ -7,17 +7,16 @@ can refuse (open voting without a stake) comes back from ``terms_from_policy`` f
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import FormData
 
 from sebrus.chain.review_types import MAX_QUORUM, MAX_WEI, MAX_WINDOW_SECONDS
+from sebrus.primitives import eth_to_wei, format_eth
 from sebrus.services.errors import InvalidInput
 from sebrus.services.review.policy import ALLOW_LIST, OPEN, terms_from_policy
 from sebrus.web.forms import FormErrors, text
 
-WEI_PER_ETH = 10**18
 MAX_WINDOW_MINUTES = MAX_WINDOW_SECONDS // 60
 POLICY_FIELDS = (
     "x",
@@ -43,21 +42,10 @@ DEFAULTS = {
 
 def _wei(raw: str, name: str, what: str, errors: FormErrors) -> int:
     try:
-        amount = Decimal(raw.strip() or "0")
-    except InvalidOperation:
-        errors.add(name, f"{what} must be an amount of ETH, like 0.001.")
+        return eth_to_wei(raw.strip() or "0", allow_zero=True, max_wei=MAX_WEI + 1, what=what)
+    except ValueError as refused:
+        errors.add(name, str(refused))
         return 0
-    if not amount.is_finite() or amount < 0:
-        errors.add(name, f"{what} must be zero or more ETH.")
-        return 0
-    wei = amount * WEI_PER_ETH
-    if wei != wei.to_integral_value():
-        errors.add(name, f"{what} has more than 18 decimal places (1 wei is 0.000000000000000001 ETH).")
-        return 0
-    if wei > MAX_WEI:
-        errors.add(name, f"{what} is too large: at most {Decimal(MAX_WEI) / WEI_PER_ETH:.0f} ETH.")
-        return 0
-    return int(wei)
 
 
 def _whole(raw: str, name: str, what: str, low: int, high: int, errors: FormErrors) -> int:
@@ -100,11 +88,7 @@ def read_policy(form: FormData, errors: FormErrors) -> tuple[dict[str, str], dic
 
 
 def _eth(wei: Any) -> str:
-    if not isinstance(wei, int):
-        return str(wei)
-    amount = Decimal(wei) / WEI_PER_ETH
-    shown = format(amount.normalize(), "f") if amount else "0"
-    return f"{shown} ETH"
+    return format_eth(wei) if isinstance(wei, int) else str(wei)
 
 
 def _minutes(seconds: Any) -> str:

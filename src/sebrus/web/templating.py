@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 from fastapi.templating import Jinja2Templates
 
 from sebrus.db.models import Dataset, ItemStatus
+from sebrus.primitives import format_eth
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
-
-WEI_PER_ETH = Decimal(10**18)
 
 
 def filesize(size: int | None) -> str:
@@ -43,14 +41,8 @@ def image_limits(dataset: Dataset) -> str:
 
 
 def ether(wei: int | None) -> str:
-    """Wei as ETH to six decimals without trailing zeros (0.001 ETH, 1.5 ETH, 0 ETH), as the forms take it."""
-    if wei is None:
-        return "unknown"
-    amount = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal("0.000001"))
-    text = f"{amount:,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{'0' if text in ('-0', '') else text} ETH"
+    """Wei as ETH to six decimals without trailing zeros (0.001 ETH, 1.5 ETH, 0 ETH): balances on pages."""
+    return "unknown" if wei is None else format_eth(wei, places=6)
 
 
 def short_hex(value: str | None, keep: int = 6) -> str:

@@ -6,7 +6,6 @@ label in the query string, so the size limit is enforced while the body streams 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -19,13 +18,13 @@ from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
 from sebrus.http.deps import ContributionChainDep, DbSession, Pagination, State, Uploader, dataset_or_404
+from sebrus.primitives import is_canonical_sha256
 from sebrus.services import items as item_index
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
 
-_HASH = re.compile(r"[0-9a-f]{64}")
 MAX_WAITING_UPLOADS = 1024
 IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
 T = TypeVar("T")
@@ -189,7 +188,7 @@ def list_items(
 
 
 def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
-    if _HASH.fullmatch(content_hash) is None:
+    if not is_canonical_sha256(content_hash):
         raise HTTPException(400, "An item is named by the sha256 of its bytes: 64 lowercase hex digits.")
     item = item_index.item_by_hash(db, dataset_id, content_hash)
     if item is None:

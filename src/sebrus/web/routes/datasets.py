@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
 from sebrus.services import browse, datasets
+from sebrus.services.addresses import is_hex_address
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
@@ -44,7 +45,6 @@ FIELD_OF = {
     "seed": "seed",
 }
 BOUNDS = ("min_width", "max_width", "min_height", "max_height")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def dataset_or_404(web: Web, dataset_id: int) -> Dataset:
@@ -202,7 +202,7 @@ def _item_filter(status: str, label: str, contributor: str) -> tuple[browse.Item
     if label:
         chosen["label"] = label[:128]
     address = contributor.strip()
-    if address and _ADDRESS.fullmatch(address):
+    if is_hex_address(address):  # a filter: anything else is ignored, not refused
         chosen["contributor"] = address
     wanted = browse.ItemFilter(
         status=wanted_status, label=chosen.get("label"), contributor=chosen.get("contributor")

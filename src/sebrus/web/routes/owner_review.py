@@ -9,13 +9,13 @@ field and the refusal's 4xx status, keeping what was typed.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation, localcontext
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from starlette.datastructures import FormData
 
+from sebrus import primitives
 from sebrus.db.models import Dataset, User
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.errors import InvalidInput, NotFound
@@ -29,9 +29,6 @@ from sebrus.web.routes.profile import render_profile
 
 router = APIRouter()
 
-WEI_PER_ETH = Decimal(10**18)
-MAX_WEI = 2**96  # exclusive: the contract's amounts are uint96
-MAX_ETH_TEXT = f"{MAX_WEI // 10**18}.{MAX_WEI % 10**18:018d}"  # exact, unlike a Decimal at 28 digits
 DatasetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 # action -> (the form field its refusals sit beside, what the owner may not do otherwise, done key)
@@ -44,31 +41,11 @@ ACTIONS = {
 
 
 def eth_to_wei(raw: str, name: str) -> int:
-    """An amount typed in ETH ("0.01") as wei: positive, at most 18 decimals, below 2**96 wei.
-
-    Exact: the arithmetic runs with enough digits for what was typed (at most 80 characters), and
-    the size is checked before multiplying, so "1e999999999" is refused instead of overflowing."""
-    typed = raw.strip()
+    """An amount the owner typed in ETH, as wei (``primitives.eth_to_wei``); refusals name the form field."""
     try:
-        amount = Decimal(typed) if len(typed) <= 80 else None
-    except InvalidOperation:
-        amount = None
-    if amount is None:
-        raise InvalidInput("Enter an amount of ETH, like 0.01.", field=name)
-    if not amount.is_finite() or amount <= 0:
-        raise InvalidInput("The amount must be more than 0 ETH.", field=name)
-    if amount.adjusted() > 12:  # 2**96 wei is about 7.9e10 ETH
-        raise InvalidInput(f"The amount is too large: it must be below {MAX_ETH_TEXT} ETH.", field=name)
-    with localcontext() as exact:
-        exact.prec = len(amount.as_tuple().digits) + 40
-        wei = amount * WEI_PER_ETH
-        if wei < 1 or wei != wei.to_integral_value():
-            raise InvalidInput(
-                "The amount has more than 18 decimal places (1 wei is 0.000000000000000001 ETH).", field=name
-            )
-    if int(wei) >= MAX_WEI:
-        raise InvalidInput(f"The amount is too large: it must be below {MAX_ETH_TEXT} ETH.", field=name)
-    return int(wei)
+        return primitives.eth_to_wei(raw)
+    except ValueError as refused:
+        raise InvalidInput(str(refused), field=name) from None
 
 
 async def _submit(web: WebRequest, dataset_id: int, action: str) -> Response:

@@ -9,7 +9,6 @@ routes of the API instead (``api/routers/review_wallet.py``).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
 from sebrus.db.models import Dataset, User
+from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
@@ -40,7 +40,7 @@ DONE = {
 
 
 def eth(wei: int | str) -> str:
-    return f"{Decimal(int(wei)) / Decimal(10**18):f} ETH"
+    return format_eth(int(wei))
 
 
 @router.get("/review")
