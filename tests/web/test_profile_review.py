@@ -157,7 +157,7 @@ def test_the_reviewing_section_says_not_available_without_a_review_network(
     client = browser(app)
     register(client)
     create_dataset(client, unique("offline"))
-    monkeypatch.setattr("sebrus.web.routes.profile.review_chain", lambda request: None)
+    monkeypatch.setattr("sebrus.web.pages.profile.review_chain", lambda request: None)
     page = client.get("/profile").text
     assert "Reviewing: not available yet" in page and "Review tools: not available yet" in page
     assert "/pool/fund" not in page

@@ -22,8 +22,8 @@ from sebrus.services.audit.history import audit_runs, last_audit_runs
 from sebrus.services.pagination import PageRequest
 from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
+from sebrus.web.pages.dataset import dataset_or_404
 from sebrus.web.paging import Pager
-from sebrus.web.routes.datasets import dataset_or_404
 
 router = APIRouter()
 

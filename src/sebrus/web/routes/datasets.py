@@ -5,37 +5,29 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, ItemStatus
+from sebrus.db.models import DEFAULT_MAX_BYTES
 from sebrus.services import browse, datasets
-from sebrus.services.addresses import is_hex_address
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
-from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
-from sebrus.services.scans import model as scan_model
-from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form
 from sebrus.web.context import Web, WebRequest
-from sebrus.web.errors import PageNotFound
 from sebrus.web.forms import FormErrors, optional_int, text
+from sebrus.web.pages.dataset import MIB, dataset_or_404, render_dataset
 from sebrus.web.paging import Pager
 from sebrus.web.policy_form import DEFAULTS as POLICY_DEFAULTS
-from sebrus.web.policy_form import MAX_WINDOW_MINUTES, describe_policy, policy_facts, read_policy
+from sebrus.web.policy_form import MAX_WINDOW_MINUTES, describe_policy, read_policy
 
 log = logging.getLogger(__name__)
+
 router = APIRouter()
 
 DASHBOARD_PAGE = 20
-ITEMS_PAGE = 24
-SCANS_SHOWN = 5
-MIB = 1024 * 1024
 # Service field names -> the form's own field names, so each error lands beside its input.
 FIELD_OF = {
     "datasetName": "name",
@@ -45,13 +37,6 @@ FIELD_OF = {
     "seed": "seed",
 }
 BOUNDS = ("min_width", "max_width", "min_height", "max_height")
-
-
-def dataset_or_404(web: Web, dataset_id: int) -> Dataset:
-    dataset = web.db.get(Dataset, dataset_id)
-    if dataset is None:
-        raise PageNotFound(f"There is no dataset {dataset_id}.")
-    return dataset
 
 
 @router.get("/dashboard")
@@ -190,67 +175,6 @@ async def create_dataset(web: Web) -> Response:
             errors.add("seed", seed_form.CHOOSE_AGAIN)
         return _new_form(web, values, errors, status_code=400)
     return web.finish(RedirectResponse(f"/datasets/{dataset.id}?created=1", status_code=303))
-
-
-def _item_filter(status: str, label: str, contributor: str) -> tuple[browse.ItemFilter, dict[str, str]]:
-    """The filter the query string asks for, ignoring values that cannot match rather than failing."""
-    chosen: dict[str, str] = {}
-    wanted_status = None
-    if status in {s.value for s in ItemStatus}:
-        wanted_status = ItemStatus(status)
-        chosen["status"] = status
-    if label:
-        chosen["label"] = label[:128]
-    address = contributor.strip()
-    if is_hex_address(address):  # a filter: anything else is ignored, not refused
-        chosen["contributor"] = address
-    wanted = browse.ItemFilter(
-        status=wanted_status, label=chosen.get("label"), contributor=chosen.get("contributor")
-    )
-    return wanted, chosen
-
-
-def render_dataset(
-    web: WebRequest,
-    dataset: Dataset,
-    *,
-    status: str = "",
-    label: str = "",
-    contributor: str = "",
-    page: int = 1,
-    notice: dict[str, Any] | None = None,
-    status_code: int = 200,
-) -> Response:
-    """The dataset page; ``notice`` carries a flash (created) or a refused action's error."""
-    wanted, chosen = _item_filter(status, label, contributor)
-    pager = Pager.from_page(page, ITEMS_PAGE)
-    found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
-    names = browse.usernames(web.db, [i.contributor_user_id for i in found.items])
-    user = web.user
-    is_owner = user is not None and dataset.owner_id == user.id
-    recent_scans = scan_queries.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
-    context: dict[str, Any] = {
-        "dataset": dataset,
-        "status_counts": browse.status_counts(web.db, [dataset.id])[dataset.id],
-        "owner": browse.usernames(web.db, [dataset.owner_id]).get(dataset.owner_id or 0),
-        "policy_facts": policy_facts(dataset.review_policy),
-        "items": found.items,
-        "names": names,
-        "chosen": chosen,
-        "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
-        "pager": pager.with_total(found.total, chosen),
-        "notice": notice or {},
-        "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
-        "is_owner": is_owner,
-        "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
-        "label_options": [(label, label) for label in dataset.labels],
-        "scans": recent_scans.items,
-        "scan_total": recent_scans.total,
-        "monitor_alert": monitoring.latest_alert(web.db, dataset),
-        "scan_model": scan_model.current_model(dataset),
-        "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
-    }
-    return web.render("dataset.html", context, status_code=status_code)
 
 
 @router.get("/datasets/{dataset_id:int}")

@@ -21,7 +21,7 @@ from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.form_actions import submit_form
-from sebrus.web.routes.items import render_item
+from sebrus.web.pages.item import render_item
 
 router = APIRouter()
 

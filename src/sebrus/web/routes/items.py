@@ -9,47 +9,15 @@ renders this page again with the refusal when the chain says no).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Response
 
-from sebrus.db.models import Dataset, Item
-from sebrus.services import browse
-from sebrus.services.accounts.wallets import custodial_wallet_of
-from sebrus.services.audit.consistency import Finding, audit_item
-from sebrus.services.review.item_votes import ItemVotes, item_votes
-from sebrus.services.scans.item_scan import latest_result
-from sebrus.web.chain_info import chain_record, chain_services
-from sebrus.web.context import Web, WebRequest
-from sebrus.web.errors import PageNotFound
+from sebrus.web.context import Web
+from sebrus.web.pages.item import render_item
 
 log = logging.getLogger(__name__)
+
 router = APIRouter()
-
-
-def _audit(web: WebRequest, dataset: Dataset, item: Item) -> list[Finding] | None:
-    """The item's own audit (its chain record and its blob); None when the chain cannot be read."""
-    services = chain_services(web.request)
-    if services is None:
-        return None
-    try:
-        return audit_item(services.handle.ledger, web.state.blobs, dataset, item)
-    except Exception as exc:  # a page must render even when the node is down
-        log.warning("audit of item %s unavailable: %s", item.id, exc)
-        return None
-
-
-def _votes(web: WebRequest, dataset: Dataset, item: Item) -> ItemVotes | None:
-    """The item's ballots as the review network holds them; None when no review network runs here."""
-    services = chain_services(web.request)
-    reviews = services.link.reviews if services is not None else None
-    if reviews is None or not reviews.is_deployed:
-        return None
-    try:
-        return item_votes(web.db, reviews, dataset, item, web.user)
-    except Exception as exc:  # a page must render even when the node is down
-        log.warning("votes of item %s unavailable: %s", item.id, exc)
-        return None
 
 
 DONE = {
@@ -58,57 +26,6 @@ DONE = {
 }
 
 
-def _pays_deposit(web: WebRequest, item: Item) -> bool:
-    """Whether the visitor gets the deposit buttons: the contributor, through the custodial wallet that
-    contributed the item (the only wallet the server can pay from)."""
-    if web.user is None:
-        return False
-    wallet = custodial_wallet_of(web.db, web.user)
-    return wallet is not None and wallet.address == item.contributor_address
-
-
 @router.get("/items/{item_id:int}")
 def item_page(web: Web, item_id: int, done: str = "") -> Response:
     return render_item(web, item_id, notice=DONE.get(done, ""))
-
-
-def render_item(
-    web: WebRequest, item_id: int, *, notice: str = "", error: str = "", status: int = 200
-) -> Response:
-    """The item's page, with a notice after a form succeeded, or a refusal and its status after one failed."""
-    item = web.db.get(Item, item_id)
-    if item is None:
-        raise PageNotFound(f"There is no item {item_id}.")
-    dataset = web.db.get(Dataset, item.dataset_id)
-    assert dataset is not None  # items cascade with their dataset
-    record = chain_record(web.request, dataset.address, item.content_hash)
-    contributor = browse.usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
-    scanned = latest_result(web.db, item)
-    context: dict[str, Any] = {
-        "scan": scanned[0] if scanned else None,
-        "scan_result": scanned[1] if scanned else None,
-        "findings": _audit(web, dataset, item),
-        "votes": _votes(web, dataset, item),
-        "pays_deposit": _pays_deposit(web, item),
-        "notice": notice,
-        "error": error,
-    }
-    return web.render(
-        "item.html",
-        {
-            **context,
-            "item": item,
-            "dataset": dataset,
-            "contributor_name": contributor,
-            "record": record,
-            "record_status": record.status.name.capitalize() if record is not None else None,
-            "record_label": (
-                dataset.labels[record.label]
-                if record is not None and 0 <= record.label < len(dataset.labels)
-                else None
-            ),
-            "image_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}/image",
-            "api_url": f"/api/dataset/{dataset.id}/items/{item.content_hash}",
-        },
-        status_code=status,
-    )

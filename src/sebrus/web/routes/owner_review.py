@@ -24,8 +24,8 @@ from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.form_actions import submit_form
 from sebrus.web.forms import text
+from sebrus.web.pages.profile import render_profile
 from sebrus.web.profile_review import OwnerForm
-from sebrus.web.routes.profile import render_profile
 
 router = APIRouter()
 

@@ -7,22 +7,13 @@ with a refusal beside the field that caused it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
-from sebrus.services import browse
-from sebrus.services.accounts import wallets
-from sebrus.services.pagination import PageRequest
-from sebrus.services.review.deposits_due import deposits_due
-from sebrus.web.chain_info import balance_of, review_chain
-from sebrus.web.context import Web, WebRequest
-from sebrus.web.paging import Pager
-from sebrus.web.profile_review import OwnerForm, OwnerPanel, owned_datasets, owner_panel, reviewer_record
+from sebrus.web.context import Web
+from sebrus.web.pages.profile import render_profile
 
 router = APIRouter()
 
-CONTRIBUTIONS_PAGE = 25
 DONE = {
     "voter-added": "Added to the allow-list.",
     "voter-removed": "Removed from the allow-list.",
@@ -36,50 +27,3 @@ def profile(web: Web, page: int = 1, done: str = "", dataset: str = "") -> Respo
     web.require_user()
     notice_for = int(dataset) if dataset.isascii() and dataset.isdigit() and len(dataset) < 18 else None
     return render_profile(web, page=page, notice=DONE.get(done, ""), notice_for=notice_for)
-
-
-def render_profile(
-    web: WebRequest,
-    *,
-    page: int = 1,
-    notice: str = "",
-    notice_for: int | None = None,
-    form: OwnerForm | None = None,
-    status: int = 200,
-) -> Response:
-    user = web.require_user()
-    own_wallets = wallets.list_wallets(web.db, user)
-    custodial = wallets.custodial_wallet_of(web.db, user)
-    pager = Pager.from_page(page, CONTRIBUTIONS_PAGE)
-    found = browse.contributions_of(web.db, user, PageRequest(limit=pager.size, offset=pager.offset))
-    names = browse.dataset_names(web.db, [i.dataset_id for i in found.items])
-    owned, owned_total = owned_datasets(web.db, user)
-    chain = review_chain(web.request)
-    panels = [owner_panel(web.db, chain, d) if chain is not None else OwnerPanel(d) for d in owned]
-    page_error = ""
-    if form is not None and form.errors and form.dataset_id not in {d.id for d in owned}:
-        page_error = next(iter(form.errors.fields.values()))  # a dataset this page does not show
-    context: dict[str, Any] = {
-        "wallets": [
-            {"wallet": w, "balance": balance_of(web.request, w.address) if w is custodial else None}
-            for w in own_wallets
-        ],
-        "custodial": custodial,
-        "balance": balance_of(web.request, custodial.address) if custodial is not None else None,
-        "outcomes": browse.outcomes_of(web.db, user),
-        "contributions": found.items,
-        "deposits_due": deposits_due(web.db, found.items),
-        "dataset_names": names,
-        "queued": browse.queued_contributions(web.db, [w.address for w in own_wallets]),
-        "pager": pager.with_total(found.total, {}),
-        "review_available": chain is not None,
-        "record": reviewer_record(web.db, chain, user) if chain is not None else None,
-        "owned": owned,
-        "owned_total": owned_total,
-        "panels": panels,
-        "notice": notice,
-        "notice_for": notice_for,
-        "form": form or OwnerForm(dataset_id=0),
-        "page_error": page_error,
-    }
-    return web.render("profile.html", context, status_code=status)

@@ -16,7 +16,7 @@ from sebrus.services.errors import ServiceError
 from sebrus.services.scans import model as scan_model
 from sebrus.web.context import Web
 from sebrus.web.forms import FormErrors
-from sebrus.web.routes.datasets import dataset_or_404, render_dataset
+from sebrus.web.pages.dataset import dataset_or_404, render_dataset
 
 router = APIRouter()
 

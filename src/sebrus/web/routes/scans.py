@@ -27,8 +27,8 @@ from sebrus.web.chain_info import chain_services
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.forms import FormErrors, text
+from sebrus.web.pages.dataset import dataset_or_404, render_dataset
 from sebrus.web.paging import Pager
-from sebrus.web.routes.datasets import dataset_or_404, render_dataset
 
 log = logging.getLogger(__name__)
 router = APIRouter()

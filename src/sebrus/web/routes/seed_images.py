@@ -18,7 +18,7 @@ from sebrus.services.scans import seeds
 from sebrus.web import seed_form
 from sebrus.web.context import Web
 from sebrus.web.forms import FormErrors
-from sebrus.web.routes.datasets import dataset_or_404, render_dataset
+from sebrus.web.pages.dataset import dataset_or_404, render_dataset
 
 router = APIRouter()
 
