@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -145,6 +145,22 @@ Uploader = Annotated[User, Depends(get_uploader)]
 
 def get_current_user(auth: CurrentAuth) -> User:
     return auth.user
+
+
+T = TypeVar("T")
+
+
+def release_after(db: Session, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``work`` and hand the session's connection back to the pool, whatever happens.
+
+    For handlers that then wait on something slow (a streamed upload, the chain): holding a pooled
+    connection across that wait starves every other request. ``close`` rather than ``rollback``:
+    the objects read stay loaded (detached), so the handler can still read them without a query.
+    """
+    try:
+        return work(*args, **kwargs)
+    finally:
+        db.close()
 
 
 def get_optional_user(auth: OptionalAuth) -> User | None:

@@ -6,18 +6,24 @@ label in the query string, so the size limit is enforced while the body streams 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
 from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
-from sebrus.http.deps import ContributionChainDep, DbSession, Pagination, State, Uploader, dataset_or_404
+from sebrus.http.deps import (
+    ContributionChainDep,
+    DbSession,
+    Pagination,
+    State,
+    Uploader,
+    dataset_or_404,
+    release_after,
+)
 from sebrus.primitives import is_canonical_sha256
 from sebrus.services import items as item_index
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
@@ -27,7 +33,6 @@ router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
 
 MAX_WAITING_UPLOADS = 1024
 IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
-T = TypeVar("T")
 
 
 @router.post(
@@ -78,7 +83,7 @@ async def upload_item(
     # and with it every request holding a pooled connection: a deadlock once the pool runs dry), and
     # the session is closed before any waiting, so an upload waiting for its block holds no connection.
     presigned = _presigned(signature, deadline, contributor)
-    dataset = await run_in_threadpool(_release_after, db, dataset_or_404, db, dataset_id)
+    dataset = await run_in_threadpool(release_after, db, dataset_or_404, db, dataset_id)
     declared = request.headers.get("content-length")
     if (
         declared is not None
@@ -96,7 +101,7 @@ async def upload_item(
         parts.append(chunk)
     data = b"".join(parts)
     accepted = await run_in_threadpool(
-        _release_after,
+        release_after,
         db,
         accept_upload,
         db,
@@ -121,7 +126,7 @@ async def upload_item(
             limiter=_waiters(request),
         )
     item, entry = await run_in_threadpool(
-        _release_after, db, item_index.upload_outcome, db, dataset.id, accepted.content_hash
+        release_after, db, item_index.upload_outcome, db, dataset.id, accepted.content_hash
     )
     if not accepted.created:
         response.status_code = 200
@@ -138,18 +143,6 @@ def _presigned(signature: str | None, deadline: int | None, contributor: str | N
         raise HTTPException(400, "A signed upload needs all of `signature`, `deadline` and `contributor`.")
     assert signature is not None and deadline is not None and contributor is not None
     return Presigned(contributor=contributor, deadline=deadline, signature=signature)
-
-
-def _release_after(db: Session, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``work`` and hand the session's connection back to the pool, whatever happens.
-
-    ``close`` rather than ``rollback``: the objects read stay loaded (detached), so the handler can
-    still read them without another query.
-    """
-    try:
-        return work(*args, **kwargs)
-    finally:
-        db.close()
 
 
 def _waiters(request: Request) -> CapacityLimiter:

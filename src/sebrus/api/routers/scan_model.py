@@ -8,8 +8,7 @@ report names the model it ran with by the same sha256.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +18,7 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.scans import ScanModelEnvelope, ScanModelOut
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, User
-from sebrus.http.deps import CurrentUser, DbSession, State, Uploader
+from sebrus.http.deps import CurrentUser, DbSession, State, Uploader, release_after
 from sebrus.services import datasets
 from sebrus.services.errors import NotFound
 from sebrus.services.scans import model as scan_model
@@ -27,14 +26,6 @@ from sebrus.services.scans import model as scan_model
 router = APIRouter(prefix="/api/dataset/{dataset_id}/scan-model", tags=["scans"], responses=ERROR_RESPONSES)
 
 DatasetId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The dataset's id.")]
-T = TypeVar("T")
-
-
-def _release_after(db: Session, work: Callable[..., T], *args: Any) -> T:
-    try:
-        return work(*args)
-    finally:
-        db.close()
 
 
 def _owned(db: Session, dataset_id: int, user: User) -> Dataset:
@@ -81,7 +72,7 @@ async def set_scan_model(
 ) -> ScanModelEnvelope:
     """Upload the model the dataset's scans use: TorchScript, or safetensors / state-dict weights of
     the `reference_cnn` architecture. Pickles are refused. Scans started afterwards use it."""
-    await run_in_threadpool(_release_after, db, _owned, db, dataset_id, user)  # 404/403 before the body
+    await run_in_threadpool(release_after, db, _owned, db, dataset_id, user)  # 404/403 before the body
     limit = scan_model.MAX_SCAN_MODEL_BYTES
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -94,7 +85,7 @@ async def set_scan_model(
             raise HTTPException(413, scan_model.ScanModelTooLarge(limit).message)
         parts.append(chunk)
     info = await run_in_threadpool(
-        _release_after, db, _store, db, state.blobs, dataset_id, user.id, b"".join(parts), filename
+        release_after, db, _store, db, state.blobs, dataset_id, user.id, b"".join(parts), filename
     )
     return ScanModelEnvelope(
         status="Scans of this dataset now use this model.", scan_model=ScanModelOut.of(info)
