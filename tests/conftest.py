@@ -5,13 +5,15 @@ touches the database runs on both backends. PostgreSQL tests are skipped only
 when the server is unreachable and ``CI`` is unset; in CI they fail instead.
 
 ``start_platform`` runs the whole platform (embedded chain, relayer, indexer) for the
-test modules that share one across their tests.
+test modules that share one across their tests, and ``server`` the same behind uvicorn for the
+clients (SDK, CLI, browser).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from sebrus.config import Settings
 from sebrus.db.engine import make_engine, make_session_factory
-from sebrus.platform import ChainServices, build_platform
+from sebrus.platform import ChainServices
 from sebrus.testing.databases import (
     empty_postgres_tables,
     migrated_sqlite_template,
@@ -31,6 +32,8 @@ from sebrus.testing.databases import (
     postgres_unreachable_reason,
     sqlite_copy,
 )
+from tests.support.live_server import LiveServer, live_server
+from tests.support.platform import StartPlatform, cheap_settings, started
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -84,9 +87,6 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-StartPlatform = Callable[..., tuple[FastAPI, ChainServices]]
-
-
 @pytest.fixture(scope="module")
 def start_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPlatform]:
     """Builds and starts the whole platform on SQLite in a fresh data dir; stopped when the module ends.
@@ -95,22 +95,17 @@ def start_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPl
     their tests apart by giving each its own users and datasets. Keyword arguments override the cheap
     test ``Settings`` (password hashing at its minimum, a 20 s upload wait).
     """
-    running: list[tuple[FastAPI, ChainServices]] = []
+    with ExitStack() as running:
 
-    def start(**overrides: Any) -> tuple[FastAPI, ChainServices]:
-        values: dict[str, Any] = {
-            "password_time_cost": 1,
-            "password_memory_cost_kib": 8,
-            "password_parallelism": 1,
-            "upload_wait_seconds": 20,
-            **overrides,
-        }
-        app, services = build_platform(Settings(data_dir=tmp_path_factory.mktemp("platform"), **values))
-        services.start()
-        running.append((app, services))
-        return app, services
+        def start(**overrides: Any) -> tuple[FastAPI, ChainServices]:
+            settings = cheap_settings(tmp_path_factory.mktemp("platform"), **overrides)
+            return running.enter_context(started(settings))
 
-    yield start
-    for app, services in reversed(running):
-        services.stop()
-        app.state.platform.engine.dispose()
+        yield start
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The whole platform behind uvicorn on a free local port, for the client and browser tests."""
+    with live_server(cheap_settings(tmp_path_factory.mktemp("live-server"))) as running:
+        yield running

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from sebrus.api import create_app
 from sebrus.config import Settings
-from tests.api.api_helpers import OTHER_PASSWORD, Person, ResponseLog, sign_up_and_log_in
+from tests.support.api import OTHER_PASSWORD, Person, ResponseLog, sign_up_and_log_in
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.api_helpers import assert_error
+from tests.support.api import assert_error
 
 ABI = [
     {"type": "function", "name": "submit", "inputs": [{"name": "h", "type": "bytes32"}], "outputs": []},

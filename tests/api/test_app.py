@@ -5,7 +5,7 @@ from pydantic import SecretStr
 
 from sebrus.api import create_app
 from sebrus.services.errors import ConfigurationError
-from tests.api.api_helpers import ResponseLog, assert_error
+from tests.support.api import ResponseLog, assert_error
 
 
 def test_health(client):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.api_helpers import assert_error
+from tests.support.api import assert_error
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 OTHER_ADDRESS = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"

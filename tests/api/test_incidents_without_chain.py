@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from sebrus.api.routers import incidents
-from tests.api.api_helpers import Person
+from tests.support.api import Person
 
 WALLET = "0x" + "ab" * 20
 

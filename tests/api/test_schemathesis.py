@@ -30,7 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.conftest import StartPlatform
+from tests.support.platform import StartPlatform
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [not_a_server_error, response_schema_conformance]

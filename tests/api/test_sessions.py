@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.api_helpers import PASSWORD, assert_error
+from tests.support.api import PASSWORD, assert_error
 
 
 def test_login_sets_hardened_cookie_and_returns_prototype_shape(client, alice):

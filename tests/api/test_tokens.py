@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.api.api_helpers import assert_error
+from tests.support.api import assert_error
 
 
 def test_mint_use_list_revoke(alice, make_client):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.api_helpers import OTHER_PASSWORD, PASSWORD, assert_error, sign_up_and_log_in
+from tests.support.api import OTHER_PASSWORD, PASSWORD, assert_error, sign_up_and_log_in
 
 
 def test_register_returns_prototype_envelope_without_password(client):

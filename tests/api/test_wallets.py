@@ -3,7 +3,7 @@ from __future__ import annotations
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from tests.api.api_helpers import assert_error
+from tests.support.api import assert_error
 
 
 def _sign(account, message: str) -> str:

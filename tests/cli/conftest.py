@@ -1,21 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from sebrus.cli import app
-from tests.sdk.live_server import LiveServer, cheap_settings, live_server
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(cheap_settings(tmp_path_factory.mktemp("cli-server"))) as running:
-        yield running
+from tests.support import cli
+from tests.support.live_server import LiveServer
 
 
 @pytest.fixture
@@ -28,12 +18,7 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def sebrus(server: LiveServer, config_home: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+def sebrus(server: LiveServer, config_home: Path, monkeypatch: pytest.MonkeyPatch) -> cli.Invoke:
     """Runs ``sebrus ARGS`` in-process against the live server (``SEBRUS_URL`` points there)."""
     monkeypatch.setenv("SEBRUS_URL", server.url)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return invoke
+    return cli.sebrus

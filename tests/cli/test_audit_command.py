@@ -6,8 +6,9 @@ import hashlib
 import json
 
 from sebrus.sdk import Client
-from tests.cli.conftest import Invoke
-from tests.sdk.live_server import PASSWORD, LiveServer, png
+from tests.support.cli import Invoke
+from tests.support.images import png
+from tests.support.live_server import PASSWORD, LiveServer
 
 
 def test_audit_exits_0_when_clean_and_1_when_a_chain_item_has_no_blob(

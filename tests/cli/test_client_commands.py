@@ -11,8 +11,9 @@ import pytest
 
 from sebrus.cli.credentials import credentials_path
 from sebrus.services.errors import RateLimited
-from tests.cli.conftest import Invoke
-from tests.sdk.live_server import LiveServer, closed_port_url, png
+from tests.support.cli import Invoke
+from tests.support.images import png
+from tests.support.live_server import LiveServer, closed_port_url
 
 PASSWORD = "another long passphrase"
 _names = itertools.count()

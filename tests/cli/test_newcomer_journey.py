@@ -9,8 +9,9 @@ import stat
 from pathlib import Path
 
 from sebrus.cli.credentials import credentials_path
-from tests.cli.conftest import Invoke
-from tests.sdk.live_server import LiveServer, png
+from tests.support.cli import Invoke
+from tests.support.images import png
+from tests.support.live_server import LiveServer
 
 PASSWORD = "a long enough passphrase"
 

@@ -6,8 +6,9 @@ import itertools
 import json
 
 from sebrus.sdk import Client
-from tests.cli.conftest import Invoke
-from tests.sdk.live_server import LiveServer, png
+from tests.support.cli import Invoke
+from tests.support.images import png
+from tests.support.live_server import LiveServer
 
 PASSWORD = "another long passphrase"
 _names = itertools.count()

@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from sebrus.detect.class_signal import ClassSignal
 from sebrus.detect.paper_attacks import sig_attack, sig_signal
-from tests.detect.synthetic import blob_images
+from tests.support.synthetic import blob_images
 
 
 def _data(seed: int = 0) -> tuple[np.ndarray, ...]:

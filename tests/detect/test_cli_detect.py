@@ -11,7 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sebrus.cli import app
-from tests.detect.synthetic import blob_images
+from tests.support.synthetic import blob_images
 
 runner = CliRunner()
 

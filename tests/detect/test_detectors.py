@@ -16,7 +16,7 @@ from sebrus.detect.label_issues import (
     self_confidence_scores,
 )
 from sebrus.detect.spectral import SpectralSignatures
-from tests.detect.synthetic import blob_images, clustered_embeddings, precision_recall
+from tests.support.synthetic import blob_images, clustered_embeddings, precision_recall
 
 
 def test_spectral_signatures_find_the_shifted_minority() -> None:
@@ -199,7 +199,7 @@ def test_patch_trigger_p_values_reach_below_the_calibration_floor() -> None:
     # Every clean calibration item scores exactly 0 on this check, so an empirical null stops at
     # 1/(n+1); the trusted on-rates give a patch that clean images never show a p-value far below it.
     from sebrus.detect.attacks import patch_backdoor
-    from tests.detect.synthetic import blob_images
+    from tests.support.synthetic import blob_images
 
     x, y = blob_images(n_per_class=120, n_classes=3, side=28, seed=1)  # a 3x3 checker: two units
     ref = np.zeros(len(y), dtype=bool)

@@ -19,7 +19,7 @@ from sebrus.detect.label_issues import LabelIssues
 from sebrus.detect.provenance import LeaveOneContributorOut
 from sebrus.detect.spectral import SpectralSignatures
 from sebrus.detect.tail import TailCalibrator
-from tests.detect.synthetic import blob_images
+from tests.support.synthetic import blob_images
 
 ITEM_DETECTORS: list[type[PoisonDetector]] = [
     ActivationClustering,

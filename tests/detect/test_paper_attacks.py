@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sebrus.detect import paper_attacks as paper
-from tests.detect.synthetic import blob_images
+from tests.support.synthetic import blob_images
 
 
 def test_badnets_stamps_one_corner_and_relabels() -> None:

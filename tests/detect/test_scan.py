@@ -10,7 +10,7 @@ import pytest
 from sebrus.detect.attacks import assign_contributors, patch_backdoor, random_label_flip
 from sebrus.detect.datasets import load_digits
 from sebrus.detect.scan import scan
-from tests.detect.synthetic import precision_recall
+from tests.support.synthetic import precision_recall
 
 
 @pytest.fixture(scope="module")

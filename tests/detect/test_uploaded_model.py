@@ -18,12 +18,12 @@ from sebrus.detect.uploaded_model import (
     read_safetensors,
     write_safetensors,
 )
+from tests.support import models
 
 
 @pytest.fixture()
 def net() -> ReferenceCNN:
-    torch.manual_seed(0)
-    return ReferenceCNN(1, 3).eval()
+    return models.net(n_classes=3, channels=1)
 
 
 def _images() -> np.ndarray:
@@ -71,20 +71,7 @@ def test_state_dict_is_read_weights_only(tmp_path: Path, net: ReferenceCNN) -> N
 
 def test_torchscript_with_exported_embedding(tmp_path: Path, net: ReferenceCNN) -> None:
     path = tmp_path / "scripted.pt"
-
-    class Exported(torch.nn.Module):
-        def __init__(self, inner: ReferenceCNN) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.inner(x)
-
-        @torch.jit.export
-        def embed(self, x: torch.Tensor) -> torch.Tensor:
-            return self.inner.features(x)
-
-    torch.jit.save(torch.jit.script(Exported(net)), str(path))
+    path.write_bytes(models.torchscript_bytes(net))
     model = load_uploaded_model(path, n_classes=3)
     np.testing.assert_allclose(model.predict_proba(_images()), _expected(net), atol=1e-5)
     assert model.embed(_images()).shape == (5, 64)
@@ -132,9 +119,7 @@ def test_safetensors_is_read_by_the_library_whatever_its_header_length(net: Refe
 
 
 def test_safetensors_damage_is_a_format_error_from_the_library(net: ReferenceCNN) -> None:
-    from safetensors.torch import save
-
-    data = save({k: v.contiguous() for k, v in net.state_dict().items()})
+    data = models.safetensors_bytes(net)
     with pytest.raises(ModelFormatError, match="not a valid safetensors file"):
         read_safetensors(data[:-10])  # a truncated tensor buffer
     with pytest.raises(ModelFormatError, match="not a valid safetensors file"):

@@ -7,7 +7,6 @@ The held-out share of the seed set is what monitoring measures on, and scans nev
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,17 +33,12 @@ from sebrus.db.models import (
 from sebrus.detect.datasets import load_digits
 from sebrus.services.incidents import monitoring
 from sebrus.services.scans import seeds
+from tests.support.images import to_png
 
 HONEST, CAROL, MALLORY = "0x" + "11" * 20, "0x" + "66" * 20, "0x" + "22" * 20
 LABELS = ["d0", "d1", "d2", "d3"]
 #: Seeds 0-5 all pass; 1 (the default) is a draw where overall accuracy alone stays within its noise.
 DATA_SEED = int(os.environ.get("SEBRUS_MONITOR_TEST_SEED", "1"))
-
-
-def _png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(image * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @dataclass
@@ -57,7 +50,7 @@ class Stage:
     labels: np.ndarray
 
     def item(self, db: Session, k: int, label: int, who: str) -> Item:
-        data = _png(self.images[k])
+        data = to_png(self.images[k])
         row = Item(
             dataset_id=self.dataset_id,
             content_hash=self.blobs.put(data).key,
@@ -104,7 +97,7 @@ def _stage(engine: Engine, tmp_path: Path, seed_idx: np.ndarray, name: str) -> S
             db.add(
                 DatasetSeed(
                     dataset_id=dataset.id,
-                    content_hash=blobs.put(_png(images[k])).key,
+                    content_hash=blobs.put(to_png(images[k])).key,
                     label=LABELS[int(labels[k])],
                     source=SeedSource.UPLOAD,
                 )

@@ -27,10 +27,15 @@ from sebrus.db.models import (
     ScanState,
     Wallet,
 )
-from sebrus.platform import ChainServices
-from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
-
-Platform = tuple[TestClient, ChainServices]
+from tests.support.platform import (
+    Auth,
+    Platform,
+    create_dataset,
+    login,
+    review_path,
+    running_platform,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")

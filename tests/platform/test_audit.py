@@ -21,8 +21,8 @@ from sebrus.blobs import LocalBlobStore
 from sebrus.db.models import AuditLogEntry, ChainCursor, Dataset, Item, ItemStatus
 from sebrus.platform import ChainServices
 from sebrus.services.ingest.indexer import CURSOR_NAME
-from tests.conftest import StartPlatform
-from tests.platform.test_contributions_e2e import login, png
+from tests.support.images import png
+from tests.support.platform import StartPlatform, login
 
 _names = itertools.count()
 _seeds = itertools.count(1000)

@@ -3,65 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 
-from sebrus.config import Settings
-from sebrus.platform import ChainServices, build_platform
-
-
-def png(seed: int, size: tuple[int, int] = (8, 8)) -> bytes:
-    image = Image.new("L", size, color=seed % 256)
-    image.putpixel((0, 0), (seed * 7) % 256)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+from sebrus.platform import ChainServices
+from tests.support.images import png
+from tests.support.platform import Platform, cheap_settings, create_dataset, login, serving
 
 
 @pytest.fixture
-def platform(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, ChainServices]]:
+def platform(tmp_path: Path, database_url: str) -> Iterator[Platform]:
     """The whole platform on a fresh embedded chain, over SQLite and over PostgreSQL (``database_url``)."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        password_time_cost=1,
-        password_memory_cost_kib=64,
-        password_parallelism=1,
-        upload_wait_seconds=20,
-    )
-    app, services = build_platform(settings)
-    services.start()
-    try:
-        with TestClient(app) as client:
-            yield client, services
-    finally:
-        services.stop()
-        app.state.platform.engine.dispose()
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    assert (
-        client.post("/api/user", json={"username": username, "password": "correct horse"}).status_code == 201
-    )
-    session = client.post("/api/session", json={"username": username, "password": "correct horse"})
-    assert session.status_code == 201, session.text
-    token = session.json()["session"]["token"]
-    client.cookies.clear()
-    return {"Authorization": f"Bearer {token}"}
-
-
-def create_dataset(client: TestClient, auth: dict[str, str], **extra: object) -> dict[str, object]:
-    body = {"datasetName": "pets", "description": "cats and dogs", "labels": ["cat", "dog"], **extra}
-    created = client.post("/api/dataset", json=body, headers=auth)
-    assert created.status_code == 201, created.text
-    dataset: dict[str, object] = created.json()["new_dataset"]
-    return dataset
+    with serving(cheap_settings(tmp_path / "data", database_url=database_url)) as running:
+        yield running
 
 
 def test_an_upload_is_anchored_indexed_and_served(platform: tuple[TestClient, ChainServices]) -> None:

@@ -27,8 +27,9 @@ import httpx
 import pytest
 
 from sebrus.sdk import Client
-from tests.platform.server_process import ServerProcess
-from tests.sdk.live_server import PASSWORD, png
+from tests.support.images import png
+from tests.support.live_server import PASSWORD
+from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
 

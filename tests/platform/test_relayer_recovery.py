@@ -18,7 +18,8 @@ from sebrus.config import Settings
 from sebrus.db.models import Item, OutboxEntry, OutboxState
 from sebrus.platform import ChainServices, build_platform
 from sebrus.services.ingest import relayer as relayer_module
-from tests.platform.test_contributions_e2e import create_dataset, login, png
+from tests.support.images import png
+from tests.support.platform import create_dataset, login
 
 
 class Crash(BaseException):

@@ -15,7 +15,7 @@ from sebrus.db.models import User
 from sebrus.platform import ChainServices
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review.chain import ReviewChain
-from tests.platform.review_helpers import create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import create_dataset, login, review_path, running_platform, upload
 
 
 @pytest.fixture

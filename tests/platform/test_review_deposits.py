@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sebrus.db.models import AuditLogEntry, Item, ItemStatus
 from sebrus.platform import ChainServices
-from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
 
 DEPOSIT = 3 * 10**15
 STAKE = 10**15

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from sebrus.db.models import ReviewServe, ReviewVote, User
 from sebrus.platform import ChainServices
-from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
 
 STAKE = 10**15
 REWARD = 10**14

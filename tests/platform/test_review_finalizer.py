@@ -19,7 +19,7 @@ from sebrus.db.models import Item, ItemStatus, ReviewDeadline, ReviewVote, Walle
 from sebrus.db.models.review_deadlines import AWAITING_DEPOSIT, DONE, DUE, NO_VOTE, REVEAL
 from sebrus.platform import ChainServices
 from sebrus.services.review.finalizer import ReviewFinalizer
-from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
 
 STAKE = 10**15
 WINDOW = 60

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sebrus.chain.review import GAS_CLAIM, GAS_VOTE
 from sebrus.db.models import ReviewCommitSecret, ReviewVote
 from sebrus.platform import ChainServices
-from tests.platform.review_helpers import Auth, create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
 
 STAKE = 10**15
 

@@ -16,23 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from sebrus.db.models import OutboxEntry
-from sebrus.platform import ChainServices, build_platform
-from tests.platform.test_contributions_e2e import create_dataset, login, png
-from tests.sdk.live_server import cheap_settings
-
-Platform = tuple[TestClient, ChainServices]
+from tests.support.images import png
+from tests.support.platform import Platform, cheap_settings, create_dataset, login, serving
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    app, services = build_platform(cheap_settings(tmp_path_factory.mktemp("signed")))
-    services.start()
-    try:
-        with TestClient(app) as client:
-            yield client, services
-    finally:
-        services.stop()
-        app.state.platform.engine.dispose()
+    with serving(cheap_settings(tmp_path_factory.mktemp("signed"))) as running:
+        yield running
 
 
 def link(client: TestClient, auth: dict[str, str], account: LocalAccount) -> None:

@@ -19,20 +19,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from sebrus.db.models import OutboxEntry
-from sebrus.platform import build_platform
-from tests.platform.test_contributions_e2e import create_dataset, login
-from tests.sdk.live_server import cheap_settings, png
+from tests.support.images import png
+from tests.support.platform import cheap_settings, create_dataset, login, started
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    app, services = build_platform(cheap_settings(tmp_path_factory.mktemp("disconnect")))
-    services.start()
-    try:
+    with started(cheap_settings(tmp_path_factory.mktemp("disconnect"))) as (app, _services):
         yield app
-    finally:
-        services.stop()
-        app.state.platform.engine.dispose()
 
 
 async def upload_then_hang_up(

@@ -18,17 +18,18 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from sebrus.chain.releases import ReleaseLedger
-from sebrus.cli import app
 from sebrus.config import Settings
 from sebrus.db.engine import make_engine
 from sebrus.db.models import Dataset, User, WalletKind
 from sebrus.releases.document import manifest_hash
 from sebrus.releases.merkle import merkle_root
 from sebrus.sdk import Client, Conflict, Forbidden, InvalidRequest, UnverifiedRelease, load_release
-from tests.sdk.live_server import PASSWORD, LiveServer, cheap_settings, live_server, png
+from tests.support.cli import sebrus
+from tests.support.images import png
+from tests.support.live_server import PASSWORD, LiveServer, live_server
+from tests.support.platform import cheap_settings
 
 
 @dataclass
@@ -196,7 +197,7 @@ def test_a_release_already_on_chain_is_adopted_not_published_twice(published: Wo
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    result = sebrus(*args)
     return result.exit_code, result.output
 
 

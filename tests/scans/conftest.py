@@ -1,4 +1,5 @@
-"""The platform on a temporary data directory, and a private RQ queue on the local Redis for one test."""
+"""The platform on a temporary data directory, a live server for the scan commands, and a private RQ
+queue on the local Redis for one test."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from sebrus.platform import build_platform
-from tests.scans.helpers import Platform, settings_for
+from tests.support.live_server import LiveServer, live_server
+from tests.support.platform import Platform, cheap_settings, serving
 
 REDIS_URL = os.environ.get("SEBRUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -56,10 +56,13 @@ def redis_queue() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    app, services = build_platform(settings_for(tmp_path))
-    services.start()
-    try:
-        with TestClient(app) as client:
-            yield client, services
-    finally:
-        services.stop()
+    with serving(cheap_settings(tmp_path, upload_rate_per_minute=0)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
+    """A live server for the ``sebrus scan`` commands, and its data directory (to reach its blobs)."""
+    data_dir = tmp_path_factory.mktemp("scan-cli")
+    with live_server(cheap_settings(data_dir, upload_rate_per_minute=0)) as running:
+        yield running, data_dir

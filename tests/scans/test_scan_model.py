@@ -23,8 +23,8 @@ from sebrus.services.errors import InvalidInput, PermissionDenied
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import runner as scan_runner
 from sebrus.services.scans import start as scan_start
-from tests.scans.models import net, safetensors_bytes, torchscript_bytes
-from tests.scans.test_scan_service import add_items, user
+from tests.support.models import net, safetensors_bytes, torchscript_bytes
+from tests.support.scans import add_items, user
 
 Setup = tuple[Dataset, User, User, LocalBlobStore]
 

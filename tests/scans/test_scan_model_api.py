@@ -13,9 +13,10 @@ import pytest
 
 from sebrus.blobs.base import BlobStore
 from sebrus.services.scans import model as scan_model
-from tests.scans.helpers import Platform, create_dataset, login, upload_all, wait_for_scan
-from tests.scans.models import net, safetensors_bytes, torchscript_bytes
-from tests.scans.poisoned_digits import make
+from tests.support.models import net, safetensors_bytes, torchscript_bytes
+from tests.support.platform import Platform, login
+from tests.support.poisoned_digits import make
+from tests.support.scans import seeded_dataset, upload_all, wait_for_scan
 
 
 def blobs_of(platform: Platform) -> BlobStore:
@@ -30,7 +31,7 @@ def test_the_owner_uploads_a_model_and_a_scan_runs_with_it(platform: Platform) -
     blobs = blobs_of(platform)
     owner, other = login(client, "owner"), login(client, "other")
     data = make(n_classes=2, per_class=15, seed_per_class=5, rate=0.1, seed=3)
-    dataset_id = create_dataset(client, owner, data)
+    dataset_id = seeded_dataset(client, owner, data)
     upload_all(client, dataset_id, [(owner, data.honest + data.malicious)])
     url = f"/api/dataset/{dataset_id}/scan-model"
 
@@ -90,7 +91,7 @@ def test_too_large_models_are_refused_while_they_stream(
     client, _ = platform
     owner = login(client, "owner")
     data = make(n_classes=2, per_class=1, seed_per_class=1, rate=0.5)
-    dataset_id = create_dataset(client, owner, data)
+    dataset_id = seeded_dataset(client, owner, data)
     url = f"/api/dataset/{dataset_id}/scan-model"
     model = torchscript_bytes(net(n_classes=2))
     monkeypatch.setattr(scan_model, "MAX_SCAN_MODEL_BYTES", len(model) - 1)
@@ -111,7 +112,7 @@ def test_a_cookie_session_needs_the_csrf_token(platform: Platform) -> None:
     client, _ = platform
     owner = login(client, "owner")
     data = make(n_classes=2, per_class=1, seed_per_class=1, rate=0.5)
-    dataset_id = create_dataset(client, owner, data)
+    dataset_id = seeded_dataset(client, owner, data)
     session = client.post("/api/session", json={"username": "owner", "password": "correct horse"})
     csrf = session.json()["session"]["csrf_token"]
     url = f"/api/dataset/{dataset_id}/scan-model"

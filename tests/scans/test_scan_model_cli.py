@@ -6,28 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from sebrus.blobs import LocalBlobStore
-from sebrus.cli import app
 from sebrus.sdk import Client
-from tests.scans.models import net, safetensors_bytes, torchscript_bytes
-from tests.sdk.live_server import PASSWORD, LiveServer, cheap_settings, live_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
-    data_dir = tmp_path_factory.mktemp("scan-model-cli")
-    with live_server(cheap_settings(data_dir, upload_rate_per_minute=0)) as running:
-        yield running, data_dir
-
-
-def sebrus(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+from tests.support.cli import sebrus
+from tests.support.live_server import PASSWORD, LiveServer
+from tests.support.models import net, safetensors_bytes, torchscript_bytes
 
 
 def test_scan_model_shows_sets_and_removes_the_owners_model(

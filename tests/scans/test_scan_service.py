@@ -35,16 +35,9 @@ from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import runner as scan_runner
 from sebrus.services.scans import start as scan_start
 from sebrus.services.scans.quarantine import QuarantineSender
-from tests.scans.poisoned_digits import to_png
+from tests.support.scans import add_items, user
 
 REPORT = "ab" * 32
-
-
-def user(db: Session, name: str) -> User:
-    row = User(username=name, username_key=name, password_hash="x")
-    db.add(row)
-    db.flush()
-    return row
 
 
 @pytest.fixture
@@ -56,36 +49,6 @@ def setup(db: Session, tmp_path: Path) -> tuple[Dataset, User, User, LocalBlobSt
     db.add(dataset)
     db.commit()
     return dataset, owner, other, LocalBlobStore(tmp_path / "blobs")
-
-
-def add_items(db: Session, blobs: LocalBlobStore, dataset: Dataset, counts: dict[int, int]) -> list[Item]:
-    from sebrus.detect.datasets import load_digits
-
-    images, labels = load_digits()
-    made = []  # ``count`` new items per label, skipping digits the dataset already holds
-    seen = set(db.scalars(select(Item.content_hash).where(Item.dataset_id == dataset.id)))
-    for label, count in counts.items():
-        for k in [int(i) for i in (labels == label).nonzero()[0]]:
-            if len([m for m in made if m.label_index == label]) == count:
-                break
-            data = to_png(images[k])
-            digest = hashlib.sha256(data).hexdigest()
-            if digest in seen:
-                continue
-            seen.add(digest)
-            blobs.put(data)
-            item = Item(
-                dataset_id=dataset.id,
-                content_hash=digest,
-                label=dataset.labels[label],
-                label_index=label,
-                contributor_address="0x" + f"{label + 1:02x}" * 20,
-                size=len(data),
-            )
-            db.add(item)
-            made.append(item)
-    db.commit()
-    return made
 
 
 def test_only_the_owner_starts_a_scan_and_only_one_at_a_time(

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import AuditLogEntry
-from tests.scans.helpers import Platform, all_flagged, create_dataset, login, upload_all, wait_for_scan
-from tests.scans.poisoned_digits import make
+from tests.support.platform import Platform, login
+from tests.support.poisoned_digits import make
+from tests.support.scans import all_flagged, seeded_dataset, upload_all, wait_for_scan
 
 
 def test_a_scan_quarantines_planted_poison_on_chain_and_a_rescan_sends_nothing_twice(
@@ -19,7 +20,7 @@ def test_a_scan_quarantines_planted_poison_on_chain_and_a_rescan_sends_nothing_t
     client, services = platform
     data = make(n_classes=5, per_class=36, seed_per_class=12, rate=0.1)
     owner = login(client, "owner")
-    dataset_id = create_dataset(client, owner, data)
+    dataset_id = seeded_dataset(client, owner, data)
     honest, mallory = login(client, "honest"), login(client, "mallory")
     upload_all(client, dataset_id, [(honest, data.honest), (mallory, data.malicious)])
 

@@ -14,16 +14,10 @@ from typer.testing import CliRunner
 
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.cli import app as cli_app
-from sebrus.platform import ChainServices, build_platform
-from tests.scans.helpers import (
-    all_flagged,
-    create_dataset,
-    login,
-    settings_for,
-    upload_all,
-    wait_for_scan,
-)
-from tests.scans.poisoned_digits import make
+from sebrus.platform import ChainServices
+from tests.support.platform import cheap_settings, login, serving
+from tests.support.poisoned_digits import make
+from tests.support.scans import all_flagged, seeded_dataset, upload_all, wait_for_scan
 
 pytestmark = pytest.mark.redis
 
@@ -33,19 +27,14 @@ def rq_platform(
     tmp_path: Path, redis_queue: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, ChainServices]]:
     url, queue = redis_queue
-    settings = settings_for(tmp_path, redis_url=url, scan_queue=queue)
+    settings = cheap_settings(tmp_path, upload_rate_per_minute=0, redis_url=url, scan_queue=queue)
     # What a worker process would be given: the same database and data directory, and the queue.
     monkeypatch.setenv("SEBRUS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SEBRUS_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("SEBRUS_REDIS_URL", url)
     monkeypatch.setenv("SEBRUS_SCAN_QUEUE", queue)
-    app, services = build_platform(settings)
-    services.start()
-    try:
-        with TestClient(app) as client:
-            yield client, services
-    finally:
-        services.stop()
+    with serving(settings) as running:
+        yield running
 
 
 def test_a_worker_runs_the_queued_scan_and_the_server_sends_its_quarantines(
@@ -54,7 +43,7 @@ def test_a_worker_runs_the_queued_scan_and_the_server_sends_its_quarantines(
     client, services = rq_platform
     data = make(n_classes=3, per_class=40, seed_per_class=15, rate=0.1, seed=3)
     owner = login(client, "owner")
-    dataset_id = create_dataset(client, owner, data, name="digits-rq")
+    dataset_id = seeded_dataset(client, owner, data, name="digits-rq")
     mallory = login(client, "mallory")
     upload_all(client, dataset_id, [(owner, data.honest), (mallory, data.malicious)])
 

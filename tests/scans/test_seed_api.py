@@ -7,8 +7,9 @@ import hashlib
 
 from fastapi.testclient import TestClient
 
-from tests.scans.helpers import Platform, login, wait_for_scan
-from tests.scans.poisoned_digits import b64, make
+from tests.support.platform import Platform, login
+from tests.support.poisoned_digits import b64, make
+from tests.support.scans import wait_for_scan
 
 
 def test_a_bad_seed_image_refuses_the_dataset_before_it_is_created(platform: Platform) -> None:

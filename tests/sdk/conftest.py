@@ -6,15 +6,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from sebrus.sdk import Client
-from tests.sdk.live_server import PASSWORD, LiveServer, cheap_settings, live_server
+from tests.support.live_server import PASSWORD, LiveServer
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(cheap_settings(tmp_path_factory.mktemp("sdk-server"))) as running:
-        yield running
 
 
 @pytest.fixture

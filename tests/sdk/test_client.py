@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from sebrus.sdk import Client, Unauthorized
-from tests.sdk.live_server import PASSWORD, LiveServer, png
+from tests.support.images import png
+from tests.support.live_server import PASSWORD, LiveServer
 
 
 def test_register_login_and_me(server: LiveServer) -> None:

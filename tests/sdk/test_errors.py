@@ -21,7 +21,8 @@ from sebrus.sdk import (
     Unauthorized,
 )
 from sebrus.services.ingest.contributions import UploadRateLimiter
-from tests.sdk.live_server import PASSWORD, LiveServer, closed_port_url, png
+from tests.support.images import png
+from tests.support.live_server import PASSWORD, LiveServer, closed_port_url
 
 
 def test_bad_image_and_unknown_label_are_invalid_requests(new_user: Callable[[], Client]) -> None:

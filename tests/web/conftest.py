@@ -1,5 +1,6 @@
 """Web UI fixtures: the whole platform (embedded chain, relayer, indexer) on a temporary data dir, and
-for the browser tests Debian's Chromium and a live server."""
+for the browser tests Debian's Chromium and a live server on each chain backend (the plain live
+server, ``server``, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from sebrus.platform import ChainServices, build_platform
-from tests.sdk.live_server import LiveServer, cheap_settings, live_server
+from sebrus.platform import ChainServices
+from tests.support.browser import CHROMIUM, FLAGS, missing_browser_reason
 from tests.support.chain import rpc_settings
-from tests.web.browser_support import CHROMIUM, FLAGS, missing_browser_reason
+from tests.support.live_server import LiveServer, live_server
+from tests.support.platform import cheap_settings, started
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, ChainServices]]:
-    app, services = build_platform(cheap_settings(tmp_path_factory.mktemp("web")))
-    services.start()
-    try:
-        yield app, services
-    finally:
-        services.stop()
-        app.state.platform.engine.dispose()
+    with started(cheap_settings(tmp_path_factory.mktemp("web"))) as running:
+        yield running
 
 
 @pytest.fixture
@@ -52,12 +49,6 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(cheap_settings(tmp_path_factory.mktemp("browser"))) as running:
-        yield running
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("rpc", marks=pytest.mark.rpc)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit
+from tests.support.browser import DESKTOP, Visit
+from tests.support.live_server import LiveServer
 
 
 def test_the_api_docs_render_without_the_network(chromium: Any, server: LiveServer) -> None:

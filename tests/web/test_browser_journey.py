@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 
-from tests.scans.helpers import login, upload_all, wait_for_scan
-from tests.scans.poisoned_digits import make
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, PHONE, SHOTS, Visit, register_in_browser
-from tests.web.web_helpers import PASSWORD, noise_png, picture_png
+from tests.support.browser import DESKTOP, PHONE, SHOTS, Visit, register_in_browser
+from tests.support.images import noise_png, picture_png
+from tests.support.live_server import LiveServer
+from tests.support.platform import login
+from tests.support.poisoned_digits import make
+from tests.support.scans import upload_all, wait_for_scan
+from tests.support.web import PASSWORD
 
 
 def files_for_upload(tmp: Path, limit: int) -> dict[str, Path]:

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit, api_user
-from tests.web.web_helpers import PASSWORD
+from tests.support.browser import DESKTOP, Visit
+from tests.support.live_server import LiveServer
+from tests.support.web import PASSWORD, api_user
 
 # What the focused element looks like: its own outline, or the page's focus ring on it.
 FOCUS_RING = """() => {

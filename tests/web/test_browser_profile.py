@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, PHONE, Visit, api_user, log_in_in_browser
-from tests.web.web_helpers import picture_png
+from tests.support.browser import DESKTOP, PHONE, Visit, log_in_in_browser
+from tests.support.images import picture_png
+from tests.support.live_server import LiveServer
+from tests.support.web import api_user
 
 
 def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnings(

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit, register_in_browser
-from tests.web.stub_wallet import StubWallet
-from tests.web.web_helpers import picture_png
+from tests.support.browser import DESKTOP, Visit, register_in_browser
+from tests.support.images import picture_png
+from tests.support.live_server import LiveServer
+from tests.support.stub_wallet import StubWallet
 
 
 def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its_own(

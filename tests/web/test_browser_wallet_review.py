@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 
 from sebrus.chain.review_types import BallotState
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import DESKTOP, Visit, api_user, register_in_browser
-from tests.web.stub_wallet import StubWallet
-from tests.web.web_helpers import picture_png
+from tests.support.browser import DESKTOP, Visit, register_in_browser
+from tests.support.images import picture_png
+from tests.support.live_server import LiveServer
+from tests.support.stub_wallet import StubWallet
+from tests.support.web import api_user
 
 
 def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, wallet_server: LiveServer) -> None:

@@ -14,8 +14,8 @@ from sebrus.chain.review_types import ReviewTerms
 from sebrus.db.models import Dataset
 from sebrus.platform import ChainServices
 from sebrus.services.scans import seeds
-from tests.web.test_pages import field_block
-from tests.web.web_helpers import browser, csrf_from, png, register
+from tests.support.images import png
+from tests.support.web import browser, csrf_from, field_block, register
 
 _names = itertools.count()
 BASE = {"description": "pets", "labels": "cat, dog", "max_mb": "1"}

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sebrus.chain.review_types import ItemReview
 from sebrus.db.models import Dataset, Item
 from sebrus.platform import ChainServices
-from tests.web.web_helpers import browser, csrf_from, png, register
+from tests.support.images import png
+from tests.support.web import browser, csrf_from, register
 
 PASSWORD = "a long passphrase"
 DEPOSIT = 3 * 10**15  # shown as 0.003 ETH

@@ -16,16 +16,8 @@ from sqlalchemy import func, select
 from sebrus.db.models import AuthSession, Dataset
 from sebrus.platform import ChainServices
 from sebrus.services.accounts.sessions import hash_token
-from tests.web.web_helpers import (
-    PASSWORD,
-    browser,
-    create_dataset,
-    csrf_from,
-    noise_png,
-    png,
-    register,
-    submit,
-)
+from tests.support.images import noise_png, png
+from tests.support.web import PASSWORD, browser, create_dataset, csrf_from, field_block, register, submit
 
 _datasets = itertools.count()
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "sebrus" / "web" / "templates"
@@ -33,13 +25,6 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "sebrus" / "web" / "te
 
 def unique(name: str) -> str:
     return f"{name} {next(_datasets)}"
-
-
-def field_block(page: str, field: str) -> str:
-    """The markup of one form field's wrapper, where its error must appear."""
-    start = page.index(f'<label for="{field}"')
-    wrapper = page.rindex('<div class="field', 0, start)
-    return page[wrapper : page.index("</div>", start)]
 
 
 def test_public_pages_render_for_anyone(app: FastAPI) -> None:

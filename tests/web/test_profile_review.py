@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sebrus.platform import ChainServices
 from sebrus.services.errors import InvalidInput
 from sebrus.web.routes.owner_review import eth_to_wei
-from tests.web.web_helpers import browser, create_dataset, csrf_from, png, register
+from tests.support.images import png
+from tests.support.web import browser, create_dataset, csrf_from, register
 
 _names = itertools.count()
 ETH = 10**18

@@ -8,23 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sebrus.platform import ChainServices
-from tests.web.web_helpers import browser, csrf_from, png, register
-
-PASSWORD = "a long passphrase"
-
-
-def _api_user(app: FastAPI, name: str) -> dict[str, str]:
-    client = TestClient(app)
-    assert client.post("/api/user", json={"username": name, "password": PASSWORD}).status_code == 201
-    token = client.post("/api/session", json={"username": name, "password": PASSWORD}).json()["session"][
-        "token"
-    ]
-    return {"Authorization": f"Bearer {token}"}
+from tests.support.images import png
+from tests.support.web import PASSWORD, api_user, browser, csrf_from, register
 
 
 def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServices) -> None:
     api = TestClient(app)
-    owner, contributor = _api_user(app, "rp-owner"), _api_user(app, "rp-contrib")
+    owner, contributor = api_user(TestClient(app), "rp-owner"), api_user(TestClient(app), "rp-contrib")
     body = {"datasetName": "rp-pets", "description": "d", "labels": ["cat", "dog"], "review_policy": {"x": 1}}
     dataset = api.post("/api/dataset", json=body, headers=owner).json()["new_dataset"]
     ds = dataset["id"]
@@ -90,7 +80,7 @@ def test_an_undecided_items_page_shows_only_the_visitors_own_vote(
     app: FastAPI, services: ChainServices
 ) -> None:
     api = TestClient(app)
-    owner, contributor = _api_user(app, "rp2-owner"), _api_user(app, "rp2-contrib")
+    owner, contributor = api_user(TestClient(app), "rp2-owner"), api_user(TestClient(app), "rp2-contrib")
     body = {
         "datasetName": "rp2-pets",
         "description": "d",

@@ -11,23 +11,15 @@ from sqlalchemy import delete, select
 
 from sebrus.db.models import User, Wallet, WalletKind
 from sebrus.platform import ChainServices
-from tests.web.web_helpers import PASSWORD, browser, csrf_from, png, register
-
-
-def _api_user(app: FastAPI, name: str) -> dict[str, str]:
-    client = TestClient(app)
-    assert client.post("/api/user", json={"username": name, "password": PASSWORD}).status_code == 201
-    token = client.post("/api/session", json={"username": name, "password": PASSWORD}).json()["session"][
-        "token"
-    ]
-    return {"Authorization": f"Bearer {token}"}
+from tests.support.images import png
+from tests.support.web import PASSWORD, api_user, browser, csrf_from, register
 
 
 def test_a_reviewer_without_a_custodial_wallet_still_gets_the_queue(
     app: FastAPI, services: ChainServices
 ) -> None:
     api = TestClient(app)
-    owner, contributor = _api_user(app, "nc-owner"), _api_user(app, "nc-contrib")
+    owner, contributor = api_user(TestClient(app), "nc-owner"), api_user(TestClient(app), "nc-contrib")
     body = {"datasetName": "nc-pets", "description": "d", "labels": ["cat", "dog"], "review_policy": {"x": 1}}
     ds = api.post("/api/dataset", json=body, headers=owner).json()["new_dataset"]["id"]
     sent = api.post(

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sebrus.db.models import Dataset
-from tests.scans.models import net, safetensors_bytes, torchscript_bytes
-from tests.web.test_seed_images import add
-from tests.web.web_helpers import browser, create_dataset, csrf_from, png, register
+from tests.support.images import png
+from tests.support.models import net, safetensors_bytes, torchscript_bytes
+from tests.support.web import add_seed_images, browser, create_dataset, csrf_from, register
 
 
 def upload(client: TestClient, dataset_id: int, name: str, data: bytes) -> httpx.Response:
@@ -36,7 +36,10 @@ def test_an_owner_sets_and_removes_the_scan_model_from_the_dataset_page(app: Fas
     owner = browser(app)
     register(owner)
     dataset_id = create_dataset(owner, "own model")
-    assert add(owner, dataset_id, "cat", [("a.png", png(701)), ("b.png", png(702))]).status_code == 303
+    assert (
+        add_seed_images(owner, dataset_id, "cat", [("a.png", png(701)), ("b.png", png(702))]).status_code
+        == 303
+    )
     page = owner.get(f"/datasets/{dataset_id}").text
     assert f'action="/datasets/{dataset_id}/scan-model"' in page
     assert "Scans use the reference CNN each scan trains." in page

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,10 @@ from sqlalchemy import func, select
 
 from sebrus.db.models import Dataset, Item, Scan, ScanScope, ScanState
 from sebrus.platform import ChainServices
-from tests.scans.poisoned_digits import Upload, make
-from tests.web.web_helpers import browser, create_dataset, csrf_from, png, register
+from tests.support.images import png
+from tests.support.poisoned_digits import Upload, make
+from tests.support.scans import wait_for_scan
+from tests.support.web import browser, create_dataset, csrf_from, register
 
 PER_REQUEST = 20
 
@@ -52,16 +53,6 @@ def start(client: TestClient, dataset_id: int, scope: str = "all") -> Any:
     return client.post(
         f"/datasets/{dataset_id}/scans", data={"csrf_token": csrf_from(page.text), "scope": scope}
     )
-
-
-def wait_done(client: TestClient, scan_id: int, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        scan: dict[str, Any] = client.get(f"/api/scans/{scan_id}").json()["scan"]
-        if scan["state"] in ("done", "failed") and scan["quarantine"]["pending"] == 0:
-            return scan
-        assert time.monotonic() < deadline, scan
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +89,7 @@ def scanned(platform: tuple[FastAPI, ChainServices]) -> Iterator[Scanned]:
     started = start(owner, dataset_id)
     assert started.status_code == 303, started.text
     scan_id = int(re.fullmatch(r"/scans/(\d+)", started.headers["location"]).group(1))  # type: ignore[union-attr]
-    scan = wait_done(owner, scan_id)
+    scan = wait_for_scan(owner, scan_id)
     assert scan["state"] == "done" and not scan["insufficient_data"], scan
     planted = {hashlib.sha256(u.png).hexdigest() for u in data.malicious if u.poisoned}
     yield Scanned(owner, dataset_id, scan_id, scan, planted)
@@ -215,7 +206,7 @@ def test_a_small_dataset_scan_says_there_is_not_enough_data(app: FastAPI) -> Non
     started = start(owner, dataset_id)
     assert started.status_code == 303
     scan_id = int(started.headers["location"].rsplit("/", 1)[1])
-    assert wait_done(owner, scan_id)["insufficient_data"] is True
+    assert wait_for_scan(owner, scan_id)["insufficient_data"] is True
     page = owner.get(f"/scans/{scan_id}").text
     assert "Not enough data" in page and "at least 2 labels" in page and "Flagged images" not in page
 
@@ -315,7 +306,7 @@ def test_an_owner_starts_a_scan_from_the_scans_page_and_refusals_sit_beside_the_
     started = owner.post("/scans", data={"csrf_token": token, "dataset": str(dataset_id), "scope": "all"})
     assert started.status_code == 303 and started.headers["location"].startswith("/scans/")
     scan_id = int(started.headers["location"].rsplit("/", 1)[1])
-    assert wait_done(owner, scan_id)["dataset_id"] == dataset_id
+    assert wait_for_scan(owner, scan_id)["dataset_id"] == dataset_id
     assert scan_count(app) == before + 1
 
 

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import hashlib
 
-import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sebrus.db.models import DatasetSeed
-from tests.web.web_helpers import browser, create_dataset, csrf_from, png, register
+from tests.support.images import png
+from tests.support.web import add_seed_images, browser, create_dataset, register
 
 
 def seeds_of(app: FastAPI, dataset_id: int) -> dict[str, str]:
     with app.state.platform.session_factory() as db:
         rows = db.scalars(select(DatasetSeed).where(DatasetSeed.dataset_id == dataset_id))
         return {row.content_hash: row.label for row in rows}
-
-
-def add(client: TestClient, dataset_id: int, label: str, files: list[tuple[str, bytes]]) -> httpx.Response:
-    page = client.get(f"/datasets/{dataset_id}")
-    return client.post(
-        f"/datasets/{dataset_id}/seed",
-        data={"csrf_token": csrf_from(page.text), "seed_label_0": label},
-        files=[("seed_files_0", (name, data, "image/png")) for name, data in files],
-    )
 
 
 def test_an_owner_adds_seed_images_from_the_dataset_page(app: FastAPI) -> None:
@@ -38,14 +28,14 @@ def test_an_owner_adds_seed_images_from_the_dataset_page(app: FastAPI) -> None:
     assert "empty: scans then calibrate on the data itself" in page
 
     images = [("a.png", png(501)), ("b.png", png(502))]
-    added = add(owner, dataset_id, "dog", images)
+    added = add_seed_images(owner, dataset_id, "dog", images)
     assert added.status_code == 303
     assert added.headers["location"] == f"/datasets/{dataset_id}?seeded=2#checks-heading"
     shown = owner.get(added.headers["location"]).text
     assert "Added 2 images to your seed set." in shown and "Your seed set: 2 dog." in shown
     assert seeds_of(app, dataset_id) == {hashlib.sha256(data).hexdigest(): "dog" for _, data in images}
 
-    again = add(owner, dataset_id, "dog", images[:1])
+    again = add_seed_images(owner, dataset_id, "dog", images[:1])
     assert again.headers["location"].startswith(f"/datasets/{dataset_id}?seeded=0")
     assert "Those images were already in your seed set." in owner.get(again.headers["location"]).text
     assert len(seeds_of(app, dataset_id)) == 2
@@ -56,22 +46,24 @@ def test_refusals_sit_beside_their_field_and_store_nothing(app: FastAPI) -> None
     register(owner)
     dataset_id = create_dataset(owner, "careful seeds")
 
-    nothing = add(owner, dataset_id, "cat", [])
+    nothing = add_seed_images(owner, dataset_id, "cat", [])
     assert nothing.status_code == 400 and 'id="seed_files_0-error"' in nothing.text
     assert "Choose at least one image to add." in nothing.text
 
-    mixed = add(owner, dataset_id, "cat", [("good.png", png(601)), ("notes.png", b"not a picture at all")])
+    mixed = add_seed_images(
+        owner, dataset_id, "cat", [("good.png", png(601)), ("notes.png", b"not a picture at all")]
+    )
     assert mixed.status_code == 400 and 'id="seed_files_0-error"' in mixed.text
     assert "notes.png" in mixed.text
     assert '<option value="cat" selected>cat</option>' in mixed.text  # the label chosen stays chosen
 
-    wrong_label = add(owner, dataset_id, "horse", [("good.png", png(602))])
+    wrong_label = add_seed_images(owner, dataset_id, "horse", [("good.png", png(602))])
     assert wrong_label.status_code == 400 and 'id="seed_label_0-error"' in wrong_label.text
     assert seeds_of(app, dataset_id) == {}
 
     stranger = browser(app)
     register(stranger)
-    theirs = add(stranger, dataset_id, "cat", [("good.png", png(603))])
+    theirs = add_seed_images(stranger, dataset_id, "cat", [("good.png", png(603))])
     assert theirs.status_code == 403 and "Only the dataset&#39;s owner changes its seed set." in theirs.text
     assert f'action="/datasets/{dataset_id}/seed"' not in stranger.get(f"/datasets/{dataset_id}").text
 

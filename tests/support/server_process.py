@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,13 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.live_server import free_port
+
 CHEAP_ARGON2 = {
     "SEBRUS_PASSWORD_TIME_COST": "1",
     "SEBRUS_PASSWORD_MEMORY_COST_KIB": "8",
     "SEBRUS_PASSWORD_PARALLELISM": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-import io
 import itertools
 import re
 
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from PIL import Image
+
+from tests.support.platform import login
 
 PASSWORD = "a long passphrase"
 _names = itertools.count()
@@ -47,6 +47,11 @@ def register(client: TestClient, username: str | None = None) -> str:
     return username
 
 
+def api_user(api: httpx.Client, username: str) -> dict[str, str]:
+    """Register through the API with ``PASSWORD``; a bearer header, leaving no cookie behind in ``api``."""
+    return login(api, username, PASSWORD)
+
+
 def create_dataset(client: TestClient, name: str, **fields: str) -> int:
     data = {"name": name, "description": "cats and dogs", "labels": "cat, dog", "max_mb": "1", **fields}
     done = submit(client, "/datasets/new", data)
@@ -56,41 +61,20 @@ def create_dataset(client: TestClient, name: str, **fields: str) -> int:
     return int(found.group(1))
 
 
-def png(seed: int, size: tuple[int, int] = (8, 8)) -> bytes:
-    image = Image.new("RGB", size, color=(seed % 256, 40, 90))
-    image.putpixel((0, 0), ((seed * 7) % 256, 3, 5))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+def field_block(page: str, field: str) -> str:
+    """The markup of one form field's wrapper, where its error must appear."""
+    start = page.index(f'<label for="{field}"')
+    wrapper = page.rindex('<div class="field', 0, start)
+    return page[wrapper : page.index("</div>", start)]
 
 
-def picture_png(seed: int, size: int = 96) -> bytes:
-    """A small picture (a sun over hills, coloured by ``seed``) so screenshots show something image-like."""
-    from PIL import ImageDraw
-
-    hue = (seed * 53) % 256
-    image = Image.new("RGB", (size, size))
-    draw = ImageDraw.Draw(image)
-    for y in range(size):  # sky gradient
-        draw.line([(0, y), (size, y)], fill=(40 + y, 90 + (hue + y) % 120, 200 - y // 2))
-    r = size // 6
-    cx, cy = size // 3 + (seed * 11) % (size // 3), size // 3
-    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(255, 210 - hue // 4, 60))
-    draw.polygon(
-        [(0, size), (0, size * 2 // 3), (size // 2, size // 2), (size, size * 3 // 4), (size, size)],
-        fill=(30 + hue // 3, 120, 60),
+def add_seed_images(
+    client: TestClient, dataset_id: int, label: str, files: list[tuple[str, bytes]]
+) -> httpx.Response:
+    """Posts the dataset page's seed form: ``files`` (name, bytes) as seed images of ``label``."""
+    page = client.get(f"/datasets/{dataset_id}")
+    return client.post(
+        f"/datasets/{dataset_id}/seed",
+        data={"csrf_token": csrf_from(page.text), "seed_label_0": label},
+        files=[("seed_files_0", (name, data, "image/png")) for name, data in files],
     )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def noise_png(size: tuple[int, int], seed: int = 1) -> bytes:
-    """Incompressible pixels, so the file is large for its dimensions."""
-    import random
-
-    rng = random.Random(seed)
-    image = Image.frombytes("RGB", size, bytes(rng.getrandbits(8) for _ in range(size[0] * size[1] * 3)))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -11,8 +11,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from tests.sdk.live_server import LiveServer
-from tests.web.browser_support import Visit
+from tests.support.browser import Visit
+from tests.support.live_server import LiveServer
 
 # The provider a wallet extension would inject; every signature and send is asked of Python.
 STUB_PROVIDER = """

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from sebrus.detect.attacks import patch_backdoor
 from sebrus.detect.datasets import load_digits
+from tests.support.images import to_png
 
 
 @dataclass(frozen=True)
@@ -30,14 +29,6 @@ class PoisonedDigits:
     @property
     def planted(self) -> set[bytes]:
         return {u.png for u in self.malicious if u.poisoned}
-
-
-def to_png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8), mode="L").save(
-        buffer, format="PNG"
-    )
-    return buffer.getvalue()
 
 
 def b64(data: bytes) -> str:

@@ -9,10 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.web.accessibility import axe_violations
-from tests.web.web_helpers import PASSWORD
+from tests.support.accessibility import axe_violations
+from tests.support.web import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -39,15 +37,6 @@ def missing_browser_reason() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     return None
-
-
-def api_user(api: httpx.Client, username: str) -> dict[str, str]:
-    """Register through the API and return a bearer header, leaving no cookie behind in ``api``."""
-    assert api.post("/api/user", json={"username": username, "password": PASSWORD}).status_code == 201
-    session = api.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert session.status_code == 201, session.text
-    api.cookies.clear()
-    return {"Authorization": f"Bearer {session.json()['session']['token']}"}
 
 
 def register_in_browser(page: Any, username: str) -> None:

@@ -1,0 +1,65 @@
+"""A real SeBRUS server for client tests: the whole platform behind uvicorn on a free local port.
+
+The SDK and the CLI are clients of HTTP, so they are tested over real HTTP, in a background thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from sebrus.config import Settings
+from sebrus.platform import ChainServices
+from tests.support.platform import started
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    services: ChainServices
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    with started(settings) as (app, services):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the test server did not start")
+                time.sleep(0.02)
+            yield LiveServer(url=f"http://127.0.0.1:{port}", services=services)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+            sock.close()
+
+
+def free_port() -> int:
+    """A local port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def closed_port_url() -> str:
+    """A local URL where nothing listens (the port was free a moment ago)."""
+    return f"http://127.0.0.1:{free_port()}"
