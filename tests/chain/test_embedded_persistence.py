@@ -37,10 +37,12 @@ from sebrus.chain.embedded_store import (
     open_embedded_tester,
 )
 from sebrus.chain.leveldb import LevelDB
+from tests.support import embedded_chain_worker
+from tests.support.embedded_chain_worker import MAX_FEE_PER_GAS, PRIORITY_FEE_PER_GAS, transfer_value
 
-WORKER = Path(__file__).with_name("embedded_chain_worker.py")
-sys.path.insert(0, str(WORKER.parent))
-from embedded_chain_worker import MAX_FEE_PER_GAS, PRIORITY_FEE_PER_GAS, transfer_value  # noqa: E402
+# Run with ``python -P WORKER``: -P keeps the worker's folder (tests/support, whose platform.py would
+# shadow the standard library's) off sys.path; the worker needs only sebrus.
+WORKER = Path(embedded_chain_worker.__file__)
 
 SENDER: LocalAccount = Account.from_key("0x" + "5e" * 32)
 RECIPIENT = Web3.to_checksum_address("0x" + "ab" * 20)
@@ -81,7 +83,11 @@ class Sender:
 
 def run_worker(*args: str, timeout: float = 60) -> dict[str, Any]:
     completed = subprocess.run(
-        [sys.executable, str(WORKER), *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-P", str(WORKER), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     result: dict[str, Any] = json.loads(completed.stdout)
@@ -197,6 +203,7 @@ def test_kill_9_mid_stream_leaves_a_consistent_prefix(chain_dir: Path) -> None:
     writer = subprocess.Popen(
         [
             sys.executable,
+            "-P",
             str(WORKER),
             "transfers",
             str(chain_dir),

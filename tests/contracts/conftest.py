@@ -7,8 +7,9 @@ without paying for a new deployment of the implementation and the manager.
 from __future__ import annotations
 
 import pytest
-from contract_kit import Chain
 from web3.contract import Contract
+
+from tests.support.contracts import Chain
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from contract_kit import ARTIFACTS_DIR
+
+from tests.support.contracts import ARTIFACTS_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPILE_SCRIPT = REPO_ROOT / "scripts" / "compile_contracts.mjs"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from contract_kit import PENDING, Chain, content_hash, events, signed_submission, signer
 from web3.contract import Contract
+
+from tests.support.contracts import PENDING, Chain, content_hash, events, signed_submission, signer
 
 MAX_BATCH = 256
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from contract_kit import Chain, content_hash, signed_submission, signer
+
+from tests.support.contracts import Chain, content_hash, signed_submission, signer
 
 BATCH = 100
 

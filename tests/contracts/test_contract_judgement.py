@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from contract_kit import APPROVED, PENDING, QUARANTINED, REJECTED, Chain, content_hash, events
 from eth_utils import keccak
 from web3.contract import Contract
+
+from tests.support.contracts import APPROVED, PENDING, QUARANTINED, REJECTED, Chain, content_hash, events
 
 DETECTOR_ROLE = keccak(text="DETECTOR_ROLE")
 RESOLVER_ROLE = keccak(text="RESOLVER_ROLE")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contract_kit import Chain, events, minimal_proxy_creation_code, minimal_proxy_runtime_code
 from eth_utils import keccak
+
+from tests.support.contracts import Chain, events, minimal_proxy_creation_code, minimal_proxy_runtime_code
 
 ZERO = "0x" + "00" * 20
 DETECTOR_ROLE = keccak(text="DETECTOR_ROLE")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from contract_kit import (
+from eth_utils import keccak
+from web3.contract import Contract
+
+from tests.support.contracts import (
     PENDING,
     Chain,
     content_hash,
@@ -15,8 +18,6 @@ from contract_kit import (
     signed_submission,
     signer,
 )
-from eth_utils import keccak
-from web3.contract import Contract
 
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 HOUR = 3600

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-from contract_kit import PENDING, Chain, content_hash, events
 from eth_utils import keccak
 from web3.contract import Contract
+
+from tests.support.contracts import PENDING, Chain, content_hash, events
 
 
 def test_submit_records_the_caller_label_time_and_pending_status(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contract_kit import Chain, content_hash
 from web3.contract import Contract
 
 from sebrus.primitives import DATASET_MAX_BATCH, DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
+from tests.support.contracts import Chain, content_hash
 
 
 def test_get_item_of_an_unknown_hash_reverts(chain: Chain, dataset: Contract) -> None:

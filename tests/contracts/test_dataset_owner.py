@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from contract_kit import Chain, events
-from review_kit import ReviewChain, Terms
+
+from tests.support.contracts import Chain, events
+from tests.support.review_contracts import ReviewChain, Terms
 
 ZERO = "0x" + "00" * 20
 DEFAULT_ADMIN_ROLE = b"\x00" * 32

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from contract_kit import Chain, ErrorDecoder, events, load_artifact
 from eth_utils import keccak
 from web3.contract import Contract
+
+from tests.support.contracts import Chain, ErrorDecoder, events, load_artifact
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 ROOT_1 = keccak(text="root one")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from contract_kit import APPROVED, PENDING, REJECTED, content_hash, events
-from review_kit import (
+from web3.contract import Contract
+
+from tests.support.contracts import APPROVED, PENDING, REJECTED, content_hash, events
+from tests.support.review_contracts import (
     ETHER,
     FAILED,
     OPEN,
@@ -15,7 +17,6 @@ from review_kit import (
     commitment,
     salt_for,
 )
-from web3.contract import Contract
 
 STAKE = ETHER // 10
 REWARD = ETHER // 100

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from contract_kit import APPROVED, REJECTED, content_hash, events
-from review_kit import ETHER, ReviewChain, Terms, accounts_of
 from web3.contract import Contract
+
+from tests.support.contracts import APPROVED, REJECTED, content_hash, events
+from tests.support.review_contracts import ETHER, ReviewChain, Terms, accounts_of
 
 STAKE = ETHER // 10
 REWARD = ETHER // 100

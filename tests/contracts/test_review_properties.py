@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis.strategies as st
-from contract_kit import APPROVED, PENDING, QUARANTINED, REJECTED, content_hash
 from eth_account import Account
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from review_kit import (
+
+from tests.support.contracts import APPROVED, PENDING, QUARANTINED, REJECTED, content_hash
+from tests.support.review_contracts import (
     RESOLVER_ROLE,
     VOTER_ROLE,
     FastContract,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from contract_kit import APPROVED, PENDING, QUARANTINED, REJECTED, content_hash, events
 from eth_utils import keccak
-from review_kit import (
+from web3.contract import Contract
+
+from tests.support.contracts import APPROVED, PENDING, QUARANTINED, REJECTED, content_hash, events
+from tests.support.review_contracts import (
     APPROVE,
     ETHER,
     OUTCOME_APPROVED,
@@ -17,7 +19,6 @@ from review_kit import (
     Terms,
     accounts_of,
 )
-from web3.contract import Contract
 
 STAKE = ETHER // 10
 REWARD = ETHER // 100

@@ -1,6 +1,6 @@
 """A separate process for the embedded-chain tests: the chain must survive its owner's exit or death.
 
-Run as ``python embedded_chain_worker.py COMMAND CHAIN_DIR [ARGS]``:
+Run as ``python -P tests/support/embedded_chain_worker.py COMMAND CHAIN_DIR [ARGS]``:
 
 * ``transfers CHAIN_DIR PRIVATE_KEY RECIPIENT COUNT`` sends COUNT transfers (the n-th, nonce n - 1,
   carries ``transfer_value(n)`` wei), printing each block number once its receipt is back, so a test

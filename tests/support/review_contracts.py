@@ -1,6 +1,6 @@
 """Helpers for the Review contract tests: the factory on the in-memory chain, terms, commitments.
 
-Like ``contract_kit`` it drives the compiled artifacts directly, never ``sebrus.chain``.
+Like ``tests.support.contracts`` it drives the compiled artifacts directly, never ``sebrus.chain``.
 """
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, replace
 from typing import Any
 
-from contract_kit import Chain, ErrorDecoder, events, load_artifact
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
+
+from tests.support.contracts import Chain, ErrorDecoder, events, load_artifact
 
 RESOLVER_ROLE = keccak(text="RESOLVER_ROLE")
 VOTER_ROLE = keccak(text="VOTER_ROLE")
@@ -97,7 +98,7 @@ class ReviewChain(Chain):
 
     def expect_paid_revert(self, fn: Any, sender: str, value: int, error: str, *args: Any) -> None:
         """Like Chain.expect_revert for a payable call carrying ``value``; mines the failing tx too."""
-        from contract_kit import _normalise, revert_data
+        from tests.support.contracts import _normalise, revert_data
 
         try:
             result = fn.call({"from": sender, "gas": 2_000_000, "value": value})
@@ -133,7 +134,7 @@ class FastContract:
     """
 
     def __init__(self, chain: Chain, address: str, abi: list[dict[str, Any]]) -> None:
-        from contract_kit import _abi_type
+        from tests.support.contracts import _abi_type
 
         self.chain = chain
         self.address = to_checksum_address(address)
