@@ -45,7 +45,7 @@ def _post(
 def _paid(services: ChainServices, tx_hash: str) -> int:
     """Gas a transaction cost its sender."""
     ledger = services.handle.ledger
-    with ledger._exclusive():
+    with ledger.transactor.exclusive():
         receipt = ledger.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
     return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
 

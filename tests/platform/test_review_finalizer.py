@@ -79,7 +79,7 @@ def _rows(client: TestClient, dataset_id: int, content_hash: str, kind: str) -> 
 def _advance(services: ChainServices, seconds: int) -> None:
     """Move the embedded chain's clock on and mine a block at the new time."""
     ledger = services.handle.ledger
-    with ledger._exclusive():
+    with ledger.transactor.exclusive():
         tester = ledger.w3.provider.ethereum_tester  # type: ignore[attr-defined]
         tester.time_travel(int(ledger.w3.eth.get_block("latest")["timestamp"]) + seconds)
         tester.mine_blocks(1)
@@ -267,7 +267,7 @@ def test_the_loop_approves_x_zero_items_with_nobody_calling_finalize(
         assert _status(client, ds, item) is ItemStatus.APPROVED
         [row] = _rows(client, ds, item, NO_VOTE)
         ledger = services.handle.ledger
-        with ledger._exclusive():
+        with ledger.transactor.exclusive():
             sender = ledger.w3.eth.get_transaction(row.tx_hash)["from"]  # type: ignore[arg-type]
         assert sender == services.handle.operators.detector.address
 

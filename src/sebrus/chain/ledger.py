@@ -14,9 +14,8 @@ thread-safe), so that is all the backends configure.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -113,12 +112,6 @@ class Ledger:
     @property
     def w3(self) -> Web3:
         return self.transactor.w3
-
-    @contextlib.contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        # Kept for tests outside chain/ that predate `transactor.exclusive()`; use that instead.
-        with self.transactor.exclusive():
-            yield
 
     @property
     def chain_id(self) -> int:
