@@ -79,6 +79,35 @@ except RuntimeError as refused:
 """
 
 
+SCAN_WITHOUT_DETECT = """
+import sys
+for name in ("torch", "sklearn", "scipy", "matplotlib", "safetensors"):
+    sys.modules[name] = None
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from fastapi.testclient import TestClient
+from sebrus.config import Settings
+from sebrus.platform import build_platform
+from sebrus.services.scans import runner
+app, services = build_platform(Settings(data_dir=Path(tempfile.mkdtemp())))
+print("HEALTH:", TestClient(app).get("/api/health").status_code)
+try:
+    runner._detect(SimpleNamespace(), SimpleNamespace(), None)
+except RuntimeError as refused:
+    print("REFUSED:", refused)
+"""
+
+
+def test_without_the_detect_extra_the_platform_serves_and_a_scan_fails_naming_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCAN_WITHOUT_DETECT], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "HEALTH: 200" in done.stdout
+    assert "REFUSED:" in done.stdout and "sebrus[detect]" in done.stdout
+
+
 def test_the_platform_runs_without_redis_rq_psycopg_or_art_and_names_the_missing_extra() -> None:
     done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -152,7 +152,13 @@ def _scan_and_dataset(db: Session, scan_id: int) -> tuple[Scan, Dataset]:
 
 def _detect(inputs: Any, scan: Scan, progress: _ProgressWriter, model: Any = None) -> Any:
     """Run the detectors; ``model`` is the owner's scan model (None: the reference CNN is trained)."""
-    from sebrus.detect.scan import scan as detect_scan  # torch and friends load only when a scan runs
+    try:  # torch and friends load only when a scan runs
+        from sebrus.detect.scan import scan as detect_scan
+    except ImportError as missing:
+        raise RuntimeError(
+            f"Scans need the detectors, which are not installed here ({missing.name}): "
+            "pip install 'sebrus[detect]'."
+        ) from missing
 
     return detect_scan(
         inputs.images,
