@@ -13,7 +13,7 @@ import re
 import tempfile
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from pydantic import StringConstraints
 
@@ -29,14 +29,14 @@ Sha256Hex = Annotated[
 ]
 
 
-def is_sha256_hex(value: object) -> bool:
+def is_sha256_hex(value: object) -> TypeGuard[str]:
     """64 hex digits, either case (content hashes are stored and compared in lower case)."""
     return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
 
 
 def is_canonical_sha256(value: object) -> bool:
     """64 lower-case hex digits: the one spelling stored, used as a blob key and signed over."""
-    return is_sha256_hex(value) and isinstance(value, str) and value == value.lower()
+    return is_sha256_hex(value) and value == value.lower()
 
 
 def normalize_sha256(value: str) -> str:

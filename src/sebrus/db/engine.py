@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
     finally:
         cursor.close()
+
+
+#: What background work is handed: something that opens a session (a sessionmaker, or a test's stand-in).
+SessionFactory = Callable[[], Session]
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

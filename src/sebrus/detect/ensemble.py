@@ -113,7 +113,7 @@ def exceedance_hits(
         return none
     ranks = max(1, int(EXCEEDANCE_TOP_SHARE * n))
     best_p, best = 1.0, none
-    for j in range(1, min(ranks, n) + 1):
+    for j in range(1, ranks + 1):  # ranks <= n
         above = data & (p_values < cal[j - 1])
         k = int(above.sum())
         if k == 0:

@@ -14,7 +14,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
-from sebrus.services.accounts.users import usernames as usernames  # pages read display names here too
 from sebrus.services.pagination import Page, PageRequest
 
 MAX_QUERY = 128

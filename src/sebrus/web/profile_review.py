@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, User
-from sebrus.services import browse, dataset_lists
+from sebrus.services import dataset_lists
+from sebrus.services.accounts.users import usernames
 from sebrus.services.errors import ServiceError
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import quality as review_quality
@@ -94,7 +95,7 @@ def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel
         panel.problem = exc.message
         return panel
     rows = review_owner.allowed_voters(db, dataset)
-    names = browse.usernames(db, [r.user_id for r in rows])
+    names = usernames(db, [r.user_id for r in rows])
     panel.voters = [
         {"address": r.address, "username": names.get(r.user_id) if r.user_id is not None else None}
         for r in rows

@@ -41,7 +41,7 @@ from sebrus.http.deps import (
 from sebrus.services import datasets
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.audit import export as audit_export
-from sebrus.services.incidents import monitoring, revocations, trace
+from sebrus.services.incidents import holds, monitoring, revocations, trace
 from sebrus.services.review.chain_link import ChainUnavailable
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}", tags=["incidents"], responses=ERROR_RESPONSES)
@@ -140,7 +140,7 @@ def list_revocations(dataset_id: DatasetId, db: DbSession, user: CurrentUser) ->
             "revocations": [
                 revocation_json(db, r, with_items=True) for r in revocations.list_revocations(db, dataset)
             ],
-            "held": len(revocations.held_back(db, dataset)),
+            "held": len(holds.held_back(db, dataset)),
         }
     )
 

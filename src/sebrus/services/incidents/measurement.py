@@ -6,7 +6,6 @@ The queue and the server's loop are in ``monitoring``; this is the work one clai
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
+from sebrus.db.engine import SessionFactory
 from sebrus.db.models import (
     Dataset,
     DatasetSeed,
@@ -43,7 +43,6 @@ from sebrus.services.scans.data import decode_images
 
 log = logging.getLogger(__name__)
 
-SessionFactory = Callable[[], Session]
 MAX_ERROR = 2000
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
+from sebrus.db.engine import SessionFactory
 from sebrus.db.models import (
     Dataset,
     MetricState,
@@ -39,7 +40,7 @@ from sebrus.db.models import (
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.rows import RowQueue
 from sebrus.services.incidents import measurement
-from sebrus.services.incidents.measurement import MonitorSettings, SessionFactory
+from sebrus.services.incidents.measurement import MonitorSettings
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, ReviewVote, User
-from sebrus.services import browse
+from sebrus.services.accounts.users import usernames
 from sebrus.services.review import queries as review_queries
 
 
@@ -75,7 +75,7 @@ def item_votes(
             approved = review.outcome is Outcome.APPROVED
     _, votes, complete = review_queries.history(db, dataset, viewer, item.content_hash)
     claims = review_queries.claims_by_ballot(db, dataset, item.content_hash)
-    names = browse.usernames(db, [v.voter_user_id for v in votes])
+    names = usernames(db, [v.voter_user_id for v in votes])
     ballots = [
         Ballot(
             vote=v,

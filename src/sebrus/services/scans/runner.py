@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
+from sebrus.db.engine import SessionFactory
 from sebrus.db.models import (
     Dataset,
     Item,
@@ -42,7 +42,6 @@ from sebrus.services.scans.start import DEFAULT_FDR
 
 log = logging.getLogger(__name__)
 
-SessionFactory = Callable[[], Session]
 MAX_ERROR = 2000
 PROGRESS_EVERY_SECONDS = 0.5
 

@@ -10,6 +10,7 @@ from fastapi import Response
 
 from sebrus.db.models import Dataset, ItemStatus
 from sebrus.services import browse
+from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
@@ -70,14 +71,14 @@ def render_dataset(
     wanted, chosen = _item_filter(status, label, contributor)
     pager = Pager.from_page(page, ITEMS_PAGE)
     found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
-    names = browse.usernames(web.db, [i.contributor_user_id for i in found.items])
+    names = usernames(web.db, [i.contributor_user_id for i in found.items])
     user = web.user
     is_owner = user is not None and dataset.owner_id == user.id
     recent_scans = scan_queries.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
     context: dict[str, Any] = {
         "dataset": dataset,
         "status_counts": browse.status_counts(web.db, [dataset.id])[dataset.id],
-        "owner": browse.usernames(web.db, [dataset.owner_id]).get(dataset.owner_id or 0),
+        "owner": usernames(web.db, [dataset.owner_id]).get(dataset.owner_id or 0),
         "policy_facts": policy_facts(dataset.review_policy),
         "items": found.items,
         "names": names,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Response
 
 from sebrus.db.models import Dataset, Item
-from sebrus.services import browse
+from sebrus.services.accounts.users import usernames
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.audit.consistency import Finding, audit_item
 from sebrus.services.review.item_votes import ItemVotes, item_votes
@@ -64,7 +64,7 @@ def render_item(
     dataset = web.db.get(Dataset, item.dataset_id)
     assert dataset is not None  # items cascade with their dataset
     record = chain_record(web.request, dataset.address, item.content_hash)
-    contributor = browse.usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
+    contributor = usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
     scanned = latest_result(web.db, item)
     context: dict[str, Any] = {
         "scan": scanned[0] if scanned else None,

@@ -17,6 +17,7 @@ from sebrus.chain.errors import LedgerError
 from sebrus.db.models import Dataset
 from sebrus.services import browse
 from sebrus.services import items as item_index
+from sebrus.services.accounts.users import usernames
 from sebrus.services.audit.consistency import AuditReport, audit_dataset
 from sebrus.services.audit.history import audit_runs, last_audit_runs
 from sebrus.services.pagination import PageRequest
@@ -71,7 +72,7 @@ def audit_index(web: Web, q: str = "", page: int = 1) -> Response:
         "q": q,
         "datasets": found.items,
         "last": last,
-        "names": browse.usernames(web.db, [run.actor_user_id for run in last.values()]),
+        "names": usernames(web.db, [run.actor_user_id for run in last.values()]),
         "pager": pager.with_total(found.total, {"q": q} if q else {}),
     }
     return web.render("audit_index.html", context)
@@ -92,7 +93,7 @@ def _render_audit(
         "report": report,
         "problem": problem,
         "runs": runs,
-        "names": browse.usernames(web.db, [run.actor_user_id for run in runs]),
+        "names": usernames(web.db, [run.actor_user_id for run in runs]),
     }
     if report is not None:
         hashes = [f.content_hash for f in report.findings if f.content_hash]

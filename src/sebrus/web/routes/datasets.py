@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES
 from sebrus.services import browse, datasets
+from sebrus.services.accounts.users import usernames
 from sebrus.services.errors import Conflict, InvalidInput, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import seeds
@@ -44,7 +45,7 @@ def dashboard(web: Web, q: str = "", page: int = 1) -> Response:
     pager = Pager.from_page(page, DASHBOARD_PAGE)
     found = browse.search_datasets(web.db, q, PageRequest(limit=pager.size, offset=pager.offset))
     counts = browse.status_counts(web.db, [d.id for d in found.items])
-    owners = browse.usernames(web.db, [d.owner_id for d in found.items])
+    owners = usernames(web.db, [d.owner_id for d in found.items])
     rows = [
         {
             "dataset": d,
