@@ -9,7 +9,9 @@ typed dependencies in ``sebrus.http.deps``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +20,9 @@ from sebrus.blobs import BlobStore
 from sebrus.chain.backends import ChainHandle
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
+from sebrus.jobs.coordination import Coordinator, LocalCoordinator
 from sebrus.jobs.loop import BackgroundLoop
+from sebrus.jobs.signals import Signals
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.hooks import PlatformHooks
@@ -45,6 +49,11 @@ class PlatformState:
     throttle: ThrottlePolicy
 
 
+#: What a process runs: ``all`` (one process, ``sebrus serve``), ``web`` (answers requests only) or
+#: ``worker`` (the background loops and scans, ``sebrus worker``).
+Role = Literal["all", "web", "worker"]
+
+
 @dataclass
 class ChainServices:
     """What the contribution endpoints need beyond the platform base; lives on ``app.state.chain``."""
@@ -62,25 +71,49 @@ class ChainServices:
     # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
     finalizer: ReviewFinalizer | None = None
     finalizer_loop: BackgroundLoop | None = None
+    role: Role = "all"
+    coordinator: Coordinator = field(default_factory=LocalCoordinator)
+    signals: Signals = field(default_factory=Signals)
+    closers: list[Callable[[], object]] = field(default_factory=list)
+    _started: bool = False
+
+    @property
+    def runs_loops(self) -> bool:
+        return self.role != "web"
+
+    def loops(self) -> list[BackgroundLoop]:
+        """The loops this role runs; each with a lease takes turns with other processes' copies."""
+        if not self.runs_loops:
+            return []
+        loops = [self.indexer_loop, self.relayer_loop]
+        if self.finalizer_loop is not None:
+            loops.append(self.finalizer_loop)
+        if self.monitor is not None:
+            loops.append(self.monitor.loop)
+        return loops
 
     def start(self) -> None:
-        self.indexer.sync()  # catch up with what happened while we were down
-        self.relayer_loop.start()  # finishes any upload acknowledged before a crash
-        self.indexer_loop.start()
-        if self.finalizer_loop is not None:
-            self.finalizer_loop.start()
+        """Start the role's loops; idempotent. The indexer's first step catches up with the chain."""
+        if self._started:
+            return
+        self._started = True
+        self.signals.start()  # every role hears other processes' "indexed" and "scan finished"
+        if not self.runs_loops:
+            return
+        self.indexer.sync()  # catch up with what happened while we were down (under the indexer mutex)
+        for loop in self.loops():
+            loop.start()  # the relayer's first step finishes uploads acknowledged before a crash
         if self.scans is not None:
             self.scans.start()
-        if self.monitor is not None:
-            self.monitor.start()
 
     def stop(self) -> None:
-        if self.monitor is not None:
-            self.monitor.stop()
-        if self.scans is not None:
+        if self.scans is not None and self.runs_loops:
             self.scans.stop()
-        if self.finalizer_loop is not None:
-            self.finalizer_loop.stop()
-        self.relayer_loop.stop()
-        self.indexer_loop.stop()
+        for loop in reversed(self.loops()):
+            loop.stop(timeout=60.0)
+        self.signals.stop()
+        self.coordinator.close()
         self.handle.close()
+        while self.closers:
+            self.closers.pop()()
+        self._started = False

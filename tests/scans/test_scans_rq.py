@@ -54,7 +54,7 @@ def test_a_worker_runs_the_queued_scan_and_the_server_sends_its_quarantines(
     time.sleep(1.0)  # no thread in the server runs it: it waits for a worker
     assert client.get(f"/api/scans/{scan['id']}").json()["scan"]["state"] == "queued"
 
-    worked = CliRunner().invoke(cli_app, ["worker", "--burst", "--simple"])
+    worked = CliRunner().invoke(cli_app, ["worker", "--scans-only", "--burst", "--simple"])
     assert worked.exit_code == 0, worked.output
 
     done = wait_for_scan(client, scan["id"], timeout=60)
@@ -74,5 +74,5 @@ def test_a_worker_runs_the_queued_scan_and_the_server_sends_its_quarantines(
 
 def test_the_worker_command_needs_a_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SEBRUS_REDIS_URL", raising=False)
-    refused = CliRunner().invoke(cli_app, ["worker", "--burst"])
+    refused = CliRunner().invoke(cli_app, ["worker", "--scans-only", "--burst"])
     assert refused.exit_code == 2 and "SEBRUS_REDIS_URL" in refused.output

@@ -8,6 +8,11 @@ Transactions are signed locally with eth-account and sent raw with an explicit g
 paths: gas estimation costs about 19 ms a call on py-evm, as much as the transaction itself. When a
 transaction reverts it is replayed as a call against the state it ran on to recover the contract's
 custom error. Calldata is built with web3's public ``Contract.encode_abi``.
+
+When several processes send from the same keys (web processes signing custodial votes, workers
+relaying and finalizing), :meth:`Transactor.share_keys_across_processes` makes every send take a
+cross-process mutex per sending address and read the node's pending nonce inside it: one process at
+a time owns a key's next nonce, and no counter of ours can drift behind another process's.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -91,7 +97,12 @@ class Transactor:
         self._nonces = Nonces(lambda a: int(self.w3.eth.get_transaction_count(a, "pending")))  # type: ignore[arg-type]
         self._contracts: dict[str, Contract] = {}
         self._fee_cache: tuple[float, int, int] = (0.0, 0, 0)
+        self._key_mutex: Callable[[str], AbstractContextManager[None]] | None = None
         self.events = EventDecoder(self.contract)
+
+    def share_keys_across_processes(self, mutex: Callable[[str], AbstractContextManager[None]]) -> None:
+        """Send from each key under ``mutex("nonce:" + address)``, reading its nonce from the node."""
+        self._key_mutex = mutex
 
     # ------------------------------------------------------------------ the connection
 
@@ -272,7 +283,7 @@ class Transactor:
                 tx["gas"] = int(estimate * 1.2) + 10_000
             tx.update(self.fees())
             tx["chainId"] = self.chain_id
-            with lock:
+            with lock, self._owning_nonces(sender.address):
                 tx["nonce"] = self._nonces.take(sender.address)
                 signed = sender.sign_transaction(tx)
                 try:
@@ -286,6 +297,16 @@ class Transactor:
             raise self.revert_reason(sender.address, tx, receipt, result_hash)
         events = self.decode_logs(receipt["logs"])
         return TxResult(result_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), events)
+
+    @contextlib.contextmanager
+    def _owning_nonces(self, address: str) -> Iterator[None]:
+        """Hold ``address``'s nonces against other processes; the count is re-read from the node."""
+        if self._key_mutex is None:
+            yield
+            return
+        with self._key_mutex("nonce:" + address):
+            self._nonces.forget(address)  # another process may have sent since our last send
+            yield
 
     def _wait(self, tx_hash: Any) -> TxReceipt:
         with self.exclusive():

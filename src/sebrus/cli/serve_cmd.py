@@ -1,4 +1,8 @@
-"""``sebrus serve``: the whole platform on one process, embedded defaults unless configured."""
+"""``sebrus serve``: the whole platform in one process on embedded defaults, or N stateless web processes.
+
+With ``--workers N`` (PostgreSQL and an rpc chain required) the processes answer requests only; the
+background loops and scans run in ``sebrus worker`` processes, on this machine or others.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,25 @@ from typing import Annotated
 
 import typer
 
-from sebrus.cli.output import console, fail
+from sebrus.cli.output import EXIT_USAGE, console, fail
 from sebrus.config import Settings
 
 
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Run this many stateless web processes (PostgreSQL and an rpc chain required); the "
+            "background loops then run in `sebrus worker`. 0: one process that runs everything.",
+        ),
+    ] = 0,
 ) -> None:
-    """Run the API on the configured chain (the embedded one by default), with the relayer and indexer."""
+    """Run the API and pages on the configured chain (the embedded one by default), with the relayer,
+    indexer and the other loops in the same process unless --workers is given."""
     import uvicorn
 
     from sebrus.chain.embedded_store import ChainLocked
@@ -22,8 +36,18 @@ def serve_command(
     from sebrus.platform import build_platform
 
     settings = Settings()
+    if workers:
+        problem = multi_process_problem(settings)
+        if problem is not None:
+            fail(f"--workers needs {problem}", EXIT_USAGE)
+        console.print(
+            f"{workers} web processes on http://{host}:{port}; run `sebrus worker` (any number, any "
+            "machine) for the relayer, indexer, finalizer, quarantines, monitor and scans"
+        )
+        uvicorn.run("sebrus.platform:web_app", factory=True, host=host, port=port, workers=workers)
+        return
     try:
-        app, services = build_platform(settings)
+        app, services = build_platform(settings, manage_loops=True)
     except ChainLocked as exc:
         fail(f"{exc} (is another `sebrus serve` running on this data directory?)")
     except LedgerError as exc:
@@ -34,8 +58,14 @@ def serve_command(
         f"chain: {services.handle.backend} (id {deployment.chain_id}), DatasetManager {deployment.manager}"
     )
     console.print(f"listening on http://{host}:{port}  (API docs at http://{host}:{port}/docs)")
-    services.start()
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        services.stop()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def multi_process_problem(settings: Settings) -> str | None:
+    """Why these settings cannot run several processes, or None when they can."""
+    url = settings.resolved_database_url
+    if not url.startswith("postgresql"):
+        return "SEBRUS_DATABASE_URL on PostgreSQL (SQLite and the embedded chain allow one process)"
+    if not settings.chain_url:
+        return "SEBRUS_CHAIN_URL (the embedded chain can be opened by one process only)"
+    return None

@@ -3,6 +3,10 @@
 The relayer and the indexer use it. ``step`` returns how much work it did; while there is work the
 loop runs again straight away, and an error is logged and retried after a back-off rather than
 killing the thread.
+
+A loop that must have one owner among several processes is given a :class:`~sebrus.jobs.coordination.Lease`:
+it steps only while it holds the lease, and otherwise retries every ``lease_retry_seconds``, which bounds
+how long a dead holder's loop stays unowned.
 """
 
 from __future__ import annotations
@@ -11,15 +15,31 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sebrus.jobs.coordination import Lease
+
 log = logging.getLogger(__name__)
 
 
 class BackgroundLoop:
     def __init__(
-        self, name: str, step: Callable[[], int], *, idle_seconds: float = 0.5, max_backoff: float = 10.0
+        self,
+        name: str,
+        step: Callable[[], int],
+        *,
+        idle_seconds: float = 0.5,
+        max_backoff: float = 10.0,
+        lease: Lease | None = None,
+        lease_retry_seconds: float = 2.0,
+        on_ownership: Callable[[], object] | None = None,
     ):
         self.name = name
         self._step = step
+        self._lease = lease
+        self._lease_retry = lease_retry_seconds
+        # Runs before the first step after this process takes the loop over: the place to settle
+        # what a previous owner (this process before a restart, or a dead one) left half-done.
+        self._on_ownership = on_ownership
+        self._owned = False
         self._idle = idle_seconds
         self._max_backoff = max_backoff
         self._wake = threading.Event()
@@ -42,12 +62,31 @@ class BackgroundLoop:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._lease is not None:
+            self._lease.release()
+        self._owned = False
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def owns_lease(self) -> bool:
+        """Whether this process runs the loop now (always, without a lease)."""
+        return self._lease is None or self._lease.acquire()
 
     def _run(self) -> None:
         backoff = self._idle
         while not self._stop.is_set():
             self._wake.clear()
             try:
+                if not self.owns_lease():
+                    self._owned = False
+                    self._stop.wait(self._lease_retry)
+                    continue
+                if not self._owned:
+                    if self._on_ownership is not None:
+                        self._on_ownership()
+                    self._owned = True
                 done = self._step()
                 backoff = self._idle
             except Exception:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+MAX_CLAIM_TRIES = 16  # another claimer took the candidate: look again, but not forever
+
 
 @dataclass(frozen=True)
 class RowQueue:
@@ -42,11 +44,23 @@ class RowQueue:
         return bool(getattr(claimed, "rowcount", 0) == 1)
 
     def claim_next(self, db: Session, *where: ColumnElement[bool]) -> int | None:
-        """Claim the first queued row (in ``order``) that matches ``where``; None when there is none."""
-        candidates = db.scalars(
-            select(self.model.id).where(self.state == self.queued, *where).order_by(*self.order)
-        )
-        for row_id in list(candidates):
+        """Claim the first queued row (in ``order``) that matches ``where``; None when there is none.
+
+        On PostgreSQL the candidate is read ``FOR UPDATE SKIP LOCKED``, so claimers in other processes
+        pass over it instead of queueing behind this one; the compare-and-set in :meth:`claim` keeps
+        SQLite (which has no row locks) just as safe.
+        """
+        for _ in range(MAX_CLAIM_TRIES):
+            row_id = db.scalar(
+                select(self.model.id)
+                .where(self.state == self.queued, *where)
+                .order_by(*self.order)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row_id is None:
+                db.rollback()
+                return None
             if self.claim(db, row_id):
                 return int(row_id)
         return None

@@ -37,6 +37,7 @@ from sebrus.db.models import (
     Release,
     ReleaseMetric,
 )
+from sebrus.jobs.coordination import Lease
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.rows import RowQueue
 from sebrus.services.incidents import measurement
@@ -131,16 +132,29 @@ def latest_alert(db: Session, dataset: Dataset) -> ReleaseMetric | None:
 class MonitorJobs:
     """The server's monitoring loop: queue unmeasured releases, measure them one at a time."""
 
-    def __init__(self, sessions: SessionFactory, blobs: BlobStore, settings: MonitorSettings) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        blobs: BlobStore,
+        settings: MonitorSettings,
+        *,
+        lease: Lease | None = None,
+    ) -> None:
         self._sessions = sessions
         self._blobs = blobs
         self.settings = settings
-        self.loop = BackgroundLoop("monitor", self.step, idle_seconds=POLL_SECONDS)
+        # One process measures at a time (the lease); whoever takes the loop over fails what the
+        # previous owner left running, and only then, so a process starting never fails live work.
+        self.loop = BackgroundLoop(
+            "monitor", self.step, idle_seconds=POLL_SECONDS, lease=lease, on_ownership=self._take_over
+        )
 
-    def start(self) -> None:
+    def _take_over(self) -> None:
         with self._sessions() as db:
             if fail_interrupted(db):
-                log.warning("release measurements interrupted by the last stop are marked failed")
+                log.warning("release measurements interrupted by their previous owner are marked failed")
+
+    def start(self) -> None:
         self.loop.start()
 
     def stop(self) -> None:

@@ -4,6 +4,11 @@ The chain is the source of truth; the ``items`` table is an index of it. The ind
 from a cursor (the next block to read), applies them and moves the cursor in ONE transaction, so a
 crash repeats at most the unfinished range and applying an event twice changes nothing. On rpc
 chains it stays ``confirmations`` blocks behind the head.
+
+Several processes may call :meth:`Indexer.sync` (the worker's loop, a web process right after a
+vote): the coordinator's ``indexer`` mutex makes them take turns, and each reads the cursor only once
+it holds the mutex. Uploads waiting for their item hear about it through :mod:`sebrus.jobs.signals`,
+from whichever process indexed it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sebrus.chain.ledger import Ledger
 from sebrus.chain.types import ChainEvent
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet
+from sebrus.jobs.coordination import Coordinator, LocalCoordinator
+from sebrus.jobs.signals import INDEXED, Signals
 from sebrus.services import audit_log
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,10 @@ _STATUS = {
     ChainStatus.APPROVED: ItemStatus.APPROVED,
     ChainStatus.REJECTED: ItemStatus.REJECTED,
 }
+
+
+def indexed_key(dataset_id: int, content_hash: str) -> str:
+    return f"{dataset_id}:{content_hash}"
 
 
 class EventExtension(Protocol):
@@ -53,20 +64,22 @@ class Indexer:
         *,
         confirmations: int = 0,
         extensions: Sequence[EventExtension] = (),
+        coordinator: Coordinator | None = None,
+        signals: Signals | None = None,
     ) -> None:
         self._extensions = tuple(extensions)
+        self._coordinator = coordinator or LocalCoordinator()
+        self.signals = signals or Signals()
         self._sessions = session_factory
         self._ledger = ledger
         self._blobs = blobs
         self._confirmations = confirmations
         self._lock = threading.Lock()
-        self._waiters: dict[tuple[int, str], list[threading.Event]] = {}
-        self._waiters_lock = threading.Lock()
 
     def sync(self) -> int:
         """Index every event up to the confirmed head; returns how many events were applied."""
-        with self._lock:
-            applied: list[tuple[int, str]] = []
+        with self._lock, self._coordinator.mutex("indexer"):
+            applied: list[str] = []
             with self._sessions() as db:
                 cursor = db.get(ChainCursor, CURSOR_NAME)
                 if cursor is None:
@@ -83,39 +96,27 @@ class Indexer:
                 for event in events:
                     key = self._apply(db, datasets, event)
                     if key is not None:
-                        applied.append(key)
+                        applied.append(indexed_key(*key))
                 cursor.block_number = last + 1
                 cursor.log_index = -1
+                if applied:
+                    self.signals.announce(db, INDEXED, applied)  # other processes hear it at commit
                 db.commit()
-            self._notify(applied)
+            if applied:
+                self.signals.wake(INDEXED, applied)
             return len(events)
 
     def wait_for(self, dataset_id: int, content_hash: str, timeout: float) -> bool:
-        """Block until the item is indexed (True) or ``timeout`` seconds pass (False)."""
-        key = (dataset_id, content_hash)
-        event = threading.Event()
-        with self._waiters_lock:  # register before looking, so no wake-up is missed
-            self._waiters.setdefault(key, []).append(event)
-        try:
-            with self._sessions() as db:
-                if db.scalar(
-                    select(Item.id).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash)
-                ):
-                    return True
-            return event.wait(timeout)
-        finally:
-            with self._waiters_lock:
-                waiting = self._waiters.get(key, [])
-                if event in waiting:
-                    waiting.remove(event)
-                if not waiting:
-                    self._waiters.pop(key, None)
+        """Block until the item is indexed (True) or ``timeout`` seconds pass (False), whichever
+        process indexes it."""
 
-    def _notify(self, keys: list[tuple[int, str]]) -> None:
-        with self._waiters_lock:
-            for key in keys:
-                for waiter in self._waiters.get(key, []):
-                    waiter.set()
+        query = select(Item.id).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash)
+
+        def indexed() -> bool:
+            with self._sessions() as db:
+                return db.scalar(query) is not None
+
+        return self.signals.wait_until(INDEXED, indexed_key(dataset_id, content_hash), indexed, timeout)
 
     # ------------------------------------------------------------------ applying events
 

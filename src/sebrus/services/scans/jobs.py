@@ -1,4 +1,5 @@
-"""Where scans run: a background thread in the server by default, RQ workers when Redis is configured.
+"""Where scans run: a background thread of the server or of ``sebrus worker`` processes, claiming scan rows,
+or RQ workers (``sebrus worker --scans-only``) when Redis is configured.
 
 Either way the work is :func:`sebrus.services.scans.runner.run_scan`, which needs the database and the blob
 store and never the chain. Quarantine transactions are always sent by the server, the one process that
@@ -7,14 +8,17 @@ more, but then every worker would hold the detector's key while it decodes untru
 worker stores results, and the server's :class:`QuarantineSender` loop sends what they flagged: within
 a second for in-process scans (it is woken), within ``QUARANTINE_POLL_SECONDS`` for worker scans.
 
-Deployment with workers: every worker needs the same ``SEBRUS_DATABASE_URL`` and the same blob
-directory (``SEBRUS_DATA_DIR``) as the server, and ``SEBRUS_REDIS_URL``; ``sebrus worker`` starts one.
+Deployment with RQ workers: every worker needs the same ``SEBRUS_DATABASE_URL`` and the same blob
+store as the server, and ``SEBRUS_REDIS_URL``; ``sebrus worker --scans-only`` starts one. With
+several ``sebrus worker`` processes on an rpc chain, the quarantine sender runs in whichever holds
+its lease (docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +28,7 @@ from sebrus.blobs import BlobStore, LocalBlobStore
 from sebrus.config import Settings
 from sebrus.db import make_engine, make_session_factory
 from sebrus.db.models import Scan, ScanState
+from sebrus.jobs.coordination import Lease
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.queue import RedisJobQueue
 from sebrus.services.errors import ServiceError
@@ -34,6 +39,7 @@ from sebrus.services.scans.quarantine import QuarantineSender
 log = logging.getLogger(__name__)
 
 QUARANTINE_POLL_SECONDS = 2.0
+SWEEP_SECONDS = 30.0
 JOB_FUNCTION = "sebrus.services.scans.jobs.run_queued_scan"
 
 
@@ -53,6 +59,7 @@ class ScanJobs:
         redis_url: str | None = None,
         queue_name: str = "sebrus-scans",
         after_quarantine: Callable[[], None] | None = None,
+        sender_lease: Lease | None = None,
     ) -> None:
         self._sessions = sessions
         self._blobs = blobs
@@ -60,25 +67,34 @@ class ScanJobs:
         self.backend = "rq" if self.queue is not None else "thread"
         self.sender = QuarantineSender(sessions, link, after_send=after_quarantine)
         self.sender_loop = BackgroundLoop(
-            "quarantine", self.sender.step, idle_seconds=QUARANTINE_POLL_SECONDS
+            "quarantine", self.sender.step, idle_seconds=QUARANTINE_POLL_SECONDS, lease=sender_lease
         )
+        # Any number of processes run scans side by side: each claims its own rows.
         self.runner_loop = BackgroundLoop("scanner", self.run_next, idle_seconds=5.0)
+        self._next_sweep = 0.0
 
-    def start(self) -> None:
-        if self.queue is None:
-            interrupted = scan_runner.fail_interrupted_scans(self._sessions)
-            if interrupted:
-                log.warning("%d scans were interrupted by the last stop and are marked failed", interrupted)
+    def start(self, *, run_scans: bool = True, send_quarantines: bool = True) -> None:
+        if self.queue is None and run_scans:
             self.runner_loop.start()  # also picks up scans queued before the stop
-        self.sender_loop.start()
+        if send_quarantines:
+            self.sender_loop.start()
 
     def stop(self) -> None:
-        self.runner_loop.stop(
-            timeout=30.0
-        )  # a scan cannot be cut short; one still running is failed at next start
+        # A scan cannot be cut short; one still running stops beating and is failed by the next runner.
+        self.runner_loop.stop(timeout=30.0)
         self.sender_loop.stop()
         if self.queue is not None:
             self.queue.close()
+
+    def _sweep_dead_runners(self) -> None:
+        """Fail the scans of runners that died, at most every ``SWEEP_SECONDS``."""
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        interrupted = scan_runner.fail_interrupted_scans(self._sessions)
+        if interrupted:
+            log.warning("%d scans lost their runner and are marked failed", interrupted)
 
     def submit(self, db: Session, scan: Scan) -> None:
         """Hand a committed, queued scan to its runner."""
@@ -93,6 +109,7 @@ class ScanJobs:
 
     def run_next(self) -> int:
         """One step of the in-process runner: run the oldest queued scan, if any."""
+        self._sweep_dead_runners()
         scan_id = scan_runner.claim_next(self._sessions, backend="thread")
         if scan_id is None:
             return 0

@@ -13,8 +13,9 @@ Every decision is in the append-only audit log: the owner's request, and the aut
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR = 2000
 PROGRESS_EVERY_SECONDS = 0.5
+HEARTBEAT_SECONDS = 10.0
+# A running scan whose heartbeat is older than this lost its runner (a killed worker or server). Long
+# enough that a busy machine's late heartbeat is never mistaken for a death.
+STALE_AFTER_SECONDS = 6 * HEARTBEAT_SECONDS
 
 #: Scans as a row queue: oldest first; a claim records the start.
 SCAN_QUEUE = RowQueue(
@@ -52,7 +57,12 @@ SCAN_QUEUE = RowQueue(
     queued=ScanState.QUEUED,
     running=ScanState.RUNNING,
     order=(Scan.id,),
-    on_claim=lambda: {"started_at": datetime.now(UTC), "message": "starting", "progress": 0.0},
+    on_claim=lambda: {
+        "started_at": datetime.now(UTC),
+        "heartbeat_at": datetime.now(UTC),
+        "message": "starting",
+        "progress": 0.0,
+    },
 )
 
 
@@ -71,16 +81,60 @@ def fail_scan(db: Session, scan: Scan, error: str) -> None:
     db.commit()
 
 
-def fail_interrupted_scans(sessions: SessionFactory) -> int:
-    """At start of the in-process runner: scans left running by a stopped server never finish by themselves.
+def fail_interrupted_scans(sessions: SessionFactory, *, stale_after: float = STALE_AFTER_SECONDS) -> int:
+    """Fail the scans whose runner died: running, on a row-claimed runner, and silent for ``stale_after``.
 
-    They are failed, not retried, so that a scan that brings the process down cannot do so forever.
+    A scan another live process is running keeps its heartbeat fresh and is left alone, so a server or
+    worker that starts never fails someone else's work. They are failed, not retried, so that a scan
+    that brings its process down cannot do so forever.
     """
+    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
     with sessions() as db:
-        stuck = [scan for scan in SCAN_QUEUE.running_rows(db) if scan.backend == "thread"]
+        stuck = [
+            scan
+            for scan in SCAN_QUEUE.running_rows(db)
+            if scan.backend == "thread" and _last_sign_of_life(scan) < cutoff
+        ]
         for scan in stuck:
-            fail_scan(db, scan, "interrupted: the server stopped while this scan ran; start a new scan")
+            fail_scan(db, scan, "interrupted: the process running this scan stopped; start a new scan")
         return len(stuck)
+
+
+def _last_sign_of_life(scan: Scan) -> datetime:
+    moments = [moment for moment in (scan.heartbeat_at, scan.started_at) if moment is not None]
+    return max(moments) if moments else datetime.min.replace(tzinfo=UTC)
+
+
+class _Heartbeat:
+    """Renews a running scan's ``heartbeat_at`` from a thread of its own while the scan works."""
+
+    def __init__(self, sessions: SessionFactory, scan_id: int, every: float = HEARTBEAT_SECONDS) -> None:
+        self._sessions = sessions
+        self._scan_id = scan_id
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"scan-{scan_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                with self._sessions() as db:
+                    db.execute(
+                        update(Scan)
+                        .where(Scan.id == self._scan_id, Scan.state == ScanState.RUNNING)
+                        .values(heartbeat_at=datetime.now(UTC))
+                    )
+                    db.commit()
+            except Exception:  # a missed beat is tolerated; six in a row mean we are gone anyway
+                log.warning("scan %s: heartbeat not written", self._scan_id, exc_info=True)
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -106,6 +160,11 @@ def run_scan(sessions: SessionFactory, blobs: BlobStore, scan_id: int, *, claime
                 state = current.state if current is not None else ScanState.FAILED
                 log.info("scan %s is %s already; not running it again", scan_id, state.value)
                 return state
+    with _Heartbeat(sessions, scan_id):
+        return _run_claimed(sessions, blobs, scan_id)
+
+
+def _run_claimed(sessions: SessionFactory, blobs: BlobStore, scan_id: int) -> ScanState:
     progress = _ProgressWriter(sessions, scan_id)
     try:
         with sessions() as db:
