@@ -49,14 +49,20 @@ def build_platform(
     role's loops (servers); otherwise the caller does (tests, benchmarks, ``sebrus worker``)."""
     coordination_engine = make_engine(settings.resolved_database_url)
     coordinator = coordinator_for(coordination_engine)
-    handle = open_chain(settings)
+    # Two processes starting at once deploy once: the second opens the chain after the first
+    # recorded its deployment.
+    with coordinator.mutex("chain-init"):
+        handle = open_chain(settings)
+        try:
+            handle.init()
+        except BaseException:
+            handle.close()
+            raise
     try:
         if not isinstance(coordinator, LocalCoordinator):
             # Several processes may send from one key (custodial votes, the operators): each send
             # holds that key's nonce across processes.
             handle.ledger.transactor.share_keys_across_processes(coordinator.mutex)
-        with coordinator.mutex("chain-init"):  # two processes starting at once deploy once
-            handle.init()
         link = ChainLink(
             handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
         )

@@ -10,6 +10,7 @@ seconds when the owner dies. Scans are claimed row by row, so every worker runs 
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Annotated
@@ -47,6 +48,7 @@ def worker_command(
     problem = multi_process_problem(settings)
     if problem is not None:
         fail(f"a worker needs {problem}; `sebrus serve` runs everything in one process", EXIT_USAGE)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         _app, services = build_platform(settings, role="worker")
     except LedgerError as exc:

@@ -100,7 +100,7 @@ class _AdvisoryLease:
         self.name = name
         self._engine = engine
         self._namespace = namespace
-        self._key = lock_key(name)
+        self._key = lock_key("lease:" + name)  # never the same lock as a mutex of the same name
         self._connection: Connection | None = None
         self._guard = threading.Lock()
 
@@ -184,7 +184,7 @@ class PostgresCoordinator:
         with self._engine.begin() as connection:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-                {"namespace": self.namespace, "key": lock_key(name)},
+                {"namespace": self.namespace, "key": lock_key("mutex:" + name)},
             )
             yield
 
