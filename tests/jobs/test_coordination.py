@@ -51,7 +51,8 @@ def test_a_dead_holders_lease_is_taken_over(engines: tuple[Engine, Engine], post
             killed = connection.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND classid = CAST(:ns AS oid) AND objid = CAST(:key AS oid) AND granted"
+                    "WHERE locktype = 'advisory' AND granted "
+                    "AND classid = CAST(:ns AS oid) AND objid = CAST(:key AS oid)"
                 ),
                 {"ns": holder.namespace & 0xFFFFFFFF, "key": lock_key("lease:finalizer") & 0xFFFFFFFF},
             ).scalar()
