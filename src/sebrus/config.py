@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     upload_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )
+    bulk_upload_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="The most one bulk upload may carry (all its files together), counted as it streams.",
+    )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
     redis_url: str | None = Field(
         default=None,

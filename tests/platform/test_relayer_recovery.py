@@ -108,3 +108,34 @@ def test_the_indexer_confirming_first_is_not_overwritten_by_sent(
     monkeypatch.setattr(services.handle.ledger, "submit_batch_for", send_then_index)
     services.relayer.step()
     assert [e.state for e in outbox(client)] == [OutboxState.CONFIRMED] * 2
+
+
+def test_the_relayer_writes_the_items_from_its_receipt_without_the_indexer(
+    stopped: tuple[TestClient, ChainServices], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The item rows come from the outbox's facts and the receipt's events, in the confirming
+    transaction: with the indexer switched off and the blobs unreadable, the items are still whole."""
+    client, services = stopped
+    dataset, hashes = queue_uploads(client, 4)
+    monkeypatch.setattr(services.indexer, "sync", lambda: 0)
+    monkeypatch.setattr(
+        client.app.state.platform.blobs,  # type: ignore[attr-defined]
+        "get",
+        lambda key: pytest.fail("the relayer read a blob back"),
+    )
+    assert services.relayer.step() == 4
+    assert {e.state for e in outbox(client)} == {OutboxState.CONFIRMED}
+    with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
+        items = list(db.scalars(select(Item).order_by(Item.id)))
+    assert [i.content_hash for i in items] == hashes
+    assert [(i.width, i.height, i.media_type, i.size) for i in items] == [
+        (8, 8, "image/png", len(png(seed))) for seed in range(4)
+    ]
+    assert all(i.tx_hash and i.block_number is not None and i.log_index is not None for i in items)
+    assert [i.label for i in items] == ["cat"] * 4 and items[0].contributor_user_id is not None
+
+    monkeypatch.undo()
+    services.indexer.sync()  # the indexer then only reconciles: nothing doubled
+    with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
+        assert len(list(db.scalars(select(Item)))) == 4
+    assert dataset["id"] == items[0].dataset_id

@@ -12,7 +12,15 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
+from sebrus.api.schemas.items import (
+    BulkFileAccepted,
+    BulkFileRefused,
+    BulkUploadOut,
+    ItemFound,
+    ItemList,
+    UploadOut,
+    item_json,
+)
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
 from sebrus.http.deps import (
@@ -24,8 +32,10 @@ from sebrus.http.deps import (
     dataset_or_404,
     release_after,
 )
+from sebrus.http.multipart_images import read_image_parts
 from sebrus.primitives import is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
@@ -133,6 +143,82 @@ async def upload_item(
     elif item is None:
         response.status_code = 202
     return UploadOut.of(accepted.content_hash, item, entry)
+
+
+@router.post(
+    "/bulk",
+    responses={
+        400: {"description": "Not a multipart body of image files, or more files than one request takes."},
+        409: {"description": "Another request uploaded some of the same images at the same moment; retry."},
+        413: {"description": "The body is larger than a bulk upload may be."},
+        429: {"description": "Too many uploads."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "description": "One file part per image; each part's field name is its label "
+                        "(`curl -F cat=@cat1.png -F dog=@dog1.png`).",
+                        "additionalProperties": {"type": "string", "format": "binary"},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_bulk(
+    request: Request,
+    dataset_id: int,
+    db: DbSession,
+    user: Uploader,
+    state: State,
+    services: ContributionChainDep,
+) -> BulkUploadOut:
+    """Contribute many images in one request: each file is checked on its own and refused with its own
+    reason; every accepted file is acknowledged in one transaction and anchored in the next batches."""
+    dataset = await run_in_threadpool(release_after, db, dataset_or_404, db, dataset_id)
+    parts = await read_image_parts(
+        request,
+        max_files=MAX_FILES,
+        max_file_bytes=dataset.max_bytes,
+        max_total_bytes=state.settings.bulk_upload_max_bytes,
+    )
+    if not parts:
+        raise HTTPException(400, "A bulk upload needs at least one image file part.")
+    refused = [
+        BulkRefused(p.filename, UploadTooLarge(dataset.max_bytes).message) for p in parts if p.too_large
+    ]
+    accepted: list[BulkAccepted] = []
+    files = [BulkFile(p.filename, p.label, bytes(p.data)) for p in parts if not p.too_large]
+    if files:
+        outcome = await run_in_threadpool(
+            release_after,
+            db,
+            accept_bulk,
+            db,
+            link=services.link,
+            blobs=state.blobs,
+            dataset=dataset,
+            user=user,
+            files=files,
+            limiter=services.limiter,
+        )
+        accepted, refused = outcome.accepted, refused + outcome.refused
+    queued = sum(1 for a in accepted if a.created)
+    if queued:
+        services.relayer_loop.wake()
+    return BulkUploadOut(
+        status=f"{queued} queued for anchoring, {len(accepted) - queued} already there, "
+        f"{len(refused)} refused.",
+        accepted=[
+            BulkFileAccepted(name=a.name, content_hash=a.content_hash, created=a.created) for a in accepted
+        ],
+        refused=[BulkFileRefused(name=r.name, reason=r.reason) for r in refused],
+        queued=queued,
+    )
 
 
 def _presigned(signature: str | None, deadline: int | None, contributor: str | None) -> Presigned | None:

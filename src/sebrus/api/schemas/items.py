@@ -65,6 +65,23 @@ class UploadOut(StatusAnswer):
         )
 
 
+class BulkFileAccepted(Answer):
+    name: str
+    content_hash: str
+    created: bool = Field(description="False: these bytes were already yours, with this label.")
+
+
+class BulkFileRefused(Answer):
+    name: str
+    reason: str
+
+
+class BulkUploadOut(StatusAnswer):
+    accepted: list[BulkFileAccepted]
+    refused: list[BulkFileRefused]
+    queued: int = Field(description="Files newly queued for anchoring (acknowledged: none is lost).")
+
+
 class ItemList(PageAnswer):
     items: list[ItemOut]
 

@@ -57,7 +57,8 @@ class UploadRateLimiter:
         self._seen: dict[int, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, user_id: int) -> None:
+    def check(self, user_id: int, count: int = 1) -> None:
+        """Count ``count`` uploads now, or refuse them all when they would pass the limit."""
         if self.per_minute <= 0:
             return
         now = time.monotonic()
@@ -65,13 +66,13 @@ class UploadRateLimiter:
             window = self._seen.setdefault(user_id, deque())
             while window and now - window[0] > 60:
                 window.popleft()
-            if len(window) >= self.per_minute:
-                retry = max(1, int(60 - (now - window[0])) + 1)
+            if len(window) + count > self.per_minute:
+                retry = max(1, int(60 - (now - window[0])) + 1) if window else 60
                 raise RateLimited(
                     f"Too many uploads: at most {self.per_minute} a minute per contributor.",
                     retry_after_seconds=retry,
                 )
-            window.append(now)
+            window.extend([now] * count)
 
 
 def read_limited(chunks: Iterable[bytes], limit: int) -> bytes:
@@ -97,6 +98,64 @@ def contributor_wallet(db: Session, user: User) -> Wallet:
     return wallet
 
 
+def check_label_and_size(dataset: Dataset, label: str, data: bytes) -> None:
+    """The checks that cost nothing, made before the rate limit counts the upload."""
+    if label not in dataset.labels:
+        shown = ", ".join(dataset.labels[:20])
+        raise InvalidInput(f"Label {label!r} is not in this dataset's label set ({shown}).", field="label")
+    if len(data) > dataset.max_bytes:
+        raise UploadTooLarge(dataset.max_bytes)
+
+
+def check_contribution(dataset: Dataset, label: str, data: bytes) -> tuple[str, ImageFacts]:
+    """The content hash and image facts of an acceptable upload; raises InvalidInput naming the problem."""
+    check_label_and_size(dataset, label, data)
+    facts = inspect_image(
+        data,
+        min_width=dataset.min_width,
+        max_width=dataset.max_width,
+        min_height=dataset.min_height,
+        max_height=dataset.max_height,
+    )
+    return hashlib.sha256(data).hexdigest(), facts
+
+
+def outbox_entry(
+    dataset: Dataset,
+    *,
+    content_hash: str,
+    label: str,
+    contributor: str,
+    signature: str,
+    deadline: int,
+    size: int,
+    facts: ImageFacts,
+) -> OutboxEntry:
+    """The promise an acknowledged upload leaves behind, with what the item row will need."""
+    return OutboxEntry(
+        dataset_id=dataset.id,
+        content_hash=content_hash,
+        label_index=list(dataset.labels).index(label),
+        contributor_address=contributor,
+        signature=signature,
+        deadline=deadline,
+        state=OutboxState.PENDING,
+        size=size,
+        width=facts.width,
+        height=facts.height,
+        media_type=facts.media_type,
+    )
+
+
+def custodial_signature(
+    link: ChainLink, wallet: Wallet, dataset: Dataset, content_hash: str, label: str
+) -> tuple[str, int]:
+    signed = link.ledger.sign_contribution(
+        link.signer_for(wallet), dataset.address, bytes.fromhex(content_hash), label
+    )
+    return "0x" + signed.signature.hex(), signed.deadline
+
+
 def accept_upload(
     db: Session,
     *,
@@ -111,21 +170,10 @@ def accept_upload(
 ) -> Accepted:
     """``presigned``: the contributor's own wallet signed it (checked here before anything is stored);
     otherwise the user's custodial wallet signs."""
-    if label not in dataset.labels:
-        shown = ", ".join(dataset.labels[:20])
-        raise InvalidInput(f"Label {label!r} is not in this dataset's label set ({shown}).", field="label")
-    if len(data) > dataset.max_bytes:
-        raise UploadTooLarge(dataset.max_bytes)
+    check_label_and_size(dataset, label, data)
     if limiter is not None:
         limiter.check(user.id)
-    facts = inspect_image(
-        data,
-        min_width=dataset.min_width,
-        max_width=dataset.max_width,
-        min_height=dataset.min_height,
-        max_height=dataset.max_height,
-    )
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash, facts = check_contribution(dataset, label, data)
     if presigned is None:
         wallet = contributor_wallet(db, user)
     else:
@@ -139,19 +187,18 @@ def accept_upload(
     blobs.put(data)  # idempotent: the key is the content's own hash
     maybe_crash("after-blob-put")
     if presigned is None:
-        signer = link.signer_for(wallet)
-        signed = link.ledger.sign_contribution(signer, dataset.address, bytes.fromhex(content_hash), label)
-        signature, deadline = "0x" + signed.signature.hex(), signed.deadline
+        signature, deadline = custodial_signature(link, wallet, dataset, content_hash, label)
     else:
         signature, deadline = presigned.signature.lower(), presigned.deadline
-    entry = OutboxEntry(
-        dataset_id=dataset.id,
+    entry = outbox_entry(
+        dataset,
         content_hash=content_hash,
-        label_index=list(dataset.labels).index(label),
-        contributor_address=wallet.address,
+        label=label,
+        contributor=wallet.address,
         signature=signature,
         deadline=deadline,
-        state=OutboxState.PENDING,
+        size=len(data),
+        facts=facts,
     )
     db.add(entry)
     try:
@@ -176,6 +223,18 @@ def _existing(
             OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
         )
     )
+    return previous_upload(dataset, content_hash, contributor, label, item, entry)
+
+
+def previous_upload(
+    dataset: Dataset,
+    content_hash: str,
+    contributor: str,
+    label: str,
+    item: Item | None,
+    entry: OutboxEntry | None,
+) -> Accepted | None:
+    """What an earlier upload of these bytes made, or None; raises Conflict when it was not this one's."""
     if item is None and entry is None:
         return None
     owner = item.contributor_address if item is not None else entry.contributor_address  # type: ignore[union-attr]

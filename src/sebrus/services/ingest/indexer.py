@@ -152,13 +152,21 @@ class Indexer:
     def _submitted(self, db: Session, dataset: Dataset, event: ChainEvent) -> tuple[int, str] | None:
         content_hash = bytes(event.args["contentHash"]).hex()
         existing = db.scalar(
-            select(Item).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash)
+            select(Item.id).where(Item.dataset_id == dataset.id, Item.content_hash == content_hash)
         )
         if existing is not None:
-            return None
+            return None  # the relayer wrote it from its receipt: nothing to reconcile
         label_index = int(event.args["label"])
         contributor = str(event.args["contributor"])
-        size, width, height, media_type = self._blob_facts(content_hash)
+        entry = db.scalar(
+            select(OutboxEntry).where(
+                OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
+            )
+        )
+        if entry is not None and entry.size is not None:
+            size, width, height, media_type = entry.size, entry.width, entry.height, entry.media_type
+        else:  # anchored elsewhere, or queued before uploads kept their facts
+            size, width, height, media_type = self._blob_facts(content_hash)
         wallet = db.scalar(select(Wallet).where(Wallet.address == contributor))
         db.add(
             Item(
@@ -176,11 +184,6 @@ class Indexer:
                 width=width,
                 height=height,
                 media_type=media_type,
-            )
-        )
-        entry = db.scalar(
-            select(OutboxEntry).where(
-                OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
             )
         )
         if entry is not None:

@@ -10,6 +10,11 @@ marked sent only after the transaction was mined. If the process dies in between
 still pending on restart with an attempt on record, so the relayer first asks the chain whether it
 already holds it rather than resending: nothing is anchored twice and nothing is lost. "Sent" never
 overwrites "confirmed": the indexer may record the event before the relayer records the send.
+
+When the batch's receipt arrives the relayer writes the item rows itself, from the facts the outbox
+kept at upload time and the receipt's own ``ItemSubmitted`` events (``INSERT ... ON CONFLICT DO
+NOTHING``), in the transaction that confirms the entries. The indexer, reading the same events later,
+finds the rows there and only reconciles; nobody decodes the image again.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
-from sebrus.chain.types import SignedSubmission
-from sebrus.db.models import Dataset, OutboxEntry, OutboxState, Wallet, WalletKind
+from sebrus.chain.types import SignedSubmission, TxResult
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet, WalletKind
 from sebrus.faults import maybe_crash
-from sebrus.services.ingest.indexer import Indexer
+from sebrus.jobs.signals import INDEXED
+from sebrus.services.ingest.indexer import Indexer, indexed_key
 from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,8 @@ class Relayer:
         self._link = link
         self._indexer = indexer
         self._batch_size = min(batch_size, MAX_BATCH)
+        self._wallet_users: dict[str, int] = {}  # a wallet's owner never changes
+        self._announced: list[str] = []
 
     def step(self) -> int:
         """Send one batch (the oldest dataset with pending work); returns how many entries it settled."""
@@ -72,6 +81,9 @@ class Relayer:
             )
             settled = self._send(db, dataset, entries)
             db.commit()
+        if self._announced:
+            self._indexer.signals.wake(INDEXED, self._announced)
+            self._announced = []
         self._indexer.sync()
         return settled
 
@@ -111,7 +123,59 @@ class Relayer:
             raise
         maybe_crash("after-chain-send")
         self._mark_sent(db, [entry.id for entry, _ in ready], result.tx_hash)
+        self._record_items(db, dataset, [entry for entry, _ in ready], result)
         return len(entries)
+
+    def _record_items(self, db: Session, dataset: Dataset, sent: list[OutboxEntry], result: TxResult) -> None:
+        """Write the anchored entries' item rows from the receipt, and confirm them (see module docs)."""
+        by_hash = {entry.content_hash: entry for entry in sent}
+        rows: list[dict[str, object]] = []
+        for event in result.events:
+            if event.name != "ItemSubmitted" or event.address != dataset.address:
+                continue
+            entry = by_hash.get(bytes(event.args["contentHash"]).hex())
+            if entry is None or str(event.args["contributor"]) != entry.contributor_address:
+                continue  # not ours as we sent it: the indexer records whatever it is
+            label_index = int(event.args["label"])
+            rows.append(
+                {
+                    "dataset_id": dataset.id,
+                    "content_hash": entry.content_hash,
+                    "label": dataset.labels[label_index],
+                    "label_index": label_index,
+                    "contributor_address": entry.contributor_address,
+                    "contributor_user_id": self._user_of(db, entry.contributor_address),
+                    "status": ItemStatus.PENDING,
+                    "tx_hash": event.tx_hash,
+                    "block_number": event.block_number,
+                    "log_index": event.log_index,
+                    "size": entry.size or 0,
+                    "width": entry.width,
+                    "height": entry.height,
+                    "media_type": entry.media_type,
+                }
+            )
+        if not rows:
+            return
+        db.execute(_insert_new_items(db, rows))
+        confirmed = [str(row["content_hash"]) for row in rows]
+        db.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash.in_(confirmed))
+            .values(state=OutboxState.CONFIRMED, tx_hash=result.tx_hash)
+            .execution_options(synchronize_session=False)
+        )
+        keys = [indexed_key(dataset.id, content_hash) for content_hash in confirmed]
+        self._indexer.signals.announce(db, INDEXED, keys)  # heard by other processes at commit
+        self._announced.extend(keys)
+
+    def _user_of(self, db: Session, address: str) -> int | None:
+        user_id = self._wallet_users.get(address)
+        if user_id is None:
+            user_id = db.scalar(select(Wallet.user_id).where(Wallet.address == address))
+            if user_id is not None:
+                self._wallet_users[address] = user_id
+        return user_id
 
     @staticmethod
     def _mark_sent(db: Session, entry_ids: list[int], tx_hash: str | None) -> None:
@@ -183,3 +247,21 @@ class Relayer:
     def _fail(entry: OutboxEntry, reason: str) -> None:
         entry.state = OutboxState.FAILED
         entry.error = reason[:2000]
+
+
+def _insert_new_items(db: Session, rows: list[dict[str, object]]) -> Executable:
+    """One multi-row INSERT that skips rows whose (dataset, content hash) the indexer wrote first."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(Item)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dataset_id", "content_hash"])
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(Item)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dataset_id", "content_hash"])
+        )
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
