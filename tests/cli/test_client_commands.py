@@ -215,3 +215,41 @@ def test_upload_retries_a_server_error(
     result = sebrus("upload", str(image), "-d", str(dataset["id"]), "-l", "a", "--token", token, "--json")
     assert faulty.failed and result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["anchored"] == 1
+
+
+def test_a_folder_goes_in_bulk_requests_and_is_reported_per_file(
+    sebrus: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sebrus.sdk import Client
+
+    _, token = register_and_login(sebrus)
+    dataset = json.loads(
+        sebrus("dataset", "create", "bulk", "-l", "a", "-l", "b", "--token", token, "--json").stdout
+    )
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for n in range(5):
+            (tmp_path / label / f"{n}.png").write_bytes(png(900 + n + (10 if label == "b" else 0)))
+    (tmp_path / "a" / "broken.png").write_bytes(b"\x89PNG but not really")
+    bulk_calls: list[int] = []
+    real_bulk = Client.upload_bulk
+
+    def counting(self: Client, dataset_id: int, files: list[tuple[str, str, bytes]]) -> object:
+        bulk_calls.append(len(files))
+        return real_bulk(self, dataset_id, files)
+
+    monkeypatch.setattr(Client, "upload_bulk", counting)
+    monkeypatch.setattr(Client, "upload", lambda *a, **k: pytest.fail("a folder went file by file"))
+    result = sebrus("upload", str(tmp_path), "-d", str(dataset["id"]), "--token", token, "--json")
+    assert result.exit_code == 1  # the broken file
+    report = json.loads(result.stdout)
+    assert bulk_calls == [11]
+    assert report["counts"] == {"anchored": 10, "already there": 0, "queued": 0, "refused": 1, "failed": 0}
+    by_file = {f["file"]: f for f in report["files"]}
+    assert by_file["a/broken.png"]["outcome"] == "refused"
+    assert by_file["b/3.png"]["label"] == "b" and by_file["b/3.png"]["outcome"] == "anchored"
+
+    again = sebrus(
+        "upload", str(tmp_path / "b"), "-l", "b", "-d", str(dataset["id"]), "--token", token, "--json"
+    )
+    assert json.loads(again.stdout)["counts"]["already there"] == 5

@@ -21,13 +21,14 @@ from sebrus.sdk.errors import (
     TooLarge,
     Unauthorized,
 )
-from sebrus.sdk.models import Dataset, Item, UploadResult, User
+from sebrus.sdk.models import BulkUploadResult, Dataset, Item, UploadResult, User
 from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
 from sebrus.sdk.releases import Release
 from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan, ScanModel, SeedAdded, SeedImage
 
 __all__ = [
     "DEFAULT_URL",
+    "BulkUploadResult",
     "Client",
     "Conflict",
     "Dataset",

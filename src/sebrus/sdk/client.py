@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -17,7 +17,7 @@ import httpx
 
 from sebrus.sdk.errors import SebrusConnectionError, SebrusError, error_for
 from sebrus.sdk.incidents import IncidentMethods
-from sebrus.sdk.models import Dataset, Item, UploadResult, User
+from sebrus.sdk.models import BulkUploadResult, Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
 from sebrus.sdk.review import ReviewMethods
 from sebrus.sdk.scans import ScanMethods
@@ -94,6 +94,7 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
         json: Any = None,
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
         headers: dict[str, str] | None = None,
         token: str | None = None,
     ) -> httpx.Response:
@@ -104,7 +105,7 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._http.request(
-                method, path, json=json, params=clean, content=content, headers=sent
+                method, path, json=json, params=clean, content=content, files=files, headers=sent
             )
         except httpx.TimeoutException as exc:
             raise SebrusConnectionError(self.url, f"timed out ({type(exc).__name__})") from exc
@@ -228,6 +229,17 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
             headers={"Content-Type": _media_type(data)},
         )
         return UploadResult.from_response(response.status_code, response.json())
+
+    def upload_bulk(self, dataset_id: int, files: Sequence[tuple[str, str, bytes]]) -> BulkUploadResult:
+        """Contribute many images in one request: ``files`` are (label, name, bytes). Each file is
+        accepted or refused on its own; the accepted ones are acknowledged together and anchored in
+        the next batches (``queued``), so nothing accepted is lost. Safe to retry."""
+        body = self._json(
+            "POST",
+            f"/api/dataset/{int(dataset_id)}/items/bulk",
+            files=[(label, (name, data, _media_type(data))) for label, name, data in files],
+        )
+        return BulkUploadResult.from_json(body)
 
     def items(
         self,

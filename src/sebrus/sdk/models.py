@@ -135,6 +135,26 @@ _OUTCOMES: dict[int, UploadOutcome] = {201: "anchored", 200: "already there", 20
 
 
 @dataclass(frozen=True)
+class BulkUploadResult(_Model):
+    """What became of a bulk upload: per accepted file ``(name, content_hash, created)`` (created False:
+    these bytes were yours already), per refused file ``(name, reason)``."""
+
+    accepted: list[tuple[str, str, bool]]
+    refused: list[tuple[str, str]]
+    queued: int
+    message: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BulkUploadResult:
+        return cls(
+            accepted=[(str(a["name"]), str(a["content_hash"]), bool(a["created"])) for a in data["accepted"]],
+            refused=[(str(r["name"]), str(r["reason"])) for r in data["refused"]],
+            queued=int(data["queued"]),
+            message=str(data.get("status", "")),
+        )
+
+
+@dataclass(frozen=True)
 class UploadResult(_Model):
     """What became of one upload.
 
