@@ -21,6 +21,7 @@ from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.signup_limit import SignupPolicy
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
@@ -43,6 +44,7 @@ class PlatformState:
     server_secret: str
     blobs: BlobStore
     throttle: ThrottlePolicy
+    signup_limit: SignupPolicy
 
 
 @dataclass

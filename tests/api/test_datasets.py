@@ -125,7 +125,8 @@ def test_delete_matrix(client, alice, bob):
 
 def test_dataset_outlives_its_owner_account(client, alice):
     dataset_id = _create(alice).json()["new_dataset"]["id"]
-    alice.delete(f"/api/user/{alice.user_id}")
+    deleted = alice.delete(f"/api/user/{alice.user_id}", json={"current_password": alice.password})
+    assert deleted.status_code == 200, deleted.text
     dataset = client.get(f"/api/dataset/{dataset_id}").json()["dataset"]
     assert dataset["owner_id"] is None
 

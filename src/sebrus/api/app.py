@@ -23,6 +23,7 @@ from sebrus.runtime import PlatformState
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
+from sebrus.services.accounts.signup_limit import SignupPolicy
 from sebrus.services.hooks import PlatformHooks
 
 
@@ -46,8 +47,11 @@ def create_app(
         server_secret=server_secret,
         blobs=blobs or LocalBlobStore(settings.blob_dir),
         throttle=ThrottlePolicy(
-            max_failures=settings.login_max_failures, backoff_seconds=settings.login_backoff_seconds
+            max_failures=settings.login_max_failures,
+            backoff_seconds=settings.login_backoff_seconds,
+            client_max_failures=settings.login_client_max_failures,
         ),
+        signup_limit=SignupPolicy(per_hour=settings.signup_per_hour),
     )
 
     @asynccontextmanager

@@ -58,7 +58,18 @@ async def register(web: Web) -> Response:
                 web.state.server_secret,
                 username,
                 password,
+                client=client_address(web.request),
+                limit=web.state.signup_limit,
             )
+        except RateLimited as refused:
+            errors.add("form", refused.message)
+            refusal = web.render(
+                "register.html",
+                {"values": {"username": username}, "errors": errors, "next": next_url},
+                status_code=429,
+            )
+            refusal.headers["Retry-After"] = str(refused.retry_after_seconds)
+            return refusal
         except Conflict:
             errors.add("username", f"The username {username!r} is taken; choose another.")
         except InvalidInput as refused:
