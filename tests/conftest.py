@@ -87,6 +87,15 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """0022, the usual default, under which a new file is 0644 unless its creator says otherwise: tests
+    of private files use it so that they cannot pass merely because the machine's umask is strict."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
 @pytest.fixture(scope="module")
 def start_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPlatform]:
     """Builds and starts the whole platform on SQLite in a fresh data dir; stopped when the module ends.

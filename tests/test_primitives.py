@@ -17,6 +17,8 @@ from sebrus.primitives import (
     format_eth,
     is_sha256_hex,
     normalize_sha256,
+    private_dir,
+    private_file,
 )
 
 UPPER = "AB" * 32
@@ -111,3 +113,21 @@ def test_format_eth_rounds_only_when_asked() -> None:
     assert format_eth(1_234_500_000_000_000_000_000, places=6) == "1,234.5 ETH"
     assert format_eth(1, places=6) == "0 ETH"
     assert format_eth(1) == "0.000000000000000001 ETH"
+
+
+def test_private_dir_creates_and_tightens_to_0700(tmp_path: Path) -> None:
+    made = private_dir(tmp_path / "a" / "b")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    loose = tmp_path / "loose"
+    loose.mkdir(mode=0o755)
+    loose.chmod(0o755)
+    assert stat.S_IMODE(private_dir(loose).stat().st_mode) == 0o700
+
+
+def test_private_file_is_0600_from_creation_and_tightens_an_existing_one(tmp_path: Path) -> None:
+    new = private_file(tmp_path / "new.db")
+    assert new.read_bytes() == b"" and stat.S_IMODE(new.stat().st_mode) == 0o600
+    old = tmp_path / "old.db"
+    old.write_bytes(b"rows")
+    old.chmod(0o644)
+    assert stat.S_IMODE(private_file(old).stat().st_mode) == 0o600 and old.read_bytes() == b"rows"

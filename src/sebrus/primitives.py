@@ -1,4 +1,4 @@
-"""Small values every layer shares: content hashes, ETH amounts, atomic JSON files.
+"""Small values every layer shares: content hashes, ETH amounts, atomic JSON files, private files.
 
 One definition each, because the copies drifted: sha256 checks that disagreed on upper case, and ETH
 formatting that rounded in one place and not in another. This module imports nothing from sebrus, so
@@ -122,6 +122,33 @@ def format_eth(wei: int, *, unit: bool = True, places: int | None = None) -> str
 
 
 # ---------------------------------------------------------------------------------------------- files
+
+
+#: Modes for what only the server's own user may read: the data directory and the secrets in it
+#: (password hashes and keystores in the database, the server secret, operator keys, blobs).
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) a directory only its owner can enter, tightening an existing one.
+
+    Why tighten rather than only create 0700: data directories made by older versions are 0755, and
+    everything under a 0700 directory is out of other users' reach whatever the files' own modes
+    (LevelDB and blob files are created with the umask's 0644).
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if it is missing (no moment at 0644), else chmod it to 0600."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        os.chmod(path, PRIVATE_FILE_MODE)
+    return path
 
 
 def atomic_write_text(path: Path, text: str, *, private: bool = False) -> Path:

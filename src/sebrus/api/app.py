@@ -19,6 +19,7 @@ from sebrus.blobs import BlobStore, LocalBlobStore
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
 from sebrus.http.errors import install_error_handlers
+from sebrus.primitives import private_dir
 from sebrus.runtime import PlatformState
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
@@ -35,6 +36,7 @@ def create_app(
     with_chain: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
+    private_dir(settings.data_dir)  # before anything is written into it
     server_secret = load_server_secret(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade_database(engine)
@@ -45,7 +47,7 @@ def create_app(
         passwords=Passwords.from_settings(settings),
         hooks=hooks or PlatformHooks(),
         server_secret=server_secret,
-        blobs=blobs or LocalBlobStore(settings.blob_dir),
+        blobs=blobs or LocalBlobStore(private_dir(settings.blob_dir)),
         throttle=ThrottlePolicy(
             max_failures=settings.login_max_failures,
             backoff_seconds=settings.login_backoff_seconds,
