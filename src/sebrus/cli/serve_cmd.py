@@ -13,6 +13,14 @@ from sebrus.config import Settings
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Behind a reverse proxy: its address(es), comma-separated, whose X-Forwarded-For is "
+            "believed. The login throttle and the sign-up limit count per client address, so without "
+            "it every visitor shares the proxy's. Unset: FORWARDED_ALLOW_IPS, else 127.0.0.1 and ::1.",
+        ),
+    ] = None,
 ) -> None:
     """Run the API on the configured chain (the embedded one by default), with the relayer and indexer."""
     import uvicorn
@@ -36,6 +44,13 @@ def serve_command(
     console.print(f"listening on http://{host}:{port}  (API docs at http://{host}:{port}/docs)")
     services.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     finally:
         services.stop()
