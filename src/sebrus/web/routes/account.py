@@ -101,6 +101,7 @@ async def login(web: Web) -> Response:
     if not password:
         errors.add("password", "Enter your password.")
     user = None
+    retry_after: int | None = None
     if not errors:
         try:
             user = await run_in_threadpool(
@@ -116,13 +117,19 @@ async def login(web: Web) -> Response:
             errors.add("password", "That username and password do not match an account.")
         except RateLimited as refused:
             errors.add("form", refused.message)
+            retry_after = refused.retry_after_seconds
         except ServiceError as refused:
             errors.add("form", refused.message)
     if user is None:
         values = {"username": username}
-        return web.render(
-            "login.html", {"values": values, "errors": errors, "next": next_url}, status_code=400
+        page = web.render(
+            "login.html",
+            {"values": values, "errors": errors, "next": next_url},
+            status_code=400 if retry_after is None else 429,
         )
+        if retry_after is not None:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     return _logged_in(web, user, next_url)
 
 
