@@ -174,6 +174,7 @@ class S3BlobStore:
                 Key=self.object_key(key),
                 Body=reader,
                 ContentLength=size,
+                ChecksumAlgorithm="SHA256",  # kept with the object: HEAD with ChecksumMode shows it
                 ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
                 IfNoneMatch="*",
             )
