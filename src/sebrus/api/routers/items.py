@@ -221,7 +221,8 @@ def read_item_image(
             state.blobs,
             item.content_hash,
             item.media_type or "application/octet-stream",
-            size=item.size,
+            # 0 is the indexer's "no blob when indexed": then the length is not known, not zero
+            size=item.size or None,
         )
     except BlobNotFound:
         raise HTTPException(
