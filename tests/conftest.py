@@ -35,6 +35,9 @@ from sebrus.testing.databases import (
 from tests.support.live_server import LiveServer, live_server
 from tests.support.platform import StartPlatform, cheap_settings, started
 
+# ``s3_server``: moto's S3 server as a child process, for the S3 blob store's tests.
+pytest_plugins = ["tests.support.s3"]
+
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),

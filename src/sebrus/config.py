@@ -37,6 +37,17 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
+    blob_url: str | None = Field(
+        default=None,
+        description="Where blobs live: s3://bucket/prefix for an S3-compatible store (the s3 extra; "
+        "credentials and region from the standard AWS_* variables), file:///path for a directory. "
+        "Unset: <data_dir>/blobs.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 API's URL for MinIO, Ceph, R2 and the like (https://minio.example:9000). "
+        "Unset: AWS itself.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the scan queue (redis://host:6379/0). Unset: scans run in the server process.",

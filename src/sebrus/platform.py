@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
+from sebrus.blobs import open_blob_store
 from sebrus.chain.backends import open_chain
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
@@ -31,6 +32,7 @@ __all__ = ["ChainServices", "build_platform"]  # ChainServices lives in sebrus.r
 
 
 def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
+    blobs = open_blob_store(settings)  # a bad SEBRUS_BLOB_URL fails before the chain is opened or deployed
     handle = open_chain(settings)
     try:
         handle.init()
@@ -38,7 +40,7 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
             handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
-        app = create_app(settings, hooks=hooks, with_chain=True)
+        app = create_app(settings, hooks=hooks, blobs=blobs, with_chain=True)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         indexer = Indexer(

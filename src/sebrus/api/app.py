@@ -15,7 +15,7 @@ import sebrus
 from sebrus.api.docs import install_docs
 from sebrus.api.routers import register_routers
 from sebrus.api.security import install_security_headers
-from sebrus.blobs import BlobStore, LocalBlobStore
+from sebrus.blobs import BlobStore, open_blob_store
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
 from sebrus.http.errors import install_error_handlers
@@ -47,7 +47,7 @@ def create_app(
         passwords=Passwords.from_settings(settings),
         hooks=hooks or PlatformHooks(),
         server_secret=server_secret,
-        blobs=blobs or LocalBlobStore(private_dir(settings.blob_dir)),
+        blobs=blobs if blobs is not None else open_blob_store(settings),
         throttle=ThrottlePolicy(
             max_failures=settings.login_max_failures,
             backoff_seconds=settings.login_backoff_seconds,

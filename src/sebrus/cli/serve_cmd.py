@@ -25,6 +25,7 @@ def serve_command(
     """Run the API on the configured chain (the embedded one by default), with the relayer and indexer."""
     import uvicorn
 
+    from sebrus.blobs import BlobStoreUnavailable
     from sebrus.chain.embedded_store import ChainLocked
     from sebrus.chain.errors import LedgerError
     from sebrus.platform import build_platform
@@ -36,6 +37,8 @@ def serve_command(
         fail(f"{exc} (is another `sebrus serve` running on this data directory?)")
     except LedgerError as exc:
         fail(str(exc))
+    except BlobStoreUnavailable as exc:
+        fail(f"cannot open the blob store: {exc}")
     deployment = services.handle.ledger.deployment
     console.print(f"SeBRUS data directory: {settings.data_dir.resolve()}")
     console.print(

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
+from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
@@ -205,19 +206,25 @@ def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
                 f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES
             },
             "description": "The image's bytes, as uploaded.",
-        }
+        },
+        304: {"description": "The client's copy (If-None-Match: its sha256) is current."},
     },
 )
-def read_item_image(dataset_id: int, content_hash: str, db: DbSession, state: State) -> Response:
+def read_item_image(
+    request: Request, dataset_id: int, content_hash: str, db: DbSession, state: State
+) -> Response:
+    """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
     item = _item(db, dataset_id, content_hash)
     try:
-        data = state.blobs.get(item.content_hash)
+        return immutable_blob_response(
+            request,
+            state.blobs,
+            item.content_hash,
+            item.media_type or "application/octet-stream",
+            # 0 is the indexer's "no blob when indexed": then the length is not known, not zero
+            size=item.size or None,
+        )
     except BlobNotFound:
         raise HTTPException(
             404, "The image's bytes are missing from the blob store; run the audit."
         ) from None
-    return Response(
-        data,
-        media_type=item.media_type or "application/octet-stream",
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
-    )
