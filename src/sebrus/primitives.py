@@ -22,6 +22,8 @@ from pydantic import StringConstraints
 #: 64 hex digits, either case: for OpenAPI path and query parameters, which take a pattern.
 SHA256_HEX_PATTERN = r"^[0-9a-fA-F]{64}$"
 _SHA256_HEX = re.compile(SHA256_HEX_PATTERN)
+#: The start of a sha256, as people copy it from a table: 1 to 64 hex digits, either case.
+SHA256_PREFIX_PATTERN = r"^[0-9a-fA-F]{1,64}$"
 
 #: A sha256 as 64 hex digits, either case on the way in, lower case once validated (pydantic).
 Sha256Hex = Annotated[
