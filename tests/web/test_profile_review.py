@@ -234,7 +234,7 @@ def test_an_owner_funds_and_withdraws_the_pool(app: FastAPI, services: ChainServ
     too_much = post(owner, f"/profile/datasets/{ds}/pool/withdraw", {"withdraw_eth": "1"})
     assert too_much.status_code == 400  # refused by the ledger before anything is sent
     block = field_block(too_much.text, f"withdraw_eth-{ds}")
-    assert "may be withdrawn" in block and 'value="1"' in block
+    assert "holds 0.006 ETH that may be withdrawn, not 1 ETH" in block and 'value="1"' in block
     assert api_pool(app, ds) == 6 * ETH // 1000
 
 

@@ -74,11 +74,15 @@ REFERENCE_COLOUR = "black"  # the seed's mark: not one of the palette's shades
 
 def level_styles(n_levels: int) -> list[tuple[tuple[float, float, float], str]]:
     """(colour, line style) per noise level: no two levels share both."""
-    colours = plt.get_cmap(LEVEL_PALETTE).colors
-    return [
-        (colours[i % len(colours)], LEVEL_DASHES[(i // len(colours)) % len(LEVEL_DASHES)])
-        for i in range(n_levels)
-    ]
+    palette = plt.get_cmap(LEVEL_PALETTE)
+    shades = palette.N  # 10: a ListedColormap's own colours, read by index
+    styles = []
+    for i in range(n_levels):
+        red, green, blue, _ = palette(i % shades)
+        styles.append(
+            ((float(red), float(green), float(blue)), LEVEL_DASHES[(i // shades) % len(LEVEL_DASHES)])
+        )
+    return styles
 
 
 def _plot_lines(axes: Axes, result: BlobsStudyResult, grid: np.ndarray, title: str, ylabel: str) -> None:
