@@ -7,8 +7,6 @@ import hashlib
 import itertools
 import json
 
-import httpx
-
 from sebrus.sdk import Client
 from tests.support.cli import Invoke
 from tests.support.images import png
@@ -91,24 +89,6 @@ def test_any_unique_prefix_names_an_item_and_an_ambiguous_one_names_the_candidat
     listed = sebrus("dataset", "list")
     [row] = [line for line in listed.stdout.splitlines() if f" {dataset.address} " in line]
     assert owner_name in row  # a name, not a user id
-
-
-def test_the_api_filters_items_by_sha_prefix(server: LiveServer) -> None:
-    _, owner = _account(server, "owner")
-    with Client(server.url, token=owner) as client:
-        dataset = client.create_dataset("api-prefix", "", ["cat"])
-        sha = client.upload(dataset.id, png(131), "cat").content_hash
-    items = f"{server.url}/api/dataset/{dataset.id}/items"
-    found = httpx.get(items, params={"sha_prefix": sha[:5].upper()}).json()
-    assert [i["content_hash"] for i in found["items"]] == [sha] and found["total"] == 1
-    assert (
-        httpx.get(items, params={"sha_prefix": "f" + sha[1:5] if sha[0] != "f" else "0" + sha[1:5]}).json()[
-            "total"
-        ]
-        == 0
-    )
-    refused = httpx.get(items, params={"sha_prefix": "%_"})  # LIKE's wildcards are not hex: refused
-    assert refused.status_code == 422 and "sha_prefix" in refused.text
 
 
 def test_a_scan_that_could_not_run_exits_1_with_the_reason(sebrus: Invoke, server: LiveServer) -> None:
