@@ -2,7 +2,8 @@
 
 A client of the API (like ``sebrus release``); ``sebrus detect`` is the standalone scanner that needs
 no server. Exit codes: 0 when the command worked (flagged items are findings, not errors), 1 when the
-scan failed or the server refused, 2 for a bad command line.
+scan failed, could not run (not enough data: the reason is printed) or the server refused, 2 for a bad
+command line.
 """
 
 from __future__ import annotations
