@@ -65,6 +65,43 @@ def test_eth_to_wei_refuses_what_it_cannot_represent_exactly(typed: str, message
         eth_to_wei(typed, allow_zero=typed in ("-1", "Infinity"))
 
 
+@pytest.mark.parametrize(
+    ("typed", "wei"),
+    [
+        ("0.5", 5 * 10**17),
+        ("0.5 ETH", 5 * 10**17),
+        ("0.5eth", 5 * 10**17),
+        ("2 ether", 2 * 10**18),
+        ("1000 wei", 1000),
+        (" 1000WEI ", 1000),
+        ("1e3 wei", 1000),
+        ("1000", 1000 * 10**18),  # a bare number is ETH, never wei
+    ],
+)
+def test_amounts_are_eth_unless_wei_is_named(typed: str, wei: int) -> None:
+    assert eth_to_wei(typed) == wei
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1.5 wei", "not a whole number of wei"),
+        ("wei", "Enter an amount"),
+        ("1 gwei", "Enter an amount"),
+        (
+            "79228162514264337593543950336 wei",
+            "too large: it must be below 79228162514.264337593543950336 ETH",
+        ),
+        ("1e999999999 wei", "too large"),
+        ("1.0000000000000000000000000001", "more than 18 decimal places"),  # never rounded to 1 ETH
+        ("1.0000000000000000000000000001 ETH", "more than 18 decimal places"),
+    ],
+)
+def test_amounts_that_cannot_be_represented_are_refused_in_eth_terms(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        eth_to_wei(typed)
+
+
 def test_zero_only_when_allowed_and_the_largest_amount_round_trips() -> None:
     assert eth_to_wei("0", allow_zero=True) == 0
     largest = format_eth(MAX_WEI - 1, unit=False)

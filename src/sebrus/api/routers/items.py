@@ -25,7 +25,7 @@ from sebrus.http.deps import (
     dataset_or_404,
     release_after,
 )
-from sebrus.primitives import is_canonical_sha256
+from sebrus.primitives import SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
@@ -167,9 +167,19 @@ def list_items(
     status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
     contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
     label: Annotated[str | None, Query(max_length=128)] = None,
+    sha_prefix: Annotated[
+        str | None,
+        Query(
+            pattern=SHA256_PREFIX_PATTERN,
+            description="Only items whose sha256 starts with these hex digits (1 to 64, either case): "
+            "resolve the short hash a table shows; `total` says whether it is unique.",
+        ),
+    ] = None,
 ) -> ItemList:
     dataset = dataset_or_404(db, dataset_id)
-    found = item_index.list_items(db, dataset, page, status=status, contributor=contributor, label=label)
+    found = item_index.list_items(
+        db, dataset, page, status=status, contributor=contributor, label=label, sha_prefix=sha_prefix
+    )
     return ItemList.model_validate(
         {
             "status": "Success.",
