@@ -175,6 +175,7 @@ def serve(data_dir: Path) -> Iterator[tuple[str, ChainServices]]:
         password_memory_cost_kib=64,
         password_parallelism=1,
         upload_rate_per_minute=0,
+        signup_per_hour=0,  # one address signs up every simulated contributor
         upload_wait_seconds=60,
     )
     app, services = build_platform(settings)

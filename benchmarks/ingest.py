@@ -53,6 +53,7 @@ LABELS = [str(d) for d in range(10)]
 RETRIES = 2
 SERVER_ENV = {
     "SEBRUS_UPLOAD_RATE_PER_MINUTE": "0",
+    "SEBRUS_SIGNUP_PER_HOUR": "0",  # one address signs up every contributor
     "SEBRUS_UPLOAD_WAIT_SECONDS": "120",
     # Sign-up is not what is measured; cheap argon2 keeps the set-up short.
     "SEBRUS_PASSWORD_TIME_COST": "1",

@@ -35,6 +35,9 @@ from sebrus.testing.databases import (
 from tests.support.live_server import LiveServer, live_server
 from tests.support.platform import StartPlatform, cheap_settings, started
 
+# ``s3_server``: moto's S3 server as a child process, for the S3 blob store's tests.
+pytest_plugins = ["tests.support.s3"]
+
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
@@ -85,6 +88,15 @@ def engine(database_url: str) -> Iterator[Engine]:
 def db(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """0022, the usual default, under which a new file is 0644 unless its creator says otherwise: tests
+    of private files use it so that they cannot pass merely because the machine's umask is strict."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
 
 
 @pytest.fixture(scope="module")

@@ -49,15 +49,16 @@ def test_every_dependency_is_a_range_pinned_inside_it_by_the_lock() -> None:
 def test_imagehash_is_gone_and_the_optional_services_are_extras() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = {canonicalize_name(Requirement(line).name) for line in project["dependencies"]}
-    assert not core & {"imagehash", "redis", "rq", "psycopg", "adversarial-robustness-toolbox"}
+    assert not core & {"imagehash", "redis", "rq", "psycopg", "adversarial-robustness-toolbox", "boto3"}
     extras = project["optional-dependencies"]
     assert {canonicalize_name(Requirement(r).name) for r in extras["workers"]} == {"redis", "rq"}
     assert [canonicalize_name(Requirement(r).name) for r in extras["postgres"]] == ["psycopg"]
+    assert [canonicalize_name(Requirement(r).name) for r in extras["s3"]] == ["boto3"]
 
 
 BLOCKED = """
 import sys
-for name in ("redis", "rq", "psycopg", "art"):
+for name in ("redis", "rq", "psycopg", "art", "boto3", "botocore"):
     sys.modules[name] = None  # importing any of them now raises ImportError
 from pathlib import Path
 import tempfile
@@ -75,6 +76,11 @@ from sebrus.db.engine import make_engine
 try:
     make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")
 except RuntimeError as refused:
+    print("REFUSED:", refused)
+from sebrus.blobs import BlobStoreUnavailable, open_blob_store
+try:
+    open_blob_store(Settings(blob_url="s3://bucket/prefix"))
+except BlobStoreUnavailable as refused:
     print("REFUSED:", refused)
 """
 
@@ -108,9 +114,10 @@ def test_without_the_detect_extra_the_platform_serves_and_a_scan_fails_naming_it
     assert "REFUSED:" in done.stdout and "sebrus[detect]" in done.stdout
 
 
-def test_the_platform_runs_without_redis_rq_psycopg_or_art_and_names_the_missing_extra() -> None:
+def test_the_platform_runs_without_redis_rq_psycopg_art_or_boto3_and_names_the_missing_extra() -> None:
     done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     refusals = [line for line in done.stdout.splitlines() if line.startswith("REFUSED:")]
-    assert len(refusals) == 2
+    assert len(refusals) == 3
     assert "sebrus[workers]" in refusals[0] and "sebrus[postgres]" in refusals[1]
+    assert "sebrus[s3]" in refusals[2]

@@ -17,6 +17,8 @@ from sebrus.primitives import (
     format_eth,
     is_sha256_hex,
     normalize_sha256,
+    private_dir,
+    private_file,
 )
 
 UPPER = "AB" * 32
@@ -61,6 +63,43 @@ def test_eth_to_wei_is_exact(typed: str, wei: int) -> None:
 def test_eth_to_wei_refuses_what_it_cannot_represent_exactly(typed: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         eth_to_wei(typed, allow_zero=typed in ("-1", "Infinity"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "wei"),
+    [
+        ("0.5", 5 * 10**17),
+        ("0.5 ETH", 5 * 10**17),
+        ("0.5eth", 5 * 10**17),
+        ("2 ether", 2 * 10**18),
+        ("1000 wei", 1000),
+        (" 1000WEI ", 1000),
+        ("1e3 wei", 1000),
+        ("1000", 1000 * 10**18),  # a bare number is ETH, never wei
+    ],
+)
+def test_amounts_are_eth_unless_wei_is_named(typed: str, wei: int) -> None:
+    assert eth_to_wei(typed) == wei
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1.5 wei", "not a whole number of wei"),
+        ("wei", "Enter an amount"),
+        ("1 gwei", "Enter an amount"),
+        (
+            "79228162514264337593543950336 wei",
+            "too large: it must be below 79228162514.264337593543950336 ETH",
+        ),
+        ("1e999999999 wei", "too large"),
+        ("1.0000000000000000000000000001", "more than 18 decimal places"),  # never rounded to 1 ETH
+        ("1.0000000000000000000000000001 ETH", "more than 18 decimal places"),
+    ],
+)
+def test_amounts_that_cannot_be_represented_are_refused_in_eth_terms(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        eth_to_wei(typed)
 
 
 def test_zero_only_when_allowed_and_the_largest_amount_round_trips() -> None:
@@ -111,3 +150,21 @@ def test_format_eth_rounds_only_when_asked() -> None:
     assert format_eth(1_234_500_000_000_000_000_000, places=6) == "1,234.5 ETH"
     assert format_eth(1, places=6) == "0 ETH"
     assert format_eth(1) == "0.000000000000000001 ETH"
+
+
+def test_private_dir_creates_and_tightens_to_0700(tmp_path: Path) -> None:
+    made = private_dir(tmp_path / "a" / "b")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    loose = tmp_path / "loose"
+    loose.mkdir(mode=0o755)
+    loose.chmod(0o755)
+    assert stat.S_IMODE(private_dir(loose).stat().st_mode) == 0o700
+
+
+def test_private_file_is_0600_from_creation_and_tightens_an_existing_one(tmp_path: Path) -> None:
+    new = private_file(tmp_path / "new.db")
+    assert new.read_bytes() == b"" and stat.S_IMODE(new.stat().st_mode) == 0o600
+    old = tmp_path / "old.db"
+    old.write_bytes(b"rows")
+    old.chmod(0o644)
+    assert stat.S_IMODE(private_file(old).stat().st_mode) == 0o600 and old.read_bytes() == b"rows"

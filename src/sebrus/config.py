@@ -42,6 +42,17 @@ class Settings(BaseSettings):
         description="The most one bulk upload may carry (all its files together), counted as it streams.",
     )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
+    blob_url: str | None = Field(
+        default=None,
+        description="Where blobs live: s3://bucket/prefix for an S3-compatible store (the s3 extra; "
+        "credentials and region from the standard AWS_* variables), file:///path for a directory. "
+        "Unset: <data_dir>/blobs.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 API's URL for MinIO, Ceph, R2 and the like (https://minio.example:9000). "
+        "Unset: AWS itself.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the scan queue (redis://host:6379/0). Unset: scans run in the server process.",
@@ -97,7 +108,21 @@ class Settings(BaseSettings):
     password_memory_cost_kib: int = Field(default=65536, ge=8, description="argon2id memory in KiB.")
     password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed logins per username or client before backoff starts."
+        default=5,
+        ge=1,
+        description="Wrong passwords for one account from one client address before that address backs off "
+        "from that account (the owner's other clients are not locked out).",
+    )
+    login_client_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Wrong passwords from one client address, over all accounts, before it backs off.",
+    )
+    signup_per_hour: int = Field(
+        default=10,
+        ge=0,
+        description="Accounts one client address may create per hour (each gets a funded wallet); "
+        "0 = no limit.",
     )
     login_backoff_seconds: float = Field(
         default=1.0, ge=0, description="First lockout after too many failures; doubles with each further one."

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sebrus.api.app import create_app
+from sebrus.blobs import open_blob_store
 from sebrus.chain.backends import open_chain
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.config import Settings
@@ -47,6 +48,7 @@ def build_platform(
 ) -> tuple[FastAPI, ChainServices]:
     """The app and its chain services. ``manage_loops``: the app's lifespan starts and stops the
     role's loops (servers); otherwise the caller does (tests, benchmarks, ``sebrus worker``)."""
+    blobs = open_blob_store(settings)  # a bad SEBRUS_BLOB_URL fails before the chain is opened or deployed
     coordination_engine = make_engine(settings.resolved_database_url)
     coordinator = coordinator_for(coordination_engine)
     # Two processes starting at once deploy once: the second opens the chain after the first
@@ -67,7 +69,7 @@ def build_platform(
             handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
-        app = create_app(settings, hooks=hooks, with_chain=True)
+        app = create_app(settings, hooks=hooks, blobs=blobs, with_chain=True)
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         signals = signals_for(coordination_engine)

@@ -1,4 +1,4 @@
-"""Small values every layer shares: content hashes, ETH amounts, atomic JSON files.
+"""Small values every layer shares: content hashes, ETH amounts, atomic JSON files, private files.
 
 One definition each, because the copies drifted: sha256 checks that disagreed on upper case, and ETH
 formatting that rounded in one place and not in another. This module imports nothing from sebrus, so
@@ -22,6 +22,8 @@ from pydantic import StringConstraints
 #: 64 hex digits, either case: for OpenAPI path and query parameters, which take a pattern.
 SHA256_HEX_PATTERN = r"^[0-9a-fA-F]{64}$"
 _SHA256_HEX = re.compile(SHA256_HEX_PATTERN)
+#: The start of a sha256, as people copy it from a table: 1 to 64 hex digits, either case.
+SHA256_PREFIX_PATTERN = r"^[0-9a-fA-F]{1,64}$"
 
 #: A sha256 as 64 hex digits, either case on the way in, lower case once validated (pydantic).
 Sha256Hex = Annotated[
@@ -66,37 +68,52 @@ MAX_WEI = 2**96
 _MAX_TYPED = 80  # characters of an amount worth parsing; anything longer is refused unread
 
 
+#: An amount as people type it: a number, then optionally its unit. Without a unit it is ETH, so that
+#: "1000" never means 1000 wei by accident; wei needs the word ("1000 wei").
+_AMOUNT = re.compile(r"^\s*(?P<number>.*?)\s*(?P<unit>eth|ether|wei)?\s*$", re.IGNORECASE)
+
+
 def eth_to_wei(
     text: str, *, allow_zero: bool = False, max_wei: int = MAX_WEI, what: str | None = None
 ) -> int:
-    """An amount typed in ETH ("0.01", "1e-3") as exact wei; ValueError says what is wrong with it.
+    """An amount typed by a person ("0.01", "1e-3", "0.5 ETH", "1000 wei") as exact wei.
 
-    Exact: the arithmetic runs with as many digits as were typed, and the size is checked before
-    multiplying, so "1e999999999" is refused instead of overflowing. More than 18 decimals is refused,
-    never rounded: a stake must be what the user typed. ``what`` names the amount in the messages
-    ("The stake"); without it they say "The amount". ``max_wei`` is exclusive.
+    The one converter every face uses (web forms, the CLI), so an amount means the same everywhere.
+    A bare number is ETH; wei is accepted only with its unit, and must then be whole. Exact: the
+    arithmetic runs with as many digits as were typed, and the size is checked before multiplying, so
+    "1e999999999" is refused instead of overflowing. More than 18 decimals of ETH is refused, never
+    rounded: a stake must be what the user typed. ValueError says what is wrong, in ETH. ``what``
+    names the amount in the messages ("The stake"); without it they say "The amount". ``max_wei`` is
+    exclusive.
     """
-    typed = text.strip()
     subject = what or "The amount"
+    parts = _AMOUNT.fullmatch(text) if len(text) <= _MAX_TYPED + 8 else None
+    typed = parts.group("number") if parts else ""
     try:
         amount = Decimal(typed) if 0 < len(typed) <= _MAX_TYPED else None
     except InvalidOperation:
         amount = None
     if amount is None:
         raise ValueError(
-            f"{what} must be an amount of ETH, like 0.01." if what else "Enter an amount of ETH, like 0.01."
+            f"{what} must be an amount of ETH, like 0.01 (or wei with its unit: 1000 wei)."
+            if what
+            else "Enter an amount of ETH, like 0.01 (or wei with its unit: 1000 wei)."
         )
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
         raise ValueError(f"{subject} must be {'zero or more' if allow_zero else 'more than 0'} ETH.")
+    in_wei = parts is not None and (parts.group("unit") or "").lower() == "wei"
+    scale = 1 if in_wei else WEI_PER_ETH
     limit = format_eth(max_wei, unit=False)
-    if amount.adjusted() > len(str(max_wei)) - 18 + 1:
+    if amount.adjusted() > len(str(max_wei)) - len(str(scale)) + 2:
         raise ValueError(f"{subject} is too large: it must be below {limit} ETH.")
     with localcontext() as exact:
         exact.prec = len(amount.as_tuple().digits) + 40
-        wei = amount * WEI_PER_ETH
+        wei = amount * scale
         if wei != wei.to_integral_value() or (amount > 0 and wei < 1):  # < 1: underflowed to 0
             raise ValueError(
-                f"{subject} has more than 18 decimal places (1 wei is 0.000000000000000001 ETH)."
+                f"{subject} is not a whole number of wei (1 wei is 0.000000000000000001 ETH)."
+                if in_wei
+                else f"{subject} has more than 18 decimal places (1 wei is 0.000000000000000001 ETH)."
             )
     if int(wei) >= max_wei:
         raise ValueError(f"{subject} is too large: it must be below {limit} ETH.")
@@ -122,6 +139,33 @@ def format_eth(wei: int, *, unit: bool = True, places: int | None = None) -> str
 
 
 # ---------------------------------------------------------------------------------------------- files
+
+
+#: Modes for what only the server's own user may read: the data directory and the secrets in it
+#: (password hashes and keystores in the database, the server secret, operator keys, blobs).
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) a directory only its owner can enter, tightening an existing one.
+
+    Why tighten rather than only create 0700: data directories made by older versions are 0755, and
+    everything under a 0700 directory is out of other users' reach whatever the files' own modes
+    (LevelDB and blob files are created with the umask's 0644).
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if it is missing (no moment at 0644), else chmod it to 0600."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        os.chmod(path, PRIVATE_FILE_MODE)
+    return path
 
 
 def atomic_write_text(path: Path, text: str, *, private: bool = False) -> Path:

@@ -25,6 +25,7 @@ from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.signals import Signals
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.signup_limit import SignupPolicy
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
@@ -47,6 +48,7 @@ class PlatformState:
     server_secret: str
     blobs: BlobStore
     throttle: ThrottlePolicy
+    signup_limit: SignupPolicy
 
 
 #: What a process runs: ``all`` (one process, ``sebrus serve``), ``web`` (answers requests only) or

@@ -108,3 +108,22 @@ def test_update_and_delete_matrix(client, alice, bob):
     assert_error(bob.delete(f"/api/abi/{abi_id}"), 403, "creator")
     assert alice.delete(f"/api/abi/{abi_id}").json() == {"status": "ABI removed."}
     assert_error(client.get(f"/api/abi/{abi_id}"), 404, "ABI not found.")
+
+
+def test_reads_carry_an_etag_and_an_unchanged_abi_costs_a_304(client, alice):
+    alice.post("/api/abi", json={"name": "Dataset", "abi": ABI})
+    for path in ("/api/abi/Dataset", "/api/abi"):
+        first = client.get(path)
+        etag = first.headers["ETag"]
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+        assert etag.startswith('"') and len(etag) == 66
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+        assert client.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+    etag = client.get("/api/abi/Dataset").headers["ETag"]
+    changed = alice.put("/api/abi/Dataset", json={"abi": ABI[:1]})
+    assert changed.status_code == 200, changed.text
+    after = client.get("/api/abi/Dataset", headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.json()["abi"]["abi"] == ABI[:1]
+    assert after.headers["ETag"] != etag

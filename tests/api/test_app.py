@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from sebrus.api import create_app
@@ -55,6 +56,30 @@ def test_migrations_run_at_start_on_an_empty_data_dir(tmp_path, settings):
     try:
         assert (tmp_path / "fresh" / "sebrus.db").is_file()
         assert (tmp_path / "fresh" / "secret.key").stat().st_mode & 0o777 == 0o600
+    finally:
+        app.state.platform.engine.dispose()
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_data_dir_and_what_holds_secrets_are_private(tmp_path, settings):
+    """Password hashes, keystores, the server secret and the blobs are for the server's user alone."""
+    settings.database_url = None
+    settings.data_dir = tmp_path / "older"
+    settings.data_dir.mkdir(mode=0o755)  # as an older version left it
+    settings.data_dir.chmod(0o755)
+    app = create_app(settings)
+    try:
+        TestClient(app).post("/api/user", json={"username": "alice", "password": "a long password"})
+        data = settings.data_dir
+        paths = [data, *(data / name for name in ("blobs", "secret.key", "sebrus.db", "sebrus.db-wal"))]
+        modes = {path.name: path.stat().st_mode & 0o777 for path in paths}
+        assert modes == {
+            "older": 0o700,
+            "blobs": 0o700,
+            "secret.key": 0o600,
+            "sebrus.db": 0o600,
+            "sebrus.db-wal": 0o600,
+        }
     finally:
         app.state.platform.engine.dispose()
 

@@ -21,6 +21,7 @@ def test_create_returns_prototype_envelope_and_checksums_address(alice):
     dataset = body["new_dataset"]
     assert dataset["datasetName"] == "cats" and dataset["description"] == "Photos of cats"
     assert dataset["address"] == ADDRESS and dataset["owner_id"] == alice.user_id
+    assert dataset["owner"] == alice.username  # people read names; the id stays for scripts
     assert dataset["labels"] == ["cat", "dog"] and dataset["max_bytes"] == 10 * 1024 * 1024
     roles = alice.get(f"/api/dataset/{dataset['id']}/roles").json()["roles"]
     assert roles == [{"user_id": alice.user_id, "role": "owner"}]
@@ -96,6 +97,9 @@ def test_list_paginates_and_filters(client, alice, bob):
     assert [d["datasetName"] for d in page["datasets"]] == ["a1", "a2"] and page["limit"] == 2
     mine = client.get("/api/dataset", params={"owner_id": bob.user_id}).json()
     assert [d["datasetName"] for d in mine["datasets"]] == ["b0"]
+    assert [d["owner"] for d in everything["datasets"]] == [alice.username] * 3 + [bob.username]
+    one = client.get(f"/api/dataset/{mine['datasets'][0]['id']}").json()["dataset"]
+    assert one["owner"] == bob.username
     assert_error(client.get("/api/dataset", params={"limit": 101}), 422, "limit")
     assert_error(client.get("/api/dataset", params={"offset": -1}), 422, "offset")
 
@@ -125,7 +129,8 @@ def test_delete_matrix(client, alice, bob):
 
 def test_dataset_outlives_its_owner_account(client, alice):
     dataset_id = _create(alice).json()["new_dataset"]["id"]
-    alice.delete(f"/api/user/{alice.user_id}")
+    deleted = alice.delete(f"/api/user/{alice.user_id}", json={"current_password": alice.password})
+    assert deleted.status_code == 200, deleted.text
     dataset = client.get(f"/api/dataset/{dataset_id}").json()["dataset"]
     assert dataset["owner_id"] is None
 

@@ -134,7 +134,8 @@ def test_server_refusals_exit_1_with_the_servers_message(sebrus: Invoke, tmp_pat
     assert stale.exit_code == 1 and "invalid or expired" in stale.stderr
     dataset = json.loads(sebrus("dataset", "create", "s", "-l", "cat", "--token", token, "--json").stdout)
     bad_status = sebrus("items", "list", "-d", str(dataset["id"]), "--status", "bogus")
-    assert bad_status.exit_code == 1 and "status" in bad_status.stderr
+    assert bad_status.exit_code == 2 and "--status" in bad_status.stderr  # a bad option value is usage
+    assert sebrus("items", "list", "-d", str(dataset["id"]), "--status", "Pending").exit_code == 0
     (tmp_path / "horse").mkdir()
     (tmp_path / "horse" / "h.png").write_bytes(png(5))
     wrong_label = sebrus("upload", str(tmp_path), "-d", str(dataset["id"]), "--token", token)

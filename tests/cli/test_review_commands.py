@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 from sebrus.sdk import Client
 from tests.support.cli import Invoke
@@ -47,8 +48,16 @@ def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None
         json.loads(allowed.stdout)["address"]
     ]
     assert sebrus("dataset", "allow", ds, reviewer_name, "--token", outsider).exit_code == 1
-    funded = sebrus("dataset", "fund", ds, "5000", "--token", owner, "--json")
+    # Amounts are ETH unless wei is named; a refusal says ETH too.
+    too_much = sebrus("dataset", "fund", ds, "5000", "--token", owner)
+    assert too_much.exit_code == 1 and "needs 5000 ETH plus gas" in " ".join(too_much.stderr.split())
+    fractional = sebrus("dataset", "fund", ds, "1.5 wei", "--token", owner)
+    assert fractional.exit_code == 2 and "not a whole number of wei" in fractional.stderr
+    rounded = sebrus("dataset", "fund", ds, "1.0000000000000000000000000001", "--token", owner)
+    assert rounded.exit_code == 2 and "more than 18 decimal places" in rounded.stderr
+    funded = sebrus("dataset", "fund", ds, "5000 wei", "--token", owner, "--json")
     assert json.loads(funded.stdout)["books"]["pool_wei"] == "5000"
+    assert "Pool (withdrawable)   0.000000000000005 ETH" in sebrus("dataset", "pool", ds).stdout
 
     queue = json.loads(sebrus("review", "queue", ds, "--token", reviewer, "--json").stdout)
     assert [e["item"]["content_hash"] for e in queue] == [sha]
@@ -68,8 +77,16 @@ def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None
         str(10**15 + 1000),
         "4000",
     )
-    changed = sebrus("dataset", "policy", ds, "--set", '{"x": 3}', "--token", owner)
-    assert changed.exit_code == 0 and "version 1" in changed.output
+    first = sebrus("dataset", "policy", ds)
+    assert "Review policy version 0, for every item from the start:" in first.stdout
+    changed = sebrus("dataset", "policy", ds, "--set", '{"x": 3, "stake": "0.002 ETH"}', "--token", owner)
+    assert changed.exit_code == 0, changed.output
+    assert re.search(r"version 1, for items submitted from 20\d\d-\d\d-\d\d \d\d:\d\d UTC:", changed.stdout)
+    assert "stake / reward / deposit  0.002 ETH / 0 ETH / 0 ETH" in changed.stdout
+    in_wei = sebrus("dataset", "policy", ds, "--set", '{"reward": "1000 wei"}', "--token", owner, "--json")
+    assert json.loads(in_wei.stdout)["policy"]["reward_wei"] == "1000"
+    both = sebrus("dataset", "policy", ds, "--set", '{"stake": "1", "stake_wei": 1}', "--token", owner)
+    assert both.exit_code == 2 and "stake or stake_wei" in both.stderr
     assert sebrus("dataset", "policy", ds, "--set", "[1]", "--token", owner).exit_code == 2
 
 

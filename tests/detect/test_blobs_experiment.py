@@ -6,11 +6,14 @@ the seed, which would mean the reproduction changed.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from scipy.stats import spearmanr
 from sklearn.datasets import make_blobs
 from sklearn.metrics import accuracy_score, silhouette_score
@@ -27,7 +30,13 @@ from sebrus.detect.experiments.blobs import (
     run_blobs_study,
     seed_initial_centres_and_noise,
 )
-from sebrus.detect.experiments.blobs_figures import ACCURACY_FIGURE, RESULTS_CSV, SILHOUETTE_FIGURE
+from sebrus.detect.experiments.blobs_figures import (
+    ACCURACY_FIGURE,
+    RESULTS_CSV,
+    SILHOUETTE_FIGURE,
+    figure,
+    level_styles,
+)
 from sebrus.detect.experiments.blobs_findings import summarise_findings
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -226,6 +235,25 @@ def test_summary_reports_the_grid_it_was_given(study: BlobsStudyResult) -> None:
     claims = summary["claims"]
     assert claims["accuracy_above_0_8_across_grid"] == bool((study.accuracy_matched > 0.8).all())
     assert claims["silhouette_below_0_70_at_noise_4_near_30pct"] is True
+
+
+# --- The figures ----------------------------------------------------------------------------------------
+
+
+def test_the_ten_noise_levels_get_shades_that_can_be_told_apart() -> None:
+    result = run_blobs_study(BlobsStudyConfig(poisoned_counts=(0, 50, 100)))
+    fig = figure(result, result.accuracy_matched, None, "accuracy", "Accuracy", reference=0.8)
+    try:
+        lines = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("var = ")]
+        colours = [np.array(to_rgb(line.get_color())) for line in lines]
+    finally:
+        plt.close(fig)
+    assert len(colours) == 10
+    # Viridis's ten neighbouring shades were 0.11 apart in RGB; tab10's closest pair is 0.26 apart.
+    closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(colours, 2))
+    assert closest > 0.25
+    more = level_styles(14)  # past ten the colours repeat, so the dashes differ
+    assert len(set(more)) == 14
 
 
 # --- The CLI ---------------------------------------------------------------------------------------------

@@ -9,12 +9,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
 
 from sebrus.detect.report_html import ReportFormatError, data_uri, render_html, render_html_report
-from sebrus.detect.report_plots import PlotBar, bars_to_show, contributor_bars, shorten
+from sebrus.detect.report_plots import (
+    FLAGGED_HATCH,
+    PlotBar,
+    bars_to_show,
+    contributor_bars,
+    contributor_figure,
+    shorten,
+)
 
 XSS_PATH = "<script>alert(1)</script>.png"
 SECTIONS = ("summary", "clusters", "suspicion", "contributors", "flagged")
@@ -240,3 +248,49 @@ def test_long_ids_are_shortened_in_the_middle_for_plots() -> None:
     assert short.startswith("0xababab") and short.endswith("ababab")
     assert "…" in short
     assert shorten("short") == "short"
+
+
+def test_summary_rows_are_named_in_words_with_readable_values() -> None:
+    report, thumbnails = synthetic_report()
+    report["summary"].update(
+        {
+            "class_share_z": {},
+            "anchored_model": {},
+            "timings_s": {"train": 3.14159, "detectors": 1.5},
+            "flags_per_detector": {"spectral_signature": 4},
+            "image_shape": [28, 28],
+            "n_widgets": 3,
+        }
+    )
+    page = render_html(report, thumbnails)
+    summary = page[page.index('<section id="summary">') : page.index('<section id="clusters">')]
+    rows = dict(re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", summary))
+    assert rows["Class share against the trusted labels (z-score per class)"] == "none"
+    assert rows["Anchored model"] == "none"
+    assert rows["Time per stage (seconds)"] == "train: 3.142; detectors: 1.5"
+    assert rows["Flags per detector"] == "spectral signature: 4"
+    assert rows["Image shape"] == "28, 28"
+    assert rows["Number of widgets"] == "3"  # a key the page does not know still reads as words
+    assert rows["Total time (seconds)"] == "12.5"
+    for raw in ("class_share_z", "anchored_model", "timings_s", "{}", "n_widgets"):
+        assert raw not in summary
+
+
+def test_flagged_contributors_are_marked_by_more_than_colour() -> None:
+    bars = [PlotBar("alice", 0.2, False), PlotBar("mallory", 2.5, True), PlotBar("bob", 0.4, False)]
+    fig = contributor_figure(bars)
+    assert fig is not None
+    try:
+        [axes] = fig.axes
+        marks = [text.get_text() for text in axes.texts]
+        hatched = [patch.get_hatch() for patch in axes.patches]
+        names = {tick.get_text(): tick for tick in axes.get_yticklabels()}
+        legend = axes.get_legend()
+        assert legend is not None
+        assert [t.get_text() for t in legend.get_texts()] == ["flagged", "not flagged"]
+        assert marks == ["flagged"]  # one word at the one flagged bar
+        assert hatched == [FLAGGED_HATCH, None, None]  # highest score first: mallory
+        assert names["mallory"].get_fontweight() == "bold" and names["alice"].get_fontweight() != "bold"
+        assert "1 flagged of 3" in axes.get_title()
+    finally:
+        plt.close(fig)

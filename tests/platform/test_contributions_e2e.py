@@ -53,6 +53,15 @@ def test_an_upload_is_anchored_indexed_and_served(platform: tuple[TestClient, Ch
 
     listed = client.get(f"/api/dataset/{dataset['id']}/items", params={"label": "dog"}).json()
     assert [i["content_hash"] for i in listed["items"]] == [item["content_hash"]]
+    # The few characters a table shows name the item (the CLI resolves prefixes this way).
+    sha = item["content_hash"]
+    items_url = f"/api/dataset/{dataset['id']}/items"
+    by_prefix = client.get(items_url, params={"sha_prefix": sha[:5].upper()}).json()
+    assert [i["content_hash"] for i in by_prefix["items"]] == [sha] and by_prefix["total"] == 1
+    elsewhere = ("1" if sha[0] == "0" else "0") + sha[1:5]
+    assert client.get(items_url, params={"sha_prefix": elsewhere}).json()["total"] == 0
+    wildcard = client.get(items_url, params={"sha_prefix": "%"})  # LIKE's wildcards are not hex digits
+    assert wildcard.status_code == 422 and "sha_prefix" in wildcard.text
     fetched = client.get(f"/api/dataset/{dataset['id']}/items/{item['content_hash']}/image")
     assert fetched.status_code == 200 and fetched.content == image
 

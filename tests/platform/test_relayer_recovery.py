@@ -29,7 +29,11 @@ class Crash(BaseException):
 @pytest.fixture
 def stopped(tmp_path: Path) -> Iterator[tuple[TestClient, ChainServices]]:
     settings = Settings(
-        data_dir=tmp_path, password_time_cost=1, password_memory_cost_kib=64, password_parallelism=1
+        data_dir=tmp_path,
+        password_time_cost=1,
+        password_memory_cost_kib=64,
+        password_parallelism=1,
+        signup_per_hour=0,
     )
     app, services = build_platform(settings)  # loops not started
     try:

@@ -124,7 +124,7 @@ def test_a_linked_wallet_votes_and_claims_and_every_refusal_comes_first(
     refused(
         prepare(client, other, ds, item, action="vote", side="approve", wallet=poor.address),
         400,
-        "holds 0 wei",
+        "holds 0 ETH; a vote needs 0.001 ETH plus gas",
     )
     refused(prepare(client, reviewer, ds, item, action="claim", wallet=wallet.address), 409, "NoBallot")
     assert services.handle.reviews is not None

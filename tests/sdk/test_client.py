@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sebrus.sdk import Client, Unauthorized
+from sebrus.sdk import AmbiguousItem, Client, MalformedItemRef, Unauthorized, UnknownItem
 from tests.support.images import png
 from tests.support.live_server import PASSWORD, LiveServer
 
@@ -130,3 +130,30 @@ def test_client_is_a_context_manager_and_checks_its_input() -> None:
         Client("127.0.0.1:8000")
     with pytest.raises(ValueError, match="sha256"):
         client.item(1, "../../etc")
+
+
+def test_an_item_is_resolved_from_any_unique_prefix_by_the_server() -> None:
+    full = "ab" * 32
+    other = "ab" + "cd" * 31
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        prefix = request.url.params["sha_prefix"]
+        asked.append(prefix)
+        found = [h for h in (full, other) if h.startswith(prefix)]
+        return httpx.Response(200, json={"items": [{"content_hash": h} for h in found], "total": len(found)})
+
+    with Client("http://sebrus.test", transport=httpx.MockTransport(answer)) as client:
+        assert client.resolve_item(3, " 0XABAB ") == full
+        assert client.resolve_item(3, full.upper()) == full  # a whole hash is not looked up
+        assert asked == ["abab"]
+        with pytest.raises(AmbiguousItem) as ambiguous:
+            client.resolve_item(3, "ab")
+        assert ambiguous.value.candidates == [full, other] and ambiguous.value.total == 2
+        assert "2 items in dataset 3 have a sha256 starting with ab:" in str(ambiguous.value)
+        with pytest.raises(UnknownItem, match="No item in dataset 3 has a sha256 starting with ff"):
+            client.resolve_item(3, "ff")
+        for typed in ("", "xyz", "a" * 65, "ab%"):
+            with pytest.raises(MalformedItemRef):
+                client.resolve_item(3, typed)
+        assert asked == ["abab", "ab", "ff"]  # nothing malformed reached the server

@@ -61,15 +61,27 @@ def test_backoff_locks_then_doubles_then_forgets(db):
     with pytest.raises(RateLimited) as locked:
         attempt(PASSWORD, t0 + timedelta(seconds=5))  # even the right password waits out the lock
     assert locked.value.retry_after_seconds == 5
-    assert attempt(PASSWORD, t0 + timedelta(seconds=11)).username == "alice"
 
-    # a success resets the username counter; the next failures start from scratch...
+    # the lock is over; the third miss in a row locks for twice as long
     with pytest.raises(NotAuthenticated):
-        attempt("wrong password", t0 + timedelta(seconds=20))
-    # ...but the client address keeps counting (3 failures > 2): locked for 20 s now
+        attempt("wrong password", t0 + timedelta(seconds=11))
     with pytest.raises(RateLimited) as doubled:
-        attempt(PASSWORD, t0 + timedelta(seconds=21))
+        attempt(PASSWORD, t0 + timedelta(seconds=12))
     assert doubled.value.retry_after_seconds == 19
+
+    # after an hour of quiet the count starts over: two misses lock for the first 10 s again
+    later = t0 + timedelta(seconds=11, hours=1, minutes=1)
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            attempt("wrong password", later)
+    with pytest.raises(RateLimited) as again:
+        attempt(PASSWORD, later + timedelta(seconds=1))
+    assert again.value.retry_after_seconds == 9
+    # and a success resets the count
+    assert attempt(PASSWORD, later + timedelta(seconds=11)).username == "alice"
+    with pytest.raises(NotAuthenticated):
+        attempt("wrong password", later + timedelta(seconds=12))
+    assert attempt(PASSWORD, later + timedelta(seconds=13)).username == "alice"
 
 
 def test_unknown_user_is_throttled_like_a_known_one(db):
@@ -86,7 +98,7 @@ def test_delete_user_cascades_sessions_and_keeps_audit(db):
 
     user = users.register_user(db, CHEAP, "alice", PASSWORD)
     create_session(db, user, kind=SessionKind.COOKIE, ttl=timedelta(hours=1))
-    users.delete_user(db, user, user)
+    users.delete_user(db, CHEAP, user, user, users.Reauth(PASSWORD))
     assert db.scalar(select(User)) is None and db.scalar(select(AuthSession)) is None
     actions = set(db.scalars(select(AuditLogEntry.action)))
     assert {"user.create", "session.create", "user.delete"} <= actions

@@ -25,6 +25,7 @@ class Person:
     session_id: int
     token: str
     csrf: str
+    password: str = PASSWORD
 
     @property
     def csrf_headers(self) -> dict[str, str]:
@@ -37,7 +38,8 @@ class Person:
         return self.client.put(url, headers=self.csrf_headers, **kwargs)
 
     def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.client.delete(url, headers=self.csrf_headers, **kwargs)
+        # request(): httpx's delete() takes no body, and deleting an account sends the password
+        return self.client.request("DELETE", url, headers=self.csrf_headers, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(url, **kwargs)
@@ -56,6 +58,7 @@ def sign_up_and_log_in(client: TestClient, username: str, password: str = PASSWO
         session_id=session["id"],
         token=session["token"],
         csrf=session["csrf_token"],
+        password=password,
     )
 
 

@@ -17,6 +17,7 @@ CHEAP_ARGON2 = {
     "SEBRUS_PASSWORD_TIME_COST": "1",
     "SEBRUS_PASSWORD_MEMORY_COST_KIB": "8",
     "SEBRUS_PASSWORD_PARALLELISM": "1",
+    "SEBRUS_SIGNUP_PER_HOUR": "0",  # every test account comes from 127.0.0.1
 }
 
 

@@ -57,7 +57,7 @@ def test_a_reviewer_votes_and_claims_with_a_browser_wallet(chromium: Any, wallet
     # so beside the item.
     item = page.locator(".review-item", has=page.locator(f'input[value="{sha}"]'))
     item.locator("button[value='approve']").click()
-    expect(item.locator("[role=alert]")).to_contain_text("holds 0 wei")
+    expect(item.locator("[role=alert]")).to_contain_text("holds 0 ETH")
     assert wallet.sent == []
     expect(item.locator("button[value='approve']")).to_be_enabled()
 

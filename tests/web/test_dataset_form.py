@@ -38,9 +38,9 @@ def test_the_policy_fields_become_the_review_contract_terms(app: FastAPI, servic
     policy = {
         "x": "3",
         "stake_eth": "0.002",
-        "reward_eth": "0.0005",
+        "reward_eth": "500000000000000 wei",  # wei is accepted with its unit
         "voters": "allow-list",
-        "deposit_eth": "0.001",
+        "deposit_eth": "0.001 ETH",
         "commit_reveal": "on",
         "commit_minutes": "30",
         "reveal_minutes": "15",
@@ -84,7 +84,7 @@ def test_policy_errors_sit_beside_their_fields_and_keep_the_values(app: FastAPI)
             **BASE,
             "x": "101",
             "stake_eth": "lots",
-            "reward_eth": "0.0000000000000000001",
+            "reward_eth": "1.0000000000000000000000000001",  # refused, never rounded to 1 ETH
             "voters": "open",
             "deposit_eth": "-1",
             "commit_reveal": "on",

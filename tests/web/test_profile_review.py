@@ -174,6 +174,8 @@ def test_an_owner_manages_the_allow_list_by_username_and_address(app: FastAPI) -
     first = section(owner.get("/profile").text, ds)
     assert "The policy lets only these wallets vote." in first and "Nobody is on the list." in first
     assert "the owner&#39;s allow-list" in first
+    # The contract's numbering, as `sebrus dataset policy` prints it, with a date rather than seconds.
+    assert "(version 0, for every item from the start)" in first
 
     added = post(owner, f"/profile/datasets/{ds}/voters", {"voter": username})
     assert added.status_code == 303
@@ -232,7 +234,7 @@ def test_an_owner_funds_and_withdraws_the_pool(app: FastAPI, services: ChainServ
     too_much = post(owner, f"/profile/datasets/{ds}/pool/withdraw", {"withdraw_eth": "1"})
     assert too_much.status_code == 400  # refused by the ledger before anything is sent
     block = field_block(too_much.text, f"withdraw_eth-{ds}")
-    assert "may be withdrawn" in block and 'value="1"' in block
+    assert "holds 0.006 ETH that may be withdrawn, not 1 ETH" in block and 'value="1"' in block
     assert api_pool(app, ds) == 6 * ETH // 1000
 
 
@@ -308,6 +310,7 @@ def test_owner_forms_without_the_csrf_token_are_refused(app: FastAPI) -> None:
 
 def test_eth_amounts_become_wei_exactly_up_to_the_contracts_limit() -> None:
     assert eth_to_wei(" 0.01 ", "fund_eth") == 10**16
+    assert eth_to_wei("0.01 ETH", "fund_eth") == 10**16 and eth_to_wei("1000 wei", "fund_eth") == 1000
     assert eth_to_wei("1.000000000000000000000", "fund_eth") == ETH  # trailing zeros are not decimals
     assert eth_to_wei("79228162514.264337593543950335", "fund_eth") == 2**96 - 1  # 29 digits, no rounding
     with pytest.raises(InvalidInput, match="too large") as refused:

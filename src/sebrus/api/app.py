@@ -15,14 +15,16 @@ import sebrus
 from sebrus.api.docs import install_docs
 from sebrus.api.routers import register_routers
 from sebrus.api.security import install_security_headers
-from sebrus.blobs import BlobStore, LocalBlobStore
+from sebrus.blobs import BlobStore, open_blob_store
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
 from sebrus.http.errors import install_error_handlers
+from sebrus.primitives import private_dir
 from sebrus.runtime import PlatformState
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
+from sebrus.services.accounts.signup_limit import SignupPolicy
 from sebrus.services.hooks import PlatformHooks
 
 
@@ -34,6 +36,7 @@ def create_app(
     with_chain: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
+    private_dir(settings.data_dir)  # before anything is written into it
     server_secret = load_server_secret(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade_database(engine)
@@ -44,10 +47,13 @@ def create_app(
         passwords=Passwords.from_settings(settings),
         hooks=hooks or PlatformHooks(),
         server_secret=server_secret,
-        blobs=blobs or LocalBlobStore(settings.blob_dir),
+        blobs=blobs if blobs is not None else open_blob_store(settings),
         throttle=ThrottlePolicy(
-            max_failures=settings.login_max_failures, backoff_seconds=settings.login_backoff_seconds
+            max_failures=settings.login_max_failures,
+            backoff_seconds=settings.login_backoff_seconds,
+            client_max_failures=settings.login_client_max_failures,
         ),
+        signup_limit=SignupPolicy(per_hour=settings.signup_per_hour),
     )
 
     @asynccontextmanager

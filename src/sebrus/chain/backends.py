@@ -26,6 +26,7 @@ from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
 from sebrus.config import Settings
+from sebrus.primitives import private_dir
 
 
 @dataclass
@@ -75,6 +76,7 @@ class ChainHandle:
 
 
 def open_chain(settings: Settings) -> ChainHandle:
+    private_dir(settings.data_dir)  # deployments, operator keys and the chain itself go in here
     if settings.chain_url:
         return _open_rpc(settings, settings.chain_url)
     return _open_embedded(settings)

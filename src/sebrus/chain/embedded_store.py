@@ -65,6 +65,7 @@ from web3 import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from sebrus.chain.leveldb import LevelDB, LevelDBLocked, WriteBuffer
+from sebrus.primitives import private_dir
 
 __all__ = [
     "BLOCK_GAS_LIMIT",
@@ -314,7 +315,7 @@ def open_embedded_tester(
     """
     chain_dir = Path(chain_dir)
     genesis_state = _genesis_state(funded_accounts, initial_balance_wei)
-    chain_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(chain_dir)  # LevelDB's files get the umask's 0644: the directory keeps them private
     try:
         store = LevelDB(chain_dir)
     except LevelDBLocked as error:

@@ -15,7 +15,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from sebrus.chain.errors import UnknownAccount
-from sebrus.primitives import atomic_write_text
+from sebrus.primitives import atomic_write_text, private_dir
 
 ROLES = ("deployer", "detector", "relayer")
 
@@ -35,7 +35,7 @@ def load_or_create_dev_operators(chain_dir: Path) -> Operators:
     if path.exists():
         keys = json.loads(path.read_text("utf-8"))
     else:
-        chain_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(chain_dir)
         keys = {role: Account.create().key.hex() for role in ROLES}
         atomic_write_text(path, json.dumps(keys, indent=2), private=True)
     return Operators(**{role: Account.from_key(keys[role]) for role in ROLES})
@@ -65,7 +65,7 @@ def write_keystore(keystore_dir: Path, role: str, private_key: str, password: st
     if role not in ROLES:
         raise ValueError(f"unknown operator role {role!r}; expected one of {', '.join(ROLES)}")
     account = Account.from_key(private_key)
-    keystore_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(keystore_dir)
     atomic_write_text(
         keystore_dir / f"{role}.json", json.dumps(Account.encrypt(account.key, password)), private=True
     )

@@ -41,6 +41,7 @@ from sebrus.chain.review_types import (
 )
 from sebrus.chain.types import TxResult, UnsignedCall
 from sebrus.chain.validation import checked_address, checked_hash
+from sebrus.primitives import format_eth
 
 ZERO_ADDRESS = "0x" + "00" * 20
 VOTER_ROLE = keccak(text="VOTER_ROLE")
@@ -181,7 +182,9 @@ class ReviewLedger:
         review = self.require_review(dataset)
         available = self.books(dataset).pool_wei
         if amount_wei > available:
-            raise InvalidInput(f"the pool holds {available} wei that may be withdrawn, not {amount_wei}")
+            raise InvalidInput(
+                f"the pool holds {format_eth(available)} that may be withdrawn, not {format_eth(amount_wei)}"
+            )
         args = (recipient, amount_wei)
         return self._tx.send(owner, self._review(review), "withdrawPool", args, gas=GAS_WITHDRAW)
 

@@ -68,7 +68,7 @@ def list_datasets(
         return
     table = Table("id", "name", "labels", "owner", "address")
     for d in found:
-        table.add_row(str(d.id), d.name, ", ".join(d.labels), str(d.owner_id or "-"), d.address)
+        table.add_row(str(d.id), d.name, ", ".join(d.labels), _owner(d), d.address)
     console.print(table)
 
 
@@ -88,6 +88,13 @@ def show(
     _print_dataset(dataset)
 
 
+def _owner(d: Dataset) -> str:
+    """The owner's username; the id only when the server sent no name (an account since deleted)."""
+    if d.owner:
+        return d.owner
+    return f"user {d.owner_id} (no longer exists)" if d.owner_id is not None else "-"
+
+
 def _bounds(low: int | None, high: int | None) -> str:
     if low is None and high is None:
         return "any"
@@ -103,7 +110,7 @@ def _print_dataset(d: Dataset) -> None:
         ("name", d.name),
         ("description", d.description or "-"),
         ("labels", ", ".join(d.labels) or "-"),
-        ("owner id", str(d.owner_id or "-")),
+        ("owner", _owner(d)),
         ("address", d.address),
         ("chain", f"id {d.chain_id}, index {d.chain_index}, block {d.created_block}"),
         ("max bytes", f"{d.max_bytes:,}"),

@@ -8,28 +8,55 @@ from typing import Annotated, Any
 import typer
 
 from sebrus.cli.dataset_cmd import dataset_app
-from sebrus.cli.output import console, fail, print_json
+from sebrus.cli.output import EXIT_USAGE, console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 from sebrus.cli.review_cmd import eth
+from sebrus.primitives import eth_to_wei
 from sebrus.sdk.review_models import ReviewPolicy
+from sebrus.services.review.policy import policy_version_text
 
 DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
-WEI_KEYS = ("stake_wei", "reward_wei", "deposit_wei")
+AMOUNT_KEYS = ("stake", "reward", "deposit")
+WEI_KEYS = tuple(f"{key}_wei" for key in AMOUNT_KEYS)
 
 
 def _print_policy(answer: ReviewPolicy) -> None:
     policy = answer.terms
-    since = answer.effective_from
-    console.print(f"Review policy version {answer.version} (for items submitted from {since}):")
+    console.print(f"Review policy {policy_version_text(answer.version, answer.effective_from)}:")
     console.print(f"  x (votes one side needs)  {policy['x']}")
     console.print(f"  voters                    {policy['voters']}")
     amounts = " / ".join(eth(policy[key]) for key in WEI_KEYS)
     console.print(f"  stake / reward / deposit  {amounts}")
     if policy["commit_reveal"]:
-        windows = f"{policy['commit_window']} s to commit, {policy['reveal_window']} s to reveal"
+        windows = (
+            f"{_duration(policy['commit_window'])} to commit, {_duration(policy['reveal_window'])} to reveal"
+        )
         console.print(f"  commit-reveal             {windows}")
     else:
         console.print("  commit-reveal             off")
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def _amounts_in_eth(terms: dict[str, Any]) -> dict[str, Any]:
+    """``stake``, ``reward`` and ``deposit`` typed as amounts ("0.01", "0.01 ETH", "1000 wei") become the
+    API's ``*_wei`` keys, through the one converter the web forms use; ``*_wei`` keys pass as they are."""
+    converted = dict(terms)
+    for key in AMOUNT_KEYS:
+        if key not in converted:
+            continue
+        typed = converted.pop(key)
+        if f"{key}_wei" in converted:
+            fail(f"--set: give {key} or {key}_wei, not both.", EXIT_USAGE)
+        if isinstance(typed, bool) or not isinstance(typed, (str, int, float)):
+            fail(f'--set: {key} is an amount like "0.01" (ETH) or "1000 wei", got {typed!r:.40}.', EXIT_USAGE)
+        try:
+            converted[f"{key}_wei"] = eth_to_wei(str(typed), allow_zero=True, what=f"The {key}")
+        except ValueError as refused:
+            fail(f"--set: {refused}", EXIT_USAGE)
+    return converted
 
 
 @dataset_app.command("policy")
@@ -39,7 +66,8 @@ def policy(
         str | None,
         typer.Option(
             "--set",
-            help='New terms as JSON, e.g. \'{"x": 2, "voters": "allow-list"}\' (missing keys: defaults).',
+            help='New terms as JSON, e.g. \'{"x": 2, "stake": "0.01", "voters": "allow-list"}\' (missing '
+            'keys: defaults). stake, reward and deposit are ETH, or wei with the unit ("1000 wei").',
         ),
     ] = None,
     url: UrlOption = DEFAULT_URL,
@@ -55,6 +83,7 @@ def policy(
             fail(f"--set is not JSON: {exc}", 2)
         if not isinstance(terms, dict):
             fail("--set takes a JSON object.", 2)
+        terms = _amounts_in_eth(terms)
     with connect(url, token, login_required=terms is not None) as client:
         answer = (
             client.set_review_policy(dataset, terms) if terms is not None else client.review_policy(dataset)
@@ -86,7 +115,12 @@ def allow(
 @dataset_app.command("fund")
 def fund(
     dataset: DatasetArg,
-    amount_wei: Annotated[int, typer.Argument(min=1, help="Wei to add to the reward pool.")],
+    amount: Annotated[
+        str,
+        typer.Argument(
+            metavar="AMOUNT", help='ETH to add to the reward pool ("0.01", "0.01 ETH"), or wei with the unit.'
+        ),
+    ],
     withdraw: Annotated[
         bool, typer.Option("--withdraw", help="Take unreserved pool money back instead.")
     ] = False,
@@ -95,6 +129,10 @@ def fund(
     as_json: JsonOption = False,
 ) -> None:
     """Fund the reward pool from your custodial wallet (or --withdraw, owner only)."""
+    try:
+        amount_wei = eth_to_wei(amount)
+    except ValueError as refused:
+        fail(f"AMOUNT: {refused}", EXIT_USAGE)
     with connect(url, token, login_required=True) as client:
         answer = (
             client.withdraw_pool(dataset, amount_wei) if withdraw else client.fund_pool(dataset, amount_wei)

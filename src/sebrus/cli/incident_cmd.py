@@ -15,7 +15,6 @@ from rich.table import Table
 
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
-from sebrus.primitives import is_sha256_hex
 
 DatasetArg = Annotated[int, typer.Argument(min=1, help="The dataset's id.")]
 AddressArg = Annotated[str, typer.Argument(help="The contributor's wallet address.")]
@@ -28,14 +27,14 @@ contributor_app = typer.Typer(
 
 def trace_command(
     dataset: DatasetArg,
-    sha256: Annotated[str, typer.Argument(help="The item's sha256.")],
+    sha256: Annotated[str, typer.Argument(help="The item's sha256, or any unique start of it.")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """An item's whole history: upload, wallet, transaction, chain events, votes, scans, releases."""
     with connect(url, token, login_required=True) as client:
-        trace = client.trace(dataset, sha256)
+        trace = client.trace(dataset, client.resolve_item(dataset, sha256))
     if as_json:
         print_json(trace)
         return
@@ -181,7 +180,10 @@ def clear(
     note: Annotated[str, typer.Option(help="What the new check was.")],
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="A held item's sha256 to release, even if flagged (repeatable)."),
+        typer.Option(
+            "--item",
+            help="A held item's sha256 (or any unique start of it) to release, even if flagged (repeatable).",
+        ),
     ] = None,
     items_file: Annotated[
         Path | None,
@@ -208,10 +210,8 @@ def clear(
         if not from_file:
             fail(f"--items-file {items_file} names no item", 2)
         named += from_file
-    bad = [h for h in named if not is_sha256_hex(h.strip())]
-    if bad:
-        fail(f"not an item's sha256 (64 hex digits): {bad[0][:80]!r}", 2)
     with connect(url, token, login_required=True) as client:
+        named = [client.resolve_item(dataset, typed) for typed in named]
         body = client.clear_held_report(dataset, contributor, note, named or None)
     if as_json:
         print_json(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from itertools import islice
 from typing import Annotated
 
@@ -14,11 +15,22 @@ from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, c
 items_app = typer.Typer(help="Browse a dataset's items.", no_args_is_help=True)
 
 
+class ItemState(StrEnum):
+    """The states an item moves through; a choice here, so that a typo is a usage error (exit 2)
+    rather than a server refusal (exit 1)."""
+
+    PENDING = "pending"
+    QUARANTINED = "quarantined"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 @items_app.command("list")
 def list_items(
     dataset: Annotated[int, typer.Option("--dataset", "-d", help="The dataset's id.")],
     status: Annotated[
-        str | None, typer.Option(help="Only items in this state (pending, quarantined, approved, rejected).")
+        ItemState | None,
+        typer.Option(case_sensitive=False, help="Only items in this state."),
     ] = None,
     label: Annotated[str | None, typer.Option(help="Only items with this label.")] = None,
     contributor: Annotated[str | None, typer.Option(help="Only this wallet address's items.")] = None,
@@ -30,7 +42,12 @@ def list_items(
     """List items in upload order (every page, unless --limit)."""
     with connect(url, token, login_required=False) as client:
         found = list(
-            islice(client.items(dataset, status=status, contributor=contributor, label=label), limit)
+            islice(
+                client.items(
+                    dataset, status=status.value if status else None, contributor=contributor, label=label
+                ),
+                limit,
+            )
         )
     if as_json:
         print_json([i.to_dict() for i in found])

@@ -46,7 +46,10 @@ def publish(
     notes: Annotated[str, typer.Option(help="What this release is, for people.")] = "",
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave an approved item out: SHA256=REASON (repeatable)."),
+        typer.Option(
+            "--exclude",
+            help="Leave an approved item out: SHA256=REASON, any unique start of the sha256 (repeatable).",
+        ),
     ] = None,
     version: Annotated[
         int | None, typer.Option(min=1, help="The version you expect; a retry then returns the same release.")
@@ -58,6 +61,7 @@ def publish(
     """Publish the dataset's Approved items as its next release, on chain and on the server."""
     excluded = _parse_exclusions(exclude or [])
     with connect(url, token, login_required=True) as client:
+        excluded = {client.resolve_item(dataset, sha): reason for sha, reason in excluded.items()}
         release = client.publish_release(dataset, notes=notes, exclude=excluded, version=version)
     if as_json:
         print_json(release.to_dict())

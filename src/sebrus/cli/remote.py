@@ -10,7 +10,15 @@ import typer
 
 from sebrus.cli.credentials import CredentialsError, load_login
 from sebrus.cli.output import EXIT_USAGE, fail
-from sebrus.sdk import DEFAULT_URL, Client, SebrusConnectionError, SebrusError, Unauthorized
+from sebrus.sdk import (
+    DEFAULT_URL,
+    AmbiguousItem,
+    Client,
+    MalformedItemRef,
+    SebrusConnectionError,
+    SebrusError,
+    Unauthorized,
+)
 
 UrlOption = Annotated[
     str, typer.Option("--url", envvar="SEBRUS_URL", help="The SeBRUS server.", show_default=True)
@@ -31,9 +39,15 @@ LOGIN_HINT = "Log in with `sebrus user login USERNAME --save`, or pass --token /
 
 @contextmanager
 def api_errors(login_hint: bool = True) -> Iterator[None]:
-    """Exit 1 with the server's own message (or a clear one when there is no server at all)."""
+    """Exit 1 with the server's own message (or a clear one when there is no server at all).
+
+    An item named by something that is not a hash, or by a prefix several items share, is the
+    command line's fault: exit 2 with the candidates, so the user types more of the hash.
+    """
     try:
         yield
+    except (MalformedItemRef, AmbiguousItem) as exc:
+        fail(str(exc), EXIT_USAGE)
     except SebrusConnectionError as exc:
         fail(f"{exc.message}. Is `sebrus serve` running there? Pass --url or set SEBRUS_URL.")
     except Unauthorized as exc:

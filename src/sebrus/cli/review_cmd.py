@@ -19,7 +19,9 @@ review_app = typer.Typer(
 )
 
 DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
-ShaArg = Annotated[str, typer.Argument(metavar="SHA256", help="The item's sha256.")]
+ShaArg = Annotated[
+    str, typer.Argument(metavar="SHA256", help="The item's sha256, or any unique start of it.")
+]
 
 
 def eth(wei: str | int) -> str:
@@ -69,7 +71,10 @@ def queue(
         )
     console.print(table)
     console.print(f"See an image at {url}{items[0].image_url}")
-    console.print(f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject).")
+    console.print(
+        f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject); "
+        "the first characters of the hash are enough when no other item starts with them."
+    )
 
 
 ApproveOption = Annotated[bool, typer.Option("--approve", help="The label is right.")]
@@ -89,7 +94,7 @@ def vote(
     """Vote with the policy's stake (plain mode)."""
     side = _side(approve, reject)
     with connect(url, token, login_required=True) as client:
-        answer = client.vote(dataset, sha256, side)
+        answer = client.vote(dataset, client.resolve_item(dataset, sha256), side)
     print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
@@ -106,7 +111,7 @@ def commit(
     """Commit a hidden vote (commit-reveal mode); reveal it with `sebrus review reveal` later."""
     side = _side(approve, reject)
     with connect(url, token, login_required=True) as client:
-        answer = client.commit_vote(dataset, sha256, side)
+        answer = client.commit_vote(dataset, client.resolve_item(dataset, sha256), side)
     print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
@@ -120,14 +125,17 @@ def reveal(
 ) -> None:
     """Reveal the vote you committed (the server re-derives its salt)."""
     with connect(url, token, login_required=True) as client:
-        answer = client.reveal_vote(dataset, sha256)
+        answer = client.reveal_vote(dataset, client.resolve_item(dataset, sha256))
     print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 
 @review_app.command("claim")
 def claim(
     dataset: Annotated[int | None, typer.Argument(metavar="[DATASET]", help="Claim on this dataset.")] = None,
-    sha256: Annotated[str | None, typer.Argument(metavar="[SHA256]", help="Claim this item only.")] = None,
+    sha256: Annotated[
+        str | None,
+        typer.Argument(metavar="[SHA256]", help="Claim this item only (any unique start of its sha256)."),
+    ] = None,
     round_index: Annotated[
         int | None, typer.Option("--round", min=0, help="The round (default: your latest).")
     ] = None,
@@ -140,7 +148,7 @@ def claim(
         if sha256 is not None:
             if dataset is None:
                 fail("Name the dataset before the item.", 2)
-            answers = [client.claim(dataset, sha256, round_index)]
+            answers = [client.claim(dataset, client.resolve_item(dataset, sha256), round_index)]
         else:
             waiting = client.claims_waiting(dataset)
             answers = [client.claim(w.dataset_id, w.content_hash, w.round) for w in waiting]
@@ -167,6 +175,7 @@ def deposit(
 ) -> None:
     """Pay your item's review deposit from your custodial wallet (review opens once it is paid)."""
     with connect(url, token, login_required=True) as client:
+        sha256 = client.resolve_item(dataset, sha256)
         answer = client.claim_deposit(dataset, sha256) if take_back else client.pay_deposit(dataset, sha256)
     if as_json:
         print_json(answer.to_dict())
@@ -186,11 +195,11 @@ def history(
 ) -> None:
     """An item's votes: everyone's once it is resolved, only yours before."""
     with connect(url, token, login_required=False) as client:
-        answer = client.item_votes(dataset, sha256)
+        answer = client.item_votes(dataset, client.resolve_item(dataset, sha256))
     if as_json:
         print_json(answer.to_dict())
         return
-    console.print(f"Item {sha256[:12]}... is {answer.item.status}.")
+    console.print(f"Item {answer.item.content_hash[:12]}... is {answer.item.status}.")
     if not answer.complete:
         console.print("The vote is still open: only your own ballot is shown.")
     table = Table("round", "voter", "side", "stake", "round state", "claimed")

@@ -2,7 +2,8 @@
 
 A client of the API (like ``sebrus release``); ``sebrus detect`` is the standalone scanner that needs
 no server. Exit codes: 0 when the command worked (flagged items are findings, not errors), 1 when the
-scan failed or the server refused, 2 for a bad command line.
+scan failed, could not run (not enough data: the reason is printed) or the server refused, 2 for a bad
+command line.
 """
 
 from __future__ import annotations
@@ -99,6 +100,17 @@ def start(
             console.print(f"Scan {scan.id} queued; follow it with `sebrus scan status {scan.id} --wait`.")
         else:
             _show(scan)
+    _exit_unless_it_ran(scan)
+
+
+def _exit_unless_it_ran(scan: Scan) -> None:
+    """Exit 1 when the scan screened nothing: it failed, or it could not run for want of data.
+
+    A scan that stopped at "not enough data" is finished (state done) but flagged nothing because it
+    looked at nothing; exit 0 there would read as a clean dataset to a script.
+    """
+    if scan.state == "done" and scan.insufficient_data:
+        fail(f"Scan {scan.id} could not run: {scan.error or scan.message}")
     if scan.state == "failed":
         raise typer.Exit(EXIT_FAILURE)
 
@@ -136,8 +148,7 @@ def status(
         print_json(scan.to_dict())
     else:
         _show(scan)
-    if scan.state == "failed":
-        raise typer.Exit(EXIT_FAILURE)
+    _exit_unless_it_ran(scan)
 
 
 @scan_app.command("list")
@@ -233,7 +244,10 @@ def add_seed(
     files: Annotated[list[Path] | None, typer.Argument(help="Vetted image files, all with --label.")] = None,
     label: Annotated[str | None, typer.Option("--label", "-l", help="The label of the FILES.")] = None,
     items: Annotated[
-        list[str] | None, typer.Option("--item", help="An existing item's sha256 to trust (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--item", help="An existing item's sha256 (or any unique start of it) to trust (repeatable)."
+        ),
     ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -249,7 +263,8 @@ def add_seed(
         if not path.is_file():
             fail(f"not a file: {path}")
     with connect(url, token, login_required=True) as client:
-        answer = client.add_seed(dataset, images=[(p, str(label)) for p in files], items=items or [])
+        trusted = [client.resolve_item(dataset, typed) for typed in items or []]
+        answer = client.add_seed(dataset, images=[(p, str(label)) for p in files], items=trusted)
     if as_json:
         print_json(answer.to_dict())
         return

@@ -5,7 +5,10 @@ monitor and the scan runner. Loops that must have one owner take a lease (a Post
 so any number of workers may run: one owns each loop, the others stand by and take it over within
 seconds when the owner dies. Scans are claimed row by row, so every worker runs them.
 
-``--scans-only`` is the older, narrower worker: RQ jobs from Redis, scans only, no chain.
+``--scans-only`` is the older, narrower worker: RQ jobs from Redis, scans only, no chain; it needs the
+database and the blob store only (the same ``SEBRUS_DATABASE_URL`` and ``SEBRUS_BLOB_URL`` or
+``SEBRUS_DATA_DIR`` as the server), and the quarantines its scans ask for are sent by whichever
+process holds the quarantine lease.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def worker_command(
         return
     if burst or simple:
         fail("--burst and --simple apply to --scans-only", EXIT_USAGE)
+    from sebrus.blobs import BlobStoreUnavailable
     from sebrus.chain.errors import LedgerError
     from sebrus.cli.serve_cmd import multi_process_problem
     from sebrus.platform import build_platform
@@ -53,6 +57,8 @@ def worker_command(
         _app, services = build_platform(settings, role="worker")
     except LedgerError as exc:
         fail(str(exc))
+    except BlobStoreUnavailable as exc:
+        fail(f"cannot open the blob store: {exc}")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -68,10 +74,15 @@ def worker_command(
 def _run_rq_worker(settings: Settings, *, burst: bool, simple: bool) -> None:
     from redis.exceptions import RedisError
 
+    from sebrus.blobs import BlobStoreUnavailable, open_blob_store
     from sebrus.jobs.queue import run_worker
 
     if not settings.redis_url:
         fail("set SEBRUS_REDIS_URL (redis://host:6379/0) to run a scan worker", EXIT_USAGE)
+    try:
+        open_blob_store(settings)  # a bad SEBRUS_BLOB_URL stops the worker now, not at its first scan
+    except BlobStoreUnavailable as exc:
+        fail(f"cannot open the blob store: {exc}")
     console.print(
         f"scan worker on queue {settings.scan_queue!r}; data directory {settings.data_dir.resolve()}"
     )

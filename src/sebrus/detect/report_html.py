@@ -170,10 +170,68 @@ def _contributors(report: Mapping[str, Any]) -> list[ContributorRow]:
     return rows
 
 
-def _summary_text(value: Any) -> str:
+#: What the summary's keys mean, for the table under the figures; a key not named here is shown by
+#: :func:`readable_name` ("some_new_key" -> "Some new key"), never as the raw key.
+SUMMARY_NAMES = {
+    "n_classes": "Classes",
+    "flags_per_detector": "Flags per detector",
+    "calibration": "Calibration",
+    "n_trusted": "Trusted items",
+    "n_contributors": "Contributors",
+    "n_contributors_flagged": "Contributors flagged",
+    "image_shape": "Image shape",
+    "class_share_z": "Class share against the trusted labels (z-score per class)",
+    "overrepresented_classes": "Over-represented classes",
+    "model": "Model",
+    "epochs": "Training epochs",
+    "anchored_model": "Anchored model",
+    "timings_s": "Time per stage (seconds)",
+    "seconds": "Total time (seconds)",
+    "notes": "Notes",
+}
+_UNIT_SUFFIXES = {"_s": " (seconds)", "_z": " (z-score)"}
+
+
+def readable_name(key: str) -> str:
+    """A summary key as words: the known ones from :data:`SUMMARY_NAMES`, others de-snaked."""
+    if key in SUMMARY_NAMES:
+        return SUMMARY_NAMES[key]
+    stem, unit = key, ""
+    for suffix, words in _UNIT_SUFFIXES.items():
+        if key.endswith(suffix) and len(key) > len(suffix):
+            stem, unit = key[: -len(suffix)], words
+            break
+    if stem.startswith("n_"):
+        stem = "number of " + stem[2:]
+    text = stem.replace("_", " ").strip() or key
+    return text[:1].upper() + text[1:] + unit
+
+
+def readable_value(value: Any) -> str:
+    """A summary value as text people read: numbers to four figures, empty parts as "none", nested
+    objects as "name: value" pairs (never JSON braces such as ``{}``)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else "n/a"
     if isinstance(value, str):
         return value
+    if isinstance(value, Mapping):
+        if not value:
+            return "none"
+        return "; ".join(f"{_nested_name(k)}: {readable_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(readable_value(v) for v in value) if value else "none"
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _nested_name(key: Any) -> str:
+    """Keys inside a value (detector names, class indices) are data, so only snake case is undone."""
+    return str(key).replace("_", " ")
 
 
 def build_view(report: Mapping[str, Any], thumbnails: Mapping[str, bytes], max_flagged: int) -> ReportView:
@@ -215,7 +273,9 @@ def build_view(report: Mapping[str, Any], thumbnails: Mapping[str, bytes], max_f
         fpr=fpr,
         detectors=[_text(d) for d in detectors] if isinstance(detectors, list) else [_text(detectors)],
         extra_summary=[
-            (_text(k), _summary_text(v)) for k, v in summary.items() if k not in _KNOWN_SUMMARY_KEYS
+            (readable_name(_text(k)), readable_value(v))
+            for k, v in summary.items()
+            if k not in _KNOWN_SUMMARY_KEYS
         ],
         class_plots=[(label, uri) for label, png in class_cluster_plots(points) if (uri := data_uri(png))],
         histogram_uri=data_uri(histogram) if histogram else None,

@@ -20,11 +20,14 @@ matplotlib.use("Agg")  # headless; selecting it before pyplot loads avoids a GUI
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 FLAGGED_COLOUR = "#d62728"
 CLEAN_COLOUR = "#7f8fa6"
 THRESHOLD_COLOUR = "#111111"
+FLAGGED_HATCH = "///"
+FLAGGED_MARK = "flagged"
 MAX_LABEL_CHARS = 28
 
 
@@ -162,28 +165,69 @@ def bars_to_show(bars: Sequence[PlotBar], max_bars: int) -> list[PlotBar]:
 
 
 def contributor_bars(bars: Sequence[PlotBar], max_bars: int = 40) -> bytes | None:
-    """Horizontal bars of contributor scores, highest first, flagged contributors in red.
+    """:func:`contributor_figure` as PNG bytes; None when there are no contributor scores."""
+    fig = contributor_figure(bars, max_bars)
+    return None if fig is None else _png(fig)
 
-    Beyond ``max_bars`` contributors the chart keeps every flagged one and the highest-scoring others.
+
+def contributor_figure(bars: Sequence[PlotBar], max_bars: int = 40) -> Figure | None:
+    """Horizontal bars of contributor scores, highest first, flagged contributors marked.
+
+    A flagged contributor is told by more than colour, which a colour-blind reader or a grey printout
+    loses: its bar is red and hatched, the word "flagged" sits at its end, its name is red and bold,
+    and a legend says so. Beyond ``max_bars`` contributors the chart keeps every flagged one and the
+    highest-scoring others. The caller saves or closes the figure.
     """
     if not bars:
         return None
     shown = bars_to_show(bars, max_bars)
     with _report_style():
-        fig, axes = plt.subplots(figsize=(7.5, 0.6 + 0.24 * len(shown)))
+        fig, axes = plt.subplots(figsize=(7.5, 0.9 + 0.24 * len(shown)))
         positions = np.arange(len(shown))
-        axes.barh(
+        drawn = axes.barh(
             positions,
             [bar.score for bar in shown],
             color=[FLAGGED_COLOUR if bar.flagged else CLEAN_COLOUR for bar in shown],
+            edgecolor=[THRESHOLD_COLOUR if bar.flagged else CLEAN_COLOUR for bar in shown],
+            linewidth=0.6,
         )
+        for patch, bar in zip(drawn.patches, shown, strict=True):
+            if bar.flagged:
+                patch.set_hatch(FLAGGED_HATCH)
+                axes.annotate(
+                    FLAGGED_MARK,
+                    (max(bar.score, 0.0), patch.get_y() + patch.get_height() / 2),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8,
+                    fontweight="bold",
+                    color=FLAGGED_COLOUR,
+                )
         axes.set_yticks(positions, [shorten(bar.name) for bar in shown], parse_math=False)
+        for tick, bar in zip(axes.get_yticklabels(), shown, strict=True):
+            if bar.flagged:
+                tick.set_color(FLAGGED_COLOUR)
+                tick.set_fontweight("bold")
         axes.invert_yaxis()
-        axes.set_xlabel("contributor score: -log10 p of their items' suspicion against everyone else's")
-        title = "Contributors (red: flagged)"
+        axes.margins(x=0.12)  # room for the "flagged" marks at the end of the longest bars
+        axes.set_xlabel("contributor score\n-log10 p of their items' suspicion against everyone else's")
+        n_flagged = sum(bar.flagged for bar in bars)
+        title = f"Contributors: {n_flagged} flagged of {len(bars)}"
         if len(bars) > len(shown):
-            title += f", top {len(shown)} of {len(bars)}"
+            title += f" (top {len(shown)} shown, every flagged one included)"
         axes.set_title(title)
+        axes.legend(
+            handles=[
+                Patch(
+                    facecolor=FLAGGED_COLOUR, edgecolor=THRESHOLD_COLOUR, hatch=FLAGGED_HATCH, label="flagged"
+                ),
+                Patch(facecolor=CLEAN_COLOUR, label="not flagged"),
+            ],
+            loc="lower right",
+            fontsize=8,
+            framealpha=0.9,
+        )
         axes.grid(True, axis="x", alpha=0.3)
         fig.tight_layout()
-        return _png(fig)
+        return fig

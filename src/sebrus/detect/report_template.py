@@ -102,7 +102,7 @@ A backdoor often shows as a tight separate clump inside one class.</p>
 <h2>Contributors</h2>
 {% if view.contributors_uri %}
 <div class="wide">
-  <img src="{{ view.contributors_uri }}" alt="contributor scores, flagged contributors in red">
+  <img src="{{ view.contributors_uri }}" alt="contributor scores; flagged ones red, hatched, labelled">
 </div>
 {% else %}
 <p>No contributor scores in this report.</p>

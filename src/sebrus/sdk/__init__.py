@@ -10,9 +10,11 @@
 
 from sebrus.sdk.client import DEFAULT_URL, Client
 from sebrus.sdk.errors import (
+    AmbiguousItem,
     Conflict,
     Forbidden,
     InvalidRequest,
+    MalformedItemRef,
     NotFound,
     RateLimited,
     SebrusConnectionError,
@@ -20,6 +22,7 @@ from sebrus.sdk.errors import (
     ServerError,
     TooLarge,
     Unauthorized,
+    UnknownItem,
 )
 from sebrus.sdk.models import BulkUploadResult, Dataset, Item, UploadResult, User
 from sebrus.sdk.release_data import LoadedRelease, UnverifiedRelease, load_release
@@ -28,6 +31,7 @@ from sebrus.sdk.scans import FlaggedItem, ReportMismatch, Scan, ScanModel, SeedA
 
 __all__ = [
     "DEFAULT_URL",
+    "AmbiguousItem",
     "BulkUploadResult",
     "Client",
     "Conflict",
@@ -37,6 +41,7 @@ __all__ = [
     "InvalidRequest",
     "Item",
     "LoadedRelease",
+    "MalformedItemRef",
     "NotFound",
     "RateLimited",
     "Release",
@@ -50,6 +55,7 @@ __all__ = [
     "ServerError",
     "TooLarge",
     "Unauthorized",
+    "UnknownItem",
     "UnverifiedRelease",
     "UploadResult",
     "User",

@@ -15,7 +15,14 @@ from typing import Any, Self
 
 import httpx
 
-from sebrus.sdk.errors import SebrusConnectionError, SebrusError, error_for
+from sebrus.sdk.errors import (
+    AmbiguousItem,
+    MalformedItemRef,
+    SebrusConnectionError,
+    SebrusError,
+    UnknownItem,
+    error_for,
+)
 from sebrus.sdk.incidents import IncidentMethods
 from sebrus.sdk.models import BulkUploadResult, Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
@@ -24,6 +31,7 @@ from sebrus.sdk.scans import ScanMethods
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 PAGE_SIZE = 100  # the API's largest page
+AMBIGUOUS_SHOWN = 5  # candidates an ambiguous item prefix names
 
 # The server waits up to SEBRUS_UPLOAD_WAIT_SECONDS (30 s by default) for an upload to be anchored.
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -267,6 +275,33 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
             offset += len(page)
             if not page or offset >= int(body["total"]):
                 return
+
+    def resolve_item(self, dataset_id: int, typed: str) -> str:
+        """The full sha256 of the one item of the dataset whose hash starts with ``typed``.
+
+        Tables show the first characters of a hash while commands need all 64, so anything that names
+        an item takes any unique prefix. A full hash comes back as it is (lower case, no request: the
+        command's own request then says if it is missing); a prefix is resolved by the server
+        (``GET /api/dataset/{id}/items?sha_prefix=``). Raises :class:`MalformedItemRef`,
+        :class:`UnknownItem` or :class:`AmbiguousItem` (naming some candidates).
+        """
+        prefix = typed.strip().lower().removeprefix("0x")
+        if not 0 < len(prefix) <= 64 or any(c not in "0123456789abcdef" for c in prefix):
+            raise MalformedItemRef(typed)
+        if len(prefix) == 64:
+            return prefix
+        body = self._json(
+            "GET",
+            f"/api/dataset/{int(dataset_id)}/items",
+            params={"sha_prefix": prefix, "limit": AMBIGUOUS_SHOWN},
+        )
+        found = [str(i["content_hash"]) for i in body["items"]]
+        total = int(body["total"])
+        if total == 0:
+            raise UnknownItem(int(dataset_id), prefix)
+        if total > 1:
+            raise AmbiguousItem(int(dataset_id), prefix, found, total)
+        return found[0]
 
     def item(self, dataset_id: int, sha256: str) -> Item:
         return Item.from_json(

@@ -61,6 +61,36 @@ class RateLimited(SebrusError):
         self.retry_after = retry_after
 
 
+class MalformedItemRef(SebrusError):
+    """An item was named by something that is not the start of a sha256 (decided before any request)."""
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(None, f"{typed[:80]!r} is not an item's sha256 or the start of one (hex digits).")
+
+
+class UnknownItem(NotFound):
+    """No item of the dataset has a sha256 starting with the prefix given."""
+
+    def __init__(self, dataset_id: int, prefix: str) -> None:
+        super().__init__(None, f"No item in dataset {dataset_id} has a sha256 starting with {prefix}.")
+        self.prefix = prefix
+
+
+class AmbiguousItem(SebrusError):
+    """More than one item's sha256 starts with the prefix: ``candidates`` lists some, ``total`` counts all."""
+
+    def __init__(self, dataset_id: int, prefix: str, candidates: list[str], total: int) -> None:
+        more = f" and {total - len(candidates)} more" if total > len(candidates) else ""
+        super().__init__(
+            None,
+            f"{total} items in dataset {dataset_id} have a sha256 starting with {prefix}: "
+            f"{', '.join(candidates)}{more}. Type more of the hash.",
+        )
+        self.prefix = prefix
+        self.candidates = candidates
+        self.total = total
+
+
 class ServerError(SebrusError):
     """5xx: the server failed or is unavailable; the request may be worth retrying."""
 

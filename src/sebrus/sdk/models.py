@@ -53,6 +53,7 @@ class Dataset(_Model):
     address: str
     labels: list[str]
     owner_id: int | None
+    owner: str | None  # the owner's username; None once their account is gone
     chain_id: int | None
     chain_index: int | None
     max_bytes: int
@@ -74,6 +75,7 @@ class Dataset(_Model):
             address=str(data["address"]),
             labels=[str(label) for label in data.get("labels", [])],
             owner_id=data.get("owner_id"),
+            owner=data.get("owner"),
             chain_id=data.get("chain_id"),
             chain_index=data.get("chain_index"),
             max_bytes=int(data["max_bytes"]),

@@ -19,12 +19,17 @@ def list_items(
     status: ItemStatus | None = None,
     contributor: str | None = None,
     label: str | None = None,
+    sha_prefix: str | None = None,
 ) -> Page[Item]:
     """The dataset's items in upload order; each filter given (even empty) must match exactly.
 
-    ``contributor`` is a wallet address, compared case-insensitively.
+    ``contributor`` is a wallet address, compared case-insensitively. ``sha_prefix`` keeps the items
+    whose sha256 starts with these hex digits (either case): how a person names an item by the few
+    characters a table shows, and how a client tells a unique prefix from an ambiguous one.
     """
     query = select(Item).where(Item.dataset_id == dataset.id)
+    if sha_prefix is not None:
+        query = query.where(Item.content_hash.startswith(sha_prefix.lower(), autoescape=True))
     if status is not None:
         query = query.where(Item.status == status)
     if contributor is not None:

@@ -21,7 +21,7 @@ from sebrus.services.review import owner as review_owner
 from sebrus.services.review import quality as review_quality
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review.chain import ReviewChain, addresses_of
-from sebrus.services.review.policy import ALLOW_LIST, policy_from_terms
+from sebrus.services.review.policy import ALLOW_LIST, policy_from_terms, policy_version_text
 from sebrus.web.forms import FormErrors
 from sebrus.web.policy_form import policy_facts
 
@@ -53,7 +53,7 @@ class OwnerPanel:
     dataset: Dataset
     problem: str = ""
     review_address: str = ""
-    policy_version: int = 0
+    policy_version: str = ""  # policy.policy_version_text: the same words as the CLI
     policy: list[tuple[str, str]] = field(default_factory=list)
     allow_list_applies: bool = False
     voters: list[dict[str, Any]] = field(default_factory=list)
@@ -86,7 +86,8 @@ def owned_datasets(db: Session, user: User) -> tuple[list[Dataset], int]:
 def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel:
     panel = OwnerPanel(dataset)
     try:
-        panel.review_address, policy, panel.policy_version = review_owner.current_policy(chain, dataset)
+        panel.review_address, policy, _ = review_owner.current_policy(chain, dataset)
+        panel.policy_version = policy_version_text(policy.version, policy.effective_from)
         terms = policy_from_terms(policy.terms)
         panel.policy = policy_facts(terms)
         panel.allow_list_applies = terms["voters"] == ALLOW_LIST

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.datasets import (
@@ -16,14 +17,20 @@ from sebrus.api.schemas.datasets import (
     RoleOut,
 )
 from sebrus.api.schemas.scans import prepare_images
-from sebrus.db.models import DatasetRoleName
+from sebrus.db.models import Dataset, DatasetRoleName
 from sebrus.http.deps import CurrentUser, DbSession, Pagination, State
 from sebrus.services import datasets
 from sebrus.services.accounts import roles
+from sebrus.services.accounts.users import usernames
 from sebrus.services.errors import InvalidInput
 from sebrus.services.scans import seeds
 
 router = APIRouter(prefix="/api/dataset", tags=["datasets"], responses=ERROR_RESPONSES)
+
+
+def _out(db: Session, dataset: Dataset) -> DatasetOut:
+    """One dataset as the API answers it, its owner named (people read names, not user ids)."""
+    return DatasetOut.of(dataset, usernames(db, [dataset.owner_id]).get(dataset.owner_id or 0))
 
 
 @router.post("", status_code=201, response_model=DatasetCreated)
@@ -60,15 +67,16 @@ def create_dataset(body: DatasetCreate, db: DbSession, user: CurrentUser, state:
     dataset = datasets.register_dataset(db, user, spec, state.hooks.dataset_anchor)
     if seed_files:
         seeds.store_seed_files(db, state.blobs, dataset, user, seed_files)
-    return DatasetCreated(status="New dataset created.", new_dataset=DatasetOut.of(dataset))
+    return DatasetCreated(status="New dataset created.", new_dataset=DatasetOut.of(dataset, user.username))
 
 
 @router.get("", response_model=DatasetList)
 def list_datasets(db: DbSession, page: Pagination, owner_id: int | None = None) -> DatasetList:
     found = datasets.list_datasets(db, page, owner_id=owner_id)
+    owners = usernames(db, [d.owner_id for d in found.items])
     return DatasetList(
         status="Success.",
-        datasets=[DatasetOut.of(d) for d in found.items],
+        datasets=[DatasetOut.of(d, owners.get(d.owner_id or 0)) for d in found.items],
         total=found.total,
         limit=found.limit,
         offset=found.offset,
@@ -77,7 +85,7 @@ def list_datasets(db: DbSession, page: Pagination, owner_id: int | None = None) 
 
 @router.get("/{dataset_id}", response_model=DatasetFound)
 def read_dataset(dataset_id: int, db: DbSession) -> DatasetFound:
-    out = DatasetOut.of(datasets.get_dataset(db, dataset_id))
+    out = _out(db, datasets.get_dataset(db, dataset_id))
     return DatasetFound(status="Success.", dataset=out, user=out)
 
 
@@ -87,7 +95,7 @@ def update_dataset(dataset_id: int, body: DatasetUpdate, db: DbSession, user: Cu
     dataset = datasets.update_dataset(
         db, user, dataset, name=body.datasetName, description=body.description, address=body.address
     )
-    out = DatasetOut.of(dataset)
+    out = _out(db, dataset)
     return DatasetFound(status="Dataset edited.", dataset=out, user=out)
 
 

@@ -23,6 +23,7 @@ from sebrus.api.schemas.items import (
 )
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
+from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
@@ -33,7 +34,7 @@ from sebrus.http.deps import (
     release_after,
 )
 from sebrus.http.multipart_images import read_image_parts
-from sebrus.primitives import is_canonical_sha256
+from sebrus.primitives import SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
@@ -252,9 +253,19 @@ def list_items(
     status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
     contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
     label: Annotated[str | None, Query(max_length=128)] = None,
+    sha_prefix: Annotated[
+        str | None,
+        Query(
+            pattern=SHA256_PREFIX_PATTERN,
+            description="Only items whose sha256 starts with these hex digits (1 to 64, either case): "
+            "resolve the short hash a table shows; `total` says whether it is unique.",
+        ),
+    ] = None,
 ) -> ItemList:
     dataset = dataset_or_404(db, dataset_id)
-    found = item_index.list_items(db, dataset, page, status=status, contributor=contributor, label=label)
+    found = item_index.list_items(
+        db, dataset, page, status=status, contributor=contributor, label=label, sha_prefix=sha_prefix
+    )
     return ItemList.model_validate(
         {
             "status": "Success.",
@@ -291,19 +302,25 @@ def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
                 f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES
             },
             "description": "The image's bytes, as uploaded.",
-        }
+        },
+        304: {"description": "The client's copy (If-None-Match: its sha256) is current."},
     },
 )
-def read_item_image(dataset_id: int, content_hash: str, db: DbSession, state: State) -> Response:
+def read_item_image(
+    request: Request, dataset_id: int, content_hash: str, db: DbSession, state: State
+) -> Response:
+    """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
     item = _item(db, dataset_id, content_hash)
     try:
-        data = state.blobs.get(item.content_hash)
+        return immutable_blob_response(
+            request,
+            state.blobs,
+            item.content_hash,
+            item.media_type or "application/octet-stream",
+            # 0 is the indexer's "no blob when indexed": then the length is not known, not zero
+            size=item.size or None,
+        )
     except BlobNotFound:
         raise HTTPException(
             404, "The image's bytes are missing from the blob store; run the audit."
         ) from None
-    return Response(
-        data,
-        media_type=item.media_type or "application/octet-stream",
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
-    )

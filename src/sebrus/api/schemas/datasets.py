@@ -44,6 +44,7 @@ class DatasetOut(ApiModel):
     chain_id: int | None
     chain_index: int | None
     owner_id: int | None
+    owner: str | None = Field(description="The owner's username (null once their account is gone).")
     labels: list[str]
     max_bytes: int
     min_width: int | None
@@ -56,7 +57,8 @@ class DatasetOut(ApiModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, dataset: Dataset) -> DatasetOut:
+    def of(cls, dataset: Dataset, owner: str | None) -> DatasetOut:
+        """``owner`` is the owner's username, looked up by the caller (one query for a whole page)."""
         return cls(
             id=dataset.id,
             datasetName=dataset.name,
@@ -65,6 +67,7 @@ class DatasetOut(ApiModel):
             chain_id=dataset.chain_id,
             chain_index=dataset.chain_index,
             owner_id=dataset.owner_id,
+            owner=owner,
             labels=dataset.labels,
             max_bytes=dataset.max_bytes,
             min_width=dataset.min_width,

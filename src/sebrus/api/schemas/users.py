@@ -20,7 +20,17 @@ class UserCredentials(ApiModel):
 
 class UserUpdate(ApiModel):
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, description="The new password; needs `current_password`.")
+    current_password: str | None = Field(
+        default=None, description="Your password now: required to set a new `password`."
+    )
+
+
+class UserDelete(ApiModel):
+    # Optional so that a missing password answers a 400 naming the field rather than a bare 422.
+    current_password: str | None = Field(
+        default=None, description="Your password: deleting the account needs it, not only a token."
+    )
 
 
 class UserEnvelope(ApiModel):

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from sebrus.config import Settings
+from sebrus.primitives import private_dir
 from sebrus.services.errors import ConfigurationError
 
 MIN_SECRET_LENGTH = 32
@@ -28,7 +29,7 @@ def load_server_secret(settings: Settings) -> str:
 
 
 def _read_or_create(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -7,8 +7,10 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import User
-from sebrus.services.accounts import users, wallets
+from sebrus.services.accounts import signup_limit, users, wallets
 from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.accounts.signup_limit import SignupPolicy
+from sebrus.services.errors import Conflict
 
 
 class SignupHooks(Protocol):
@@ -23,9 +25,32 @@ class SignupHooks(Protocol):
 
 
 def sign_up(
-    db: Session, passwords: Passwords, hooks: SignupHooks, server_secret: str, username: str, password: str
+    db: Session,
+    passwords: Passwords,
+    hooks: SignupHooks,
+    server_secret: str,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+    limit: SignupPolicy | None = None,
 ) -> User:
-    user = users.register_user(db, passwords, username, password)
+    """Create the account (and its wallet), within ``client``'s sign-up allowance when ``limit`` is given.
+
+    Bad input and a taken name are refused before the allowance is touched; a sign-up that fails after
+    reserving its slot gives the slot back.
+    """
+    users.validate_username(username)
+    users.validate_password(password)
+    if users.find_by_username(db, username) is not None:
+        raise Conflict("User already exists.")
+    slot = signup_limit.reserve(db, client, limit) if limit is not None else None
+    try:
+        user = users.register_user(db, passwords, username, password)
+    except Exception:
+        db.rollback()
+        signup_limit.release(db, slot)
+        raise
     if hooks.custodial_wallet_on_register:
         wallets.create_custodial_wallet(db, user, server_secret, hooks.wallet_funder)
     return user

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import User
@@ -59,7 +61,11 @@ def register_user(db: Session, passwords: Passwords, username: str, password: st
         raise Conflict("User already exists.")
     user = User(username=username, username_key=username.lower(), password_hash=passwords.hash(password))
     db.add(user)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:  # the same name, registered by a concurrent request since the check above
+        db.rollback()
+        raise Conflict("User already exists.") from None
     audit_log.record(
         db, "user.create", f"user:{user.id}", actor_user_id=user.id, details={"username": username}
     )
@@ -80,25 +86,57 @@ def authenticate(
     """Check credentials, with backoff against guessing; upgrades the stored hash when parameters changed."""
     policy = policy or login_throttle.ThrottlePolicy()
     keys = login_throttle.throttle_keys(username, client)
-    login_throttle.check_allowed(db, keys, now)
+    login_throttle.begin_attempt(db, keys, policy, now)
     user = find_by_username(db, username) if USERNAME_PATTERN.fullmatch(username) else None
     if user is None:
         passwords.burn_time(password)
-        ok = False
-    else:
-        check = passwords.check(user.password_hash, password)
-        ok = check.ok
-        if ok and check.needs_rehash:
-            user.password_hash = passwords.hash(password)
-    if not ok:
-        login_throttle.record_failure(db, keys, policy, now)
-        audit_log.record(db, "login.failure", f"username:{username[:64]}", details={"client": client})
+    elif _password_matches(passwords, user, password):
+        login_throttle.record_success(db, keys, policy)
         db.commit()
-        raise NotAuthenticated(BAD_CREDENTIALS)
-    assert user is not None
-    login_throttle.reset(db, keys[0])
+        return user
+    audit_log.record(db, "login.failure", f"username:{username[:64]}", details={"client": client})
     db.commit()
-    return user
+    raise NotAuthenticated(BAD_CREDENTIALS)
+
+
+def confirm_password(
+    db: Session,
+    passwords: Passwords,
+    user: User,
+    password: str | None,
+    *,
+    client: str | None = None,
+    policy: login_throttle.ThrottlePolicy | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Re-authentication before a change a stolen token must not make (password, deletion).
+
+    The check is a password guess like a login, so it is throttled with the same counters: a token
+    does not buy unlimited guesses at the password behind it. A wrong password is 403, not 401: the
+    token itself is fine, and clients treat 401 as "log in again".
+    """
+    if not password:
+        raise InvalidInput("Give your `current_password` to confirm this change.", field="current_password")
+    policy = policy or login_throttle.ThrottlePolicy()
+    keys = login_throttle.throttle_keys(user.username, client)
+    login_throttle.begin_attempt(db, keys, policy, now)
+    if _password_matches(passwords, user, password):
+        login_throttle.record_success(db, keys, policy)
+        db.commit()
+        return
+    audit_log.record(
+        db, "reauth.failure", f"user:{user.id}", actor_user_id=user.id, details={"client": client}
+    )
+    db.commit()
+    raise PermissionDenied("`current_password` is not your password; nothing was changed.")
+
+
+def _password_matches(passwords: Passwords, user: User, password: str) -> bool:
+    """Whether ``password`` is the user's; upgrades the stored hash (uncommitted) if its parameters aged."""
+    check = passwords.check(user.password_hash, password)
+    if check.ok and check.needs_rehash:
+        user.password_hash = passwords.hash(password)
+    return check.ok
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -119,6 +157,15 @@ def _require_self(actor: User, target: User, verb: str) -> None:
         raise PermissionDenied(f"You may only {verb} your own account.")
 
 
+@dataclass(frozen=True)
+class Reauth:
+    """The password a change-making request presents, and where from (for the throttle)."""
+
+    current_password: str | None
+    client: str | None = None
+    policy: login_throttle.ThrottlePolicy | None = None
+
+
 def update_user(
     db: Session,
     passwords: Passwords,
@@ -127,22 +174,35 @@ def update_user(
     *,
     username: str | None = None,
     password: str | None = None,
+    reauth: Reauth | None = None,
     keep_session_id: int | None = None,
 ) -> User:
+    """Rename the account or change its password; the password only with the current one.
+
+    A new password ends every session and token but ``keep_session_id``, the one that just proved the
+    current password: whoever else held a token (a thief included) is out.
+    """
     _require_self(actor, target, "change")
     if username is None and password is None:
         raise InvalidInput("Give a new `username` or `password`.")
-    changed: list[str] = []
     if username is not None and username != target.username:
         username = validate_username(username)
         other = find_by_username(db, username)
         if other is not None and other.id != target.id:
             raise Conflict("User already exists.")
+    if password is not None:
+        password = validate_password(password)
+        given = reauth or Reauth(current_password=None)
+        confirm_password(
+            db, passwords, target, given.current_password, client=given.client, policy=given.policy
+        )
+    changed: list[str] = []
+    if username is not None and username != target.username:
         target.username = username
         target.username_key = username.lower()
         changed.append("username")
     if password is not None:
-        target.password_hash = passwords.hash(validate_password(password))
+        target.password_hash = passwords.hash(password)
         changed.append("password")
         revoke_other_sessions(db, target, keep_session_id)
     audit_log.record(
@@ -152,9 +212,13 @@ def update_user(
     return target
 
 
-def delete_user(db: Session, actor: User, target: User) -> None:
-    """Removes the account with its sessions, wallets and roles; datasets it owned stay, ownerless."""
+def delete_user(db: Session, passwords: Passwords, actor: User, target: User, reauth: Reauth) -> None:
+    """Removes the account with its sessions, wallets and roles, once its password is given again (a
+    stolen token must not be enough); datasets it owned stay, ownerless."""
     _require_self(actor, target, "delete")
+    confirm_password(
+        db, passwords, target, reauth.current_password, client=reauth.client, policy=reauth.policy
+    )
     audit_log.record(
         db, "user.delete", f"user:{target.id}", actor_user_id=actor.id, details={"username": target.username}
     )

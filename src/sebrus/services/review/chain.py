@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.chain.review import ReviewLedger
 from sebrus.db.models import Dataset, Item, User, Wallet
+from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, NotFound, PermissionDenied
 from sebrus.services.review.chain_link import ChainLink
@@ -48,12 +49,13 @@ class ReviewChain:
         return self.link.signer_for(self.wallet(db, user))
 
     def require_funds(self, address: str, value_wei: int, what: str) -> None:
-        """Refuse before sending when the wallet cannot pay ``value_wei`` plus gas."""
+        """Refuse before sending when the wallet cannot pay ``value_wei`` plus gas (the message in ETH,
+        the unit people read and type)."""
         balance = self.link.ledger.balance(address)
         if balance < value_wei + GAS_HEADROOM_WEI:
             raise InvalidInput(
-                f"Your wallet holds {balance} wei; {what} needs {value_wei} wei plus gas "
-                f"(about {GAS_HEADROOM_WEI} wei)."
+                f"Your wallet holds {format_eth(balance)}; {what} needs {format_eth(value_wei)} plus gas "
+                f"(about {format_eth(GAS_HEADROOM_WEI)})."
             )
 
 

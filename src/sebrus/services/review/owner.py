@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.chain.review_types import PoolBooks, ReviewPolicy
 from sebrus.db.models import Dataset, ReviewClaim, ReviewTransfer, ReviewVote, ReviewVoter, User, Wallet
+from sebrus.primitives import MAX_WEI, format_eth
 from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
 from sebrus.services.accounts.users import find_by_username
@@ -186,5 +187,6 @@ def pool_view(db: Session, chain: ReviewChain, dataset: Dataset) -> PoolView:
 def _check_amount(amount_wei: int) -> None:
     if isinstance(amount_wei, bool) or not isinstance(amount_wei, int) or not 0 < amount_wei < 2**96:
         raise InvalidInput(
-            "The amount must be a positive whole number of wei below 2**96.", field="amount_wei"
+            f"The amount must be more than 0 ETH and below {format_eth(MAX_WEI)}, in whole wei.",
+            field="amount_wei",
         )

@@ -22,10 +22,12 @@ who want the paper's proof of authority choose ``"allow-list"`` and add reviewer
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
 from sebrus.chain.review_types import MAX_QUORUM, MAX_WEI, MAX_WINDOW_SECONDS, ReviewTerms
+from sebrus.primitives import format_eth
 from sebrus.services.errors import InvalidInput
 
 DEFAULT_X = 1
@@ -94,6 +96,21 @@ def policy_from_terms(terms: ReviewTerms) -> dict[str, Any]:
     }
 
 
+def policy_version_text(version: int, effective_from: int) -> str:
+    """ "version 1, for items submitted from 2026-12-06 08:00 UTC": how every face names a policy version.
+
+    One function because the CLI counted the contract's versions from 0 while the profile page showed
+    how many there were, so the same policy had two numbers. The number is the contract's (the API's
+    ``version``, the audit log's): the policy set with the review contract is version 0. The date is
+    the block time it took effect, in UTC, never bare Unix seconds (0, the first policy's, is "from the
+    start").
+    """
+    if int(effective_from) <= 0:  # the contract's first policy carries no start: it always applied
+        return f"version {int(version)}, for every item from the start"
+    since = datetime.fromtimestamp(int(effective_from), UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"version {int(version)}, for items submitted from {since}"
+
+
 def _voters(policy: dict[str, Any]) -> bool:
     if "voters" in policy:
         mode = policy["voters"]
@@ -113,6 +130,10 @@ def _whole(value: Any, name: str, maximum: int) -> int:
         else:
             raise InvalidInput(f"`{name}` must be a whole number, got {value!r:.40}.", field=FIELD)
     if not 0 <= value <= maximum:
+        if name.endswith("_wei"):  # amounts are read in ETH, whatever unit the key carries
+            raise InvalidInput(
+                f"`{name}` must be 0 to {format_eth(maximum)}, got {format_eth(value)}.", field=FIELD
+            )
         raise InvalidInput(f"`{name}` must be 0 to {maximum}, got {value}.", field=FIELD)
     return int(value)
 

@@ -9,9 +9,9 @@ worker stores results, and the server's :class:`QuarantineSender` loop sends wha
 a second for in-process scans (it is woken), within ``QUARANTINE_POLL_SECONDS`` for worker scans.
 
 Deployment with RQ workers: every worker needs the same ``SEBRUS_DATABASE_URL`` and the same blob
-store as the server, and ``SEBRUS_REDIS_URL``; ``sebrus worker --scans-only`` starts one. With
-several ``sebrus worker`` processes on an rpc chain, the quarantine sender runs in whichever holds
-its lease (docs/deploy.md).
+store (``SEBRUS_BLOB_URL``, or the blob directory under ``SEBRUS_DATA_DIR``) as the server, and
+``SEBRUS_REDIS_URL``; ``sebrus worker --scans-only`` starts one. With several ``sebrus worker``
+processes on an rpc chain, the quarantine sender runs in whichever holds its lease (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sebrus.blobs import BlobStore, LocalBlobStore
+from sebrus.blobs import BlobStore, open_blob_store
 from sebrus.config import Settings
 from sebrus.db import make_engine, make_session_factory
 from sebrus.db.models import Scan, ScanState
@@ -128,19 +128,21 @@ class WorkerContext:
     blobs: BlobStore
 
 
-_contexts: dict[tuple[str, str], WorkerContext] = {}
+_contexts: dict[tuple[str, str, str], WorkerContext] = {}
 _contexts_lock = threading.Lock()
 
 
 def worker_context(settings: Settings | None = None) -> WorkerContext:
     """The database and blob store a worker process runs scans against, from its ``SEBRUS_*`` settings."""
     settings = settings or Settings()
-    key = (settings.resolved_database_url, str(settings.blob_dir.resolve()))
+    blobs_at = settings.blob_url or str(settings.blob_dir.resolve())
+    key = (settings.resolved_database_url, blobs_at, settings.s3_endpoint_url or "")
     with _contexts_lock:
         context = _contexts.get(key)
         if context is None:
+            blobs = open_blob_store(settings)
             engine = make_engine(settings.resolved_database_url)
-            context = WorkerContext(make_session_factory(engine), LocalBlobStore(settings.blob_dir))
+            context = WorkerContext(make_session_factory(engine), blobs)
             _contexts[key] = context
         return context
 

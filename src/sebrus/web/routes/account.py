@@ -58,7 +58,18 @@ async def register(web: Web) -> Response:
                 web.state.server_secret,
                 username,
                 password,
+                client=client_address(web.request),
+                limit=web.state.signup_limit,
             )
+        except RateLimited as refused:
+            errors.add("form", refused.message)
+            refusal = web.render(
+                "register.html",
+                {"values": {"username": username}, "errors": errors, "next": next_url},
+                status_code=429,
+            )
+            refusal.headers["Retry-After"] = str(refused.retry_after_seconds)
+            return refusal
         except Conflict:
             errors.add("username", f"The username {username!r} is taken; choose another.")
         except InvalidInput as refused:
@@ -90,6 +101,7 @@ async def login(web: Web) -> Response:
     if not password:
         errors.add("password", "Enter your password.")
     user = None
+    retry_after: int | None = None
     if not errors:
         try:
             user = await run_in_threadpool(
@@ -105,13 +117,19 @@ async def login(web: Web) -> Response:
             errors.add("password", "That username and password do not match an account.")
         except RateLimited as refused:
             errors.add("form", refused.message)
+            retry_after = refused.retry_after_seconds
         except ServiceError as refused:
             errors.add("form", refused.message)
     if user is None:
         values = {"username": username}
-        return web.render(
-            "login.html", {"values": values, "errors": errors, "next": next_url}, status_code=400
+        page = web.render(
+            "login.html",
+            {"values": values, "errors": errors, "next": next_url},
+            status_code=400 if retry_after is None else 429,
         )
+        if retry_after is not None:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     return _logged_in(web, user, next_url)
 
 

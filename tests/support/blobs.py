@@ -1,0 +1,19 @@
+"""What a blob store holds, counted the way each backend stores it, so tests can prove nothing was left.
+
+For the local store that is every file under its root (temp files included); for the S3 store every
+object in its bucket and every multipart upload still open there (invisible, but it costs storage).
+"""
+
+from __future__ import annotations
+
+from sebrus.blobs import BlobStore, LocalBlobStore, S3BlobStore
+
+
+def everything_stored(store: BlobStore) -> list[str]:
+    if isinstance(store, LocalBlobStore):
+        return sorted(str(path.relative_to(store.root)) for path in store.root.rglob("*") if path.is_file())
+    if isinstance(store, S3BlobStore):
+        objects = store.client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
+        uploads = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
+        return sorted([o["Key"] for o in objects] + [f"multipart:{u['Key']}" for u in uploads])
+    raise TypeError(f"no way to list what {type(store).__name__} holds")
