@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from sebrus.sdk import Client
+from sebrus.testing.databases import postgres_schema, postgres_server_url
 from tests.support.chain import rpc_settings
 from tests.support.cluster import (
     Process,
@@ -29,6 +31,7 @@ from tests.support.cluster import (
 )
 from tests.support.images import png
 from tests.support.live_server import PASSWORD
+from tests.support.s3 import FAKE_AWS, S3Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -67,12 +70,26 @@ def settled_audit(url: str, dataset_id: int, timeout: float = 120) -> dict[str, 
         time.sleep(0.5)
 
 
-def test_two_web_processes_and_workers_lose_nothing_and_fail_over(tmp_path: Path, postgres_url: str) -> None:
+@pytest.fixture
+def own_schema(postgres_url: str) -> Iterator[str]:
+    """A schema of this test's own: the deployment's rows must not leak into the session schema."""
+    with postgres_schema(postgres_server_url()) as url:
+        yield url
+
+
+def test_two_web_processes_and_workers_lose_nothing_and_fail_over(
+    tmp_path: Path, own_schema: str, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chain_url = str(rpc_settings(tmp_path / "probe").chain_url)  # skips without the suite's anvil
     first_block = int(Web3(HTTPProvider(chain_url)).eth.block_number) + 1
     data_dir = tmp_path / "shared"
     data_dir.mkdir()
-    env = cluster_environment(data_dir, postgres_url, chain_url)
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)  # the child processes inherit them
+    bucket = s3_server.new_bucket()
+    env = cluster_environment(
+        data_dir, own_schema, chain_url, blob_url=f"s3://{bucket}/blobs", s3_endpoint=s3_server.endpoint_url
+    )
     processes: list[Process] = []
     try:
         web, url = start_web(env, tmp_path, workers=2)
@@ -111,6 +128,8 @@ def test_two_web_processes_and_workers_lose_nothing_and_fail_over(tmp_path: Path
         assert set(hashes) == set(answers) | set(later), "an acknowledged upload was lost"
         assert counts["chain_item_count"] == counts["db_items"] == 300
         assert counts["outbox_failed"] == 0
+        stored = s3_server.client().list_objects_v2(Bucket=bucket, Prefix="blobs/")
+        assert stored["KeyCount"] >= 300 and not (data_dir / "blobs").exists()  # the images live in S3
 
         assert reverted_transactions(chain_url, first_block) == 0
         logs = "".join(process.log_text() for process in processes).lower()

@@ -23,7 +23,14 @@ KEYSTORE_PASSWORD = "cluster-keystore-password"
 SECRET_KEY = "cluster-secret-" + "k" * 40
 
 
-def cluster_environment(data_dir: Path, database_url: str, chain_url: str) -> dict[str, str]:
+def cluster_environment(
+    data_dir: Path,
+    database_url: str,
+    chain_url: str,
+    *,
+    blob_url: str | None = None,
+    s3_endpoint: str | None = None,
+) -> dict[str, str]:
     """What every process of one deployment shares, with a deployer key of its own on the node (so
     that no other test's nonces are touched) funded from the node's first development account."""
     deployer = Account.create()
@@ -54,8 +61,13 @@ def cluster_environment(data_dir: Path, database_url: str, chain_url: str) -> di
             "SEBRUS_SECRET_KEY": SECRET_KEY,
             "SEBRUS_UPLOAD_WAIT_SECONDS": "30",
             "SEBRUS_UPLOAD_RATE_PER_MINUTE": "0",
+            "SEBRUS_SIGNUP_PER_HOUR": "0",
         }
     )
+    if blob_url is not None:
+        env["SEBRUS_BLOB_URL"] = blob_url
+    if s3_endpoint is not None:
+        env["SEBRUS_S3_ENDPOINT_URL"] = s3_endpoint
     return env
 
 

@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import Executable, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobError, BlobStore
@@ -168,24 +169,24 @@ class Indexer:
         else:  # anchored elsewhere, or queued before uploads kept their facts
             size, width, height, media_type = self._blob_facts(content_hash)
         wallet = db.scalar(select(Wallet).where(Wallet.address == contributor))
-        db.add(
-            Item(
-                dataset_id=dataset.id,
-                content_hash=content_hash,
-                label=dataset.labels[label_index] if label_index < len(dataset.labels) else str(label_index),
-                label_index=label_index,
-                contributor_address=contributor,
-                contributor_user_id=wallet.user_id if wallet is not None else None,
-                status=ItemStatus.PENDING,
-                tx_hash=event.tx_hash,
-                block_number=event.block_number,
-                log_index=event.log_index,
-                size=size,
-                width=width,
-                height=height,
-                media_type=media_type,
-            )
-        )
+        row = {
+            "dataset_id": dataset.id,
+            "content_hash": content_hash,
+            "label": dataset.labels[label_index] if label_index < len(dataset.labels) else str(label_index),
+            "label_index": label_index,
+            "contributor_address": contributor,
+            "contributor_user_id": wallet.user_id if wallet is not None else None,
+            "status": ItemStatus.PENDING,
+            "tx_hash": event.tx_hash,
+            "block_number": event.block_number,
+            "log_index": event.log_index,
+            "size": size,
+            "width": width,
+            "height": height,
+            "media_type": media_type,
+        }
+        # The relayer (maybe in another process) may write the same row from its receipt at this moment.
+        db.execute(insert_new_items(db, [row]))
         if entry is not None:
             entry.state = OutboxState.CONFIRMED
             entry.tx_hash = event.tx_hash
@@ -214,3 +215,15 @@ class Indexer:
                 return len(data), image.width, image.height, media
         except Exception:  # the bytes were validated at upload; this is a blob placed by hand
             return len(data), None, None, None
+
+
+def insert_new_items(db: Session, rows: list[dict[str, object]]) -> Executable:
+    """One multi-row INSERT that skips rows whose (dataset, content hash) someone else wrote first:
+    the relayer from its receipt and the indexer from the chain's events write the same facts."""
+    dialect = db.get_bind().dialect.name
+    keys = ["dataset_id", "content_hash"]
+    if dialect == "postgresql":
+        return postgresql.insert(Item).values(rows).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(Item).values(rows).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")

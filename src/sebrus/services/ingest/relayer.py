@@ -23,17 +23,16 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Executable, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
 from sebrus.chain.types import SignedSubmission, TxResult
-from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet, WalletKind
+from sebrus.db.models import Dataset, ItemStatus, OutboxEntry, OutboxState, Wallet, WalletKind
 from sebrus.faults import maybe_crash
 from sebrus.jobs.signals import INDEXED
-from sebrus.services.ingest.indexer import Indexer, indexed_key
+from sebrus.services.ingest.indexer import Indexer, indexed_key, insert_new_items
 from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ class Relayer:
             )
         if not rows:
             return
-        db.execute(_insert_new_items(db, rows))
+        db.execute(insert_new_items(db, rows))
         confirmed = [str(row["content_hash"]) for row in rows]
         db.execute(
             update(OutboxEntry)
@@ -247,21 +246,3 @@ class Relayer:
     def _fail(entry: OutboxEntry, reason: str) -> None:
         entry.state = OutboxState.FAILED
         entry.error = reason[:2000]
-
-
-def _insert_new_items(db: Session, rows: list[dict[str, object]]) -> Executable:
-    """One multi-row INSERT that skips rows whose (dataset, content hash) the indexer wrote first."""
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return (
-            postgresql.insert(Item)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dataset_id", "content_hash"])
-        )
-    if dialect == "sqlite":
-        return (
-            sqlite.insert(Item)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dataset_id", "content_hash"])
-        )
-    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
