@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     upload_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )
+    decode_concurrency: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="Images this process decodes at once (uploads, seed images); 0 = one per CPU core. "
+        "Further uploads wait up to 10 s for a slot, then get 429 with Retry-After.",
+    )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
     redis_url: str | None = Field(
         default=None,

@@ -24,6 +24,7 @@ from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.hooks import PlatformHooks
+from sebrus.services.ingest.images import configure_decode_slots
 
 
 def create_app(
@@ -37,6 +38,7 @@ def create_app(
     server_secret = load_server_secret(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade_database(engine)
+    configure_decode_slots(settings.decode_concurrency)
     state = PlatformState(
         settings=settings,
         engine=engine,

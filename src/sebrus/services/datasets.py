@@ -26,6 +26,10 @@ from sebrus.services.pagination import Page, PageRequest
 MAX_NAME = 128
 MAX_DESCRIPTION = 10_000
 MAX_BYTES_CEILING = 100 * 1024 * 1024
+#: The largest width and height a new dataset accepts unless its owner says otherwise: 4096 covers 4K
+#: photographs and every common training resolution (224 to 1024 px), while one decode stays at most
+#: 16.8 megapixels (about 50 MB of RGB) instead of the 40 MP ceiling a bare upload could otherwise use.
+DEFAULT_MAX_SIDE = 4096
 
 
 @dataclass
@@ -38,11 +42,17 @@ class DatasetSpec:
     labels: list[str] = field(default_factory=list)
     max_bytes: int = DEFAULT_MAX_BYTES
     min_width: int | None = None
-    max_width: int | None = None
+    max_width: int | None = DEFAULT_MAX_SIDE
     min_height: int | None = None
-    max_height: int | None = None
+    max_height: int | None = DEFAULT_MAX_SIDE
     payload_on_chain: bool = False
     review_policy: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A bound left out (None from a form or a JSON body) gets the default, so no new dataset
+        # decodes unbounded images, and seed images are checked against the same bounds.
+        self.max_width = DEFAULT_MAX_SIDE if self.max_width is None else self.max_width
+        self.max_height = DEFAULT_MAX_SIDE if self.max_height is None else self.max_height
 
 
 @dataclass(frozen=True)
