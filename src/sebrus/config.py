@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         description="Images this process decodes at once (uploads, seed images); 0 = one per CPU core. "
         "Further uploads wait up to 10 s for a slot, then get 429 with Retry-After.",
     )
+    audit_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=24 * 3600,
+        description="Anonymous audits get the latest run of a dataset if it is younger than this (one "
+        "audit re-hashes every blob); signed-in callers always get a new, logged run.",
+    )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
     redis_url: str | None = Field(
         default=None,

@@ -9,7 +9,7 @@ typed dependencies in ``sebrus.http.deps``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,7 @@ from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
+from sebrus.services.audit.cache import AuditCache
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
@@ -43,6 +44,7 @@ class PlatformState:
     server_secret: str
     blobs: BlobStore
     throttle: ThrottlePolicy
+    audit_cache: AuditCache = field(default_factory=AuditCache)  # anonymous audits share recent runs
 
 
 @dataclass

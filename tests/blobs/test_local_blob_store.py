@@ -102,3 +102,24 @@ def test_delete_and_iterate(store):
     assert sorted(store.iter_keys()) == keys
     assert store.delete(keys[0]) is True
     assert sorted(store.iter_keys()) == keys[1:]
+
+
+def test_opening_the_store_sweeps_temp_files_a_crash_left_and_keeps_fresh_ones(tmp_path):
+    """After kill -9 mid-upload the temp file stays; the next process to open the store removes it
+    once it is old enough that no live writer can own it."""
+    first = LocalBlobStore(tmp_path / "blobs")
+    crashed = first.open_writer()
+    crashed.write(b"cut off by kill -9")
+    live = first.open_writer()
+    live.write(b"another process is still writing this")
+    old = crashed._temp_path  # the file a killed process leaves on disk
+    assert old is not None
+    os.utime(old, (0, 0))
+
+    reopened = LocalBlobStore(tmp_path / "blobs")
+
+    assert reopened.swept_on_open == 1
+    assert not old.exists()
+    assert len(list(reopened.temp_dir.iterdir())) == 1  # the live writer's file is untouched
+    assert live.commit().created
+    assert LocalBlobStore(tmp_path / "blobs", sweep_older_than=None).swept_on_open == 0

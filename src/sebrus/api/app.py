@@ -23,6 +23,7 @@ from sebrus.runtime import PlatformState
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
+from sebrus.services.audit.cache import AuditCache
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.ingest.images import configure_decode_slots
 
@@ -50,6 +51,7 @@ def create_app(
         throttle=ThrottlePolicy(
             max_failures=settings.login_max_failures, backoff_seconds=settings.login_backoff_seconds
         ),
+        audit_cache=AuditCache(settings.audit_cache_seconds),
     )
 
     @asynccontextmanager

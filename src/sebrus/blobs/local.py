@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -19,7 +20,13 @@ from sebrus.blobs.base import (
     put_stream_via_writer,
 )
 
+log = logging.getLogger(__name__)
+
 _TMP = "tmp"
+#: Temp files older than this when a store is opened are a crash's leftovers: a live upload writes its
+#: temp file for seconds, and another process (a scan worker, a second server) sharing the store may
+#: be writing one now, so younger files are left alone.
+STALE_TEMP_SECONDS = 300.0
 
 
 class LocalBlobWriter:
@@ -73,10 +80,16 @@ class LocalBlobWriter:
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path) -> None:
+    """Opening the store sweeps temp files a killed process left (``sweep_older_than`` seconds old;
+    None keeps them). They never held a visible blob, so removing them loses nothing."""
+
+    def __init__(self, root: Path, *, sweep_older_than: float | None = STALE_TEMP_SECONDS) -> None:
         self.root = Path(root)
         self.temp_dir = self.root / _TMP
         self.temp_dir.mkdir(parents=True, exist_ok=True)
+        self.swept_on_open = (
+            self.remove_stale_temp_files(sweep_older_than) if sweep_older_than is not None else 0
+        )
 
     def path_for(self, key: str) -> Path:
         key = check_key(key)
@@ -132,9 +145,14 @@ class LocalBlobStore:
         cutoff = time.time() - older_than_seconds
         removed = 0
         for path in self.temp_dir.iterdir():
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed += 1
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        if removed:
+            log.info("removed %d temp files left in %s by an earlier crash", removed, self.temp_dir)
         return removed
 
 
