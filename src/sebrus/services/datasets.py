@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, User
+from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, OutboxEntry, User
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 from sebrus.services import audit_log
 from sebrus.services.accounts import roles
@@ -206,10 +206,27 @@ def update_dataset(
 
 
 def delete_dataset(db: Session, actor: User, dataset: Dataset) -> None:
-    """Drop a dataset from the index. One with items is refused: they mirror the chain and must stay."""
+    """Drop a dataset from the index, only while nobody has contributed to it.
+
+    Items mirror the chain and an outbox row is an acknowledged upload the relayer still owes the
+    chain (or one it gave up on, which the contributor was told about): deleting either would lose
+    a promise, and the indexer would later meet an item for a dataset that no longer exists. The row
+    is locked before the check and the delete happens in the same transaction, so an upload racing
+    the delete either commits first (and the delete is refused) or waits for the delete and fails
+    cleanly because the dataset is gone (its outbox row references the dataset row).
+    """
     roles.require_owner(db, dataset, actor, "delete")
+    if not lock_dataset_row(db, dataset.id):
+        db.rollback()
+        raise NotFound("Dataset not found.")
     if db.scalar(select(Item.id).where(Item.dataset_id == dataset.id).limit(1)) is not None:
+        db.rollback()
         raise Conflict("Dataset has contributed items and cannot be deleted.")
+    if db.scalar(select(OutboxEntry.id).where(OutboxEntry.dataset_id == dataset.id).limit(1)) is not None:
+        db.rollback()
+        raise Conflict(
+            "Dataset has acknowledged uploads that are being anchored on chain, so it cannot be deleted."
+        )
     audit_log.record(
         db,
         "dataset.delete",
@@ -219,3 +236,16 @@ def delete_dataset(db: Session, actor: User, dataset: Dataset) -> None:
     )
     db.delete(dataset)
     db.commit()
+
+
+def lock_dataset_row(db: Session, dataset_id: int) -> bool:
+    """Hold the dataset's row against concurrent uploads until this transaction ends; False if gone.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` conflicts with the key-share lock an outbox insert takes on
+    the row it references. SQLite has no row locks and its driver runs SELECTs outside a transaction,
+    so a write comes first: it takes SQLite's single writer lock, which an upload's insert waits for.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        touched = db.execute(update(Dataset).where(Dataset.id == dataset_id).values(id=Dataset.id))
+        return bool(getattr(touched, "rowcount", 0))
+    return db.scalar(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update()) is not None

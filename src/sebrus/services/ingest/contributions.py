@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wallet, WalletKind
 from sebrus.faults import maybe_crash
-from sebrus.services.errors import Conflict, InvalidInput, RateLimited
+from sebrus.services.errors import Conflict, InvalidInput, NotFound, RateLimited
 from sebrus.services.ingest.external_signatures import Presigned, linked_wallet, verify
 from sebrus.services.ingest.images import ImageFacts, inspect_image
 from sebrus.services.review.chain_link import ChainLink
@@ -154,10 +154,15 @@ def accept_upload(
         state=OutboxState.PENDING,
     )
     db.add(entry)
+    dataset_id = dataset.id  # read before a rollback expires the row
     try:
         db.commit()
     except IntegrityError:
-        db.rollback()  # the same bytes arrived twice at once; the other request won
+        db.rollback()
+        if db.scalar(select(Dataset.id).where(Dataset.id == dataset_id)) is None:  # deleted meanwhile
+            gone = "The dataset was deleted while this upload was stored; nothing was kept."
+            raise NotFound(gone) from None
+        # The same bytes arrived twice at once; the other request won.
         again = _existing(db, dataset, content_hash, wallet.address, label)
         if again is None:
             raise
