@@ -25,6 +25,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         password_parallelism=1,
         login_max_failures=3,
         login_backoff_seconds=30,
+        dataset_creations_per_hour=0,  # tests/api/test_datasets.py sets the limit where it tests it
     )
 
 

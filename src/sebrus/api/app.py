@@ -24,6 +24,7 @@ from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.audit.cache import AuditCache
+from sebrus.services.datasets import creation_limiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.ingest.images import configure_decode_slots
 
@@ -52,6 +53,7 @@ def create_app(
             max_failures=settings.login_max_failures, backoff_seconds=settings.login_backoff_seconds
         ),
         audit_cache=AuditCache(settings.audit_cache_seconds),
+        dataset_limiter=creation_limiter(settings.dataset_creations_per_hour),
     )
 
     @asynccontextmanager

@@ -22,6 +22,7 @@ from sebrus.services.accounts import roles
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.rate_window import SlidingWindowLimiter
 
 MAX_NAME = 128
 MAX_DESCRIPTION = 10_000
@@ -114,13 +115,34 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
-def register_dataset(db: Session, owner: User, spec: DatasetSpec, anchor: DatasetAnchor) -> Dataset:
-    """Validate, refuse duplicates, anchor, then record the dataset with its owner role in one transaction."""
+def creation_limiter(per_hour: int) -> SlidingWindowLimiter:
+    """Datasets one user may create per hour: each one deploys contracts, seconds of chain time."""
+    return SlidingWindowLimiter(
+        per_hour,
+        3600,
+        f"Too many new datasets: at most {per_hour} an hour per user, since each one deploys contracts.",
+    )
+
+
+def register_dataset(
+    db: Session,
+    owner: User,
+    spec: DatasetSpec,
+    anchor: DatasetAnchor,
+    limiter: SlidingWindowLimiter | None = None,
+) -> Dataset:
+    """Validate, refuse duplicates, anchor, then record the dataset with its owner role in one transaction.
+
+    ``limiter`` counts the attempts that reach the chain (a valid, new dataset), refused or not,
+    because each costs chain time; a request refused for its own content does not count.
+    """
     spec = validate_spec(spec)
     if db.scalar(select(Dataset.id).where(Dataset.name == spec.name)) is not None:
         raise Conflict("Dataset already exists.")
     if spec.address is not None and _address_taken(db, spec.address):
         raise Conflict("Dataset already exists.")
+    if limiter is not None:
+        limiter.check(owner.id)
     anchored = anchor.anchor(spec, owner)
     address = normalize_address(anchored.address)
     if address != spec.address and _address_taken(db, address):

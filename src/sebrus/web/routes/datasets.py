@@ -14,7 +14,7 @@ from sebrus.db.models import DEFAULT_MAX_BYTES
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 from sebrus.services import browse, datasets
 from sebrus.services.accounts.users import usernames
-from sebrus.services.errors import Conflict, InvalidInput, ServiceError
+from sebrus.services.errors import Conflict, InvalidInput, RateLimited, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form
@@ -155,8 +155,18 @@ async def create_dataset(web: Web) -> Response:
     if not errors:
         try:
             dataset = await run_in_threadpool(
-                datasets.register_dataset, web.db, user, spec, web.state.hooks.dataset_anchor
+                datasets.register_dataset,
+                web.db,
+                user,
+                spec,
+                web.state.hooks.dataset_anchor,
+                web.state.dataset_limiter,
             )
+        except RateLimited as refused:
+            errors.add("form", refused.message)
+            response = _new_form(web, values, errors, status_code=429)
+            response.headers["Retry-After"] = str(refused.retry_after_seconds)
+            return response
         except Conflict:
             taken = values["name"].strip()
             errors.add("name", f"A dataset named {taken!r} already exists; choose another name.")
