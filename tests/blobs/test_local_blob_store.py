@@ -16,7 +16,8 @@ def store(tmp_path: Path) -> LocalBlobStore:
 
 
 def _all_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()]
+    """Every file but the lock each process holds while it has the store open."""
+    return [p for p in root.rglob("*") if p.is_file() and p != root / ".lock"]
 
 
 def test_satisfies_protocol(store):
@@ -123,3 +124,17 @@ def test_opening_the_store_sweeps_temp_files_a_crash_left_and_keeps_fresh_ones(t
     assert len(list(reopened.temp_dir.iterdir())) == 1  # the live writer's file is untouched
     assert live.commit().created
     assert LocalBlobStore(tmp_path / "blobs", sweep_older_than=None).swept_on_open == 0
+
+
+def test_a_process_that_opens_the_store_alone_sweeps_every_temp_file(tmp_path):
+    """After a crash and an immediate restart the leftovers are fresh; with nobody else holding the
+    store open, none of them can belong to a live writer, so all go."""
+    crashed = LocalBlobStore(tmp_path / "blobs")
+    writer = crashed.open_writer()
+    writer.write(b"left by kill -9 a second ago")
+    crashed.close()  # the process died: its lock went with it
+
+    restarted = LocalBlobStore(tmp_path / "blobs")
+    assert restarted.swept_on_open == 1
+    assert list(restarted.temp_dir.iterdir()) == []
+    assert list(restarted.iter_keys()) == []  # the lock file is not a blob
