@@ -37,7 +37,11 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
     try:
         handle.init()
         link = ChainLink(
-            handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
+            handle.ledger,
+            handle.operators,
+            load_server_secret(settings),
+            reviews=handle.reviews,
+            dataset_max_gas=settings.dataset_create_max_gas,
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
         app = create_app(settings, hooks=hooks, blobs=blobs, with_chain=True)

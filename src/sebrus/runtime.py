@@ -9,7 +9,7 @@ typed dependencies in ``sebrus.http.deps``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +22,14 @@ from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.signup_limit import SignupPolicy
+from sebrus.services.audit.cache import AuditCache
+from sebrus.services.datasets import creation_limiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
 from sebrus.services.ingest.indexer import Indexer
 from sebrus.services.ingest.relayer import Relayer
+from sebrus.services.rate_window import SlidingWindowLimiter
 from sebrus.services.review.chain_link import ChainLink
 from sebrus.services.review.finalizer import ReviewFinalizer
 from sebrus.services.scans.jobs import ScanJobs
@@ -45,6 +48,9 @@ class PlatformState:
     blobs: BlobStore
     throttle: ThrottlePolicy
     signup_limit: SignupPolicy
+    audit_cache: AuditCache = field(default_factory=AuditCache)  # anonymous audits share recent runs
+    # New datasets per user and hour (SEBRUS_DATASET_CREATIONS_PER_HOUR); 0 in the default: no limit.
+    dataset_limiter: SlidingWindowLimiter = field(default_factory=lambda: creation_limiter(0))
 
 
 @dataclass

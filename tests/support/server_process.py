@@ -33,6 +33,8 @@ class ServerProcess:
         env.update(CHEAP_ARGON2)
         env["SEBRUS_DATA_DIR"] = str(data_dir)
         env["SEBRUS_UPLOAD_WAIT_SECONDS"] = str(upload_wait_seconds)
+        env["SEBRUS_AUDIT_CACHE_SECONDS"] = "0"  # tests poll the audit until it shows the settled state
+        env["SEBRUS_DATASET_CREATIONS_PER_HOUR"] = "0"
         if fault is not None:
             env["SEBRUS_FAULT"] = fault
         with self.log_path.open("ab") as log:

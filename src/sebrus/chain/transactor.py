@@ -21,6 +21,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
+from web3.exceptions import Web3RPCError
 from web3.types import BlockData, TxReceipt
 
 from sebrus.chain.artifacts import load_artifact
@@ -202,6 +203,23 @@ class Transactor:
         if value:
             tx["value"] = value
         return self.send_tx(sender, tx)
+
+    def estimate(
+        self, sender: LocalAccount, contract: Contract, function: str, args: Sequence[Any] = ()
+    ) -> int | None:
+        """The node's gas estimate for ``function(*args)`` from ``sender``, or None when the node finds
+        no gas limit up to the block's at which it succeeds (it reverts, or needs more gas than a block
+        holds: both nodes report that as a failed execution); callers refuse such a transaction."""
+        tx = {"to": contract.address, "data": calldata(contract, function, args), "from": sender.address}
+        try:
+            with self.exclusive():
+                return int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+        except (*REVERTS, Web3RPCError):
+            return None
+
+    def block_gas_limit(self) -> int:
+        """The gas the latest block may hold: no transaction can use more."""
+        return int(self.block()["gasLimit"])
 
     def transact(
         self, sender: LocalAccount, *, to: str | None = None, data: bytes | str = b"", gas: int | None = None
