@@ -10,6 +10,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from web3 import HTTPProvider, Web3
 
@@ -27,6 +28,9 @@ from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
 from sebrus.config import Settings
 
+if TYPE_CHECKING:
+    from sebrus.chain.embedded_store import EmbeddedChain
+
 
 @dataclass
 class ChainHandle:
@@ -40,6 +44,8 @@ class ChainHandle:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     # The review network (one Review clone per dataset, made by its factory); `init` deploys it too.
     reviews: ReviewLedger | None = None
+    # The py-evm chain itself when it is embedded (the JSON-RPC endpoint serves it); None on an rpc node.
+    embedded: EmbeddedChain | None = None
 
     def init(self) -> Deployment:
         """Deploy the contracts unless this chain already has them; idempotent."""
@@ -93,7 +99,9 @@ def _open_embedded(settings: Settings) -> ChainHandle:
     reviews = ReviewLedger(
         ledger, _verified_review(w3, load_review_deployment(settings.data_dir, embedded.chain_id))
     )
-    return ChainHandle(ledger, operators, "embedded", str(chain_dir), settings, [embedded.close], reviews)
+    return ChainHandle(
+        ledger, operators, "embedded", str(chain_dir), settings, [embedded.close], reviews, embedded
+    )
 
 
 def _open_rpc(settings: Settings, url: str) -> ChainHandle:
