@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sebrus.blobs import BlobStore
 from sebrus.chain.backends import ChainHandle
 from sebrus.chain.revocations import RevocationLedger
+from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
@@ -26,6 +27,7 @@ from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
 from sebrus.services.ingest.indexer import Indexer
 from sebrus.services.ingest.relayer import Relayer
+from sebrus.services.rate_limit import SlidingWindowLimiter
 from sebrus.services.review.chain_link import ChainLink
 from sebrus.services.review.finalizer import ReviewFinalizer
 from sebrus.services.scans.jobs import ScanJobs
@@ -45,6 +47,14 @@ class PlatformState:
     throttle: ThrottlePolicy
 
 
+@dataclass(frozen=True)
+class RpcEndpoint:
+    """What ``/rpc`` serves: the dispatcher over the embedded chain and the calls each client may make."""
+
+    server: EmbeddedRpc
+    limiter: SlidingWindowLimiter
+
+
 @dataclass
 class ChainServices:
     """What the contribution endpoints need beyond the platform base; lives on ``app.state.chain``."""
@@ -62,6 +72,9 @@ class ChainServices:
     # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
     finalizer: ReviewFinalizer | None = None
     finalizer_loop: BackgroundLoop | None = None
+    # The embedded chain's JSON-RPC endpoint (/rpc) and its per-client limit; None on an rpc node,
+    # which is its own endpoint.
+    rpc: RpcEndpoint | None = None
 
     def start(self) -> None:
         self.indexer.sync()  # catch up with what happened while we were down
