@@ -72,10 +72,18 @@ KEY_METHODS: Final = frozenset(
 class EmbeddedRpc:
     """The JSON-RPC methods over the embedded chain; :meth:`serve` answers one parsed body."""
 
-    def __init__(self, chain: EmbeddedChain, transactor: Transactor, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        chain: EmbeddedChain,
+        transactor: Transactor,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_log_blocks: int = MAX_LOG_BLOCKS,
+    ) -> None:
         self._chain = chain
         self._tx = transactor
         self.max_batch = max_batch
+        self._max_log_blocks = max_log_blocks
         handlers: dict[str, Callable[..., Any]] = {
             "web3_clientVersion": self._client_version,
             "net_version": self._net_version,
@@ -304,9 +312,10 @@ class EmbeddedRpc:
         head = self._head(tester)
         first = self._block_number_of(tester, query["from_block"], head)
         last = self._block_number_of(tester, query["to_block"], head)
-        if last - first + 1 > MAX_LOG_BLOCKS:
+        if last - first + 1 > self._max_log_blocks:
             raise RpcError(
-                LIMIT_EXCEEDED, f"query covers {last - first + 1} blocks; ask for at most {MAX_LOG_BLOCKS}"
+                LIMIT_EXCEEDED,
+                f"query covers {last - first + 1} blocks; ask for at most {self._max_log_blocks}",
             )
         if first > last:
             return []
