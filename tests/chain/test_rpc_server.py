@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,7 +53,10 @@ def rpc(handle: ChainHandle) -> EmbeddedRpc:
 
 
 def _ask(rpc: EmbeddedRpc, method: str, *params: Any) -> dict[str, Any]:
-    envelope = parse(json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)}).encode(), max_batch=10)
+    envelope = parse(
+        json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)}).encode(),
+        max_batch=10,
+    )
     assert isinstance(envelope, Envelope)
     answered = rpc.serve(envelope)
     assert isinstance(answered, dict)
@@ -85,7 +87,8 @@ def _signed(sender: LocalAccount, nonce: int, chain_id: int = EMBEDDED_CHAIN_ID,
 
 
 @pytest.mark.parametrize(
-    "method", ["personal_unlockAccount", "personal_sign", "eth_sendTransaction", "eth_sign", "eth_signTypedData_v4"]
+    "method",
+    ["personal_unlockAccount", "personal_sign", "eth_sendTransaction", "eth_sign", "eth_signTypedData_v4"],
 )
 def test_methods_that_need_a_key_here_are_refused_by_name(rpc: EmbeddedRpc, method: str) -> None:
     error = _error(rpc, method, "0x" + "11" * 20, "secret")
@@ -130,7 +133,10 @@ def test_a_transaction_for_another_chain_or_nonce_is_refused_and_nothing_is_mine
     handle.ledger.transfer(handle.operators.deployer, wallet.address, 10**18)
     head = _ask(rpc, "eth_blockNumber")["result"]
     error = _error(rpc, "eth_sendRawTransaction", _signed(wallet, 0, chain_id=1))
-    assert error["code"] == SERVER_ERROR and f"the embedded chain's id is {EMBEDDED_CHAIN_ID}" in error["message"]
+    assert (
+        error["code"] == SERVER_ERROR
+        and f"the embedded chain's id is {EMBEDDED_CHAIN_ID}" in error["message"]
+    )
     error = _error(rpc, "eth_sendRawTransaction", _signed(wallet, 5))
     assert error["code"] == SERVER_ERROR and "nonce" in error["message"]
     assert _ask(rpc, "eth_blockNumber")["result"] == head
@@ -151,11 +157,17 @@ def test_an_error_string_revert_is_code_3_with_its_reason_and_bytes(rpc: Embedde
     reason = function_signature_to_4byte_selector("Error(string)") + abi_encode(["string"], ["nope"])
     for method in ("eth_call", "eth_estimateGas"):
         error = _error(rpc, method, {"data": _reverting_init_code(reason)})
-        assert error == {"code": EXECUTION_REVERTED, "message": "execution reverted: nope", "data": "0x" + reason.hex()}
+        assert error == {
+            "code": EXECUTION_REVERTED,
+            "message": "execution reverted: nope",
+            "data": "0x" + reason.hex(),
+        }
 
 
 def test_a_custom_error_revert_is_code_3_with_the_exact_bytes(rpc: EmbeddedRpc, handle: ChainHandle) -> None:
-    manager = handle.ledger.transactor.contract(handle.ledger.deployment.manager, load_artifact("DatasetManager").abi)
+    manager = handle.ledger.transactor.contract(
+        handle.ledger.deployment.manager, load_artifact("DatasetManager").abi
+    )
     call = {"to": manager.address, "data": calldata(manager, "getDataset", (999,))}
     count = handle.ledger.dataset_count()
     expected = function_signature_to_4byte_selector("UnknownDataset(uint256,uint256)") + abi_encode(
@@ -163,11 +175,17 @@ def test_a_custom_error_revert_is_code_3_with_the_exact_bytes(rpc: EmbeddedRpc, 
     )
     for method in ("eth_call", "eth_estimateGas"):
         error = _error(rpc, method, call)
-        assert error == {"code": EXECUTION_REVERTED, "message": "execution reverted", "data": "0x" + expected.hex()}
+        assert error == {
+            "code": EXECUTION_REVERTED,
+            "message": "execution reverted",
+            "data": "0x" + expected.hex(),
+        }
 
 
 def test_an_unfunded_sender_reads_for_free_as_on_a_node(rpc: EmbeddedRpc, handle: ChainHandle) -> None:
-    manager = handle.ledger.transactor.contract(handle.ledger.deployment.manager, load_artifact("DatasetManager").abi)
+    manager = handle.ledger.transactor.contract(
+        handle.ledger.deployment.manager, load_artifact("DatasetManager").abi
+    )
     stranger = Account.create().address
     call = {"from": stranger, "to": manager.address, "data": calldata(manager, "getDatasetCount")}
     assert int(_ask(rpc, "eth_call", call)["result"], 16) == handle.ledger.dataset_count()
@@ -187,7 +205,7 @@ def test_unknown_hashes_and_blocks_answer_null(rpc: EmbeddedRpc) -> None:
     assert _ask(rpc, "eth_getBlockByNumber", "0xffffff", False)["result"] is None
 
 
-def test_wallet_sends_and_the_platforms_own_take_turns(rpc: EmbeddedRpc, handle: ChainHandle, tmp_path: Path) -> None:
+def test_wallet_sends_and_the_platforms_own_take_turns(rpc: EmbeddedRpc, handle: ChainHandle) -> None:
     """Raw transactions through the endpoint while the platform sends from its own accounts: all mined."""
     wallet: LocalAccount = Account.create()
     ledger = handle.ledger

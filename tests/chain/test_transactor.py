@@ -52,7 +52,14 @@ def test_a_raw_transaction_from_one_of_our_own_keys_does_not_make_us_reuse_its_n
     nonce = transactor.w3.eth.get_transaction_count(sender.address, "pending")
     fees = chain.ledger.fee_suggestion()
     signed = sender.sign_transaction(
-        {"to": sender.address, "value": 1, "gas": 21_000, "nonce": nonce, "chainId": transactor.chain_id, **fees}
+        {
+            "to": sender.address,
+            "value": 1,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": transactor.chain_id,
+            **fees,
+        }
     )
     sent = transactor.send_raw(signed.raw_transaction)
     assert transactor.w3.eth.wait_for_transaction_receipt(sent)["status"] == 1  # type: ignore[arg-type]

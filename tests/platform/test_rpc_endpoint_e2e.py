@@ -102,7 +102,11 @@ def test_a_wallet_reads_the_chain_and_sends_a_signed_transaction(served: Served)
     wallet = _funded(served)
     assert w3.eth.get_balance(wallet.address) == 10**18
     artifact = load_artifact("ReleaseRegistry")
-    deploy = {"data": w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor().data_in_transaction}
+    deploy = {
+        "data": w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        .constructor()
+        .data_in_transaction
+    }
     gas = w3.eth.estimate_gas({"from": wallet.address, **deploy})
     receipt = _send(served, wallet, {**deploy, "gas": gas})
     assert receipt["status"] == 1 and receipt["contractAddress"] is not None

@@ -42,10 +42,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from eth_abi import decode as abi_decode
-from eth_abi.exceptions import DecodingError
 from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
@@ -60,6 +58,8 @@ from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth.typing import AccountDetails, AccountState, HeaderParams
 from eth.vm.forks import CancunVM
 from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
@@ -224,7 +224,8 @@ class _PersistentBackend(PyEVMBackend):
         if "gas" not in defaulted:
             defaulted["gas"] = self._max_available_gas()
         unsigned = self._get_normalized_and_unsigned_evm_transaction(defaulted, block_number)
-        spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
+        # Signed in form only: a spoof stands in for a signature from ``from`` (py-evm's eth_call device).
+        spoofed = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=transaction["from"]))
         header = self._header_for_call(block_number)
         if _offers_no_fee(transaction):
             # As geth runs such a call: no base fee, so that any sender may read without ether.
@@ -259,7 +260,7 @@ class _PersistentBackend(PyEVMBackend):
 
     def next_base_fee(self) -> int:
         """The base fee per gas of the block being built: what the next transaction pays at least."""
-        return int(self.chain.header.base_fee_per_gas)
+        return int(self.chain.header.base_fee_per_gas or 0)
 
     def _locate_transaction(self, transaction_hash: bytes) -> tuple[BlockAPI, SignedTransactionAPI, int]:
         if self.chain.header.transaction_root != BLANK_ROOT_HASH:

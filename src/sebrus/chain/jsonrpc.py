@@ -140,7 +140,9 @@ def _run(call: Call, methods: Mapping[str, Method], missing: Callable[[str], Rpc
         return error_response(exc, call.id)
     except Exception:
         log.exception("JSON-RPC %s failed", call.method)
-        return error_response(RpcError(INTERNAL_ERROR, f"internal error while serving {call.method}"), call.id)
+        return error_response(
+            RpcError(INTERNAL_ERROR, f"internal error while serving {call.method}"), call.id
+        )
 
 
 def arguments(params: Sequence[Any], required: int, optional: int = 0) -> list[Any]:

@@ -176,9 +176,7 @@ def encode_block(block: Mapping[str, Any]) -> dict[str, Any]:
     encoded = _encode(block, _RENAMED)
     encoded["logsBloom"] = _bloom_hex(int(block.get("logs_bloom", 0) or 0))
     transactions = block.get("transactions", ())
-    encoded["transactions"] = [
-        t if isinstance(t, str) else encode_transaction(t) for t in transactions
-    ]
+    encoded["transactions"] = [t if isinstance(t, str) else encode_transaction(t) for t in transactions]
     return encoded
 
 
@@ -207,9 +205,7 @@ def encode_log(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def _encode(record: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
     return {
-        renamed.get(key, _camel(key)): _value(value)
-        for key, value in record.items()
-        if key not in _DROPPED
+        renamed.get(key, _camel(key)): _value(value) for key, value in record.items() if key not in _DROPPED
     }
 
 

@@ -252,7 +252,9 @@ class EmbeddedRpc:
             payload = getattr(cause, "args", ())
             if payload and isinstance(payload[0], bytes | bytearray):
                 raise _revert_error(bytes(payload[0])) from failure
-            raise RpcError(SERVER_ERROR, f"gas required exceeds allowance or always failing: {cause}") from failure
+            raise RpcError(
+                SERVER_ERROR, f"gas required exceeds allowance or always failing: {cause}"
+            ) from failure
         except (ValidationError, BlockNotFound) as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
 
