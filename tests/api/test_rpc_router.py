@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +19,7 @@ from sebrus.config import Settings
 from sebrus.platform import ChainServices, build_platform
 from sebrus.services.rate_limit import SlidingWindowLimiter
 from tests.support.chain import rpc_settings
-from tests.support.platform import StartPlatform
+from tests.support.platform import StartPlatform, cheap_settings
 
 CHAIN_ID = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
 
@@ -111,8 +110,9 @@ def test_an_app_not_on_the_embedded_chain_has_no_rpc_route(tmp_path: Path) -> No
 
 @pytest.mark.rpc
 def test_on_an_rpc_node_the_node_is_the_endpoint(tmp_path: Path) -> None:
-    settings: Any = rpc_settings(tmp_path / "data", password_time_cost=1, password_memory_cost_kib=8)
-    app, services = build_platform(settings)
+    data_dir = tmp_path / "data"
+    node = rpc_settings(data_dir).model_dump(include={"chain_url", "keystore_dir", "keystore_password"})
+    app, services = build_platform(cheap_settings(data_dir, **node))
     try:
         assert services.rpc is None
         assert "/rpc" not in {getattr(route, "path", None) for route in app.routes}
