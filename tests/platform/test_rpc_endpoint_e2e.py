@@ -178,7 +178,8 @@ def test_sebrus_verify_checks_a_release_against_the_servers_rpc_and_catches_tamp
     clean = sebrus("verify", str(export), "--chain-url", served.rpc_url)
     assert clean.exit_code == 0, clean.output
     assert "Chain root 0x" in clean.output and "NOT consulted" not in clean.output
-    assert "against the server's own claims, not against an independent node" in " ".join(clean.output.split())
+    said = " ".join(clean.output.split())  # rich wraps long lines
+    assert "against the server's own claims, not against an independent node" in said
 
     tampered = Path(shutil.copytree(export, tmp_path / "tampered"))
     image = next(p for p in (tampered / "images").rglob("*") if p.is_file())

@@ -78,7 +78,7 @@ def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its
 def test_the_wallet_is_offered_the_servers_own_network_when_the_chain_is_embedded(
     chromium: Any, wallet_server: LiveServer
 ) -> None:
-    """"Add this server's network" hands the wallet this origin's /rpc, which serves that chain id."""
+    """ "Add this server's network" hands the wallet this origin's /rpc, which serves that chain id."""
     from playwright.sync_api import expect
     from web3 import HTTPProvider, Web3
 
