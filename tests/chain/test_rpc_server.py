@@ -17,6 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 
+from sebrus.chain import rpc_encoding
 from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.backends import ChainHandle, open_chain
 from sebrus.chain.embedded_store import EMBEDDED_CHAIN_ID
@@ -232,3 +233,33 @@ def test_wallet_sends_and_the_platforms_own_take_turns(rpc: EmbeddedRpc, handle:
         thread.join(60)
     assert failures == []
     assert int(_ask(rpc, "eth_getTransactionCount", wallet.address, "pending")["result"], 16) == 10
+
+
+def test_log_queries_find_what_eth_testers_own_scan_finds(handle: ChainHandle) -> None:
+    """Logs are read from py-evm directly (blocks skipped by their bloom); eth-tester's scan is the oracle."""
+    owner: LocalAccount = Account.create()
+    handle.ledger.transfer(handle.operators.deployer, owner.address, 10**18)
+    created = handle.ledger.create_dataset(owner, name="logs", description="", labels=("a", "b"))
+    assert handle.embedded is not None
+    rpc = EmbeddedRpc(handle.embedded, handle.ledger.transactor)  # the default range covers the chain
+    with handle.embedded.serving() as tester:
+        head = int(tester.get_block_by_number("latest")["number"])
+        every = tester.get_logs(from_block=0, to_block=head)
+    topic = every[-1]["topics"][0]
+    filters: list[dict[str, Any]] = [
+        {},
+        {"address": created.address},
+        {"address": [created.address, handle.ledger.deployment.manager]},
+        {"topics": [topic]},
+        {"topics": [[topic, "0x" + "00" * 32]]},
+        {"topics": [None, "0x" + "00" * 32]},
+        {"address": "0x" + "ee" * 20},
+    ]
+    for extra in filters:
+        query = {"fromBlock": "0x0", "toBlock": "latest", **extra}
+        wanted = {k: extra[k] for k in ("address", "topics") if k in extra}
+        with handle.embedded.serving() as tester:
+            found = tester.get_logs(from_block=0, to_block=head, **wanted)
+        expected = [rpc_encoding.encode_log(e) for e in found]
+        assert _ask(rpc, "eth_getLogs", query)["result"] == expected, extra
+    assert any(e["address"] == created.address for e in every)

@@ -40,6 +40,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, cast
@@ -60,6 +61,7 @@ from eth.vm.forks import CancunVM
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
+from eth_bloom import BloomFilter
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
@@ -73,9 +75,11 @@ from sebrus.chain.leveldb import LevelDB, LevelDBLocked, WriteBuffer
 __all__ = [
     "BLOCK_GAS_LIMIT",
     "EMBEDDED_CHAIN_ID",
+    "BlockFees",
     "CallFailed",
     "ChainLocked",
     "EmbeddedChain",
+    "LogEntry",
     "NotAnEmbeddedChain",
     "open_embedded_tester",
 ]
@@ -128,6 +132,31 @@ class CallFailed(TransactionFailed):
         payload = error.args[0] if self.reverted and error.args else b""
         self.revert_data = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
         self.vm_error = str(error)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One log as a client sees it: where it sits (block, transaction, index in its block), what it says."""
+
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    block_hash: bytes
+    transaction_hash: bytes
+    transaction_index: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class BlockFees:
+    """A block's fee facts for ``eth_feeHistory``: base fee, gas, and each transaction's (tip, gas used)."""
+
+    number: int
+    base_fee: int
+    gas_used: int
+    gas_limit: int
+    tips: tuple[tuple[int, int], ...]
 
 
 class _EmbeddedMiningChain(MiningChain):
@@ -262,6 +291,56 @@ class _PersistentBackend(PyEVMBackend):
         """The base fee per gas of the block being built: what the next transaction pays at least."""
         return int(self.chain.header.base_fee_per_gas or 0)
 
+    def logs_between(
+        self, first: int, last: int, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+    ) -> list[LogEntry]:
+        """The logs of canonical blocks ``first`` to ``last`` that match, read from py-evm directly.
+
+        eth-tester's ``get_logs`` serialises and validates every block and receipt (about 20 ms a block);
+        here a block whose header bloom cannot match is skipped on its header alone, and only the
+        receipts of the others are decoded. ``addresses`` empty means any; ``topics[i]`` None means any.
+        """
+        found: list[LogEntry] = []
+        for number in range(first, last + 1):
+            header = self.chain.get_canonical_block_header_by_number(BlockNumber(number))
+            if not _bloom_may_match(header.bloom, addresses, topics):
+                continue
+            block = self.chain.get_block_by_header(header)
+            log_index = 0
+            for index, (tx, receipt) in enumerate(
+                zip(block.transactions, block.get_receipts(self.chain.chaindb), strict=True)
+            ):
+                for log in receipt.logs:
+                    if _log_matches(log.address, log.topics, addresses, topics):
+                        found.append(
+                            LogEntry(
+                                address=bytes(log.address),
+                                topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+                                data=bytes(log.data),
+                                block_number=number,
+                                block_hash=bytes(header.hash),
+                                transaction_hash=bytes(tx.hash),
+                                transaction_index=index,
+                                log_index=log_index,
+                            )
+                        )
+                    log_index += 1
+        return found
+
+    def block_fees(self, number: int, *, with_tips: bool) -> BlockFees:
+        """Canonical block ``number``'s fees; its transactions' effective tips only if ``with_tips``."""
+        header = self.chain.get_canonical_block_header_by_number(BlockNumber(number))
+        base_fee = int(header.base_fee_per_gas or 0)
+        tips: list[tuple[int, int]] = []
+        if with_tips:
+            block = self.chain.get_block_by_header(header)
+            before = 0
+            for tx, receipt in zip(block.transactions, block.get_receipts(self.chain.chaindb), strict=True):
+                tip = min(int(tx.max_priority_fee_per_gas), int(tx.max_fee_per_gas) - base_fee)
+                tips.append((max(tip, 0), int(receipt.gas_used) - before))
+                before = int(receipt.gas_used)
+        return BlockFees(number, base_fee, int(header.gas_used), int(header.gas_limit), tuple(tips))
+
     def _locate_transaction(self, transaction_hash: bytes) -> tuple[BlockAPI, SignedTransactionAPI, int]:
         if self.chain.header.transaction_root != BLANK_ROOT_HASH:
             pending = self.chain.get_block()
@@ -287,6 +366,34 @@ class _PersistentBackend(PyEVMBackend):
         return serialize_transaction_receipt(
             block, receipts, transaction, index, is_pending, self.chain.get_vm()
         )
+
+
+def _bloom_may_match(
+    bloom: int, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+) -> bool:
+    """False only when the header's bloom proves that no log of the block can match the filter."""
+    if bloom == 0:
+        return False  # no logs at all
+    present = BloomFilter(bloom)
+    if addresses and not any(a in present for a in addresses):
+        return False
+    return all(wanted is None or any(t in present for t in wanted) for wanted in topics)
+
+
+def _log_matches(
+    address: bytes,
+    log_topics: Sequence[int],
+    addresses: Sequence[bytes],
+    topics: Sequence[Sequence[bytes] | None],
+) -> bool:
+    if addresses and bytes(address) not in addresses:
+        return False
+    if len(topics) > len(log_topics):
+        return False
+    return all(
+        wanted is None or log_topic.to_bytes(32, "big") in wanted
+        for wanted, log_topic in zip(topics, log_topics, strict=False)
+    )
 
 
 def _offers_no_fee(transaction: dict[str, Any]) -> bool:
@@ -344,11 +451,12 @@ class EmbeddedChain:
                 raise RuntimeError(f"the embedded chain in {self.chain_dir} is closed")
             yield self.tester
 
-    def next_base_fee(self) -> int:
-        """The base fee per gas of the block being built (call with :attr:`lock` held)."""
+    @property
+    def reader(self) -> _PersistentBackend:
+        """py-evm reads eth-tester does slowly (logs, fees, the next base fee); hold :attr:`lock`."""
         backend = self.tester.backend
         assert isinstance(backend, _PersistentBackend)
-        return backend.next_base_fee()
+        return backend
 
     def web3_provider(self) -> EthereumTesterProvider:
         """A web3 provider over this chain that reports the real chain id (see the module docstring)."""

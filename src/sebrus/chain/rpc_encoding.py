@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from eth_bloom import BloomFilter
 from eth_utils import is_hex_address, to_checksum_address
 
+from sebrus.chain.embedded_store import LogEntry
 from sebrus.chain.jsonrpc import INVALID_PARAMS, RpcError
 
 BLOCK_TAGS: Final = frozenset({"latest", "earliest", "pending", "safe", "finalized"})
@@ -131,8 +133,20 @@ def call_object(value: Any) -> dict[str, Any]:
     return tx
 
 
-def log_filter(value: Any) -> dict[str, Any]:
-    """An eth_getLogs filter in eth-tester's terms (``from_block``, ``to_block``, ``address``, ``topics``)."""
+@dataclass(frozen=True)
+class LogQuery:
+    """An eth_getLogs filter: the block range (ids, resolved later), addresses and topics as bytes.
+
+    No addresses means any; each topic position is None (any) or the values it may take.
+    """
+
+    from_block: int | str
+    to_block: int | str
+    addresses: tuple[bytes, ...]
+    topics: tuple[tuple[bytes, ...] | None, ...]
+
+
+def log_filter(value: Any) -> LogQuery:
     if not isinstance(value, dict):
         raise invalid("the filter must be an object")
     unknown = set(value) - {"fromBlock", "toBlock", "address", "topics", "blockHash"}
@@ -140,29 +154,24 @@ def log_filter(value: Any) -> dict[str, Any]:
         raise invalid(f"unknown filter fields {sorted(unknown)}")
     if value.get("blockHash") is not None:
         raise invalid("filtering by blockHash is not served here; give fromBlock and toBlock")
-    params: dict[str, Any] = {
-        "from_block": block_id(value.get("fromBlock"), "fromBlock"),
-        "to_block": block_id(value.get("toBlock"), "toBlock"),
-    }
-    addresses = value.get("address")
-    if isinstance(addresses, list):
-        params["address"] = [address(a, "address") for a in addresses]
-    elif addresses is not None:
-        params["address"] = address(addresses, "address")
+    wanted = value.get("address")
+    listed = wanted if isinstance(wanted, list) else [] if wanted is None else [wanted]
     topics = value.get("topics")
-    if topics is not None:
-        if not isinstance(topics, list) or len(topics) > 4:
-            raise invalid("topics must be an array of at most 4 positions")
-        params["topics"] = [_topic(t) for t in topics]
-    return params
+    if topics is not None and (not isinstance(topics, list) or len(topics) > 4):
+        raise invalid("topics must be an array of at most 4 positions")
+    return LogQuery(
+        from_block=block_id(value.get("fromBlock"), "fromBlock"),
+        to_block=block_id(value.get("toBlock"), "toBlock"),
+        addresses=tuple(bytes.fromhex(address(a, "address")[2:]) for a in listed),
+        topics=tuple(_topic(t) for t in topics or ()),
+    )
 
 
-def _topic(position: Any) -> Any:
+def _topic(position: Any) -> tuple[bytes, ...] | None:
     if position is None:
         return None
-    if isinstance(position, list):
-        return [hash32(t, "topic") for t in position]
-    return hash32(position, "topic")
+    values = position if isinstance(position, list) else [position]
+    return tuple(bytes.fromhex(hash32(t, "topic")[2:]) for t in values)
 
 
 # ------------------------------------------------------------------------------------------------ out
@@ -198,9 +207,25 @@ def encode_receipt(receipt: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def encode_log(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A receipt's log as eth-tester serialises it."""
     encoded = _encode({k: v for k, v in entry.items() if k != "type"}, _RENAMED)
     encoded["removed"] = False  # the embedded chain never reorganises
     return encoded
+
+
+def encode_log_entry(entry: LogEntry) -> dict[str, Any]:
+    """A log found by eth_getLogs (read from py-evm directly)."""
+    return {
+        "address": to_checksum_address(entry.address),
+        "topics": ["0x" + t.hex() for t in entry.topics],
+        "data": "0x" + entry.data.hex(),
+        "blockNumber": hex(entry.block_number),
+        "blockHash": "0x" + entry.block_hash.hex(),
+        "transactionHash": "0x" + entry.transaction_hash.hex(),
+        "transactionIndex": hex(entry.transaction_index),
+        "logIndex": hex(entry.log_index),
+        "removed": False,
+    }
 
 
 def _encode(record: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:

@@ -23,18 +23,20 @@ here: the API's ``/rpc`` router hands it bodies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, Final
 
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
+from eth_tester import EthereumTester
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
 from eth_utils import ValidationError
 
 import sebrus
 from sebrus.chain import rpc_encoding as enc
-from sebrus.chain.embedded_store import CallFailed, EmbeddedChain
+from sebrus.chain.embedded_store import BlockFees, CallFailed, EmbeddedChain
 from sebrus.chain.errors import InvalidInput
 from sebrus.chain.jsonrpc import (
     EXECUTION_REVERTED,
@@ -51,7 +53,8 @@ from sebrus.chain.reverts import ERROR_SELECTOR
 from sebrus.chain.transactor import FIXED_PRIORITY_FEE, Transactor
 
 MAX_BATCH: Final = 100  # requests in one batch
-MAX_LOG_BLOCKS: Final = 2_000  # eth_getLogs walks each block's receipts while holding the chain
+MAX_LOG_BLOCKS: Final = 2_000  # blocks one eth_getLogs may cover
+BLOCKS_PER_TURN: Final = 100  # long reads hold the chain this many blocks at a time
 MAX_FEE_HISTORY_BLOCKS: Final = 1_024  # geth's bound
 MAX_REWARD_PERCENTILES: Final = 100
 ZERO_ADDRESS: Final = "0x" + "00" * 20
@@ -94,7 +97,6 @@ class EmbeddedRpc:
             "eth_blockNumber": self._block_number,
             "eth_gasPrice": self._gas_price,
             "eth_maxPriorityFeePerGas": self._always(enc.hex_quantity(FIXED_PRIORITY_FEE)),
-            "eth_feeHistory": self._fee_history,
             "eth_getBalance": self._get_balance,
             "eth_getCode": self._get_code,
             "eth_getTransactionCount": self._get_transaction_count,
@@ -105,9 +107,10 @@ class EmbeddedRpc:
             "eth_getTransactionReceipt": self._get_transaction_receipt,
             "eth_getBlockByNumber": self._get_block_by_number,
             "eth_getBlockByHash": self._get_block_by_hash,
-            "eth_getLogs": self._get_logs,
         }
         self._methods: dict[str, Method] = {name: partial(self._in_turn, fn) for name, fn in handlers.items()}
+        # Long reads take the chain in several short turns themselves.
+        self._methods.update(eth_feeHistory=self._fee_history, eth_getLogs=self._get_logs)
 
     @property
     def methods(self) -> frozenset[str]:
@@ -117,8 +120,14 @@ class EmbeddedRpc:
         """The answer to a parsed body (see :func:`sebrus.chain.jsonrpc.answer`)."""
         return answer(envelope, self._methods, _missing)
 
-    def _in_turn(self, handler: Callable[..., Any], params: Sequence[Any]) -> Any:
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[EthereumTester]:
+        """The chain to ourselves: the transactor's turn, then the chain's lock (the platform's order)."""
         with self._tx.exclusive(), self._chain.serving() as tester:
+            yield tester
+
+    def _in_turn(self, handler: Callable[..., Any], params: Sequence[Any]) -> Any:
+        with self._turn() as tester:
             return handler(tester, params)
 
     # ------------------------------------------------------------------ node facts
@@ -155,39 +164,43 @@ class EmbeddedRpc:
 
     def _gas_price(self, _tester: Any, params: Sequence[Any]) -> str:
         arguments(params, 0)
-        return enc.hex_quantity(self._chain.next_base_fee() + FIXED_PRIORITY_FEE)
+        return enc.hex_quantity(self._chain.reader.next_base_fee() + FIXED_PRIORITY_FEE)
 
-    def _fee_history(self, tester: Any, params: Sequence[Any]) -> dict[str, Any]:
+    def _fee_history(self, params: Sequence[Any]) -> dict[str, Any]:
         raw_count, raw_newest, raw_percentiles = arguments(params, 2, 1)
         wanted = enc.count(raw_count, "blockCount")
         percentiles = _percentiles(raw_percentiles)
         if wanted > MAX_FEE_HISTORY_BLOCKS:
             raise enc.invalid(f"blockCount is at most {MAX_FEE_HISTORY_BLOCKS}")
-        head = self._head(tester)
-        newest = self._block_number_of(tester, enc.block_id(raw_newest, "newestBlock"), head)
+        newest_id = enc.block_id(raw_newest, "newestBlock")
+        with self._turn() as tester:
+            head = self._head(tester)
+            newest = self._block_number_of(newest_id, head)
         oldest = max(0, newest - wanted + 1)
-        blocks = [tester.get_block_by_number(n, True) for n in range(oldest, newest + 1)] if wanted else []
-        base_fees = [int(b.get("base_fee_per_gas") or 0) for b in blocks]
-        if blocks:
-            after = self._chain.next_base_fee() if newest == head else self._base_fee_of(tester, newest + 1)
-            base_fees.append(after)
+        numbers = list(range(oldest, newest + 1)) if wanted else []
+        blocks = []
+        for chunk in _chunks(numbers, BLOCKS_PER_TURN):  # a long history takes the chain in short turns
+            with self._turn():
+                blocks += [self._chain.reader.block_fees(n, with_tips=bool(percentiles)) for n in chunk]
         history: dict[str, Any] = {
             "oldestBlock": enc.hex_quantity(oldest if blocks else newest),
-            "baseFeePerGas": [enc.hex_quantity(f) for f in base_fees],
-            "gasUsedRatio": [int(b["gas_used"]) / int(b["gas_limit"]) for b in blocks],
+            "baseFeePerGas": [enc.hex_quantity(b.base_fee) for b in blocks],
+            "gasUsedRatio": [b.gas_used / b.gas_limit for b in blocks],
         }
+        if blocks:
+            with self._turn():
+                after = (
+                    self._chain.reader.next_base_fee()
+                    if newest == head
+                    else self._chain.reader.block_fees(newest + 1, with_tips=False).base_fee
+                )
+            history["baseFeePerGas"].append(enc.hex_quantity(after))
         if percentiles:
-            history["reward"] = [
-                [enc.hex_quantity(t) for t in _rewards(tester, b, percentiles)] for b in blocks
-            ]
+            history["reward"] = [[enc.hex_quantity(t) for t in _rewards(b, percentiles)] for b in blocks]
         return history
 
     @staticmethod
-    def _base_fee_of(tester: Any, number: int) -> int:
-        return int(tester.get_block_by_number(number).get("base_fee_per_gas") or 0)
-
-    @staticmethod
-    def _block_number_of(tester: Any, block: int | str, head: int) -> int:
+    def _block_number_of(block: int | str, head: int) -> int:
         if isinstance(block, int):
             if block > head:
                 raise RpcError(SERVER_ERROR, f"block {block} is past the head ({head})")
@@ -308,21 +321,26 @@ class EmbeddedRpc:
             return None
         return enc.encode_block(found)
 
-    def _get_logs(self, tester: Any, params: Sequence[Any]) -> list[dict[str, Any]]:
+    def _get_logs(self, params: Sequence[Any]) -> list[dict[str, Any]]:
         (raw_filter,) = arguments(params, 1)
         query = enc.log_filter(raw_filter)
-        head = self._head(tester)
-        first = self._block_number_of(tester, query["from_block"], head)
-        last = self._block_number_of(tester, query["to_block"], head)
+        with self._turn() as tester:
+            head = self._head(tester)
+        first = self._block_number_of(query.from_block, head)
+        last = self._block_number_of(query.to_block, head)
         if last - first + 1 > self._max_log_blocks:
             raise RpcError(
                 LIMIT_EXCEEDED,
                 f"query covers {last - first + 1} blocks; ask for at most {self._max_log_blocks}",
             )
-        if first > last:
-            return []
-        query.update(from_block=first, to_block=last)
-        return [enc.encode_log(entry) for entry in tester.get_logs(**query)]
+        found: list[dict[str, Any]] = []
+        # Blocks below the head never change (the embedded chain does not reorganise), so a long range
+        # is read in short turns and the platform's own sends are not held up behind it.
+        for chunk in _chunks(list(range(first, last + 1)), BLOCKS_PER_TURN):
+            with self._turn():
+                entries = self._chain.reader.logs_between(chunk[0], chunk[-1], query.addresses, query.topics)
+            found += [enc.encode_log_entry(e) for e in entries]
+        return found
 
 
 def _missing(method: str) -> RpcError:
@@ -373,21 +391,11 @@ def _percentiles(raw: Any) -> list[float]:
     return values
 
 
-def _rewards(tester: Any, block: dict[str, Any], percentiles: list[float]) -> list[int]:
+def _rewards(block: BlockFees, percentiles: list[float]) -> list[int]:
     """The block's effective tips at each percentile, weighted by gas used (geth's rule)."""
-    transactions = block.get("transactions", ())
-    if not transactions:
+    if not block.tips:
         return [0] * len(percentiles)
-    base_fee = int(block.get("base_fee_per_gas") or 0)
-    tips: list[tuple[int, int]] = []
-    for tx in transactions:
-        gas_used = int(tester.get_transaction_receipt(tx["hash"])["gas_used"])
-        if "max_fee_per_gas" in tx:
-            tip = min(int(tx["max_priority_fee_per_gas"]), int(tx["max_fee_per_gas"]) - base_fee)
-        else:
-            tip = int(tx["gas_price"]) - base_fee
-        tips.append((max(tip, 0), gas_used))
-    tips.sort()
+    tips = sorted(block.tips)
     total = sum(used for _tip, used in tips) or 1
     rewards: list[int] = []
     index, cumulative = 0, tips[0][1]
@@ -398,3 +406,8 @@ def _rewards(tester: Any, block: dict[str, Any], percentiles: list[float]) -> li
             cumulative += tips[index][1]
         rewards.append(tips[index][0])
     return rewards
+
+
+def _chunks(numbers: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(numbers), size):
+        yield numbers[start : start + size]
