@@ -2,7 +2,7 @@
 
 Every call on ``/rpc`` holds the chain (the platform's own sends wait meanwhile), so the bounds on
 ``eth_getLogs`` (2,000 blocks) and ``eth_feeHistory`` (1,024 blocks) are what limit how long one
-request can stall the platform (both read in turns of 100 blocks). This builds a persisted embedded
+request can stall the platform (both read in turns of 50 blocks). This builds a persisted embedded
 chain with ``--blocks`` blocks whose one transaction each emits a log (the worst case for a log query),
 and times each method through :class:`~sebrus.chain.rpc_server.EmbeddedRpc` in-process (no HTTP).
 
