@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sebrus.api import create_app
-from sebrus.api.routers.rpc import MAX_BODY_BYTES
+from sebrus.api.routers.rpc import MAX_BODY_BYTES, RPC_THREADS
 from sebrus.chain.embedded_store import EMBEDDED_CHAIN_ID
 from sebrus.chain.jsonrpc import INVALID_REQUEST, LIMIT_EXCEEDED, PARSE_ERROR
 from sebrus.config import Settings
@@ -47,6 +47,8 @@ def test_the_embedded_chain_is_served_at_rpc(client: TestClient) -> None:
     assert answered.json() == {"jsonrpc": "2.0", "id": 1, "result": hex(EMBEDDED_CHAIN_ID)}
     batch = client.post("/rpc", json=[CHAIN_ID, {**CHAIN_ID, "id": 2, "method": "eth_blockNumber"}])
     assert [a["id"] for a in batch.json()] == [1, 2]
+    # Served on threads of its own, so long reads cannot take the pool every other handler shares.
+    assert client.app.state.rpc_threads.total_tokens == RPC_THREADS  # type: ignore[attr-defined]
 
 
 def test_a_body_that_is_not_json_is_a_parse_error(client: TestClient) -> None:

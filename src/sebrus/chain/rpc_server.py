@@ -112,10 +112,6 @@ class EmbeddedRpc:
         # Long reads take the chain in several short turns themselves.
         self._methods.update(eth_feeHistory=self._fee_history, eth_getLogs=self._get_logs)
 
-    @property
-    def methods(self) -> frozenset[str]:
-        return frozenset(self._methods)
-
     def serve(self, envelope: Envelope) -> dict[str, Any] | list[dict[str, Any]] | None:
         """The answer to a parsed body (see :func:`sebrus.chain.jsonrpc.answer`)."""
         return answer(envelope, self._methods, _missing)
