@@ -27,7 +27,7 @@ BLOOM_BYTES: Final = 256
 _QUANTITY = re.compile(r"0x(0|[1-9a-fA-F][0-9a-fA-F]*)")
 _DATA = re.compile(r"0x([0-9a-fA-F]{2})*")
 
-# Call-object fields (JSON-RPC name -> eth-tester name) and whether each is a quantity.
+# Call-object quantities: JSON-RPC name -> eth-tester name.
 _CALL_QUANTITIES: Final = {
     "gas": "gas",
     "gasPrice": "gas_price",
