@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     upload_rate_per_minute: int = Field(
         default=600, ge=0, description="Uploads one contributor may make per minute (0 = no limit)."
     )
+    rpc_rate_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="JSON-RPC calls (each call of a batch counts) one client address may make per minute "
+        "on the embedded chain's /rpc endpoint (0 = no limit).",
+    )
     upload_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sebrus.blobs import BlobStore
 from sebrus.chain.backends import ChainHandle
 from sebrus.chain.revocations import RevocationLedger
+from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
@@ -53,6 +54,14 @@ class PlatformState:
     dataset_limiter: SlidingWindowLimiter = field(default_factory=lambda: creation_limiter(0))
 
 
+@dataclass(frozen=True)
+class RpcEndpoint:
+    """What ``/rpc`` serves: the dispatcher over the embedded chain and the calls each client may make."""
+
+    server: EmbeddedRpc
+    limiter: SlidingWindowLimiter
+
+
 @dataclass
 class ChainServices:
     """What the contribution endpoints need beyond the platform base; lives on ``app.state.chain``."""
@@ -70,6 +79,9 @@ class ChainServices:
     # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
     finalizer: ReviewFinalizer | None = None
     finalizer_loop: BackgroundLoop | None = None
+    # The embedded chain's JSON-RPC endpoint (/rpc) and its per-client limit; None on an rpc node,
+    # which is its own endpoint.
+    rpc: RpcEndpoint | None = None
 
     def start(self) -> None:
         self.indexer.sync()  # catch up with what happened while we were down

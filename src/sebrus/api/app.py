@@ -37,6 +37,7 @@ def create_app(
     hooks: PlatformHooks | None = None,
     blobs: BlobStore | None = None,
     with_chain: bool = False,
+    embedded_rpc: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     private_dir(settings.data_dir)  # before anything is written into it
@@ -83,5 +84,5 @@ def create_app(
     install_error_handlers(app)
     install_security_headers(app)
     install_docs(app)
-    register_routers(app, with_chain=with_chain)
+    register_routers(app, with_chain=with_chain, embedded_rpc=embedded_rpc)
     return app

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
@@ -304,6 +305,25 @@ class Transactor:
             raise self.revert_reason(sender.address, tx, receipt, result_hash)
         events = self.decode_logs(receipt["logs"])
         return TxResult(result_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), events)
+
+    def send_raw(self, raw: bytes) -> str:
+        """Send a transaction signed elsewhere (a wallet, the JSON-RPC endpoint); its hash.
+
+        It takes its turn with our own sends (on the embedded chain nothing else runs meanwhile), and
+        holds its sender's nonce lock. If that sender is an account we also sign for (an operator key
+        imported into a wallet), its counter is dropped afterwards, so our next send re-reads the
+        nonce instead of reusing the one the outside transaction took.
+        """
+        try:
+            sender = str(Account.recover_transaction(raw))
+        except Exception as exc:  # rlp, signature and type errors alike: the bytes are not a transaction
+            raise InvalidInput(f"not a signed transaction: {exc}") from exc
+        with self.exclusive(), self._nonces.lock_for(sender):
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(raw)
+            finally:
+                self._nonces.forget(sender)
+        return "0x" + bytes(tx_hash).hex()
 
     def _wait(self, tx_hash: Any) -> TxReceipt:
         with self.exclusive():

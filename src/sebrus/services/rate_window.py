@@ -1,8 +1,9 @@
-"""A sliding-window rate limit per user, in this process's memory.
+"""A sliding-window rate limit per key, in this process's memory: the one limiter every limit uses.
 
-Shared by the limits that protect something expensive from one account: uploads (decoding and
-anchoring) and dataset creation (a contract deployment of up to several seconds of chain time).
-Enough for one server; several servers behind a balancer would each apply the limit.
+Uploads and dataset creation are limited per user (decoding, anchoring and contract deployments are
+expensive for one account to ask for); the embedded chain's ``/rpc`` per client address, where every
+call of a batch counts, so batching does not multiply what one client may ask of the chain. Enough
+for one server; several servers behind a balancer would each apply the limit.
 """
 
 from __future__ import annotations
@@ -10,33 +11,59 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Hashable
 
 from sebrus.services.errors import RateLimited
 
+MAX_TRACKED_KEYS = 10_000  # beyond this, keys idle for a whole window are forgotten
+
 
 class SlidingWindowLimiter:
-    """At most ``limit`` events per key in any ``window_seconds``; ``limit`` 0 means no limit.
+    """At most ``limit`` units per key in any ``window_seconds``; ``limit`` 0 means no limit.
 
     ``refusal`` is the message a refused caller reads; the 429 answer adds Retry-After.
     """
 
-    def __init__(self, limit: int, window_seconds: float, refusal: str) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float,
+        refusal: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 0:
+            raise ValueError("a rate limit cannot be negative")
         self.limit = limit
         self.window_seconds = window_seconds
         self.refusal = refusal
-        self._seen: dict[int, deque[float]] = {}
+        self._clock = clock
+        self._seen: dict[Hashable, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, key: int) -> None:
-        """Count one event for ``key``, or raise RateLimited saying when the next one is allowed."""
-        if self.limit <= 0:
+    def check(self, key: Hashable, units: int = 1) -> None:
+        """Count ``units`` for ``key``, or raise RateLimited (counting nothing) saying when they fit."""
+        if self.limit == 0:
             return
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
+            if len(self._seen) > MAX_TRACKED_KEYS:
+                self._forget_idle(now)
             window = self._seen.setdefault(key, deque())
-            while window and now - window[0] > self.window_seconds:
+            while window and now - window[0] >= self.window_seconds:
                 window.popleft()
-            if len(window) >= self.limit:
-                retry = max(1, int(self.window_seconds - (now - window[0])) + 1)
-                raise RateLimited(self.refusal, retry_after_seconds=retry)
-            window.append(now)
+            if len(window) + units > self.limit:
+                wait = self.window_seconds - (now - window[0]) if window else self.window_seconds
+                raise RateLimited(self.refusal, retry_after_seconds=max(1, int(wait) + 1))
+            window.extend([now] * units)
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, w in self._seen.items() if not w or now - w[-1] >= self.window_seconds]:
+            del self._seen[key]
+
+
+def per_minute(limit: int, what: str, *, clock: Callable[[], float] = time.monotonic) -> SlidingWindowLimiter:
+    """A one-minute window per client address, its refusal naming ``what`` is counted."""
+    return SlidingWindowLimiter(
+        limit, 60.0, f"Too many {what}: at most {limit} a minute per client.", clock=clock
+    )
