@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     upload_rate_per_minute: int = Field(
         default=600, ge=0, description="Uploads one contributor may make per minute (0 = no limit)."
     )
+    rpc_rate_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="JSON-RPC calls (each call of a batch counts) one client address may make per minute "
+        "on the embedded chain's /rpc endpoint (0 = no limit).",
+    )
     upload_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long an upload waits to be anchored before answering 202."
     )
@@ -40,6 +46,30 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024,
         ge=1024,
         description="The most one bulk upload may carry (all its files together), counted as it streams.",
+    )
+    decode_concurrency: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="Images this process decodes at once (uploads, seed images); 0 = one per CPU core. "
+        "Further uploads wait up to 10 s for a slot, then get 429 with Retry-After.",
+    )
+    audit_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=24 * 3600,
+        description="Anonymous audits get the latest run of a dataset if it is younger than this (one "
+        "audit re-hashes every blob); signed-in callers always get a new, logged run.",
+    )
+    dataset_create_max_gas: int = Field(
+        default=10_000_000,
+        ge=1_000_000,
+        description="Most gas one dataset's creation may use (never more than 90% of a block). Labels "
+        "drive it: about 27,000 gas per label of up to 31 bytes, 76,000 per 64-byte label, so the "
+        "default fits about 360 short labels; a larger request is refused with 400 saying how many fit.",
+    )
+    dataset_creations_per_hour: int = Field(
+        default=10, ge=0, description="Datasets one user may create per hour (0 = no limit); 429 past it."
     )
     confirmations: int = Field(default=0, ge=0, description="Blocks to wait before indexing an rpc event.")
     blob_url: str | None = Field(

@@ -22,18 +22,20 @@ from sebrus.api.app import create_app
 from sebrus.blobs import open_blob_store
 from sebrus.chain.backends import open_chain
 from sebrus.chain.revocations import RevocationLedger
+from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
 from sebrus.db import make_engine
 from sebrus.jobs.coordination import LocalCoordinator, coordinator_for
 from sebrus.jobs.loop import BackgroundLoop
 from sebrus.jobs.signals import signals_for
-from sebrus.runtime import ChainServices, Role
+from sebrus.runtime import ChainServices, Role, RpcEndpoint
 from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs, MonitorSettings
 from sebrus.services.ingest.contributions import UploadRateLimiter
 from sebrus.services.ingest.indexer import Indexer
 from sebrus.services.ingest.relayer import Relayer
+from sebrus.services.rate_window import per_minute
 from sebrus.services.review.chain_link import ChainLink
 from sebrus.services.review.finalizer import ReviewFinalizer
 from sebrus.services.review.index import ReviewIndex
@@ -66,10 +68,16 @@ def build_platform(
             # holds that key's nonce across processes.
             handle.ledger.transactor.share_keys_across_processes(coordinator.mutex)
         link = ChainLink(
-            handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
+            handle.ledger,
+            handle.operators,
+            load_server_secret(settings),
+            reviews=handle.reviews,
+            dataset_max_gas=settings.dataset_create_max_gas,
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
-        app = create_app(settings, hooks=hooks, blobs=blobs, with_chain=True)
+        app = create_app(
+            settings, hooks=hooks, blobs=blobs, with_chain=True, embedded_rpc=handle.embedded is not None
+        )
         install_web(app)  # pages and /static; after the API routers
         platform = app.state.platform
         signals = signals_for(coordination_engine)
@@ -122,6 +130,11 @@ def build_platform(
                 services.finalizer.step,
                 idle_seconds=settings.review_finalizer_seconds,
                 lease=coordinator.lease("review-finalizer"),
+            )
+        if handle.embedded is not None:  # on an rpc backend the node is the endpoint
+            services.rpc = RpcEndpoint(
+                EmbeddedRpc(handle.embedded, handle.ledger.transactor),
+                per_minute(settings.rpc_rate_per_minute, "JSON-RPC calls"),
             )
         services.revocations = RevocationLedger(handle.ledger, settings.data_dir)
         services.monitor = MonitorJobs(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sebrus.blobs import BlobStore
 from sebrus.chain.backends import ChainHandle
 from sebrus.chain.revocations import RevocationLedger
+from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
 from sebrus.jobs.coordination import Coordinator, LocalCoordinator
 from sebrus.jobs.loop import BackgroundLoop
@@ -26,11 +27,14 @@ from sebrus.jobs.signals import Signals
 from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.signup_limit import SignupPolicy
+from sebrus.services.audit.cache import AuditCache
+from sebrus.services.datasets import creation_limiter
 from sebrus.services.hooks import PlatformHooks
 from sebrus.services.incidents.monitoring import MonitorJobs
 from sebrus.services.ingest.contributions import UploadRateLimiter
 from sebrus.services.ingest.indexer import Indexer
 from sebrus.services.ingest.relayer import Relayer
+from sebrus.services.rate_window import SlidingWindowLimiter
 from sebrus.services.review.chain_link import ChainLink
 from sebrus.services.review.finalizer import ReviewFinalizer
 from sebrus.services.scans.jobs import ScanJobs
@@ -49,6 +53,17 @@ class PlatformState:
     blobs: BlobStore
     throttle: ThrottlePolicy
     signup_limit: SignupPolicy
+    audit_cache: AuditCache = field(default_factory=AuditCache)  # anonymous audits share recent runs
+    # New datasets per user and hour (SEBRUS_DATASET_CREATIONS_PER_HOUR); 0 in the default: no limit.
+    dataset_limiter: SlidingWindowLimiter = field(default_factory=lambda: creation_limiter(0))
+
+
+@dataclass(frozen=True)
+class RpcEndpoint:
+    """What ``/rpc`` serves: the dispatcher over the embedded chain and the calls each client may make."""
+
+    server: EmbeddedRpc
+    limiter: SlidingWindowLimiter
 
 
 #: What a process runs: ``all`` (one process, ``sebrus serve``), ``web`` (answers requests only) or
@@ -73,6 +88,9 @@ class ChainServices:
     # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
     finalizer: ReviewFinalizer | None = None
     finalizer_loop: BackgroundLoop | None = None
+    # The embedded chain's JSON-RPC endpoint (/rpc) and its per-client limit; None on an rpc node,
+    # which is its own endpoint.
+    rpc: RpcEndpoint | None = None
     role: Role = "all"
     coordinator: Coordinator = field(default_factory=LocalCoordinator)
     signals: Signals = field(default_factory=Signals)

@@ -26,6 +26,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         login_max_failures=3,
         login_backoff_seconds=30,
         signup_per_hour=0,  # every TestClient is the same address; test_users.py tests the limit
+        dataset_creations_per_hour=0,  # tests/api/test_datasets.py sets the limit where it tests it
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from sebrus.services import datasets as datasets_service
 from tests.support.api import assert_error
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -148,3 +149,19 @@ def test_roles_matrix(client, alice, bob):
     assert_error(alice.put(f"/api/dataset/{dataset_id}/roles/999/reviewer"), 404, "User not found.")
     assert alice.delete(url).json() == {"status": "Role revoked."}
     assert_error(alice.delete(url), 404, "does not hold")
+
+
+def test_dataset_creation_is_rate_limited_per_user(app, alice, bob):
+    """Each creation deploys contracts (seconds of chain time): past the hourly limit, 429 with
+    Retry-After and nothing stored; a request refused for its own content does not count."""
+    app.state.platform.dataset_limiter = datasets_service.creation_limiter(2)
+    addresses = [f"0x{n:040x}" for n in range(1, 5)]
+    assert _create(alice, datasetName="bad", address="0x123").status_code == 400  # not counted
+    for n in range(2):
+        assert _create(alice, datasetName=f"d{n}", address=addresses[n]).status_code == 201
+    refused = assert_error(_create(alice, datasetName="d2", address=addresses[2]), 429, "at most 2 an hour")
+    assert refused["status"].startswith("Too many new datasets")
+    again = _create(alice, datasetName="d2", address=addresses[2])
+    assert 0 < int(again.headers["Retry-After"]) <= 3601
+    assert [d["datasetName"] for d in alice.get("/api/dataset").json()["datasets"]] == ["d0", "d1"]
+    assert _create(bob, datasetName="bobs", address=addresses[3]).status_code == 201  # per user

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from web3 import Web3
 
 from sebrus.chain.artifacts import load_artifact
+from sebrus.chain.errors import InvalidInput
 from sebrus.chain.transactor import FIXED_PRIORITY_FEE, Transactor, calldata
 from tests.support.chain import ChainKit
 
@@ -40,3 +42,32 @@ def test_a_tester_provider_gets_the_fixed_tip_without_asking() -> None:
     transactor = Transactor(Web3(Web3.EthereumTesterProvider()), serialize=True)
     with transactor.exclusive():
         assert transactor.fees()["maxPriorityFeePerGas"] == FIXED_PRIORITY_FEE
+
+
+def test_a_raw_transaction_from_one_of_our_own_keys_does_not_make_us_reuse_its_nonce(chain: ChainKit) -> None:
+    """A wallet holding an operator key spends the nonce our counter would hand out next."""
+    transactor = chain.ledger.transactor
+    sender = chain.funded_account()
+    transactor.transfer(sender, chain.handle.operators.deployer.address, 1)  # seeds our counter
+    nonce = transactor.w3.eth.get_transaction_count(sender.address, "pending")
+    fees = chain.ledger.fee_suggestion()
+    signed = sender.sign_transaction(
+        {
+            "to": sender.address,
+            "value": 1,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": transactor.chain_id,
+            **fees,
+        }
+    )
+    sent = transactor.send_raw(signed.raw_transaction)
+    assert transactor.w3.eth.wait_for_transaction_receipt(sent)["status"] == 1  # type: ignore[arg-type]
+    after = transactor.transfer(sender, chain.handle.operators.deployer.address, 1)
+    assert after.block_number >= 1
+    assert transactor.w3.eth.get_transaction_count(sender.address, "pending") == nonce + 2
+
+
+def test_bytes_that_are_not_a_transaction_are_invalid_input(chain: ChainKit) -> None:
+    with pytest.raises(InvalidInput, match="not a signed transaction"):
+        chain.ledger.transactor.send_raw(b"\x02\x01")

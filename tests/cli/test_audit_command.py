@@ -16,7 +16,7 @@ def test_audit_exits_0_when_clean_and_1_when_a_chain_item_has_no_blob(
 ) -> None:
     with Client(server.url) as client:
         client.register("auditor", PASSWORD)
-        client.login("auditor", PASSWORD)
+        token = client.login("auditor", PASSWORD)
         dataset = client.create_dataset("audited-by-cli", "", ["cat", "dog"])
         for seed in (1, 2):
             assert client.upload(dataset.id, png(seed), "cat").outcome == "anchored"
@@ -34,7 +34,10 @@ def test_audit_exits_0_when_clean_and_1_when_a_chain_item_has_no_blob(
     handle.ledger.submit(handle.operators.deployer, dataset.address, stray, "dog")
     server.services.indexer.sync()
 
-    tampered = sebrus("audit", "--dataset", str(dataset.id), "--json")
+    shared = sebrus("audit", "--dataset", str(dataset.id))  # anonymous: the run of a moment ago
+    assert shared.exit_code == 0 and "a shared run from" in " ".join(shared.stdout.split()), shared.output
+
+    tampered = sebrus("audit", "--dataset", str(dataset.id), "--json", "--token", token)
     assert tampered.exit_code == 1, tampered.output
     [report] = json.loads(tampered.stdout)["datasets"]
     assert [(f["kind"], f["content_hash"]) for f in report["findings"]] == [("blob_missing", stray.hex())]

@@ -64,7 +64,8 @@ class World:
         return dataset, hashes
 
     def audit(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        answer = self.client.get(f"/api/dataset/{dataset['id']}/audit")
+        """A new run (signed in: anonymous callers may be served a recent one)."""
+        answer = self.client.get(f"/api/dataset/{dataset['id']}/audit", headers=self.owner)
         assert answer.status_code == 200, answer.text
         report: dict[str, Any] = answer.json()
         return report
@@ -236,3 +237,45 @@ def test_an_unknown_dataset_is_404_and_anyone_may_audit(world: World) -> None:
     dataset, _ = world.dataset(uploads=0)
     anonymous = world.client.get(f"/api/dataset/{dataset['id']}/audit")
     assert anonymous.status_code == 200 and anonymous.json()["ok"] is True
+
+
+def audit_rows(world: World, dataset: dict[str, Any]) -> int:
+    with world.sessions() as db:
+        return len(
+            db.scalars(
+                select(AuditLogEntry.id).where(
+                    AuditLogEntry.action == "dataset.audit",
+                    AuditLogEntry.subject == f"dataset:{dataset['id']}",
+                )
+            ).all()
+        )
+
+
+def test_anonymous_audits_share_one_recent_run_and_write_nothing(world: World) -> None:
+    dataset, hashes = world.dataset(uploads=2)
+    url = f"/api/dataset/{dataset['id']}/audit"
+    first = world.client.get(url).json()
+    assert first["ok"] is True and first["age_seconds"] == 0
+    assert world.blobs.delete(hashes[0])  # a new run would see this
+    again = world.client.get(url).json()
+    assert again["checked_at"] == first["checked_at"] and again["ok"] is True
+    assert again["age_seconds"] > 0
+    assert audit_rows(world, dataset) == 0  # an anonymous GET leaves no row behind
+
+    signed_in = world.audit(dataset)  # a signed-in caller always gets a new, logged run ...
+    assert kinds(signed_in) == [("blob_missing", hashes[0])]
+    assert audit_rows(world, dataset) == 1
+    shared = world.client.get(url).json()  # ... which anonymous callers then share
+    assert shared["checked_at"] == signed_in["checked_at"] and shared["ok"] is False
+
+
+def test_blobs_no_row_refers_to_are_reported(world: World) -> None:
+    """What kill -9 between storing an upload's bytes and committing its outbox row leaves."""
+    dataset, _ = world.dataset(uploads=1)
+    before = world.audit(dataset)["counts"]["orphan_blobs"]
+    leftover = world.blobs.put(png(next(_seeds))).key
+    report = world.audit(dataset)
+    assert leftover in report["orphan_blobs"]
+    assert report["counts"]["orphan_blobs"] == before + 1
+    assert report["ok"] is True  # store-wide leftovers are not this dataset's disagreement
+    world.blobs.delete(leftover)

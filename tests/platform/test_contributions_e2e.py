@@ -74,8 +74,10 @@ def test_an_upload_is_anchored_indexed_and_served(platform: tuple[TestClient, Ch
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, {"label": "cat"}, 400, "image"),
         (png(3, (40, 40)), {"label": "cat"}, 400, "dimensions"),
         (b"x" * 5000, {"label": "cat"}, 413, "limit"),
+        (png(6) + b"PK\x03\x04" + b"\0" * 26, {"label": "cat"}, 400, "bytes after the end of its PNG"),
+        (png(7)[:-4], {"label": "cat"}, 400, "truncated"),
     ],
-    ids=["not-an-image", "unknown-label", "truncated-png", "too-wide", "too-large"],
+    ids=["not-an-image", "unknown-label", "truncated-png", "too-wide", "too-large", "png-zip", "cut-in-iend"],
 )
 def test_bad_uploads_are_refused_and_nothing_is_stored(
     platform: tuple[TestClient, ChainServices], body: bytes, params: dict[str, str], status: int, message: str

@@ -22,6 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -92,13 +93,11 @@ def upload_all(
             list(pool.map(send, uploads))
 
 
-def settle(server: ServerProcess, dataset_id: int, timeout: float = 60) -> dict[str, object]:
+def settle(server: ServerProcess, dataset_id: int, timeout: float = 60) -> dict[str, Any]:
     """Wait until the outbox owes nothing (relayer and indexer caught up); the audit report then."""
     deadline = time.monotonic() + timeout
     while True:
-        report: dict[str, object] = httpx.get(
-            f"{server.url}/api/dataset/{dataset_id}/audit", timeout=30
-        ).json()
+        report: dict[str, Any] = httpx.get(f"{server.url}/api/dataset/{dataset_id}/audit", timeout=30).json()
         counts = report["counts"]
         assert isinstance(counts, dict)
         if counts["outbox_pending"] == 0 and counts["outbox_sent"] == 0:
@@ -108,7 +107,14 @@ def settle(server: ServerProcess, dataset_id: int, timeout: float = 60) -> dict[
         time.sleep(0.3)
 
 
-def verify(server: ServerProcess, dataset_id: int, uploads: list[Upload], *, after: str) -> None:
+def assert_no_temp_files(data_dir: Path, *, after: str) -> None:
+    """The restarted server opened the blob store alone, so it swept every temp file the kill left."""
+    left = sorted(p.name for p in (data_dir / "blobs" / "tmp").iterdir())
+    assert left == [], f"after {after}, temp files left in blobs/tmp: {left}"
+
+
+def verify(server: ServerProcess, dataset_id: int, uploads: list[Upload], *, after: str) -> dict[str, Any]:
+    """The audit is clean and nothing acknowledged is lost; the audit report."""
     report = settle(server, dataset_id)
     assert report["ok"] is True, f"after {after}: {report['findings']}"
     assert report["outbox"] == [], f"after {after}: {report['outbox']}"
@@ -128,6 +134,7 @@ def verify(server: ServerProcess, dataset_id: int, uploads: list[Upload], *, aft
     assert isinstance(counts, dict)
     assert counts["chain_item_count"] == counts["db_items"] == counts["chain_items"] == len(items)
     assert counts["outbox_confirmed"] == len(items) and counts["outbox_failed"] == 0
+    return report
 
 
 def assert_nothing_resent(data_dir: Path) -> None:
@@ -176,7 +183,9 @@ def test_killed_at_every_point_along_the_upload_path_then_recovered(tmp_path: Pa
             assert server.wait_dead() == -9, f"{fault} never fired:\n{server.log_tail()}"
             server = ServerProcess(data_dir, fault=next_fault)
             server.wait_ready()
-            verify(server, dataset_id, uploads, after=fault)
+            assert_no_temp_files(data_dir, after=fault)
+            report = verify(server, dataset_id, uploads, after=fault)
+        assert report["counts"]["orphan_blobs"] >= 1  # after-blob-put stored bytes nothing refers to
 
         # SIGKILL from outside while uploads wait for their anchoring.
         some_answered = threading.Event()
@@ -204,9 +213,11 @@ def test_killed_at_every_point_along_the_upload_path_then_recovered(tmp_path: Pa
 
         server = ServerProcess(data_dir)
         server.wait_ready()
+        assert_no_temp_files(data_dir, after="kill -9 in flight")
         verify(server, dataset_id, uploads, after="kill -9 in flight")
         retry_unacknowledged(server, token, dataset_id, uploads)
-        verify(server, dataset_id, uploads, after="retrying the unacknowledged uploads")
+        final = verify(server, dataset_id, uploads, after="retrying the unacknowledged uploads")
+        assert final["counts"]["orphan_blobs"] == 0 and final["orphan_blobs"] == []  # all claimed now
         with Client(server.url) as client:
             assert {i.content_hash for i in client.items(dataset_id)} == {u.content_hash for u in uploads}
         server.stop()

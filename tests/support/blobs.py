@@ -11,7 +11,13 @@ from sebrus.blobs import BlobStore, LocalBlobStore, S3BlobStore
 
 def everything_stored(store: BlobStore) -> list[str]:
     if isinstance(store, LocalBlobStore):
-        return sorted(str(path.relative_to(store.root)) for path in store.root.rglob("*") if path.is_file())
+        # Every file but the lock a process holds while it has the store open.
+        lock = store.root / ".lock"
+        return sorted(
+            str(path.relative_to(store.root))
+            for path in store.root.rglob("*")
+            if path.is_file() and path != lock
+        )
     if isinstance(store, S3BlobStore):
         objects = store.client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
         uploads = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])

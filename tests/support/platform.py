@@ -25,14 +25,16 @@ LOGIN_PASSWORD = "correct horse"
 
 
 def cheap_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test platform: password hashing at its minimum, a 20 s upload wait, and no sign-up
-    limit (every test account comes from the one test client address)."""
+    """Settings for a test platform: password hashing at its minimum, a 20 s upload wait, and neither a
+    sign-up limit (every test account comes from the one test client address) nor a limit on new
+    datasets per hour (suites create many from one account)."""
     values: dict[str, Any] = {
         "password_time_cost": 1,
         "password_memory_cost_kib": 8,
         "password_parallelism": 1,
         "upload_wait_seconds": 20,
         "signup_per_hour": 0,
+        "dataset_creations_per_hour": 0,  # suites create many datasets from one account
         **overrides,
     }
     return Settings(data_dir=data_dir, **values)

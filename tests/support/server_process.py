@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -22,9 +23,17 @@ CHEAP_ARGON2 = {
 
 
 class ServerProcess:
-    """One ``sebrus serve`` on a data directory; ``fault`` sets ``SEBRUS_FAULT`` for this run only."""
+    """One ``sebrus serve`` on a data directory; ``fault`` sets ``SEBRUS_FAULT`` for this run only,
+    ``settings`` any other ``SEBRUS_*`` variables (``{"REVIEW_FINALIZER_SECONDS": "0.2"}``)."""
 
-    def __init__(self, data_dir: Path, *, fault: str | None = None, upload_wait_seconds: float = 10) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        fault: str | None = None,
+        upload_wait_seconds: float = 10,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -33,8 +42,11 @@ class ServerProcess:
         env.update(CHEAP_ARGON2)
         env["SEBRUS_DATA_DIR"] = str(data_dir)
         env["SEBRUS_UPLOAD_WAIT_SECONDS"] = str(upload_wait_seconds)
+        env["SEBRUS_AUDIT_CACHE_SECONDS"] = "0"  # tests poll the audit until it shows the settled state
+        env["SEBRUS_DATASET_CREATIONS_PER_HOUR"] = "0"
         if fault is not None:
             env["SEBRUS_FAULT"] = fault
+        env.update({f"SEBRUS_{name}": value for name, value in (settings or {}).items()})
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [

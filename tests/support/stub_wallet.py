@@ -27,6 +27,7 @@ STUB_PROVIDER = """
       if (method === "personal_sign") return await window.testWalletPersonalSign(first, second);
       if (method === "eth_signTypedData_v4") return await window.testWalletSignTypedData(first, second);
       if (method === "eth_sendTransaction") return await window.testWalletSendTransaction(first);
+      if (method === "wallet_addEthereumChain") return await window.testWalletAddChain(first);
       const error = new Error("The test wallet does not support " + method);
       error.code = 4200;
       throw error;
@@ -46,12 +47,14 @@ class StubWallet:
         self.messages: list[str] = []
         self.typed: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
+        self.added_chains: list[dict[str, Any]] = []
 
     def install(self, visit: Visit) -> None:
         """Inject the provider into every page of the visit's browser context."""
         visit.context.expose_function("testWalletPersonalSign", self.personal_sign)
         visit.context.expose_function("testWalletSignTypedData", self.sign_typed_data)
         visit.context.expose_function("testWalletSendTransaction", self.send_transaction)
+        visit.context.expose_function("testWalletAddChain", self.add_chain)
         visit.context.add_init_script(
             STUB_PROVIDER
             % {
@@ -71,6 +74,10 @@ class StubWallet:
         typed = json.loads(payload)
         self.typed.append(typed)
         return "0x" + self.account.sign_message(encode_typed_data(full_message=typed)).signature.hex()
+
+    def add_chain(self, network: dict[str, Any]) -> None:
+        """wallet_addEthereumChain: a wallet would ask its user, then answer null."""
+        self.added_chains.append(network)
 
     def send_transaction(self, tx: dict[str, Any]) -> str:
         """eth_sendTransaction: the wallet picks the nonce and EIP-1559 fees, signs, and sends raw."""

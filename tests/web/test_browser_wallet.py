@@ -73,3 +73,38 @@ def test_a_browser_wallet_links_and_signs_contributions_that_are_anchored_as_its
     page.goto("/profile")
     assert wallet.account.address in page.inner_text("main")  # listed among the linked wallets
     visit.close()
+
+
+def test_the_wallet_is_offered_the_servers_own_network_when_the_chain_is_embedded(
+    chromium: Any, wallet_server: LiveServer
+) -> None:
+    """ "Add this server's network" hands the wallet this origin's /rpc, which serves that chain id."""
+    from playwright.sync_api import expect
+    from web3 import HTTPProvider, Web3
+
+    wallet = StubWallet(wallet_server)
+    visit = Visit(chromium, wallet_server.url, DESKTOP, "desktop")
+    page = visit.page
+    wallet.install(visit)
+    register_in_browser(page, "nora")
+    page.goto("/contribute")
+    expect(page.locator("#signer-choice")).to_be_visible()
+    button = page.locator("#signer-choice [data-add-network]")
+    if wallet_server.services.rpc is None:  # an rpc backend: the wallet uses that node, not this server
+        expect(button).to_have_count(0)
+        visit.close()
+        return
+    button.click()
+    expect(page.locator("#signer-choice [data-add-network-status]")).to_contain_text("now knows chain")
+    ledger = wallet_server.services.handle.ledger
+    assert wallet.added_chains == [
+        {
+            "chainId": hex(ledger.chain_id),
+            "chainName": "SeBRUS (127.0.0.1)",
+            "rpcUrls": [f"{wallet_server.url}/rpc"],
+            "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},
+        }
+    ]
+    served = Web3(HTTPProvider(wallet.added_chains[0]["rpcUrls"][0]))
+    assert served.eth.chain_id == ledger.chain_id
+    visit.close()

@@ -415,3 +415,19 @@ def test_session_cookie_from_the_login_form_is_httponly_and_lax(app: FastAPI) ->
     done = submit(client, "/login", {"username": username, "password": PASSWORD, "next": "/"})
     cookie = next(c for c in done.headers.get_list("set-cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+
+
+def test_wallet_pages_offer_the_servers_own_network_on_the_embedded_chain(
+    app: FastAPI, services: ChainServices
+) -> None:
+    """The Contribute and Review pages carry the "Add this server's network" button for wallet_link.js."""
+    client = browser(app)
+    register(client)
+    create_dataset(client, unique("network"))  # the Contribute form shows once there is a dataset
+    chain_id = services.handle.ledger.chain_id
+    for path in ("/contribute", "/review"):
+        page = client.get(path).text
+        button = re.search(r"<button[^>]*data-add-network[^>]*>", page)
+        assert button is not None, path
+        assert f'data-chain-id="{chain_id}"' in button.group(0)
+        assert 'data-chain-name="SeBRUS (testserver)"' in button.group(0)

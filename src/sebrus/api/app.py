@@ -25,7 +25,10 @@ from sebrus.services.accounts.login_throttle import ThrottlePolicy
 from sebrus.services.accounts.passwords import Passwords
 from sebrus.services.accounts.server_secret import load_server_secret
 from sebrus.services.accounts.signup_limit import SignupPolicy
+from sebrus.services.audit.cache import AuditCache
+from sebrus.services.datasets import creation_limiter
 from sebrus.services.hooks import PlatformHooks
+from sebrus.services.ingest.images import configure_decode_slots
 
 
 def create_app(
@@ -34,12 +37,14 @@ def create_app(
     hooks: PlatformHooks | None = None,
     blobs: BlobStore | None = None,
     with_chain: bool = False,
+    embedded_rpc: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     private_dir(settings.data_dir)  # before anything is written into it
     server_secret = load_server_secret(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade_database(engine)
+    configure_decode_slots(settings.decode_concurrency)
     state = PlatformState(
         settings=settings,
         engine=engine,
@@ -54,6 +59,8 @@ def create_app(
             client_max_failures=settings.login_client_max_failures,
         ),
         signup_limit=SignupPolicy(per_hour=settings.signup_per_hour),
+        audit_cache=AuditCache(settings.audit_cache_seconds),
+        dataset_limiter=creation_limiter(settings.dataset_creations_per_hour),
     )
 
     @asynccontextmanager
@@ -77,5 +84,5 @@ def create_app(
     install_error_handlers(app)
     install_security_headers(app)
     install_docs(app)
-    register_routers(app, with_chain=with_chain)
+    register_routers(app, with_chain=with_chain, embedded_rpc=embedded_rpc)
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -19,7 +21,14 @@ from sebrus.blobs.base import (
     put_stream_via_writer,
 )
 
+log = logging.getLogger(__name__)
+
 _TMP = "tmp"
+_LOCK = ".lock"
+#: Temp files older than this when a store is opened are a crash's leftovers: a live upload writes its
+#: temp file for seconds, and another process (a scan worker, a second server) sharing the store may
+#: be writing one now, so younger files are left alone.
+STALE_TEMP_SECONDS = 300.0
 
 
 class LocalBlobWriter:
@@ -73,10 +82,31 @@ class LocalBlobWriter:
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path) -> None:
+    """Opening the store sweeps the temp files a killed process left; they never held a visible blob,
+    so removing them loses nothing.
+
+    Every process that opens the store holds a shared lock on ``<root>/.lock`` while it has it open.
+    The first to open it alone (an exclusive lock succeeds) knows no writer can be live and sweeps
+    every temp file; otherwise only those older than ``sweep_older_than`` seconds go (None: none).
+    """
+
+    def __init__(self, root: Path, *, sweep_older_than: float | None = STALE_TEMP_SECONDS) -> None:
         self.root = Path(root)
         self.temp_dir = self.root / _TMP
         self.temp_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file: BinaryIO | None = (self.root / _LOCK).open("ab")
+        alone = _try_lock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if sweep_older_than is None:
+            self.swept_on_open = 0
+        else:
+            self.swept_on_open = self.remove_stale_temp_files(0 if alone else sweep_older_than)
+        fcntl.flock(self._lock_file, fcntl.LOCK_SH)  # from exclusive, or waiting out a sweeping opener
+
+    def close(self) -> None:
+        """Let go of the store's lock (closing the process does too): a later opener may be alone."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def path_for(self, key: str) -> Path:
         key = check_key(key)
@@ -132,10 +162,23 @@ class LocalBlobStore:
         cutoff = time.time() - older_than_seconds
         removed = 0
         for path in self.temp_dir.iterdir():
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed += 1
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        if removed:
+            log.info("removed %d temp files left in %s by an earlier crash", removed, self.temp_dir)
         return removed
+
+
+def _try_lock(handle: BinaryIO, operation: int) -> bool:
+    try:
+        fcntl.flock(handle, operation)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -10,6 +10,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from web3 import HTTPProvider, Web3
 
@@ -21,12 +22,20 @@ from sebrus.chain.deployments import (
 )
 from sebrus.chain.errors import LedgerError
 from sebrus.chain.ledger import Ledger
-from sebrus.chain.operators import Operators, load_keystore_operators, load_or_create_dev_operators
+from sebrus.chain.operators import (
+    Operators,
+    load_keystore_operators,
+    load_or_create_dev_operators,
+    operator_addresses,
+)
 from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_types import ReviewDeployment
 from sebrus.chain.types import Deployment
 from sebrus.config import Settings
 from sebrus.primitives import private_dir
+
+if TYPE_CHECKING:
+    from sebrus.chain.embedded_store import EmbeddedChain
 
 
 @dataclass
@@ -41,6 +50,8 @@ class ChainHandle:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     # The review network (one Review clone per dataset, made by its factory); `init` deploys it too.
     reviews: ReviewLedger | None = None
+    # The py-evm chain itself when it is embedded (the JSON-RPC endpoint serves it); None on an rpc node.
+    embedded: EmbeddedChain | None = None
 
     def init(self) -> Deployment:
         """Deploy the contracts unless this chain already has them; idempotent."""
@@ -95,7 +106,9 @@ def _open_embedded(settings: Settings) -> ChainHandle:
     reviews = ReviewLedger(
         ledger, _verified_review(w3, load_review_deployment(settings.data_dir, embedded.chain_id))
     )
-    return ChainHandle(ledger, operators, "embedded", str(chain_dir), settings, [embedded.close], reviews)
+    return ChainHandle(
+        ledger, operators, "embedded", str(chain_dir), settings, [embedded.close], reviews, embedded
+    )
 
 
 def _open_rpc(settings: Settings, url: str) -> ChainHandle:
@@ -111,6 +124,36 @@ def _open_rpc(settings: Settings, url: str) -> ChainHandle:
     ledger = Ledger(w3, _verified(w3, load_deployment(settings.data_dir, chain_id)))
     reviews = ReviewLedger(ledger, _verified_review(w3, load_review_deployment(settings.data_dir, chain_id)))
     return ChainHandle(ledger, operators, "rpc", url, settings, reviews=reviews)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """A chain read through a JSON-RPC URL with no keys: ``sebrus chain status --url``.
+
+    What works while another process owns the embedded chain (a running server serves it on
+    ``/rpc``); contract addresses come from this data directory's record for the URL's chain id.
+    """
+
+    ledger: Ledger
+    url: str
+    operator_addresses: dict[str, str]
+
+
+def view_chain(settings: Settings, url: str) -> ChainView:
+    from sebrus.chain.embedded_store import EMBEDDED_CHAIN_ID
+
+    if not url.startswith(("http://", "https://")):
+        raise LedgerError(f"the chain URL must be an http(s) JSON-RPC URL, got {url!r}")
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+    try:
+        chain_id = int(w3.eth.chain_id)
+    except Exception as exc:
+        raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
+    ledger = Ledger(w3, _verified(w3, load_deployment(settings.data_dir, chain_id)))
+    addresses = operator_addresses(
+        settings.chain_dir, settings.resolved_keystore_dir, embedded=chain_id == EMBEDDED_CHAIN_ID
+    )
+    return ChainView(ledger, url, addresses)
 
 
 def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:

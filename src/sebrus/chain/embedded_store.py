@@ -35,13 +35,15 @@ build providers with :meth:`EmbeddedChain.web3_provider`, which answers with :da
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from eth.abc import (
     BlockAPI,
@@ -52,13 +54,17 @@ from eth.abc import (
 )
 from eth.chains.base import MiningChain
 from eth.constants import BLANK_ROOT_HASH, POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE
-from eth.exceptions import CanonicalHeadNotFound
+from eth.exceptions import CanonicalHeadNotFound, Revert, VMError
 from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth.typing import AccountDetails, AccountState, HeaderParams
 from eth.vm.forks import CancunVM
+from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
+from eth_bloom import BloomFilter
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
-from eth_tester.exceptions import TransactionNotFound
+from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError, encode_hex, is_checksum_address, to_canonical_address
 from web3 import EthereumTesterProvider
@@ -70,8 +76,11 @@ from sebrus.primitives import private_dir
 __all__ = [
     "BLOCK_GAS_LIMIT",
     "EMBEDDED_CHAIN_ID",
+    "BlockFees",
+    "CallFailed",
     "ChainLocked",
     "EmbeddedChain",
+    "LogEntry",
     "NotAnEmbeddedChain",
     "open_embedded_tester",
 ]
@@ -107,6 +116,48 @@ class ChainLocked(RuntimeError):
 
 class NotAnEmbeddedChain(ValueError):
     """The directory holds a database, but not one this module created for this chain id."""
+
+
+class CallFailed(TransactionFailed):
+    """An ``eth_call`` that failed, keeping what eth-tester's own ``TransactionFailed`` drops.
+
+    The message is eth-tester's (the decoded ``Error(string)`` reason, else the VM error's text), so
+    web3 and :func:`sebrus.chain.backends.eth_tester_revert_data` read it as before. ``revert_data``
+    holds the exact revert bytes (empty when the call did not revert but failed otherwise, e.g. out
+    of gas): the JSON-RPC endpoint answers them as geth does, which a decoded string cannot do.
+    """
+
+    def __init__(self, message: str, error: VMError) -> None:
+        super().__init__(message)
+        self.reverted = isinstance(error, Revert)
+        payload = error.args[0] if self.reverted and error.args else b""
+        self.revert_data = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
+        self.vm_error = str(error)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One log as a client sees it: where it sits (block, transaction, index in its block), what it says."""
+
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    block_hash: bytes
+    transaction_hash: bytes
+    transaction_index: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class BlockFees:
+    """A block's fee facts for ``eth_feeHistory``: base fee, gas, and each transaction's (tip, gas used)."""
+
+    number: int
+    base_fee: int
+    gas_used: int
+    gas_limit: int
+    tips: tuple[tuple[int, int], ...]
 
 
 class _EmbeddedMiningChain(MiningChain):
@@ -197,6 +248,100 @@ class _PersistentBackend(PyEVMBackend):
         super().revert_to_snapshot(snapshot)
         self._buffer.flush()
 
+    def call(self, transaction: dict[str, Any], block_number: Any = "latest") -> bytes:
+        """eth-tester's ``call`` (same state, gas default and message), raising :class:`CallFailed`."""
+        defaulted = dict(transaction)
+        if "gas" not in defaulted:
+            defaulted["gas"] = self._max_available_gas()
+        unsigned = self._get_normalized_and_unsigned_evm_transaction(defaulted, block_number)
+        # Signed in form only: a spoof stands in for a signature from ``from`` (py-evm's eth_call device).
+        spoofed = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=transaction["from"]))
+        header = self._header_for_call(block_number)
+        if _offers_no_fee(transaction):
+            # As geth runs such a call: no base fee, so that any sender may read without ether.
+            header = header.copy(base_fee_per_gas=0)
+        state = self.chain.get_vm(at_header=header).state
+        snapshot = state.snapshot()
+        try:
+            computation = state.apply_transaction(spoofed)
+        finally:
+            state.revert(snapshot)
+        if computation.is_error:
+            error = computation.error
+            message = str(error)
+            if self.is_eip838_error(error):
+                with contextlib.suppress(DecodingError):
+                    (message,) = abi_decode(["string"], error.args[0][4:])
+            raise CallFailed(message, error)
+        return bytes(computation.output)
+
+    def _header_for_call(self, block_number: Any) -> BlockHeaderAPI:
+        """The header a call runs on, chosen as eth-tester chooses it (the pending block is the head)."""
+        pending = self.chain.get_block()
+        if block_number in ("latest", "safe", "finalized"):
+            return self.chain.get_canonical_block_header_by_number(BlockNumber(max(0, pending.number - 1)))
+        if block_number == "earliest":
+            return self.chain.get_canonical_block_header_by_number(BlockNumber(0))
+        if block_number == "pending":
+            return pending.header
+        if isinstance(block_number, int) and 0 <= block_number < pending.number:
+            return self.chain.get_canonical_block_header_by_number(BlockNumber(block_number))
+        raise BlockNotFound(f"No block found for block number: {block_number}")
+
+    def next_base_fee(self) -> int:
+        """The base fee per gas of the block being built: what the next transaction pays at least."""
+        return int(self.chain.header.base_fee_per_gas or 0)
+
+    def logs_between(
+        self, first: int, last: int, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+    ) -> list[LogEntry]:
+        """The logs of canonical blocks ``first`` to ``last`` that match, read from py-evm directly.
+
+        eth-tester's ``get_logs`` serialises and validates every block and receipt (about 20 ms a block);
+        here a block whose header bloom cannot match is skipped on its header alone, and only the
+        receipts of the others are decoded. ``addresses`` empty means any; ``topics[i]`` None means any.
+        """
+        found: list[LogEntry] = []
+        for number in range(first, last + 1):
+            header = self.chain.get_canonical_block_header_by_number(BlockNumber(number))
+            if not _bloom_may_match(header.bloom, addresses, topics):
+                continue
+            block = self.chain.get_block_by_header(header)
+            log_index = 0
+            for index, (tx, receipt) in enumerate(
+                zip(block.transactions, block.get_receipts(self.chain.chaindb), strict=True)
+            ):
+                for log in receipt.logs:
+                    if _log_matches(log.address, log.topics, addresses, topics):
+                        found.append(
+                            LogEntry(
+                                address=bytes(log.address),
+                                topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+                                data=bytes(log.data),
+                                block_number=number,
+                                block_hash=bytes(header.hash),
+                                transaction_hash=bytes(tx.hash),
+                                transaction_index=index,
+                                log_index=log_index,
+                            )
+                        )
+                    log_index += 1
+        return found
+
+    def block_fees(self, number: int, *, with_tips: bool) -> BlockFees:
+        """Canonical block ``number``'s fees; its transactions' effective tips only if ``with_tips``."""
+        header = self.chain.get_canonical_block_header_by_number(BlockNumber(number))
+        base_fee = int(header.base_fee_per_gas or 0)
+        tips: list[tuple[int, int]] = []
+        if with_tips:
+            block = self.chain.get_block_by_header(header)
+            before = 0
+            for tx, receipt in zip(block.transactions, block.get_receipts(self.chain.chaindb), strict=True):
+                tip = min(int(tx.max_priority_fee_per_gas), int(tx.max_fee_per_gas) - base_fee)
+                tips.append((max(tip, 0), int(receipt.gas_used) - before))
+                before = int(receipt.gas_used)
+        return BlockFees(number, base_fee, int(header.gas_used), int(header.gas_limit), tuple(tips))
+
     def _locate_transaction(self, transaction_hash: bytes) -> tuple[BlockAPI, SignedTransactionAPI, int]:
         if self.chain.header.transaction_root != BLANK_ROOT_HASH:
             pending = self.chain.get_block()
@@ -222,6 +367,40 @@ class _PersistentBackend(PyEVMBackend):
         return serialize_transaction_receipt(
             block, receipts, transaction, index, is_pending, self.chain.get_vm()
         )
+
+
+def _bloom_may_match(
+    bloom: int, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+) -> bool:
+    """False only when the header's bloom proves that no log of the block can match the filter."""
+    if bloom == 0:
+        return False  # no logs at all
+    present = BloomFilter(bloom)
+    if addresses and not any(a in present for a in addresses):
+        return False
+    return all(wanted is None or any(t in present for t in wanted) for wanted in topics)
+
+
+def _log_matches(
+    address: bytes,
+    log_topics: Sequence[int],
+    addresses: Sequence[bytes],
+    topics: Sequence[Sequence[bytes] | None],
+) -> bool:
+    if addresses and bytes(address) not in addresses:
+        return False
+    if len(topics) > len(log_topics):
+        return False
+    return all(
+        wanted is None or log_topic.to_bytes(32, "big") in wanted
+        for wanted, log_topic in zip(topics, log_topics, strict=False)
+    )
+
+
+def _offers_no_fee(transaction: dict[str, Any]) -> bool:
+    """A call that explicitly offers zero fees (the JSON-RPC endpoint's call without fee fields)."""
+    fees = [transaction.get(k) for k in ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")]
+    return any(f is not None for f in fees) and not any(fees)
 
 
 class _SerialisedTesterProvider(EthereumTesterProvider):
@@ -264,6 +443,21 @@ class EmbeddedChain:
     @property
     def closed(self) -> bool:
         return self._store.closed
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[EthereumTester]:
+        """The tester, with :attr:`lock` held, for code that calls it directly; refused once closed."""
+        with self.lock:
+            if self.closed:
+                raise RuntimeError(f"the embedded chain in {self.chain_dir} is closed")
+            yield self.tester
+
+    @property
+    def reader(self) -> _PersistentBackend:
+        """py-evm reads eth-tester does slowly (logs, fees, the next base fee); hold :attr:`lock`."""
+        backend = self.tester.backend
+        assert isinstance(backend, _PersistentBackend)
+        return backend
 
     def web3_provider(self) -> EthereumTesterProvider:
         """A web3 provider over this chain that reports the real chain id (see the module docstring)."""

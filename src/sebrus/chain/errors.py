@@ -17,6 +17,18 @@ class InvalidInput(LedgerError, ValueError):
     """The request was refused before any transaction was sent."""
 
 
+class CreationTooExpensive(InvalidInput):
+    """A new dataset would need more gas than allowed; ``fits`` says how many of its labels would not."""
+
+    def __init__(self, gas: int, bound: int, block_gas_limit: int, labels: int, fits: int) -> None:
+        super().__init__(
+            f"Creating this dataset needs about {gas:,} gas for its {labels} labels; this server allows "
+            f"{bound:,} gas per dataset (a block holds {block_gas_limit:,}), which fits {fits} of these "
+            "labels with this name and description. Use fewer or shorter labels, or a shorter description."
+        )
+        self.gas, self.bound, self.fits = gas, bound, fits
+
+
 class NotDeployed(LedgerError):
     """The contracts have not been deployed on this chain yet (run ``sebrus chain init``)."""
 

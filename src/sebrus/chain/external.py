@@ -3,8 +3,9 @@
 The server builds the call (:func:`unsigned_call`: the same checks, gas limit and value as when it
 signs itself), tries it first (:meth:`ExternalTransactions.simulate`: a wallet pays gas even for a
 transaction that reverts), hands it out, and later waits for the hash the wallet reports and decodes
-what it did (:meth:`ExternalTransactions.wait`). None of this touches our nonce counters: they
-belong to the accounts the server signs for.
+what it did (:meth:`ExternalTransactions.wait`). Raw sends go through
+:meth:`~sebrus.chain.transactor.Transactor.send_raw`, which keeps our nonce counters right even when
+the wallet holds one of the server's own keys.
 """
 
 from __future__ import annotations
@@ -64,9 +65,7 @@ class ExternalTransactions:
                 raise InvalidInput("a raw transaction is hex") from None
         if not raw:
             raise InvalidInput("a raw transaction cannot be empty")
-        with self._tx.exclusive():
-            tx_hash = self._tx.w3.eth.send_raw_transaction(raw)
-        return "0x" + bytes(tx_hash).hex()
+        return self._tx.send_raw(raw)
 
     def simulate(self, sender: str, call: UnsignedCall) -> None:
         """Run ``call`` as ``sender`` would send it, on the latest state, without sending anything.

@@ -25,7 +25,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
-from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
+from sebrus.chain.creation_gas import labels_that_fit, predicted_creation_gas
+from sebrus.chain.errors import ContractReverted, CreationTooExpensive, InvalidInput, LedgerError, NotDeployed
 from sebrus.chain.external import ExternalTransactions
 from sebrus.chain.reverts import RevertReader
 from sebrus.chain.signing import sign_contribution
@@ -201,17 +202,56 @@ class Ledger:
         labels: Sequence[str],
         payload_on_chain: bool = False,
         detector: str | None = None,
+        max_gas: int | None = None,
     ) -> DatasetInfo:
+        """Create a dataset clone. Its gas grows with the labels, name and description, so it is
+        checked first against ``max_gas`` (None: no bound of our own) and 90% of the block gas limit:
+        too much is refused with ``CreationTooExpensive``, saying how many labels fit."""
         labels = checked_dataset_labels(name, labels)
         detector_address = checked_address(detector, "detector") if detector else "0x" + "00" * 20
         args = (name, description, list(labels), payload_on_chain, detector_address)
-        result = self.transactor.send(owner, self._manager(), "createDataset", args)
+        gas = self._creation_gas(owner, args, max_gas)
+        result = self.transactor.send(owner, self._manager(), "createDataset", args, gas=gas)
         created = [e for e in result.events if e.name == "DatasetCreated"]
         if not created:
             raise LedgerError(f"createDataset in {result.tx_hash} emitted no DatasetCreated event")
         address = str(created[0].args["dataset"])
         self._refresh_known_datasets()
         return self.dataset(address)
+
+    def creation_gas_bound(self, max_gas: int | None = None) -> int:
+        """The most gas a dataset's creation may use: ``max_gas``, and never more than 90% of a block
+        (a transaction near the block limit waits for an empty block, and the estimate may be short)."""
+        ceiling = self.transactor.block_gas_limit() * 9 // 10
+        return ceiling if max_gas is None else min(max_gas, ceiling)
+
+    def estimate_creation_gas(
+        self, owner: LocalAccount, name: str, description: str, labels: Sequence[str], detector: str
+    ) -> int | None:
+        """The node's estimate for creating this dataset (None: it would fail, e.g. beyond a block)."""
+        args = (name, description, list(labels), False, checked_address(detector, "detector"))
+        return self.transactor.estimate(owner, self._manager(), "createDataset", args)
+
+    def _creation_gas(self, owner: LocalAccount, args: tuple[Any, ...], max_gas: int | None) -> int:
+        """The gas limit to send ``createDataset(*args)`` with, after refusing what exceeds the bound:
+        first by the model (no chain time spent), then by the node's own estimate."""
+        name, description, labels = args[0], args[1], args[2]
+        bound = self.creation_gas_bound(max_gas)
+        block_limit = self.transactor.block_gas_limit()
+
+        def refuse(gas: int) -> CreationTooExpensive:
+            fits = labels_that_fit(name, description, labels, bound)
+            return CreationTooExpensive(gas, bound, block_limit, len(labels), fits)
+
+        predicted = predicted_creation_gas(name, description, labels)
+        if predicted > bound:
+            raise refuse(predicted)
+        estimate = self.transactor.estimate(owner, self._manager(), "createDataset", args)
+        if estimate is None:
+            raise LedgerError("the chain refused to estimate createDataset; it would revert")
+        if estimate > bound:
+            raise refuse(estimate)
+        return min(int(estimate * 1.2) + 10_000, block_limit)
 
     def dataset_count(self) -> int:
         with self.transactor.exclusive():

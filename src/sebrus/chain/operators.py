@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_hex_address, to_checksum_address
 
 from sebrus.chain.errors import UnknownAccount
 from sebrus.primitives import atomic_write_text, private_dir
@@ -39,6 +40,28 @@ def load_or_create_dev_operators(chain_dir: Path) -> Operators:
         keys = {role: Account.create().key.hex() for role in ROLES}
         atomic_write_text(path, json.dumps(keys, indent=2), private=True)
     return Operators(**{role: Account.from_key(keys[role]) for role in ROLES})
+
+
+def operator_addresses(chain_dir: Path, keystore_dir: Path, *, embedded: bool) -> dict[str, str]:
+    """The operators' addresses as far as they are known here without unlocking (or creating) a key.
+
+    For reading a chain through a URL (``sebrus chain status --url``): the embedded chain's key file,
+    or the ``address`` field every v3 keystore carries in the clear. Roles with no file are left out.
+    """
+    if embedded:
+        path = chain_dir / "operators.json"
+        if not path.exists():
+            return {}
+        keys = json.loads(path.read_text("utf-8"))
+        return {role: str(Account.from_key(keys[role]).address) for role in ROLES if role in keys}
+    found: dict[str, str] = {}
+    for role in ROLES:
+        path = keystore_dir / f"{role}.json"
+        if path.exists():
+            address = json.loads(path.read_text("utf-8")).get("address")
+            if isinstance(address, str) and is_hex_address("0x" + address.removeprefix("0x")):
+                found[role] = str(to_checksum_address("0x" + address.removeprefix("0x")))
+    return found
 
 
 def load_keystore_operators(keystore_dir: Path, password: str | None) -> Operators:

@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
+from web3.exceptions import Web3RPCError
 from web3.types import BlockData, TxReceipt
 
 from sebrus.chain.artifacts import load_artifact
@@ -214,6 +216,23 @@ class Transactor:
             tx["value"] = value
         return self.send_tx(sender, tx)
 
+    def estimate(
+        self, sender: LocalAccount, contract: Contract, function: str, args: Sequence[Any] = ()
+    ) -> int | None:
+        """The node's gas estimate for ``function(*args)`` from ``sender``, or None when the node finds
+        no gas limit up to the block's at which it succeeds (it reverts, or needs more gas than a block
+        holds: both nodes report that as a failed execution); callers refuse such a transaction."""
+        tx = {"to": contract.address, "data": calldata(contract, function, args), "from": sender.address}
+        try:
+            with self.exclusive():
+                return int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+        except (*REVERTS, Web3RPCError):
+            return None
+
+    def block_gas_limit(self) -> int:
+        """The gas the latest block may hold: no transaction can use more."""
+        return int(self.block()["gasLimit"])
+
     def transact(
         self, sender: LocalAccount, *, to: str | None = None, data: bytes | str = b"", gas: int | None = None
     ) -> TxResult:
@@ -307,6 +326,25 @@ class Transactor:
         with self._key_mutex("nonce:" + address):
             self._nonces.forget(address)  # another process may have sent since our last send
             yield
+
+    def send_raw(self, raw: bytes) -> str:
+        """Send a transaction signed elsewhere (a wallet, the JSON-RPC endpoint); its hash.
+
+        It takes its turn with our own sends (on the embedded chain nothing else runs meanwhile), and
+        holds its sender's nonce lock. If that sender is an account we also sign for (an operator key
+        imported into a wallet), its counter is dropped afterwards, so our next send re-reads the
+        nonce instead of reusing the one the outside transaction took.
+        """
+        try:
+            sender = str(Account.recover_transaction(raw))
+        except Exception as exc:  # rlp, signature and type errors alike: the bytes are not a transaction
+            raise InvalidInput(f"not a signed transaction: {exc}") from exc
+        with self.exclusive(), self._nonces.lock_for(sender):
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(raw)
+            finally:
+                self._nonces.forget(sender)
+        return "0x" + bytes(tx_hash).hex()
 
     def _wait(self, tx_hash: Any) -> TxReceipt:
         with self.exclusive():

@@ -2,7 +2,9 @@
 
 A client of the API like the rest of the CLI; the audit itself runs on the server, next to the
 data. The exit status is the verdict, so scripts and cron jobs can act on it: 0 when every audited
-dataset is clean, 1 when any has a mismatch (or the server could not be asked).
+dataset is clean, 1 when any has a mismatch (or the server could not be asked). Logged in (the saved
+login or ``--token``), each run is new and logged under your name; without a login the server may
+answer with the run another caller asked for in the last minute, and the output says so.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import typer
 from rich.table import Table
 
 from sebrus.cli.output import EXIT_FAILURE, console, print_json
-from sebrus.cli.remote import DEFAULT_URL, JsonOption, UrlOption, connect
+from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 
 SHOWN_FINDINGS = 50
 
@@ -24,10 +26,11 @@ def audit_command(
         typer.Option("--dataset", "-d", min=1, help="Audit this dataset only (default: every dataset)."),
     ] = None,
     url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check that every item in the database matches its chain record and blob; exit 1 on any mismatch."""
-    with connect(url, None, login_required=False) as client:  # anyone may audit
+    with connect(url, token, login_required=False) as client:  # anyone may audit
         ids = [dataset] if dataset is not None else [d.id for d in client.datasets()]
         reports = [client.audit(i) for i in ids]
     clean = all(r["ok"] for r in reports)
@@ -51,6 +54,11 @@ def _show(report: dict[str, Any]) -> None:
         f"{counts.get('blobs_checked', 0)} blobs checked, "
         f"blocks {report['from_block']}..{report['head_block']}"
     )
+    if report.get("age_seconds", 0) > 0:
+        console.print(
+            f"  a shared run from {report['age_seconds']:.0f} s ago; "
+            "log in (`sebrus user login`) for a new one"
+        )
     if report["findings"]:
         table = Table("kind", "item", "expected", "found", "detail")
         for finding in report["findings"][:SHOWN_FINDINGS]:
@@ -65,6 +73,12 @@ def _show(report: dict[str, Any]) -> None:
         hidden = len(report["findings"]) - SHOWN_FINDINGS
         if hidden > 0:
             console.print(f"... and {hidden} more; use --json for all of them.")
+    orphans = counts.get("orphan_blobs", 0)
+    if orphans:
+        console.print(
+            f"  store: {orphans} blob(s) no row refers to (a crash's leftovers), e.g. "
+            + ", ".join(key[:16] for key in report.get("orphan_blobs", [])[:3])
+        )
     for note in report["outbox"]:
         console.print(
             f"  outbox: {note['content_hash'][:16]} is {note['state']} after {note['age_seconds']} s "

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sebrus.chain.backends import ChainHandle, open_chain
+from sebrus.chain.backends import ChainHandle, open_chain, view_chain
 from sebrus.chain.errors import LedgerError
+from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import ROLES, write_keystore
 from sebrus.cli.output import console, fail, print_json
 from sebrus.config import Settings
@@ -31,7 +32,10 @@ def _opened() -> Iterator[ChainHandle]:
     try:
         handle = open_chain(Settings())
     except ChainLocked as exc:
-        fail(f"{exc} (is `sebrus serve` running? it owns the embedded chain while it runs)")
+        fail(
+            f"{exc} (is `sebrus serve` running? it owns the embedded chain while it runs; read it "
+            "through the server instead: `sebrus chain status --url http://HOST:PORT/rpc`)"
+        )
     except LedgerError as exc:
         fail(str(exc))
     try:
@@ -59,23 +63,23 @@ def init(as_json: JsonFlag = False) -> None:
 
 
 @chain_app.command("status")
-def status(as_json: JsonFlag = False) -> None:
+def status(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Read the chain at this JSON-RPC URL instead of opening it, e.g. a running server's "
+            "http://HOST:PORT/rpc (which owns the embedded chain while it runs). Needs no keys.",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Network, block, contract addresses and operator balances."""
-    with _opened() as handle:
-        ledger = handle.ledger
-        report = {
-            "backend": handle.backend,
-            "location": handle.url,
-            "chain_id": ledger.chain_id,
-            "block": ledger.block_number(),
-            "deployed": ledger.is_deployed,
-            "contracts": asdict(ledger.deployment) if ledger.is_deployed else None,
-            "datasets": ledger.dataset_count() if ledger.is_deployed else 0,
-            "operators": {
-                role: {"address": address, "balance_wei": ledger.balance(address)}
-                for role, address in handle.operators.addresses().items()
-            },
-        }
+    if url is not None:
+        report = _status_at(url)
+    else:
+        with _opened() as handle:
+            report = _report(handle.ledger, handle.backend, handle.url, handle.operators.addresses())
     if as_json:
         print_json(report)
         return
@@ -83,17 +87,45 @@ def status(as_json: JsonFlag = False) -> None:
     table.add_row("backend", f"{report['backend']} ({report['location']})")
     table.add_row("chain id", str(report["chain_id"]))
     table.add_row("block", str(report["block"]))
-    if ledger.is_deployed:
-        table.add_row("DatasetManager", ledger.deployment.manager)
-        table.add_row("Dataset impl", ledger.deployment.dataset_implementation)
-        table.add_row("ReleaseRegistry", str(ledger.deployment.release_registry))
+    contracts: dict[str, Any] | None = report["contracts"]  # type: ignore[assignment]
+    if contracts is not None:
+        table.add_row("DatasetManager", str(contracts["manager"]))
+        table.add_row("Dataset impl", str(contracts["dataset_implementation"]))
+        table.add_row("ReleaseRegistry", str(contracts["release_registry"]))
         table.add_row("datasets", str(report["datasets"]))
-    else:
+    elif url is None:
         table.add_row("contracts", "not deployed: run `sebrus chain init`")
+    else:
+        table.add_row("contracts", "none recorded for this chain in this data directory")
     operators: dict[str, dict[str, Any]] = report["operators"]  # type: ignore[assignment]
     for role, info in operators.items():
         table.add_row(role, f"{info['address']}  {format_eth(int(info['balance_wei']))}")
     console.print(table)
+
+
+def _status_at(url: str) -> dict[str, object]:
+    try:
+        view = view_chain(Settings(), url)
+        return _report(view.ledger, "rpc", url, view.operator_addresses)
+    except LedgerError as exc:
+        fail(str(exc))
+
+
+def _report(ledger: Ledger, backend: str, location: str, operators: dict[str, str]) -> dict[str, object]:
+    deployed = ledger.is_deployed
+    return {
+        "backend": backend,
+        "location": location,
+        "chain_id": ledger.chain_id,
+        "block": ledger.block_number(),
+        "deployed": deployed,
+        "contracts": asdict(ledger.deployment) if deployed else None,
+        "datasets": ledger.dataset_count() if deployed else 0,
+        "operators": {
+            role: {"address": address, "balance_wei": ledger.balance(address)}
+            for role, address in operators.items()
+        },
+    }
 
 
 @chain_app.command("events")

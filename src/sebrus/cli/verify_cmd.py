@@ -16,6 +16,10 @@ from sebrus.cli.remote import JsonOption
 from sebrus.releases.document import ReleaseDocumentError
 from sebrus.releases.verify import ChainLookup, verify_export
 
+SERVERS_OWN_CHAIN = (
+    "Chain {chain_id} is a SeBRUS server's embedded chain, read through that server's /rpc: this checked the "
+    "release against the server's own claims, not against an independent node."
+)
 NOT_CONSULTED = (
     "The chain was NOT consulted: this only proves the files match release.json, which anyone could rewrite "
     "along with them. Pass --chain-url to compare the Merkle root with the ReleaseRegistry."
@@ -59,6 +63,10 @@ def verify_command(
         )
         if report.chain_consulted:
             console.print(f"Chain root {report.chain_root or '-'} (registry {report.registry}, {chain_url})")
+            from sebrus.chain.embedded_store import EMBEDDED_CHAIN_ID  # py-evm: only when a chain was read
+
+            if report.chain_id == EMBEDDED_CHAIN_ID:
+                console.print(SERVERS_OWN_CHAIN.format(chain_id=report.chain_id), style="yellow")
         else:
             console.print(NOT_CONSULTED, style="yellow")
     if not report.ok:

@@ -12,20 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, User
+from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, OutboxEntry, User
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 from sebrus.services import audit_log
 from sebrus.services.accounts import roles
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.rate_window import SlidingWindowLimiter
 
 MAX_NAME = 128
 MAX_DESCRIPTION = 10_000
 MAX_BYTES_CEILING = 100 * 1024 * 1024
+#: The largest width and height a new dataset accepts unless its owner says otherwise: 4096 covers 4K
+#: photographs and every common training resolution (224 to 1024 px), while one decode stays at most
+#: 16.8 megapixels (about 50 MB of RGB) instead of the 40 MP ceiling a bare upload could otherwise use.
+DEFAULT_MAX_SIDE = 4096
 
 
 @dataclass
@@ -38,11 +43,17 @@ class DatasetSpec:
     labels: list[str] = field(default_factory=list)
     max_bytes: int = DEFAULT_MAX_BYTES
     min_width: int | None = None
-    max_width: int | None = None
+    max_width: int | None = DEFAULT_MAX_SIDE
     min_height: int | None = None
-    max_height: int | None = None
+    max_height: int | None = DEFAULT_MAX_SIDE
     payload_on_chain: bool = False
     review_policy: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A bound left out (None from a form or a JSON body) gets the default, so no new dataset
+        # decodes unbounded images, and seed images are checked against the same bounds.
+        self.max_width = DEFAULT_MAX_SIDE if self.max_width is None else self.max_width
+        self.max_height = DEFAULT_MAX_SIDE if self.max_height is None else self.max_height
 
 
 @dataclass(frozen=True)
@@ -104,13 +115,34 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
-def register_dataset(db: Session, owner: User, spec: DatasetSpec, anchor: DatasetAnchor) -> Dataset:
-    """Validate, refuse duplicates, anchor, then record the dataset with its owner role in one transaction."""
+def creation_limiter(per_hour: int) -> SlidingWindowLimiter:
+    """Datasets one user may create per hour: each one deploys contracts, seconds of chain time."""
+    return SlidingWindowLimiter(
+        per_hour,
+        3600,
+        f"Too many new datasets: at most {per_hour} an hour per user, since each one deploys contracts.",
+    )
+
+
+def register_dataset(
+    db: Session,
+    owner: User,
+    spec: DatasetSpec,
+    anchor: DatasetAnchor,
+    limiter: SlidingWindowLimiter | None = None,
+) -> Dataset:
+    """Validate, refuse duplicates, anchor, then record the dataset with its owner role in one transaction.
+
+    ``limiter`` counts the attempts that reach the chain (a valid, new dataset), refused or not,
+    because each costs chain time; a request refused for its own content does not count.
+    """
     spec = validate_spec(spec)
     if db.scalar(select(Dataset.id).where(Dataset.name == spec.name)) is not None:
         raise Conflict("Dataset already exists.")
     if spec.address is not None and _address_taken(db, spec.address):
         raise Conflict("Dataset already exists.")
+    if limiter is not None:
+        limiter.check(owner.id)
     anchored = anchor.anchor(spec, owner)
     address = normalize_address(anchored.address)
     if address != spec.address and _address_taken(db, address):
@@ -196,10 +228,27 @@ def update_dataset(
 
 
 def delete_dataset(db: Session, actor: User, dataset: Dataset) -> None:
-    """Drop a dataset from the index. One with items is refused: they mirror the chain and must stay."""
+    """Drop a dataset from the index, only while nobody has contributed to it.
+
+    Items mirror the chain and an outbox row is an acknowledged upload the relayer still owes the
+    chain (or one it gave up on, which the contributor was told about): deleting either would lose
+    a promise, and the indexer would later meet an item for a dataset that no longer exists. The row
+    is locked before the check and the delete happens in the same transaction, so an upload racing
+    the delete either commits first (and the delete is refused) or waits for the delete and fails
+    cleanly because the dataset is gone (its outbox row references the dataset row).
+    """
     roles.require_owner(db, dataset, actor, "delete")
+    if not lock_dataset_row(db, dataset.id):
+        db.rollback()
+        raise NotFound("Dataset not found.")
     if db.scalar(select(Item.id).where(Item.dataset_id == dataset.id).limit(1)) is not None:
+        db.rollback()
         raise Conflict("Dataset has contributed items and cannot be deleted.")
+    if db.scalar(select(OutboxEntry.id).where(OutboxEntry.dataset_id == dataset.id).limit(1)) is not None:
+        db.rollback()
+        raise Conflict(
+            "Dataset has acknowledged uploads that are being anchored on chain, so it cannot be deleted."
+        )
     audit_log.record(
         db,
         "dataset.delete",
@@ -209,3 +258,16 @@ def delete_dataset(db: Session, actor: User, dataset: Dataset) -> None:
     )
     db.delete(dataset)
     db.commit()
+
+
+def lock_dataset_row(db: Session, dataset_id: int) -> bool:
+    """Hold the dataset's row against concurrent uploads until this transaction ends; False if gone.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` conflicts with the key-share lock an outbox insert takes on
+    the row it references. SQLite has no row locks and its driver runs SELECTs outside a transaction,
+    so a write comes first: it takes SQLite's single writer lock, which an upload's insert waits for.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        touched = db.execute(update(Dataset).where(Dataset.id == dataset_id).values(id=Dataset.id))
+        return bool(getattr(touched, "rowcount", 0))
+    return db.scalar(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update()) is not None

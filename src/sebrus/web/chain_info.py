@@ -15,7 +15,16 @@ from sebrus.chain.ledger import ChainItem
 from sebrus.http.deps import chain_services, review_chain_of
 from sebrus.services.review.chain import ReviewChain
 
-__all__ = ["ChainState", "balance_of", "chain_record", "chain_services", "chain_state", "review_chain"]
+__all__ = [
+    "ChainState",
+    "ServedNetwork",
+    "balance_of",
+    "chain_record",
+    "chain_services",
+    "chain_state",
+    "review_chain",
+    "served_network",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,23 @@ class ChainState:
     chain_id: int | None = None
     block: int | None = None
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ServedNetwork:
+    """The embedded chain as a browser wallet adds it (``wallet_addEthereumChain``): served on /rpc."""
+
+    chain_id: int
+    name: str
+
+
+def served_network(request: Request) -> ServedNetwork | None:
+    """The network this server's /rpc serves, or None (an rpc backend: the wallet uses that node)."""
+    services = chain_services(request)
+    if services is None or services.rpc is None:
+        return None
+    host = request.url.hostname or "this server"
+    return ServedNetwork(chain_id=services.handle.ledger.chain_id, name=f"SeBRUS ({host})")
 
 
 def chain_state(request: Request) -> ChainState:

@@ -2,6 +2,8 @@
 
 ``BASE_ROUTERS`` need only the database and blobs; ``CHAIN_ROUTERS`` need the chain's services
 (``app.state.chain``), so only ``sebrus.platform.build_platform`` mounts them, after the base ones.
+``EMBEDDED_CHAIN_ROUTERS`` (the ``/rpc`` JSON-RPC endpoint) only when that chain is the embedded one:
+with an rpc backend the operator's node is the endpoint.
 """
 
 from fastapi import APIRouter, FastAPI
@@ -17,6 +19,7 @@ from sebrus.api.routers import (
     releases,
     review,
     review_wallet,
+    rpc,
     scan_model,
     scans,
     seeds,
@@ -51,7 +54,13 @@ CHAIN_ROUTERS: list[APIRouter] = [
 ]
 
 
-def register_routers(app: FastAPI, *, with_chain: bool) -> None:
-    """Mount the API: the base routers, and the chain's when the app has one."""
-    for router in BASE_ROUTERS + (CHAIN_ROUTERS if with_chain else []):
+EMBEDDED_CHAIN_ROUTERS: list[APIRouter] = [rpc.router]
+
+
+def register_routers(app: FastAPI, *, with_chain: bool, embedded_rpc: bool = False) -> None:
+    """Mount the API: the base routers, the chain's when the app has one, ``/rpc`` on an embedded one."""
+    routers = BASE_ROUTERS + (CHAIN_ROUTERS if with_chain else [])
+    if with_chain and embedded_rpc:
+        routers += EMBEDDED_CHAIN_ROUTERS
+    for router in routers:
         app.include_router(router)

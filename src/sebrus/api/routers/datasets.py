@@ -64,7 +64,7 @@ def create_dataset(body: DatasetCreate, db: DbSession, user: CurrentUser, state:
             spec.labels, spec.max_bytes, spec.min_width, spec.max_width, spec.min_height, spec.max_height
         ),
     )
-    dataset = datasets.register_dataset(db, user, spec, state.hooks.dataset_anchor)
+    dataset = datasets.register_dataset(db, user, spec, state.hooks.dataset_anchor, state.dataset_limiter)
     if seed_files:
         seeds.store_seed_files(db, state.blobs, dataset, user, seed_files)
     return DatasetCreated(status="New dataset created.", new_dataset=DatasetOut.of(dataset, user.username))

@@ -34,7 +34,7 @@ from sebrus.http.deps import (
     release_after,
 )
 from sebrus.http.multipart_images import read_image_parts
-from sebrus.primitives import SHA256_PREFIX_PATTERN, is_canonical_sha256
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
@@ -74,7 +74,12 @@ async def upload_item(
     user: Uploader,
     state: State,
     services: ContributionChainDep,
-    label: Annotated[str, Query(min_length=1, max_length=128, description="A label from the dataset's set.")],
+    label: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=DATASET_MAX_LABEL_BYTES, description="A label from the dataset's set."
+        ),
+    ],
     wait: Annotated[bool, Query(description="Wait until the item is anchored and indexed.")] = True,
     signature: Annotated[
         str | None,
@@ -252,7 +257,7 @@ def list_items(
     page: Pagination,
     status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
     contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
-    label: Annotated[str | None, Query(max_length=128)] = None,
+    label: Annotated[str | None, Query(max_length=DATASET_MAX_LABEL_BYTES)] = None,
     sha_prefix: Annotated[
         str | None,
         Query(

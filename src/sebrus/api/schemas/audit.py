@@ -38,8 +38,18 @@ class AuditOut(StatusAnswer):
     findings_by_kind: dict[str, int]
     findings: list[FindingOut]
     outbox: list[OutboxNoteOut] = Field(description="Uploads acknowledged but not anchored yet, or given up.")
+    orphan_blobs: list[str] = Field(
+        description="Store-wide: blobs no item, outbox, seed, model or report row references (what a crash "
+        "between storing bytes and committing their row leaves); the first 100, `counts.orphan_blobs` "
+        "counts them all. An upload being stored at that moment may appear once."
+    )
+    age_seconds: float = Field(
+        description="0 for a run made for this request; anonymous callers share a recent run."
+    )
 
     @classmethod
-    def of(cls, report: AuditReport) -> AuditOut:
+    def of(cls, report: AuditReport, *, age_seconds: float = 0.0) -> AuditOut:
         status = "Audit clean." if report.ok else "Audit found mismatches."
-        return cls.model_validate({"status": status, **report.to_json()})
+        return cls.model_validate(
+            {"status": status, **report.to_json(), "age_seconds": round(age_seconds, 3)}
+        )

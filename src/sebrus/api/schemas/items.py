@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
 from sebrus.db.models import Item, OutboxEntry, OutboxState
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 
 
 class ItemOut(Answer):
@@ -97,7 +98,9 @@ class TypedDataRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sha256: str = Field(min_length=64, max_length=64, description="The image's sha256, lowercase hex.")
-    label: str = Field(min_length=1, max_length=128, description="A label from the dataset's set.")
+    label: str = Field(
+        min_length=1, max_length=DATASET_MAX_LABEL_BYTES, description="A label from the dataset's set."
+    )
     contributor: str = Field(
         min_length=40, max_length=42, description="A wallet linked to your account; it will sign."
     )

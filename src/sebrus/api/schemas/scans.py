@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
 from sebrus.db.models import DatasetSeed, Scan
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import seeds
@@ -43,7 +44,9 @@ class ScanStart(BaseModel):
 class SeedImage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(min_length=1, max_length=128, description="A label from the dataset's set.")
+    label: str = Field(
+        min_length=1, max_length=DATASET_MAX_LABEL_BYTES, description="A label from the dataset's set."
+    )
     data: str = Field(min_length=1, description="The image file's bytes in standard base64.")
 
 

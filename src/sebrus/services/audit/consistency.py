@@ -32,6 +32,7 @@ from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, OutboxEntry, OutboxState
 from sebrus.services import audit_log
 from sebrus.services.audit.history import AUDIT_ACTION
+from sebrus.services.audit.orphans import MAX_LISTED, orphan_blobs
 from sebrus.services.ingest.indexer import CURSOR_NAME
 
 ITEM_EVENTS = ("ItemSubmitted", "ItemQuarantined", "ItemResolved")
@@ -86,6 +87,8 @@ class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     outbox: list[OutboxNote] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Store-wide, not this dataset's: blobs no row references (a crash's leftovers), first MAX_LISTED.
+    orphan_blobs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,7 @@ class AuditReport:
             "findings_by_kind": self.findings_by_kind(),
             "findings": [{**asdict(f), "kind": f.kind.value} for f in self.findings],
             "outbox": [asdict(n) for n in self.outbox],
+            "orphan_blobs": list(self.orphan_blobs),
         }
 
 
@@ -132,13 +136,21 @@ def audit_dataset(
     stuck_after: timedelta = STUCK_AFTER,
     now: datetime | None = None,
     actor_user_id: int | None = None,
+    record: bool = True,
 ) -> AuditReport:
     """Compare one dataset's database rows, chain records and blobs, reporting every mismatch.
 
-    Every run, clean or not, leaves an entry in the append-only audit log (committed here), so that
-    the history shows when the copies were last proven to agree and who asked.
+    A recorded run, clean or not, leaves an entry in the append-only audit log (committed here), so
+    that the history shows when the copies were last proven to agree and who asked. Anonymous runs
+    are not recorded (``record=False``): a GET anyone may send must not grow the database.
     """
     report = _audit(db, ledger, blobs, dataset, stuck_after, now or datetime.now(UTC))
+    orphans = orphan_blobs(db, blobs)
+    report.orphan_blobs = orphans[:MAX_LISTED]
+    report.counts["orphan_blobs"] = len(orphans)
+    if not record:
+        db.rollback()  # end the read transaction; nothing was written
+        return report
     audit_log.record(
         db,
         AUDIT_ACTION,
@@ -149,6 +161,7 @@ def audit_dataset(
             "findings": len(report.findings),
             "by_kind": report.findings_by_kind(),
             "indexed_to_block": report.indexed_to_block,
+            "orphan_blobs": len(orphans),
         },
     )
     db.commit()

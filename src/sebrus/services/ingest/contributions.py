@@ -10,9 +10,6 @@ chain events.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,9 +20,10 @@ from sqlalchemy.orm import Session
 from sebrus.blobs.base import BlobStore
 from sebrus.db.models import Dataset, Item, OutboxEntry, OutboxState, User, Wallet, WalletKind
 from sebrus.faults import maybe_crash
-from sebrus.services.errors import Conflict, InvalidInput, RateLimited
+from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.ingest.external_signatures import Presigned, linked_wallet, verify
 from sebrus.services.ingest.images import ImageFacts, inspect_image
+from sebrus.services.rate_window import SlidingWindowLimiter
 from sebrus.services.review.chain_link import ChainLink
 
 
@@ -46,33 +44,12 @@ class Accepted:
     facts: ImageFacts | None = None
 
 
-class UploadRateLimiter:
-    """A sliding one-minute window per contributor, in this process's memory.
-
-    Enough for one server; several servers behind a balancer would each apply the limit.
-    """
+class UploadRateLimiter(SlidingWindowLimiter):
+    """A sliding one-minute window per contributor, in this process's memory."""
 
     def __init__(self, per_minute: int) -> None:
+        super().__init__(per_minute, 60, f"Too many uploads: at most {per_minute} a minute per contributor.")
         self.per_minute = per_minute
-        self._seen: dict[int, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, user_id: int, count: int = 1) -> None:
-        """Count ``count`` uploads now, or refuse them all when they would pass the limit."""
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            window = self._seen.setdefault(user_id, deque())
-            while window and now - window[0] > 60:
-                window.popleft()
-            if len(window) + count > self.per_minute:
-                retry = max(1, int(60 - (now - window[0])) + 1) if window else 60
-                raise RateLimited(
-                    f"Too many uploads: at most {self.per_minute} a minute per contributor.",
-                    retry_after_seconds=retry,
-                )
-            window.extend([now] * count)
 
 
 def read_limited(chunks: Iterable[bytes], limit: int) -> bytes:
@@ -201,10 +178,15 @@ def accept_upload(
         facts=facts,
     )
     db.add(entry)
+    dataset_id = dataset.id  # read before a rollback expires the row
     try:
         db.commit()
     except IntegrityError:
-        db.rollback()  # the same bytes arrived twice at once; the other request won
+        db.rollback()
+        if db.scalar(select(Dataset.id).where(Dataset.id == dataset_id)) is None:  # deleted meanwhile
+            gone = "The dataset was deleted while this upload was stored; nothing was kept."
+            raise NotFound(gone) from None
+        # The same bytes arrived twice at once; the other request won.
         again = _existing(db, dataset, content_hash, wallet.address, label)
         if again is None:
             raise

@@ -37,6 +37,7 @@ class ChainLink:
     server_secret: str
     funding_wei: int = CUSTODIAL_FUNDING_WEI
     reviews: ReviewLedger | None = None  # the review network; every new dataset gets its Review clone
+    dataset_max_gas: int | None = None  # what one dataset's creation may cost (None: 90% of a block)
     _unlocked: dict[str, LocalAccount] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,6 +80,7 @@ class ChainLink:
                 labels=spec.labels,
                 payload_on_chain=spec.payload_on_chain,
                 detector=self.operators.detector.address,
+                max_gas=self.dataset_max_gas,
             )
         except LedgerInvalidInput as exc:
             raise InvalidInput(str(exc), field="labels") from exc

@@ -1,13 +1,15 @@
 """Audit: compare a dataset's database rows with the chain and its blobs, and show what disagrees.
 
 Anyone may run it, as with ``GET /api/dataset/{id}/audit``: the point of anchoring is that nobody
-has to take the operator's word for the database. Running it is a form (POST) because every run is
-written to the audit log; the pages you visit (``/audit``, ``/datasets/{id}/audit``) show when
-each dataset was last audited, by whom, and with what result.
+has to take the operator's word for the database. Running it is a form (POST) because a signed-in
+visitor's run is written to the audit log; the pages you visit (``/audit``, ``/datasets/{id}/audit``)
+show when each dataset was last audited, by whom, and with what result. Visitors who are not signed
+in share the latest run (as on the API) and write nothing.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -49,6 +51,7 @@ COUNT_TITLES = {
     "chain_item_count": "Items the contract counts",
     "events_scanned": "Events replayed",
     "blobs_checked": "Images re-hashed",
+    "orphan_blobs": "Stored files no row refers to (whole store)",
 }
 
 
@@ -120,15 +123,15 @@ async def run_audit(web: Web, dataset_id: int) -> Response:
             web, dataset, problem="This server has no chain to audit against.", status_code=503
         )
     user = web.user
+    run = partial(audit_dataset, web.db, services.handle.ledger, web.state.blobs, dataset)
+    cache = web.state.audit_cache
     try:
-        report = await run_in_threadpool(
-            audit_dataset,
-            web.db,
-            services.handle.ledger,
-            web.state.blobs,
-            dataset,
-            actor_user_id=user.id if user is not None else None,
-        )
+        if user is None:
+            cached = await run_in_threadpool(cache.recent, dataset.id, partial(run, record=False))
+            report = cached.report
+        else:
+            report = await run_in_threadpool(run, actor_user_id=user.id)
+            cache.remember(report)
     except LedgerError as exc:
         return _render_audit(web, dataset, problem=f"The chain could not be read: {exc}", status_code=503)
     return _render_audit(web, dataset, report=report)

@@ -24,7 +24,7 @@ from sebrus.services import items as item_index
 from sebrus.services.errors import ServiceError
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.images import ALLOWED_FORMATS
-from sebrus.web.chain_info import chain_services
+from sebrus.web.chain_info import chain_services, served_network
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text
 from sebrus.web.templating import image_limits
@@ -83,6 +83,7 @@ def _page(
         "accept": ACCEPT,
         "max_files": MAX_FILES,
         "available": chain_services(web.request) is not None,
+        "wallet_network": served_network(web.request),
     }
     return web.render("contribute.html", context, status_code=status_code)
 

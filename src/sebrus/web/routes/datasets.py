@@ -11,9 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES
+from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 from sebrus.services import browse, datasets
 from sebrus.services.accounts.users import usernames
-from sebrus.services.errors import Conflict, InvalidInput, ServiceError
+from sebrus.services.errors import Conflict, InvalidInput, RateLimited, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form
@@ -80,6 +81,8 @@ def _new_form(
         "seed_rows": seed_form.rows_to_show(values),
         "max_seed_rows": seed_form.MAX_ROWS,
         "max_window_minutes": MAX_WINDOW_MINUTES,
+        "default_max_side": datasets.DEFAULT_MAX_SIDE,
+        "max_label_bytes": DATASET_MAX_LABEL_BYTES,
     }
     return web.render("dataset_new.html", context, status_code=status_code)
 
@@ -144,14 +147,26 @@ async def create_dataset(web: Web) -> Response:
     )
     seed_files: list[seeds.SeedFile] = []
     if not errors:  # seed images are checked against the limits above, so those must be valid first
-        limits = seeds.SeedLimits(labels, max_bytes, *(bounds[key] for key in BOUNDS))
+        limits = seeds.SeedLimits(
+            labels, max_bytes, spec.min_width, spec.max_width, spec.min_height, spec.max_height
+        )
         seed_files = await seed_form.prepare(seed_rows, limits, errors)
     dataset = None
     if not errors:
         try:
             dataset = await run_in_threadpool(
-                datasets.register_dataset, web.db, user, spec, web.state.hooks.dataset_anchor
+                datasets.register_dataset,
+                web.db,
+                user,
+                spec,
+                web.state.hooks.dataset_anchor,
+                web.state.dataset_limiter,
             )
+        except RateLimited as refused:
+            errors.add("form", refused.message)
+            response = _new_form(web, values, errors, status_code=429)
+            response.headers["Retry-After"] = str(refused.retry_after_seconds)
+            return response
         except Conflict:
             taken = values["name"].strip()
             errors.add("name", f"A dataset named {taken!r} already exists; choose another name.")

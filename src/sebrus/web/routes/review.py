@@ -23,7 +23,7 @@ from sebrus.services.review import ballots as review_ballots
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.chain import addresses_of
-from sebrus.web.chain_info import review_chain
+from sebrus.web.chain_info import review_chain, served_network
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.form_actions import submit_form
 from sebrus.web.forms import text
@@ -69,6 +69,7 @@ def _page(
         "claims": [],
         # For review_wallet.js: the chain a browser wallet must be on, and whose ballot is whose.
         "chain_id": chain.link.ledger.chain_id,
+        "wallet_network": served_network(web.request),
         "has_custodial": custodial_wallet_of(web.db, user) is not None,
         "wallet_kinds": {w.address: w.kind.value for w in user.wallets},
     }

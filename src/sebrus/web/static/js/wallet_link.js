@@ -1,6 +1,6 @@
 // The browser wallet (EIP-1193, window.ethereum), shared by the Contribute and Review pages: connect,
-// link the address to the account once (EIP-191 challenge), check the wallet's chain, and call the
-// API with the session's CSRF token. Pages use it as window.SeBRUS.wallet; without a wallet in the
+// link the address to the account once (EIP-191 challenge), check the wallet's chain, offer to add the
+// server's own chain (its /rpc endpoint) to the wallet, and call the API with the session's CSRF token. Pages use it as window.SeBRUS.wallet; without a wallet in the
 // browser it is not defined, and the pages keep the server's custodial wallet.
 (function () {
   "use strict";
@@ -83,6 +83,27 @@
       }
     });
   }
+
+  // "Add this server's network": the embedded chain, served at this origin's /rpc (wallet_addEthereumChain).
+  function addNetwork(button) {
+    var status = button.parentNode.querySelector("[data-add-network-status]");
+    var chainId = parseInt(button.getAttribute("data-chain-id"), 10);
+    status.textContent = "Asking your wallet to add the network…";
+    request("wallet_addEthereumChain", [{
+      chainId: "0x" + chainId.toString(16),
+      chainName: button.getAttribute("data-chain-name"),
+      rpcUrls: [window.location.origin + "/rpc"],
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }
+    }]).then(function () {
+      status.textContent = "Your wallet now knows chain " + chainId + " at " + window.location.origin + "/rpc.";
+    }).catch(function (error) {
+      status.textContent = "Could not add the network: " + error.message;
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-add-network]"), function (button) {
+    button.addEventListener("click", function () { addNetwork(button); });
+  });
 
   window.SeBRUS.wallet = { api: api, connect: connect, checkChain: checkChain, request: request };
 })();
