@@ -37,7 +37,6 @@ import hashlib
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from sklearn.datasets import load_digits
 
 from sebrus.chain.backends import open_chain
 from sebrus.config import Settings
+from sebrus.testing.cluster import ANVIL_KEY_0, free_port
 
 PASSWORD = "benchmark password"
 MODES = ("single", "in_flight", "bulk")
@@ -107,13 +107,6 @@ def digit_pngs(count: int, offset: int = 0) -> list[tuple[bytes, str]]:
 # ---------------------------------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     url: str
@@ -130,8 +123,6 @@ class Server:
                 self.process.wait()
 
 
-# Anvil's first development account (public knowledge): the deployer when benchmarking on anvil.
-ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 KEYSTORE_PASSWORD = "benchmark keystore password"
 
 

@@ -19,9 +19,7 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from sebrus.sdk import Client
-from sebrus.testing.databases import postgres_schema, postgres_server_url
-from tests.support.chain import rpc_settings
-from tests.support.cluster import (
+from sebrus.testing.cluster import (
     Process,
     cluster_environment,
     reverted_transactions,
@@ -29,6 +27,8 @@ from tests.support.cluster import (
     start_worker,
     wait_for_log,
 )
+from sebrus.testing.databases import postgres_schema, postgres_server_url
+from tests.support.chain import rpc_settings
 from tests.support.images import png
 from tests.support.live_server import PASSWORD
 from tests.support.s3 import FAKE_AWS, S3Server

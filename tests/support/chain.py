@@ -19,10 +19,8 @@ from sebrus.chain.ledger import Ledger
 from sebrus.chain.operators import write_keystore
 from sebrus.chain.types import DatasetInfo
 from sebrus.config import Settings
+from sebrus.testing.cluster import ANVIL_KEY_0
 
-# anvil's first well-known development key (mnemonic "test test ... junk"); it exists only on
-# local test nodes.
-ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 FUNDING_WEI = 10**20
 
 

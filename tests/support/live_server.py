@@ -16,6 +16,7 @@ import uvicorn
 
 from sebrus.config import Settings
 from sebrus.platform import ChainServices
+from sebrus.testing.cluster import free_port
 from tests.support.platform import started
 
 PASSWORD = "correct horse battery"
@@ -50,14 +51,6 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
             server.should_exit = True
             thread.join(timeout=15)
             sock.close()
-
-
-def free_port() -> int:
-    """A local port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def closed_port_url() -> str:

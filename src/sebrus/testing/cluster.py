@@ -1,10 +1,14 @@
 """Several SeBRUS processes on one PostgreSQL schema and one rpc chain: ``sebrus serve --workers N`` and
-any number of ``sebrus worker`` processes, each a real child process that a test can SIGKILL."""
+any number of ``sebrus worker`` processes, each a real child process that can be SIGKILLed.
+
+Shared by the multi-process test (tests/platform/test_scale_out.py) and ``benchmarks/scaleout.py``.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,11 +19,20 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from sebrus.chain.operators import write_keystore
-from tests.support.chain import ANVIL_KEY_0
-from tests.support.live_server import free_port
-from tests.support.server_process import CHEAP_ARGON2
 
-KEYSTORE_PASSWORD = "cluster-keystore-password"
+# anvil's first well-known development key (mnemonic "test test ... junk"); it exists only on
+# local development nodes.
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+# Password hashing at its cheapest and no sign-up limit: setting up accounts is not what is measured.
+CHEAP_ACCOUNTS = {
+    "SEBRUS_PASSWORD_TIME_COST": "1",
+    "SEBRUS_PASSWORD_MEMORY_COST_KIB": "8",
+    "SEBRUS_PASSWORD_PARALLELISM": "1",
+    "SEBRUS_SIGNUP_PER_HOUR": "0",
+    "SEBRUS_DATASET_CREATIONS_PER_HOUR": "0",
+}
+
+KEYSTORE_PASSWORD = "cluster-keystore-password"  # noqa: S105 - a throwaway test deployment's
 SECRET_KEY = "cluster-secret-" + "k" * 40
 
 
@@ -50,7 +63,7 @@ def cluster_environment(
     keystores = data_dir / "keystores"
     write_keystore(keystores, "deployer", deployer.key.hex(), KEYSTORE_PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEBRUS_")}
-    env.update(CHEAP_ARGON2)
+    env.update(CHEAP_ACCOUNTS)
     env.update(
         {
             "SEBRUS_DATA_DIR": str(data_dir),
@@ -61,7 +74,6 @@ def cluster_environment(
             "SEBRUS_SECRET_KEY": SECRET_KEY,
             "SEBRUS_UPLOAD_WAIT_SECONDS": "30",
             "SEBRUS_UPLOAD_RATE_PER_MINUTE": "0",
-            "SEBRUS_SIGNUP_PER_HOUR": "0",
         }
     )
     if blob_url is not None:
@@ -71,6 +83,14 @@ def cluster_environment(
     return env
 
 
+def free_port() -> int:
+    """A local port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class Process:
     """One child process of the deployment, logging to a file of its own."""
 
@@ -78,7 +98,7 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 - our own CLI, arguments from our code
                 [sys.executable, "-c", "from sebrus.cli import main; main()", *args],
                 env=env,
                 stdout=log,
