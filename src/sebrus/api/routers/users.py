@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from sebrus.api.schemas.common import ERROR_RESPONSES, StatusOut
 from sebrus.api.schemas.users import UserCredentials, UserEnvelope, UserOut, UsersEnvelope, UserUpdate
@@ -24,8 +26,22 @@ def create_user(body: UserCredentials, db: DbSession, state: State) -> UserEnvel
     return UserEnvelope(status="User created.", user=UserOut.model_validate(user))
 
 
-@router.get("/{user_ref}", response_model=UsersEnvelope)
-def read_users(user_ref: str, db: DbSession, page: Pagination) -> UsersEnvelope:
+# One template for the one resource: PUT and DELETE name it {user_id} too, so a client (or schemathesis)
+# reading the spec sees that /api/user/7 answers all three methods.
+@router.get("/{user_id}", response_model=UsersEnvelope)
+def read_users(
+    user_ref: Annotated[
+        str,
+        # The pattern is stated for clients; the handler answers anything else with a 400 naming the rule.
+        Path(
+            alias="user_id",
+            description="A numeric user id, or `all`.",
+            json_schema_extra={"pattern": "^(all|[0-9]{1,18})$"},
+        ),
+    ],
+    db: DbSession,
+    page: Pagination,
+) -> UsersEnvelope:
     """``user_ref`` is a numeric id, or ``all`` for a page of every account."""
     if user_ref == "all":
         found = accounts.list_users(db, page)
