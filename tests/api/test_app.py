@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from sebrus.api import create_app
+from sebrus.config import Settings
 from sebrus.services.errors import ConfigurationError
 from tests.support.api import ResponseLog, assert_error
 
@@ -45,13 +46,13 @@ def test_unknown_route_and_method_are_json(client):
     ("path", "allowed"),
     [("/api/abi", "GET, POST"), ("/api/user/1", "DELETE, GET, PUT"), ("/api/dataset/1", "DELETE, GET, PUT")],
 )
-def test_a_405_allows_every_method_of_the_path(client, path, allowed):
+def test_a_405_allows_every_method_of_the_path(client: TestClient, path: str, allowed: str) -> None:
     """Each method of a path is its own route; the 405 used to name only the first route's methods."""
     refused = client.options(path)
     assert refused.status_code == 405 and refused.headers["allow"] == allowed
 
 
-def test_hsts_only_in_production(settings):
+def test_hsts_only_in_production(settings: Settings) -> None:
     assert "strict-transport-security" not in TestClient(create_app(settings)).get("/api/health").headers
     settings.env = "production"
     settings.secret_key = SecretStr("k" * 64)

@@ -38,5 +38,4 @@ class FuzzerBearer:
             return log_in(client)
 
     def set(self, case: schemathesis.Case, data: str, context: Any) -> None:
-        case.headers = case.headers or {}
-        case.headers["Authorization"] = f"Bearer {data}"
+        case.headers["Authorization"] = f"Bearer {data}"  # a Case always has its headers dict
