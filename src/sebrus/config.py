@@ -112,7 +112,8 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = Field(
         default="development",
-        description="production refuses to start without an explicit secret key and forces Secure cookies.",
+        description="production refuses to start without an explicit secret key, forces Secure cookies and "
+        "sends HSTS (Strict-Transport-Security).",
     )
     database_url: str | None = Field(
         default=None,

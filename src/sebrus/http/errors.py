@@ -12,8 +12,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from sebrus.services.errors import (
     ConfigurationError,
@@ -68,10 +70,31 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status_code_for(exc), exc.message, headers=headers)
 
 
-async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method the app answers at the request's path, for ``Allow`` on a 405.
+
+    Starlette's 405 names only the methods of the first route whose path matched, while one path is
+    often served by several routes (``GET`` and ``PUT /api/dataset/{id}`` are two handlers).
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # included routers' routes too
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+def answer_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The exception's headers, with a 405's ``Allow`` listing the path's methods in full."""
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        return {**(headers or {}), "Allow": allowed_methods(request)}
+    return headers
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    return error_response(exc.status_code, message, exc.detail, headers=getattr(exc, "headers", None))
+    return error_response(exc.status_code, message, exc.detail, headers=answer_headers(request, exc))
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,8 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from sebrus.api.params import ItemHash
+from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus
@@ -30,7 +32,7 @@ from sebrus.services import items as item_index
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
-router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
+router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"], responses=ERROR_RESPONSES)
 
 MAX_WAITING_UPLOADS = 1024
 IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
@@ -206,7 +208,7 @@ def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
 
 
 @router.get("/{content_hash}")
-def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
+def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFound:
     return ItemFound.model_validate(
         {"status": "Success.", "item": item_json(_item(db, dataset_id, content_hash))}
     )
@@ -226,7 +228,7 @@ def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
     },
 )
 def read_item_image(
-    request: Request, dataset_id: int, content_hash: str, db: DbSession, state: State
+    request: Request, dataset_id: int, content_hash: ItemHash, db: DbSession, state: State
 ) -> Response:
     """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
     item = _item(db, dataset_id, content_hash)
