@@ -35,7 +35,11 @@ def build_platform(settings: Settings) -> tuple[FastAPI, ChainServices]:
     try:
         handle.init()
         link = ChainLink(
-            handle.ledger, handle.operators, load_server_secret(settings), reviews=handle.reviews
+            handle.ledger,
+            handle.operators,
+            load_server_secret(settings),
+            reviews=handle.reviews,
+            no_vote_grace_s=settings.review_no_vote_grace_seconds,
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
         app = create_app(settings, hooks=hooks, with_chain=True)

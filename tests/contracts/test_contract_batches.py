@@ -163,7 +163,9 @@ def test_an_expired_or_replayed_signature_reverts_the_whole_signed_batch(
     assert dataset.functions.itemCount().call() == 0
 
     chain.send(dataset.functions.submitFor(signed[1], b""), contributor)
-    chain.expect_revert(dataset.functions.submitFor(signed[1], b""), contributor, "DuplicateItem", signed[1][0])
+    chain.expect_revert(
+        dataset.functions.submitFor(signed[1], b""), contributor, "DuplicateItem", signed[1][0]
+    )
     receipt = chain.send(dataset.functions.submitBatchFor(signed, []), contributor)
     (skipped,) = events(dataset, "ItemSkipped", receipt)
     assert skipped["args"]["holder"] == skipped["args"]["contributor"] == signed[1][2]  # a replay

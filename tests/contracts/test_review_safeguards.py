@@ -95,7 +95,9 @@ def test_a_delay_change_applies_to_items_anchored_after_it(
     chain.advance(2)
     late, anchored = _item(chain, dataset, contributor, "after the delay")
     chain.send(review.functions.finalize(early), contributor)
-    chain.expect_revert(review.functions.finalize(late), contributor, "FinalizeTooEarly", late, anchored + GRACE)
+    chain.expect_revert(
+        review.functions.finalize(late), contributor, "FinalizeTooEarly", late, anchored + GRACE
+    )
 
 
 def test_a_delay_longer_than_the_longest_window_is_refused(
