@@ -110,7 +110,8 @@ OPS = (
     ["submit"] * 8
     + ["quarantine"] * 3
     + ["resolve_elsewhere"] * 1
-    + ["resolver_role"] * 2
+    + ["resolver_role"] * 3
+    + ["stall"] * 2
     + ["set_policy"] * 2
     + ["allow_list"] * 4
     + ["advance_time"] * 8
@@ -357,6 +358,14 @@ class ReviewMachine(RuleBasedStateMachine):
             self.resolve_elsewhere(n, approve)
         elif op == "resolver_role":
             self.resolver_role(flag % 2 == 0)
+        elif op == "stall":  # mostly the owner freezes the review; time passes; someone tries to expire
+            if self.resolver and flag % 4:
+                self.resolver_role(False)
+            self.advance_time(STALL_TIMEOUT)
+            stalled = self.pick_where(
+                n, lambda item: item.current().commits > 0 and item.current().state == OPEN
+            )
+            self.finalize(stalled, who)
         elif op == "set_policy":
             self.set_policy(terms, flag % 10)
         elif op == "allow_list":
