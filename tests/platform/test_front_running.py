@@ -96,6 +96,14 @@ def test_a_front_run_upload_ends_taken_and_the_rest_of_the_batch_is_anchored(sto
     assert taken is not None and taken.contributor_address == attacker.address and taken.label == "dog"
     assert _outbox(client)[hashes[1]].state is OutboxState.TAKEN  # the indexer did not confirm it
 
+    # The audit lists it among the uploads that were not anchored as acknowledged.
+    services.indexer.sync()
+    audit = client.get(f"/api/dataset/{dataset['id']}/audit", headers=victim)
+    assert audit.status_code == 200, audit.text
+    notes = {n["content_hash"]: n for n in audit.json()["outbox"]}
+    assert notes[hashes[1]]["state"] == "taken" and attacker.address in notes[hashes[1]]["error"]
+    assert audit.json()["counts"]["outbox_taken"] == 1
+
     # Asking again tells the victim what happened, instead of "anchored" or a vague conflict.
     again = client.post(
         f"/api/dataset/{dataset['id']}/items", params={"label": "cat"}, content=png(1), headers=victim

@@ -37,7 +37,10 @@ class AuditOut(StatusAnswer):
     counts: dict[str, int]
     findings_by_kind: dict[str, int]
     findings: list[FindingOut]
-    outbox: list[OutboxNoteOut] = Field(description="Uploads acknowledged but not anchored yet, or given up.")
+    outbox: list[OutboxNoteOut] = Field(
+        description="Uploads acknowledged but not anchored yet, given up, or taken "
+        "(anchored first by another wallet)."
+    )
 
     @classmethod
     def of(cls, report: AuditReport) -> AuditOut:
