@@ -8,6 +8,9 @@ test drives ``relayer.step`` and ``indexer.sync`` itself.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +133,37 @@ def test_when_the_indexer_sees_the_front_runner_first_the_entry_is_taken_and_nev
     assert entries[hashes[1]].state is OutboxState.CONFIRMED
     record = services.handle.ledger.get_item(str(dataset["address"]), hashes[0])
     assert record is not None and record.contributor == attacker.address
+
+
+def test_an_upload_waiting_for_its_item_is_told_it_was_taken(stopped: Stopped) -> None:
+    """The upload request waits for its item; the front-runner's item appears instead: 409, not 201."""
+    client, services = stopped
+    victim = login(client, "victim4")
+    dataset = create_dataset(client, login(client, "owner4"))
+    answers: list[Any] = []
+
+    def send() -> None:
+        answers.append(
+            client.post(
+                f"/api/dataset/{dataset['id']}/items",
+                params={"label": "cat"},
+                content=png(30),
+                headers=victim,
+            )
+        )
+
+    waiting = threading.Thread(target=send)
+    waiting.start()
+    content_hash = hashlib.sha256(png(30)).hexdigest()
+    deadline = time.monotonic() + 10
+    while content_hash not in _outbox(client) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the upload is acknowledged (queued) and waiting for its item
+    attacker = _front_run(services, dataset, content_hash)
+    services.indexer.sync()  # indexes the front-runner's item: wakes the waiting request
+    waiting.join(timeout=30)
+    (answer,) = answers
+    assert answer.status_code == 409, answer.text
+    assert "anchored first by" in answer.json()["status"] and attacker.address in answer.json()["status"]
 
 
 def test_the_profile_says_an_upload_was_taken(stopped: Stopped) -> None:

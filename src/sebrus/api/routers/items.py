@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Item, ItemStatus
+from sebrus.db.models import Item, ItemStatus, OutboxState
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
@@ -26,6 +26,7 @@ from sebrus.http.deps import (
 )
 from sebrus.primitives import is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.errors import Conflict
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
@@ -128,6 +129,9 @@ async def upload_item(
     item, entry = await run_in_threadpool(
         release_after, db, item_index.upload_outcome, db, dataset.id, accepted.content_hash
     )
+    if entry is not None and entry.state is OutboxState.TAKEN:
+        # Another wallet anchored these bytes first (e.g. a front-runner): not this user's item.
+        raise Conflict(entry.error or "This image was anchored first by another wallet.")
     if not accepted.created:
         response.status_code = 200
     elif item is None:

@@ -55,17 +55,11 @@ class UploadOut(StatusAnswer):
 
     @classmethod
     def of(cls, content_hash: str, item: Item | None, entry: OutboxEntry | None) -> UploadOut:
-        """``state`` is the outbox's: pending, sent, confirmed, failed, or taken (another wallet
-        anchored the hash first; ``item`` is then theirs, and ``status`` says so)."""
-        if entry is not None and entry.state is OutboxState.TAKEN:
-            status = f"Not anchored as yours: {entry.error}"
-        elif item is not None:
-            status = "Item anchored."
-        else:
-            status = "Item queued for anchoring."
+        """``state`` is the outbox's: pending, sent, confirmed or failed (an upload whose hash another
+        wallet anchored first, "taken", is answered 409 by the router instead)."""
         return cls.model_validate(
             {
-                "status": status,
+                "status": "Item anchored." if item is not None else "Item queued for anchoring.",
                 "content_hash": content_hash,
                 "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
                 "item": item_json(item) if item is not None else None,
