@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
+from sebrus.primitives import iso_utc
 from sebrus.services.errors import (
     ConfigurationError,
     Conflict,
@@ -26,6 +27,7 @@ from sebrus.services.errors import (
     PermissionDenied,
     RateLimited,
     ServiceError,
+    TooEarly,
 )
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,15 @@ _STATUS_CODES: dict[type[ServiceError], int] = {
 
 
 def error_response(
-    status_code: int, message: str, detail: Any = None, headers: dict[str, str] | None = None
+    status_code: int,
+    message: str,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    """The JSON error answer; ``extra`` adds machine-readable keys beside ``status`` and ``detail``."""
     body = {"status": message, "detail": jsonable_encoder(detail if detail is not None else message)}
+    body.update(extra or {})
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -63,11 +71,14 @@ def _describe_location(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     headers = None
-    if isinstance(exc, RateLimited):
+    extra = None
+    if isinstance(exc, RateLimited | TooEarly):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, TooEarly):
+        extra = {"not_before": iso_utc(exc.not_before)}
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
-    return error_response(status_code_for(exc), exc.message, headers=headers)
+    return error_response(status_code_for(exc), exc.message, headers=headers, extra=extra)
 
 
 def allowed_methods(request: Request) -> str:

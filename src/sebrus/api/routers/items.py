@@ -16,7 +16,7 @@ from sebrus.api.params import ItemHash
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.items import ItemFound, ItemList, UploadOut, item_json
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Item, ItemStatus
+from sebrus.db.models import Item, ItemStatus, OutboxState
 from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
@@ -29,6 +29,7 @@ from sebrus.http.deps import (
 )
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.errors import Conflict
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
@@ -136,6 +137,9 @@ async def upload_item(
     item, entry = await run_in_threadpool(
         release_after, db, item_index.upload_outcome, db, dataset.id, accepted.content_hash
     )
+    if entry is not None and entry.state is OutboxState.TAKEN:
+        # Another wallet anchored these bytes first (e.g. a front-runner): not this user's item.
+        raise Conflict(entry.error or "This image was anchored first by another wallet.")
     if not accepted.created:
         response.status_code = 200
     elif item is None:

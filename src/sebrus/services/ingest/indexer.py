@@ -24,6 +24,7 @@ from sebrus.chain.types import ChainEvent
 from sebrus.chain.types import ItemStatus as ChainStatus
 from sebrus.db.models import ChainCursor, Dataset, Item, ItemStatus, OutboxEntry, OutboxState, Wallet
 from sebrus.services import audit_log
+from sebrus.services.ingest.outbox import mark_taken, same_wallet
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +183,11 @@ class Indexer:
                 OutboxEntry.dataset_id == dataset.id, OutboxEntry.content_hash == content_hash
             )
         )
-        if entry is not None:
+        if entry is not None and same_wallet(entry.contributor_address, contributor):
             entry.state = OutboxState.CONFIRMED
             entry.tx_hash = event.tx_hash
+        elif entry is not None:  # someone else anchored the hash first: the upload was not anchored
+            mark_taken(entry, contributor)
         db.flush()
         return (dataset.id, content_hash)
 

@@ -10,6 +10,13 @@ marked sent only after the transaction was mined. If the process dies in between
 still pending on restart with an attempt on record, so the relayer first asks the chain whether it
 already holds it rather than resending: nothing is anchored twice and nothing is lost. "Sent" never
 overwrites "confirmed": the indexer may record the event before the relayer records the send.
+
+Front-running (issue 15 item 10): anyone who sees a pending batch can ``submit`` one of its hashes
+first, under their own label. Datasets since that fix skip such an entry (``ItemSkipped``, naming the
+holder) and anchor the rest; older ones revert the whole batch with ``DuplicateItem``. Either way an
+entry whose hash is on chain is settled by comparing the record's contributor with the entry's
+signer: the same wallet means our earlier attempt anchored it ("sent"); another wallet means the hash
+was taken ("taken", with the holder in ``error``), never "sent".
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from sqlalchemy.orm import Session
 
 from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.ledger import MAX_BATCH, SIGNATURE_TTL_SECONDS
-from sebrus.chain.types import SignedSubmission
+from sebrus.chain.types import SignedSubmission, TxResult
 from sebrus.db.models import Dataset, OutboxEntry, OutboxState, Wallet, WalletKind
 from sebrus.faults import maybe_crash
 from sebrus.services.ingest.indexer import Indexer
+from sebrus.services.ingest.outbox import mark_taken, same_wallet
 from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
@@ -80,8 +88,12 @@ class Relayer:
         ready: list[tuple[OutboxEntry, SignedSubmission]] = []
         anchored: list[int] = []
         for entry in entries:
-            if entry.attempts > 0 and ledger.get_item(dataset.address, entry.content_hash) is not None:
-                anchored.append(entry.id)  # anchored by an earlier attempt that died before recording it
+            on_chain = ledger.get_item(dataset.address, entry.content_hash) if entry.attempts > 0 else None
+            if on_chain is not None:  # anchored by an earlier attempt that died before recording it...
+                if same_wallet(on_chain.contributor, entry.contributor_address):
+                    anchored.append(entry.id)
+                else:  # ...or by someone else, who got there first
+                    mark_taken(entry, on_chain.contributor)
                 continue
             if entry.attempts >= MAX_ATTEMPTS:
                 self._fail(entry, f"gave up after {entry.attempts} attempts: {entry.error}")
@@ -102,7 +114,7 @@ class Relayer:
                 self._link.operators.relayer, dataset.address, [s for _, s in ready]
             )
         except ContractReverted as refused:
-            self._handle_refusal(db, ready, refused)
+            self._handle_refusal(db, dataset, ready, refused)
             return len(entries)
         except LedgerError as exc:
             for entry, _ in ready:
@@ -110,8 +122,27 @@ class Relayer:
             db.commit()
             raise
         maybe_crash("after-chain-send")
-        self._mark_sent(db, [entry.id for entry, _ in ready], result.tx_hash)
+        taken = self._skipped(ready, result)
+        sent = [entry.id for entry, _ in ready if entry.id not in taken]
+        self._mark_sent(db, sent, result.tx_hash)
         return len(entries)
+
+    @staticmethod
+    def _skipped(ready: list[tuple[OutboxEntry, SignedSubmission]], result: TxResult) -> set[int]:
+        """Settle the entries the batch skipped (``ItemSkipped``): a hash held by its own signer was
+        anchored by an earlier attempt (left to be marked sent); one held by another wallet is taken.
+        Returns the ids of the taken entries."""
+        by_hash = {entry.content_hash: entry for entry, _ in ready}
+        taken: set[int] = set()
+        for event in result.events:
+            if event.name != "ItemSkipped":
+                continue
+            entry = by_hash.get(bytes(event.args["contentHash"]).hex())
+            holder = str(event.args["holder"])
+            if entry is not None and not same_wallet(holder, entry.contributor_address):
+                mark_taken(entry, holder)
+                taken.add(entry.id)
+        return taken
 
     @staticmethod
     def _mark_sent(db: Session, entry_ids: list[int], tx_hash: str | None) -> None:
@@ -158,15 +189,26 @@ class Relayer:
         )
 
     def _handle_refusal(
-        self, db: Session, ready: list[tuple[OutboxEntry, SignedSubmission]], refused: ContractReverted
+        self,
+        db: Session,
+        dataset: Dataset,
+        ready: list[tuple[OutboxEntry, SignedSubmission]],
+        refused: ContractReverted,
     ) -> None:
         """One bad entry reverts the whole batch: settle the culprit, leave the rest for the next step."""
         for entry, _ in ready:
             entry.error = str(refused)[:2000]
         culprit_hash = refused.arguments.get("contentHash")
         if refused.error == "DuplicateItem" and isinstance(culprit_hash, bytes):
-            culprits = [entry.id for entry, _ in ready if entry.content_hash == culprit_hash.hex()]
-            self._mark_sent(db, culprits, None)  # already on chain; the indexer will record it
+            # A dataset from before batches skipped anchored hashes: whose record is it?
+            on_chain = self._link.ledger.get_item(dataset.address, culprit_hash)
+            for entry, _ in ready:
+                if entry.content_hash != culprit_hash.hex() or on_chain is None:
+                    continue
+                if same_wallet(on_chain.contributor, entry.contributor_address):
+                    self._mark_sent(db, [entry.id], None)  # already on chain; the indexer will record it
+                else:
+                    mark_taken(entry, on_chain.contributor)
         elif refused.error == "SignatureExpired":
             for entry, _ in ready:
                 if entry.deadline == refused.arguments.get("deadline"):
