@@ -35,7 +35,8 @@ contract Dataset is AccessControl, Initializable, EIP712 {
 
     /// @notice EIP-712 type a contributor signs so that a relayer may pay for anchoring their image.
     /// @dev No nonce: a content hash can be anchored once per dataset, so a replayed signature always
-    ///      fails with {DuplicateItem}; the domain binds it to this dataset and chain. This lets a
+    ///      fails with {DuplicateItem} ({submitFor}) or is skipped with {ItemSkipped} (batches); the
+    ///      domain binds it to this dataset and chain. This lets a
     ///      contributor sign many uploads in parallel.
     bytes32 public constant CONTRIBUTION_TYPEHASH =
         keccak256("Contribution(bytes32 contentHash,uint16 label,address contributor,uint256 deadline)");
@@ -94,6 +95,10 @@ contract Dataset is AccessControl, Initializable, EIP712 {
     event ItemPayload(bytes32 indexed contentHash, bytes payload);
     event ItemQuarantined(bytes32 indexed contentHash, address indexed detector, bytes32 reportHash);
     event ItemResolved(bytes32 indexed contentHash, Status status);
+    /// @notice A batch left out `contentHash` for `contributor` because it is anchored already, by
+    ///         `holder` (the contributor of record: `contributor` itself for a retried batch, someone
+    ///         else when the hash was taken first, e.g. by a front-runner who saw the pending batch).
+    event ItemSkipped(bytes32 indexed contentHash, address indexed contributor, address indexed holder);
 
     error EmptyLabelSet();
     error TooManyLabels(uint256 count, uint256 max);
@@ -162,24 +167,35 @@ contract Dataset is AccessControl, Initializable, EIP712 {
         itemCount += 1;
     }
 
-    /// @notice Anchor many images as the caller's contributions in one transaction.
+    /// @notice Anchor many images as the caller's contributions in one transaction. An image that is
+    ///         anchored already is skipped with {ItemSkipped} rather than failing the whole batch.
     /// @param payloads Empty, or one image per item when {payloadOnChain}.
     function submitBatch(Submission[] calldata items, bytes[] calldata payloads) external {
         uint256 count = _checkBatch(items.length, payloads.length);
+        uint256 recorded = 0;
         for (uint256 i = 0; i < count; ++i) {
-            _record(items[i].contentHash, items[i].label, msg.sender, _payloadAt(payloads, i));
+            if (_recordOrSkip(items[i].contentHash, items[i].label, msg.sender, _payloadAt(payloads, i))) {
+                recorded += 1;
+            }
         }
-        itemCount += count;
+        itemCount += recorded;
     }
 
     /// @notice Anchor many signed images, possibly from many contributors, in one transaction.
+    /// @dev A signed image someone anchored first (anyone may `submit` a hash they saw in a pending
+    ///      batch) is skipped with {ItemSkipped} naming its holder, so the rest of the batch is still
+    ///      anchored and the relayer can tell its contributor the truth. Signatures are checked first:
+    ///      a skipped entry is still one its contributor signed.
     function submitBatchFor(SignedSubmission[] calldata items, bytes[] calldata payloads) external {
         uint256 count = _checkBatch(items.length, payloads.length);
+        uint256 recorded = 0;
         for (uint256 i = 0; i < count; ++i) {
             _checkSignature(items[i]);
-            _record(items[i].contentHash, items[i].label, items[i].contributor, _payloadAt(payloads, i));
+            if (_recordOrSkip(items[i].contentHash, items[i].label, items[i].contributor, _payloadAt(payloads, i))) {
+                recorded += 1;
+            }
         }
-        itemCount += count;
+        itemCount += recorded;
     }
 
     // ---------------------------------------------------------------- judgement
@@ -275,6 +291,22 @@ contract Dataset is AccessControl, Initializable, EIP712 {
         item.status = Status.Pending;
         emit ItemSubmitted(contentHash, contributor, label);
         if (payload.length != 0) emit ItemPayload(contentHash, payload);
+    }
+
+    /// @dev {_record} for batches: false, with {ItemSkipped}, when the hash is anchored already. The
+    ///      label is still checked, so a batch with a malformed entry fails as before.
+    function _recordOrSkip(bytes32 contentHash, uint16 label, address contributor, bytes calldata payload)
+        private
+        returns (bool)
+    {
+        Item storage item = _items[contentHash];
+        if (contentHash != bytes32(0) && item.status != Status.None) {
+            if (label >= _labels.length) revert UnknownLabel(label, _labels.length);
+            emit ItemSkipped(contentHash, contributor, item.contributor);
+            return false;
+        }
+        _record(contentHash, label, contributor, payload);
+        return true;
     }
 
     function _checkSignature(SignedSubmission calldata signed) private view {

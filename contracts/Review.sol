@@ -41,11 +41,23 @@ import {ReviewTreasury} from "./review/ReviewTreasury.sol";
 ///          unrevealed stakes are forfeited to the pool, and the next commit opens a new round.
 ///        - If someone other than this contract resolves the item on the Dataset, {finalize} records
 ///          that outcome and refunds every stake of the open round.
+///        - q = 0 items wait: {finalize} approves one only `finalizeDelay` seconds (a policy term) after
+///          it was anchored, so that a detector can still quarantine it; `finalize` is permissionless.
+///        - STALLS. The Dataset's owner can revoke this review's RESOLVER_ROLE, after which the deciding
+///          vote cannot resolve the item and reverts. So that voters' stakes cannot be frozen that way,
+///          a plain round open for {STALL_TIMEOUT} while the role is missing expires through {finalize}:
+///          each ballot claims its stake back (pull, no loop over voters), the round's reserved
+///          rewards return to the pool, and the next vote opens a new round. Commit-reveal rounds need
+///          no such path: an undecided round fails when its reveal window closes.
 ///      Payouts and the accounting identity are described in {ReviewTreasury}, policy versions in
 ///      {ReviewPolicy}.
 contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     /// @inheritdoc IReview
     bytes32 public constant VOTER_ROLE = keccak256("VOTER_ROLE");
+    /// @inheritdoc IReview
+    uint32 public constant STALL_TIMEOUT = 14 days;
+    /// @dev See {reviewVersion}: 2 added `Terms.finalizeDelay`, round expiry and {reviewVersion} itself.
+    uint16 private constant VERSION = 2;
 
     /// @dev One round of votes on an item.
     struct Round {
@@ -54,6 +66,7 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         uint32 approvals;
         uint32 rejections;
         uint64 commitEnds; // commit-reveal: end of the commit phase
+        uint32 openedAt; // block time of the round's first ballot (the stall timeout counts from it)
         RoundState state;
         bool settled;
         uint128 share; // each winner's part of the losing stakes, fixed at settlement
@@ -115,6 +128,7 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         Ballot storage ballot = _ballots[contentHash][index][msg.sender];
         if (ballot.state != BallotState.None) revert AlreadyVoted(contentHash, index, msg.sender);
         _reserve(terms);
+        if (round.commits == 0) round.openedAt = uint32(block.timestamp);
         ballot.state = approve ? BallotState.Approve : BallotState.Reject;
         round.commits += 1;
         round.reveals += 1;
@@ -136,7 +150,10 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
             index = review.round;
             round = _rounds[contentHash][index];
         }
-        if (round.commits == 0) round.commitEnds = uint64(block.timestamp) + terms.commitWindow;
+        if (round.commits == 0) {
+            round.commitEnds = uint64(block.timestamp) + terms.commitWindow;
+            round.openedAt = uint32(block.timestamp);
+        }
         uint256 cap = 2 * required - 1;
         if (block.timestamp >= round.commitEnds || round.commits >= cap) revert CommitClosed(contentHash, index);
         Ballot storage ballot = _ballots[contentHash][index][msg.sender];
@@ -196,6 +213,8 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
             if (!_isOpen(item.status)) {
                 _abort(contentHash, review, index, round, terms, item.status);
             } else if (_required(terms.quorum, item.status) == 0) {
+                uint64 notBefore = item.submittedAt + terms.finalizeDelay;
+                if (block.timestamp < notBefore) revert FinalizeTooEarly(contentHash, notBefore);
                 if (terms.deposit > 0 && !review.depositPaid) revert DepositRequired(contentHash, terms.deposit);
                 _resolve(contentHash, review, index, round, terms, true);
             } else if (
@@ -203,6 +222,8 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
                     && block.timestamp >= uint256(round.commitEnds) + terms.revealWindow
             ) {
                 _failRound(contentHash, review, index, round, terms);
+            } else if (_stalled(round, terms)) {
+                _expireRound(contentHash, review, index, round, terms);
             } else {
                 revert NothingToFinalize(contentHash);
             }
@@ -244,6 +265,11 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     }
 
     // ---------------------------------------------------------------- reads
+
+    /// @inheritdoc IReview
+    function reviewVersion() external pure returns (uint16) {
+        return VERSION;
+    }
 
     /// @inheritdoc IReview
     function policyFor(bytes32 contentHash) external view returns (uint32 version, Terms memory terms) {
@@ -302,7 +328,7 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         if (ballot.state == BallotState.None || ballot.claimed || round.state == RoundState.Open) return 0;
         ItemReview storage review = _items[contentHash];
         Terms memory terms = _terms(review.policyVersion);
-        if (round.state == RoundState.Aborted) return terms.stake;
+        if (round.state == RoundState.Aborted || round.state == RoundState.Expired) return terms.stake;
         if (ballot.state == BallotState.Committed) return 0;
         if (round.state == RoundState.Failed) return terms.stake;
         BallotState winning = review.outcome == Outcome.Approved ? BallotState.Approve : BallotState.Reject;
@@ -427,6 +453,31 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         review.round = index + 1;
         _toPool(stakesToPool, rewardsToPool);
         emit RoundFailed(contentHash, index, round.reveals, unrevealed, stakesToPool + rewardsToPool);
+    }
+
+    /// @dev A plain round that has waited {STALL_TIMEOUT} while no vote could resolve the item, because
+    ///      this review lacks RESOLVER_ROLE on its Dataset (a read of our own platform's contract).
+    function _stalled(Round storage round, Terms memory terms) private view returns (bool) {
+        if (terms.commitReveal || round.commits == 0) return false;
+        if (block.timestamp < uint256(round.openedAt) + STALL_TIMEOUT) return false;
+        return !dataset.hasRole(dataset.RESOLVER_ROLE(), address(this));
+    }
+
+    /// @dev Close a stalled round: every ballot may claim its stake back, the rewards reserved for it
+    ///      return to the pool, and the next vote opens a new round. No loop over voters.
+    function _expireRound(
+        bytes32 contentHash,
+        ItemReview storage review,
+        uint32 index,
+        Round storage round,
+        Terms memory terms
+    ) private {
+        uint256 rewardsToPool = uint256(round.commits) * terms.reward;
+        round.state = RoundState.Expired;
+        round.settled = true;
+        review.round = index + 1;
+        _toPool(0, rewardsToPool);
+        emit RoundExpired(contentHash, index, round.commits, rewardsToPool);
     }
 
     /// @dev The item was resolved on the Dataset by another resolver: follow it and refund the round.

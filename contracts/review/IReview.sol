@@ -24,6 +24,8 @@ interface IReview is IAccessControl {
     /// @param stake Wei every vote must carry (open voting needs a positive stake).
     /// @param reward Wei paid from the pool to each winning vote.
     /// @param deposit Wei the contributor must deposit before review opens; zero for none.
+    /// @param finalizeDelay Seconds after an item is anchored before {finalize} may approve it without
+    ///        votes (q = 0): the grace in which a detector can still quarantine it. At most MAX_WINDOW.
     struct Terms {
         uint8 quorum;
         bool openVoting;
@@ -33,6 +35,7 @@ interface IReview is IAccessControl {
         uint96 stake;
         uint96 reward;
         uint96 deposit;
+        uint32 finalizeDelay;
     }
 
     /// @notice How the review decided an item: not yet, approved or rejected.
@@ -44,11 +47,14 @@ interface IReview is IAccessControl {
 
     /// @notice Open: taking votes. Resolved: the item is decided (payouts fixed once `settled`).
     ///         Failed: a commit-reveal round ended without a decision. Aborted: resolved elsewhere.
+    ///         Expired: a plain round stalled for {STALL_TIMEOUT} while this review could not resolve
+    ///         items on its Dataset (its RESOLVER_ROLE was revoked); every ballot's stake is refundable.
     enum RoundState {
         Open,
         Resolved,
         Failed,
-        Aborted
+        Aborted,
+        Expired
     }
 
     /// @notice One voter's ballot in one round: none, committed (hidden) or a counted side.
@@ -147,6 +153,11 @@ interface IReview is IAccessControl {
     /// @notice Another resolver decided the item; the open round's stakes are refundable.
     /// @param outcome The outcome recorded from the Dataset.
     event ReviewAborted(bytes32 indexed contentHash, uint32 round, Outcome outcome);
+    /// @notice A plain round stalled while this review lacked RESOLVER_ROLE on its Dataset: every
+    ///         ballot's stake is refundable through {claim}; the next vote opens round `round` + 1.
+    /// @param ballots Ballots cast in the round (each may claim its stake back).
+    /// @param toPool The round's reserved rewards, back in the pool.
+    event RoundExpired(bytes32 indexed contentHash, uint32 round, uint32 ballots, uint256 toPool);
     /// @notice `voter` collected `amount` wei for their ballot in `round`.
     event Claimed(bytes32 indexed contentHash, uint32 round, address indexed voter, uint256 amount);
 
@@ -211,6 +222,11 @@ interface IReview is IAccessControl {
     error RevealClosed(bytes32 contentHash, uint64 closedAt);
     /// @notice The revealed side and salt do not hash to the committed value.
     error CommitmentMismatch(bytes32 contentHash, address voter);
+    /// @notice An item with no votes to wait for (q = 0) can be approved from `notBefore`: its policy's
+    ///         `finalizeDelay` after it was anchored, so that a detector can still quarantine it.
+    error FinalizeTooEarly(bytes32 contentHash, uint64 notBefore);
+    /// @notice The policy's `finalizeDelay` is above `max` ({MAX_WINDOW}).
+    error FinalizeDelayTooLong(uint32 finalizeDelay, uint32 max);
     /// @notice {finalize} found nothing to do for the item now.
     error NothingToFinalize(bytes32 contentHash);
     /// @notice The round still takes votes; nothing can be claimed from it yet.
@@ -236,8 +252,14 @@ interface IReview is IAccessControl {
     function VOTER_ROLE() external view returns (bytes32);
     /// @notice Largest x an owner may set (the paper's 0 <= x <= 100).
     function MAX_QUORUM() external view returns (uint8);
-    /// @notice Longest commit or reveal window, in seconds.
+    /// @notice Longest commit or reveal window, and longest `finalizeDelay`, in seconds.
     function MAX_WINDOW() external view returns (uint32);
+    /// @notice Seconds a plain round must have been open before {finalize} may expire it, and only
+    ///         while this review lacks RESOLVER_ROLE on its Dataset (so no vote could decide the item).
+    function STALL_TIMEOUT() external view returns (uint32);
+    /// @notice The interface version of this review: 2 since `Terms.finalizeDelay` and round expiry
+    ///         (version 1, the earlier clones, has no such function: a call reverts).
+    function reviewVersion() external pure returns (uint16);
     /// @notice The dataset this contract judges.
     function dataset() external view returns (Dataset);
     /// @notice Unreserved reward pool: the only money the owner may withdraw.
@@ -301,13 +323,15 @@ interface IReview is IAccessControl {
     function reveal(bytes32 contentHash, bool approve, bytes32 salt) external;
 
     /// @notice Move an item on when time or someone else has decided it; anyone may call.
-    ///         Approves a q = 0 item, settles a decided commit-reveal round whose reveal window has
-    ///         closed, fails an undecided one, or aborts the open round of an item resolved elsewhere.
+    ///         Approves a q = 0 item once its policy's `finalizeDelay` has passed since it was anchored,
+    ///         settles a decided commit-reveal round whose reveal window has closed, fails an undecided
+    ///         one, aborts the open round of an item resolved elsewhere, or expires a plain round that
+    ///         has been open {STALL_TIMEOUT} while this review lacks RESOLVER_ROLE on the Dataset.
     /// @param contentHash The item, by the sha256 of its image bytes.
     function finalize(bytes32 contentHash) external;
 
     /// @notice Collect what your ballot in `roundIndex` earned: stake + reward + share for a winner,
-    ///         the stake back from a failed (revealed ballots) or aborted round.
+    ///         the stake back from a failed (revealed ballots), aborted or expired round.
     /// @param contentHash The item, by the sha256 of its image bytes.
     /// @param roundIndex The round the ballot was cast in.
     function claim(bytes32 contentHash, uint32 roundIndex) external;

@@ -76,6 +76,7 @@ abstract contract ReviewPolicy is IReview, AccessControl {
         } else if (terms.commitWindow != 0 || terms.revealWindow != 0) {
             revert InvalidWindow(terms.commitWindow, terms.revealWindow);
         }
+        if (terms.finalizeDelay > MAX_WINDOW) revert FinalizeDelayTooLong(terms.finalizeDelay, MAX_WINDOW);
         _policies.push(Policy({terms: terms, effectiveFrom: effectiveFrom}));
         emit PolicySet(_policies.length - 1, effectiveFrom, terms);
     }

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     bulk_upload_max_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=1024,
+        le=256 * 1024 * 1024,
         description="The most one bulk upload may carry (all its files together), counted as it streams.",
     )
     decode_concurrency: int = Field(
@@ -117,7 +118,8 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = Field(
         default="development",
-        description="production refuses to start without an explicit secret key and forces Secure cookies.",
+        description="production refuses to start without an explicit secret key, forces Secure cookies and "
+        "sends HSTS (Strict-Transport-Security).",
     )
     database_url: str | None = Field(
         default=None,

@@ -73,6 +73,7 @@ def build_platform(
             load_server_secret(settings),
             reviews=handle.reviews,
             dataset_max_gas=settings.dataset_create_max_gas,
+            no_vote_grace_s=settings.review_no_vote_grace_seconds,
         )
         hooks = PlatformHooks(dataset_anchor=link, wallet_funder=link, custodial_wallet_on_register=True)
         app = create_app(

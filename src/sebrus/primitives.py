@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeGuard
@@ -193,3 +194,8 @@ def atomic_write_text(path: Path, text: str, *, private: bool = False) -> Path:
 def atomic_write_json(path: Path, data: Any, *, indent: int | None = 2, private: bool = False) -> Path:
     """``data`` as JSON through :func:`atomic_write_text`; nothing is written if it does not serialise."""
     return atomic_write_text(path, json.dumps(data, indent=indent), private=private)
+
+
+def iso_utc(timestamp: int) -> str:
+    """Seconds since the epoch as ISO 8601 UTC (``2026-12-06T08:10:00Z``): how answers name chain times."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

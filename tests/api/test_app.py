@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from sebrus.api import create_app
+from sebrus.config import Settings
 from sebrus.services.errors import ConfigurationError
 from tests.support.api import ResponseLog, assert_error
 
@@ -19,7 +20,7 @@ def test_openapi_lists_prototype_paths(client):
     spec = client.get("/openapi.json").json()
     for path in (
         "/api/user",
-        "/api/user/{user_ref}",
+        "/api/user/{user_id}",
         "/api/session",
         "/api/session/me",
         "/api/dataset",
@@ -39,6 +40,25 @@ def test_security_headers_on_success_and_error(client):
 def test_unknown_route_and_method_are_json(client):
     assert_error(client.get("/api/nowhere"), 404, "Not Found")
     assert_error(client.patch("/api/user"), 405, "Method Not Allowed")
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/api/abi", "GET, POST"), ("/api/user/1", "DELETE, GET, PUT"), ("/api/dataset/1", "DELETE, GET, PUT")],
+)
+def test_a_405_allows_every_method_of_the_path(client: TestClient, path: str, allowed: str) -> None:
+    """Each method of a path is its own route; the 405 used to name only the first route's methods."""
+    refused = client.options(path)
+    assert refused.status_code == 405 and refused.headers["allow"] == allowed
+
+
+def test_hsts_only_in_production(settings: Settings) -> None:
+    assert "strict-transport-security" not in TestClient(create_app(settings)).get("/api/health").headers
+    settings.env = "production"
+    settings.secret_key = SecretStr("k" * 64)
+    app = create_app(settings)
+    for response in (TestClient(app).get("/api/health"), TestClient(app).get("/api/nowhere")):
+        assert response.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
 
 
 def test_validation_errors_never_echo_input(client):

@@ -87,3 +87,28 @@ def test_file_operations_name_their_media_types(document: dict[str, Any]) -> Non
         assert content, path
         # No operation claims a JSON answer it does not have; report.json is the scanner's own bytes.
         assert "application/json" not in content or path.endswith("report.json"), (path, content)
+
+
+def test_answers_from_the_shared_layers_are_documented(document: dict[str, Any]) -> None:
+    """api/openapi.py derives them from each route's dependencies and the body allowance table."""
+    paths = document["paths"]
+    # A login is needed: 401 is documented, even on routers that declare no error answers of their own.
+    for method, path in (
+        ("post", "/api/dataset/{dataset_id}/releases"),
+        ("get", "/api/dataset/{dataset_id}/seed"),
+    ):
+        assert "401" in paths[path][method]["responses"], (method, path)
+    # Anonymous requests succeed: "no credentials" is one of the security requirements.
+    for method, path in (
+        ("get", "/api/dataset/{dataset_id}/audit"),
+        ("get", "/api/dataset/{dataset_id}/review/items/{sha256}/votes"),
+    ):
+        assert paths[path][method]["security"][0] == {}, (method, path)
+    # Every body has a documented limit.
+    assert "1 MB" in paths["/api/session"]["post"]["responses"]["413"]["description"]
+    assert "64 MB" in paths["/api/dataset"]["post"]["responses"]["413"]["description"]
+    bodies = [(m, p) for m, p, operation in _operations(document) if "requestBody" in operation]
+    assert bodies and all("413" in paths[p][m]["responses"] for m, p in bodies)
+    # Ids are bounded where the server stops finding them.
+    dataset_id = paths["/api/dataset/{dataset_id}"]["get"]["parameters"][0]
+    assert dataset_id["name"] == "dataset_id" and dataset_id["schema"]["maximum"] == 2**53 - 1

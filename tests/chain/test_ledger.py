@@ -121,7 +121,7 @@ def test_batches_anchor_many_items_in_one_transaction(chain: ChainKit) -> None:
     assert item is not None and item.contributor == contributor.address
 
 
-def test_a_batch_with_one_known_item_stores_nothing(chain: ChainKit) -> None:
+def test_a_batch_skips_a_known_item_and_anchors_the_rest(chain: ChainKit) -> None:
     owner = chain.funded_account()
     info = chain.dataset(owner)
     chain.ledger.submit(owner, info.address, digest("known"), 0)
@@ -130,11 +130,14 @@ def test_a_batch_with_one_known_item_stores_nothing(chain: ChainKit) -> None:
         Submission(digest("known"), 1),
         Submission(digest("fresh-2"), 2),
     ]
-    with pytest.raises(ContractReverted) as refused:
-        chain.ledger.submit_batch(owner, info.address, batch)
-    assert refused.value.error == "DuplicateItem"
-    assert chain.ledger.get_item(info.address, digest("fresh-1")) is None
-    assert chain.ledger.dataset(info.address).item_count == 1
+    result = chain.ledger.submit_batch(owner, info.address, batch)
+    (skipped,) = [e for e in result.events if e.name == "ItemSkipped"]
+    assert bytes(skipped.args["contentHash"]) == digest("known")
+    assert skipped.args["holder"] == owner.address
+    assert chain.ledger.get_item(info.address, digest("fresh-1")) is not None
+    known = chain.ledger.get_item(info.address, digest("known"))
+    assert known is not None and known.label == 0  # the first record stands
+    assert chain.ledger.dataset(info.address).item_count == 3
 
 
 @pytest.mark.parametrize("size", [0, MAX_BATCH + 1])

@@ -88,6 +88,8 @@ def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None
     both = sebrus("dataset", "policy", ds, "--set", '{"stake": "1", "stake_wei": 1}', "--token", owner)
     assert both.exit_code == 2 and "stake or stake_wei" in both.stderr
     assert sebrus("dataset", "policy", ds, "--set", "[1]", "--token", owner).exit_code == 2
+    x_zero = sebrus("dataset", "policy", ds, "--set", '{"x": 0, "finalize_delay": 900}', "--token", owner)
+    assert x_zero.exit_code == 0 and "approved no sooner than   900 s after anchoring" in x_zero.output
 
 
 def test_contributor_pays_and_takes_back_a_review_deposit(sebrus: Invoke, server: LiveServer) -> None:

@@ -1,4 +1,5 @@
-"""submitBatch and submitBatchFor: many items in one transaction, all or nothing, and the size limits."""
+"""submitBatch and submitBatchFor: many items in one transaction, all or nothing except that an item
+anchored already is skipped with ItemSkipped; and the size limits."""
 
 from __future__ import annotations
 
@@ -78,27 +79,45 @@ def test_a_full_signed_batch_succeeds_and_one_more_is_too_large(
 
 
 @pytest.mark.parametrize("duplicate_at", [1, 5])
-def test_a_duplicate_inside_the_batch_reverts_the_whole_batch(
+def test_a_duplicate_inside_the_batch_is_skipped_and_the_rest_anchored(
     chain: Chain, dataset: Contract, contributor: str, duplicate_at: int
 ) -> None:
     items = _items("inner dup", 6)
     items[duplicate_at] = items[0]
-    receipt = chain.send_raw(dataset.functions.submitBatch(items, []), contributor)
-    assert receipt["status"] == 0
-    chain.expect_revert(dataset.functions.submitBatch(items, []), contributor, "DuplicateItem", items[0][0])
-    assert dataset.functions.itemCount().call() == 0
-    assert not any(dataset.functions.exists(h).call() for h, _ in items)
+    receipt = chain.send(dataset.functions.submitBatch(items, []), contributor)
+    (skipped,) = events(dataset, "ItemSkipped", receipt)
+    assert skipped["args"]["contentHash"] == items[0][0]
+    assert skipped["args"]["contributor"] == skipped["args"]["holder"] == contributor
+    assert len(events(dataset, "ItemSubmitted", receipt)) == 5
+    assert dataset.functions.itemCount().call() == 5
+    assert all(dataset.functions.exists(h).call() for h, _ in items)
 
 
-def test_a_duplicate_of_stored_state_reverts_the_whole_batch(
+def test_a_duplicate_of_stored_state_is_skipped_naming_its_holder(
     chain: Chain, dataset: Contract, contributor: str
 ) -> None:
     existing = content_hash("already here")
-    chain.send(dataset.functions.submit(existing, 0, b""), contributor)
+    holder = chain.accounts[3]
+    chain.send(dataset.functions.submit(existing, 0, b""), holder)
     items = [*_items("against state", 4), (existing, 1)]
-    chain.expect_revert(dataset.functions.submitBatch(items, []), contributor, "DuplicateItem", existing)
+    receipt = chain.send(dataset.functions.submitBatch(items, []), contributor)
+    (skipped,) = events(dataset, "ItemSkipped", receipt)
+    assert skipped["args"]["contributor"] == contributor
+    assert skipped["args"]["holder"] == holder
+    assert dataset.functions.itemCount().call() == 5
+    assert all(dataset.functions.exists(h).call() for h, _ in items[:-1])
+    assert dataset.functions.getItem(existing).call()[0] == holder  # the first record stands
+    assert dataset.functions.getItem(existing).call()[2] == 0
+
+
+def test_a_skipped_entry_with_an_unknown_label_still_fails_the_batch(
+    chain: Chain, dataset: Contract, contributor: str
+) -> None:
+    existing = content_hash("present, bad label")
+    chain.send(dataset.functions.submit(existing, 0, b""), contributor)
+    items = [*_items("skip label", 2), (existing, 9)]
+    chain.expect_revert(dataset.functions.submitBatch(items, []), contributor, "UnknownLabel", 9, 3)
     assert dataset.functions.itemCount().call() == 1
-    assert not any(dataset.functions.exists(h).call() for h, _ in items[:-1])
 
 
 def test_one_bad_item_reverts_the_whole_batch(chain: Chain, dataset: Contract, contributor: str) -> None:
@@ -145,9 +164,30 @@ def test_an_expired_or_replayed_signature_reverts_the_whole_signed_batch(
 
     chain.send(dataset.functions.submitFor(signed[1], b""), contributor)
     chain.expect_revert(
-        dataset.functions.submitBatchFor(signed, []), contributor, "DuplicateItem", signed[1][0]
+        dataset.functions.submitFor(signed[1], b""), contributor, "DuplicateItem", signed[1][0]
     )
-    assert dataset.functions.itemCount().call() == 1
+    receipt = chain.send(dataset.functions.submitBatchFor(signed, []), contributor)
+    (skipped,) = events(dataset, "ItemSkipped", receipt)
+    assert skipped["args"]["holder"] == skipped["args"]["contributor"] == signed[1][2]  # a replay
+    assert dataset.functions.itemCount().call() == 3
+
+
+def test_a_front_run_hash_is_skipped_and_the_rest_of_the_relayed_batch_anchored(
+    chain: Chain, dataset: Contract, contributor: str
+) -> None:
+    """Issue 15 item 10: an attacker who saw the pending batch submits one of its hashes first under
+    their own label; the batch still anchors the others and says who holds the taken one."""
+    signed = _signed(chain, dataset, "front run", 4)
+    victim, attacker = signed[2][2], chain.accounts[5]
+    chain.send(dataset.functions.submit(signed[2][0], (signed[2][1] + 1) % 3, b""), attacker)
+    receipt = chain.send(dataset.functions.submitBatchFor(signed, []), contributor)
+    (skipped,) = events(dataset, "ItemSkipped", receipt)
+    assert skipped["args"]["contentHash"] == signed[2][0]
+    assert skipped["args"]["contributor"] == victim
+    assert skipped["args"]["holder"] == attacker
+    submitted = [e["args"]["contentHash"] for e in events(dataset, "ItemSubmitted", receipt)]
+    assert submitted == [s[0] for i, s in enumerate(signed) if i != 2]
+    assert dataset.functions.itemCount().call() == 4
 
 
 def test_payload_count_must_match_item_count(

@@ -1,9 +1,11 @@
 """Stateful property test of Review: random operations from many accounts against an independent model.
 
 Every step sends one real transaction (submit, quarantine, an outside resolution, policy change,
-allow-list change, deposit, vote, commit, reveal, finalize, claim, deposit refund, fund, withdraw) or
-moves time. The model predicts whether the contract must accept it and what it must do with the money,
-and after every step the machine checks:
+allow-list change, the owner revoking or granting the review's resolver role on the dataset, deposit,
+vote, commit, reveal, finalize, claim, deposit refund, fund, withdraw) or moves time (now and then
+past the stall timeout, so that frozen rounds expire and refund their stakes). The model predicts
+whether the contract must accept it and what it must do with the money, and after every step the
+machine checks:
 
 - ETH is conserved: the review's balance equals stakesHeld + rewardsReserved + pool + depositsHeld,
   and equals the model's balance (every wei in minus every wei out);
@@ -55,7 +57,8 @@ GAS = 1_000_000
 ITEM_REVIEWED = "ItemReviewed(bytes32,uint32,bool,uint32,uint32)"
 CLAIMED = "Claimed(bytes32,uint32,address,uint256)"
 
-OPEN, RESOLVED, FAILED, ABORTED = "open", "resolved", "failed", "aborted"
+OPEN, RESOLVED, FAILED, ABORTED, EXPIRED = "open", "resolved", "failed", "aborted", "expired"
+STALL_TIMEOUT = 14 * 86400  # Review.STALL_TIMEOUT
 NO_OUTCOME, OUT_APPROVED, OUT_REJECTED = 0, 1, 2
 COUNTERS = {"operations": 0, "examples": 0}
 OUTCOMES: Counter[str] = Counter()  # "vote ok", "claim refused", ... for the run's report
@@ -81,7 +84,7 @@ def shared_chain() -> ReviewChain:
 
 
 terms_strategy = st.builds(
-    lambda quorum, open_voting, cr, windows, stake, reward, deposit: Terms(
+    lambda quorum, open_voting, cr, windows, stake, reward, deposit, delay: Terms(
         quorum=quorum,
         open_voting=open_voting,
         commit_reveal=cr,
@@ -90,6 +93,7 @@ terms_strategy = st.builds(
         stake=stake if (stake or not open_voting) else 1,
         reward=reward,
         deposit=deposit,
+        finalize_delay=delay,
     ),
     st.sampled_from([0, 1, 1, 2, 2, 2, 3, 3]),
     st.booleans(),
@@ -98,6 +102,7 @@ terms_strategy = st.builds(
     st.sampled_from([0, 1, 1000, 12_345]),
     st.sampled_from([0, 3, 101]),
     st.sampled_from([0, 0, 50]),
+    st.sampled_from([0, 0, 60, 500]),
 )
 index = st.integers(0, 10**6)
 # Operation weights: voting paths dominate so that items actually get decided and paid out.
@@ -105,6 +110,8 @@ OPS = (
     ["submit"] * 8
     + ["quarantine"] * 3
     + ["resolve_elsewhere"] * 1
+    + ["resolver_role"] * 3
+    + ["stall"] * 2
     + ["set_policy"] * 2
     + ["allow_list"] * 4
     + ["advance_time"] * 8
@@ -130,6 +137,7 @@ class MRound:
     approvals: int = 0
     rejections: int = 0
     commit_ends: int = 0
+    opened_at: int = 0
     state: str = OPEN
     settled: bool = False
     share: int = 0
@@ -164,6 +172,7 @@ class ReviewMachine(RuleBasedStateMachine):
         self.order: list[bytes] = []
         self.versions: list[tuple[Terms, int]] = []
         self.allowed: set[str] = set()
+        self.resolver = True  # the review holds RESOLVER_ROLE on the dataset
         self.pool = self.reserved = self.stakes = self.deposits = self.balance = 0
         self.paid_claims: set[tuple[bytes, int, str]] = set()
         self.paid_deposits: set[bytes] = set()
@@ -274,6 +283,14 @@ class ReviewMachine(RuleBasedStateMachine):
         item.round += 1
         item.rounds[item.round] = MRound()
 
+    def m_expire(self, item: MItem, rnd: MRound) -> None:
+        terms = self.terms_of(item)
+        rnd.state, rnd.settled = EXPIRED, True
+        self.reserved -= rnd.commits * terms.reward
+        self.pool += rnd.commits * terms.reward
+        item.round += 1
+        item.rounds[item.round] = MRound()
+
     def settleable(self, item: MItem, rnd: MRound, now: int) -> bool:
         return rnd.reveals == rnd.commits or now >= rnd.commit_ends + self.terms_of(item).reveal_window
 
@@ -339,12 +356,22 @@ class ReviewMachine(RuleBasedStateMachine):
             self.quarantine(n)
         elif op == "resolve_elsewhere":
             self.resolve_elsewhere(n, approve)
+        elif op == "resolver_role":
+            self.resolver_role(flag % 2 == 0)
+        elif op == "stall":  # mostly the owner freezes the review; time passes; someone tries to expire
+            if self.resolver and flag % 4:
+                self.resolver_role(False)
+            self.advance_time(STALL_TIMEOUT)
+            stalled = self.pick_where(
+                n, lambda item: item.current().commits > 0 and item.current().state == OPEN
+            )
+            self.finalize(stalled, who)
         elif op == "set_policy":
             self.set_policy(terms, flag % 10)
         elif op == "allow_list":
             self.allow_list(who, flag % 4 != 0)
         elif op == "advance_time":
-            self.advance_time([1, 10, 40, 130, 400][flag % 5])
+            self.advance_time(STALL_TIMEOUT if flag >= 18 else [1, 10, 40, 130, 400][flag % 5])
         elif op == "deposit":
             self.deposit(n, flag % 6, flag % 10)
         elif op in ("vote", "commit"):
@@ -373,6 +400,10 @@ class ReviewMachine(RuleBasedStateMachine):
             else:
                 self.reveal(n, who, flag)
         elif op == "finalize":
+            if flag % 3:  # mostly an item with ballots in an open round: one that may have stalled
+                n = self.pick_where(
+                    n, lambda item: item.current().commits > 0 and item.current().state == OPEN
+                )
             self.finalize(n, who)
         elif op == "claim":
             n = self.pick_where(n, self.claimable)
@@ -421,6 +452,14 @@ class ReviewMachine(RuleBasedStateMachine):
         if ok:
             item.status = APPROVED if approved else REJECTED
         self.touched = item_hash
+
+    def resolver_role(self, grant: bool) -> None:
+        """The dataset's owner revokes (freezing every deciding vote) or grants back the role."""
+        ok, _, _ = self.send(
+            self.ds, self.owner, "grantRole" if grant else "revokeRole", RESOLVER_ROLE, self.rv.address
+        )
+        self.expect(True, ok, f"resolver role {'granted' if grant else 'revoked'}")
+        self.resolver = grant
 
     def set_policy(self, terms: Terms, bad: int) -> None:
         if bad == 0:
@@ -480,16 +519,20 @@ class ReviewMachine(RuleBasedStateMachine):
                     ("commit-reveal", terms.commit_reveal),
                     ("twice", voter in rnd.ballots),
                     ("pool", terms.reward > self.pool),
+                    ("no resolver", not self.resolver and self.decides(item, rnd, approve)),
                 )
                 if refused
             ),
             None,
         )
+        now = self.now()
         ok, receipt, _ = self.send(self.rv, voter, "vote", item_hash, approve, value=value)
         self.expect(reason is None, ok, "vote", reason)
         self.touched = item_hash
         if not ok:
             return
+        if rnd.commits == 0:
+            rnd.opened_at = now
         rnd.ballots[voter] = "A" if approve else "R"
         rnd.commits += 1
         rnd.reveals += 1
@@ -570,6 +613,10 @@ class ReviewMachine(RuleBasedStateMachine):
                     ("too late", now >= rnd.commit_ends + terms.reveal_window or rnd.settled),
                     ("mismatch", not honest),
                     ("resolved elsewhere", rnd.state == OPEN and not self.is_open(item)),
+                    (
+                        "no resolver",
+                        rnd.state == OPEN and not self.resolver and self.decides(item, rnd, side),
+                    ),
                 )
                 if refused
             ),
@@ -599,13 +646,22 @@ class ReviewMachine(RuleBasedStateMachine):
             if not self.is_open(item):
                 action = "abort"
             elif self.required(item) == 0:
-                action = "approve" if terms.deposit == 0 or item.deposit_paid else None
+                old_enough = now >= item.submitted_at + terms.finalize_delay
+                paid = terms.deposit == 0 or item.deposit_paid
+                action = "approve" if old_enough and paid and self.resolver else None
             elif terms.commit_reveal and rnd.commits > 0 and now >= rnd.commit_ends + terms.reveal_window:
                 action = "fail"
+            elif (
+                not terms.commit_reveal
+                and rnd.commits > 0
+                and now >= rnd.opened_at + STALL_TIMEOUT
+                and not self.resolver
+            ):
+                action = "expire"
         elif rnd.state == RESOLVED and not rnd.settled and self.settleable(item, rnd, now):
             action = "settle"
         ok, _, _ = self.send(self.rv, self.person(who), "finalize", item_hash)
-        self.expect(action is not None, ok, f"finalize ({action})")
+        self.expect(action is not None, ok, "finalize", action)
         self.touched = item_hash
         if action == "abort":
             item.outcome = OUT_APPROVED if item.status == APPROVED else OUT_REJECTED
@@ -618,6 +674,8 @@ class ReviewMachine(RuleBasedStateMachine):
             self.m_resolve(item, rnd, True)
         elif action == "fail":
             self.m_fail(item, rnd)
+        elif action == "expire":
+            self.m_expire(item, rnd)
         elif action == "settle":
             self.m_settle(item, rnd)
 
@@ -648,7 +706,7 @@ class ReviewMachine(RuleBasedStateMachine):
                 amount = terms.stake
         before = self.balance_of(voter)
         ok, receipt, gas = self.send(self.rv, voter, "claim", item_hash, round_index)
-        self.expect(amount is not None, ok, "claim")
+        self.expect(amount is not None, ok, "claim", rnd.state if ok else None)
         self.touched = item_hash
         if not ok:
             assert self.balance_of(voter) == before - gas, "a refused claim moved money"
@@ -733,6 +791,11 @@ class ReviewMachine(RuleBasedStateMachine):
             self.m_resolve(item, rnd, approved)
         else:
             assert not reviewed, "resolved before a side reached q"
+
+    def decides(self, item: MItem, rnd: MRound, approve: bool) -> bool:
+        """Whether one more counted ballot on ``approve``'s side brings a side to q."""
+        required = self.required(item)
+        return (rnd.approvals + int(approve) >= required) or (rnd.rejections + int(not approve) >= required)
 
     def preview_share(self, item: MItem, rnd: MRound) -> int:
         terms = self.terms_of(item)

@@ -14,7 +14,15 @@ from sqlalchemy import select
 
 from sebrus.db.models import ReviewServe, ReviewVote, User
 from sebrus.platform import ChainServices
-from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
+from tests.support.platform import (
+    Auth,
+    advance_chain,
+    create_dataset,
+    login,
+    review_path,
+    running_platform,
+    upload,
+)
 
 STAKE = 10**15
 REWARD = 10**14
@@ -277,12 +285,16 @@ def _db(client: TestClient) -> Any:
 def test_x_zero_items_skip_the_queue_and_finalize_to_approved(
     platform: tuple[TestClient, ChainServices],
 ) -> None:
-    client, _ = platform
+    client, services = platform
     owner, contributor, reviewer = (login(client, name) for name in ("owner5", "contrib5", "rev5"))
     ds = int(create_dataset(client, owner, "trusted", {"x": 0})["id"])
     item = upload(client, contributor, ds, 60)
     assert client.get(review_path(ds, "queue"), headers=reviewer).json()["items"] == []
     refused = client.post(review_path(ds, "items", item, "vote"), json={"approve": False}, headers=reviewer)
     assert refused.status_code == 409 and refused.json()["status"].startswith("NoVoteNeeded")
+    # Not before the grace in which a scan may still quarantine it (issue 15 item 1).
+    early = client.post(review_path(ds, "items", item, "finalize"), headers=reviewer)
+    assert early.status_code == 409 and early.json()["status"].startswith("FinalizeTooEarly")
+    advance_chain(services, int(early.headers["Retry-After"]) + 1)
     finalized = _post(client, review_path(ds, "items", item, "finalize"), reviewer)
     assert finalized["item"]["status"] == "approved"

@@ -28,7 +28,9 @@ WINDOW = 60
 @pytest.fixture(scope="module")
 def manual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, ChainServices]]:
     """The loop switched off: each test drives its own finalizer pass by pass."""
-    with running_platform(tmp_path_factory.mktemp("finalizer") / "data", review_finalizer=False) as running:
+    data_dir = tmp_path_factory.mktemp("finalizer") / "data"
+    # No grace: policies get finalize_delay 0 on chain, and each finalizer below chooses its own grace.
+    with running_platform(data_dir, review_finalizer=False, review_no_vote_grace_seconds=0) as running:
         yield running
 
 
@@ -340,6 +342,30 @@ def test_an_x_zero_item_waits_out_the_grace_period_and_a_quarantine_in_it_needs_
     assert _status(client, ds, flagged) is ItemStatus.QUARANTINED
     assert [r.state for r in _rows(client, ds, flagged, NO_VOTE)] == [DONE]
     assert finalizer.step() == 0
+
+
+def test_a_policy_delay_longer_than_the_grace_reschedules_instead_of_failing(
+    manual: tuple[TestClient, ChainServices],
+) -> None:
+    """The chain holds an x = 0 item for its policy's finalize_delay (issue 15 item 1): the finalizer,
+    whose own grace is shorter, is refused with FinalizeTooEarly and waits for the time it names."""
+    client, services = manual
+    owner, contributor = login(client, "delay-owner"), login(client, "delay-contrib")
+    ds = int(create_dataset(client, owner, "delay", {"x": 0, "finalize_delay": WINDOW})["id"])
+    item = upload(client, contributor, ds, 95)
+    finalizer = _finalizer(client, services)  # no grace of its own
+    first = finalizer.run_once()
+    assert first.finalized == [] and first.failed == 0
+    assert _status(client, ds, item) is ItemStatus.PENDING
+    (row,) = _rows(client, ds, item, NO_VOTE)
+    assert row.state == DUE and row.attempts == 0
+    with _db(client) as db:
+        block = db.scalar(select(Item.block_number).where(Item.content_hash == item))
+    anchored = int(services.handle.ledger.w3.eth.get_block(block)["timestamp"])
+    assert row.due_at == anchored + WINDOW
+    _advance(services, WINDOW + 1)
+    assert len(finalizer.run_once().finalized) == 1
+    assert _status(client, ds, item) is ItemStatus.APPROVED
 
 
 def test_the_finalizer_never_spends_the_reserve_kept_for_quarantines(

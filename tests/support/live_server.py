@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from sebrus.config import Settings
 from sebrus.platform import ChainServices
@@ -30,27 +31,31 @@ class LiveServer:
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[LiveServer]:
-    with started(settings) as (app, services):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
-        )
-        thread.start()
-        try:
-            deadline = time.monotonic() + 20
-            while not server.started:
-                if not thread.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the test server did not start")
-                time.sleep(0.02)
-            yield LiveServer(url=f"http://127.0.0.1:{port}", services=services)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
-            sock.close()
+    with started(settings) as (app, services), serving(app) as url:
+        yield LiveServer(url=url, services=services)
+
+
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """``app`` behind uvicorn on a free local port, for as long as the block runs; yields its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
 
 
 def closed_port_url() -> str:

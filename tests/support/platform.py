@@ -103,3 +103,12 @@ def upload(client: TestClient, auth: Auth, dataset_id: int, seed: int, label: st
 
 def review_path(dataset_id: int, *parts: str) -> str:
     return "/".join([f"/api/dataset/{dataset_id}/review", *parts])
+
+
+def advance_chain(services: ChainServices, seconds: int) -> None:
+    """Move the embedded chain's clock on by ``seconds`` and mine a block at the new time."""
+    ledger = services.handle.ledger
+    with ledger.transactor.exclusive():
+        tester = ledger.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        tester.time_travel(int(ledger.w3.eth.get_block("latest")["timestamp"]) + seconds)
+        tester.mine_blocks(1)

@@ -19,7 +19,7 @@ VOTER_ROLE = keccak(text="VOTER_ROLE")
 ETHER = 10**18
 
 # Review.RoundState, Review.BallotState and Review.Outcome as the contract numbers them.
-OPEN, RESOLVED, FAILED, ABORTED = range(4)
+OPEN, RESOLVED, FAILED, ABORTED, EXPIRED = range(5)
 NO_BALLOT, COMMITTED, APPROVE, REJECT = range(4)
 NO_OUTCOME, OUTCOME_APPROVED, OUTCOME_REJECTED = range(3)
 
@@ -36,6 +36,7 @@ class Terms:
     stake: int = ETHER // 10
     reward: int = ETHER // 100
     deposit: int = 0
+    finalize_delay: int = 0
 
     def tuple(self) -> tuple[Any, ...]:
         return astuple(self)

@@ -61,6 +61,7 @@ def test_the_policy_fields_become_the_review_contract_terms(app: FastAPI, servic
         commit_reveal=True,
         commit_window_s=1800,
         reveal_window_s=900,
+        finalize_delay_s=services.link.no_vote_grace_s,  # the platform's grace, held on chain too
     )
     assert services.handle.reviews is not None
     assert services.handle.reviews.policy(address).terms == expected

@@ -13,11 +13,13 @@ from fastapi import FastAPI
 
 import sebrus
 from sebrus.api.docs import install_docs
+from sebrus.api.openapi import install_openapi
 from sebrus.api.routers import register_routers
-from sebrus.api.security import install_security_headers
+from sebrus.api.security import SecurityHeaders
 from sebrus.blobs import BlobStore, open_blob_store
 from sebrus.config import Settings, get_settings
 from sebrus.db import make_engine, make_session_factory, upgrade_database
+from sebrus.http.body_limit import BodySizeLimit
 from sebrus.http.errors import install_error_handlers
 from sebrus.primitives import private_dir
 from sebrus.runtime import PlatformState
@@ -82,7 +84,10 @@ def create_app(
     )
     app.state.platform = state
     install_error_handlers(app)
-    install_security_headers(app)
+    # Plain ASGI middleware; the body cap is outermost, so no other layer reads a body it refuses.
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
+    app.add_middleware(BodySizeLimit)
     install_docs(app)
+    install_openapi(app)
     register_routers(app, with_chain=with_chain, embedded_rpc=embedded_rpc)
     return app

@@ -321,6 +321,13 @@ class Ledger:
         contract = self._dataset(self.require_dataset(dataset))
         return self.transactor.send(admin, contract, "grantRole", (role_id, checked_address(account)))
 
+    def revoke_role(self, admin: LocalAccount, dataset: str, role: str, account: str) -> TxResult:
+        """Take ``role`` from ``account`` (the dataset's admin only). Revoking a review's resolver role
+        freezes its deciding votes; Review (since version 2) then lets stalled rounds expire."""
+        role_id = self._role_id(role)
+        contract = self._dataset(self.require_dataset(dataset))
+        return self.transactor.send(admin, contract, "revokeRole", (role_id, checked_address(account)))
+
     def has_role(self, dataset: str, role: str, account: str) -> bool:
         contract = self._dataset(self.require_dataset(dataset))
         return bool(

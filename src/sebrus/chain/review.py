@@ -8,6 +8,11 @@ dataset's RESOLVER_ROLE, and the rules it applies are written in ``contracts/Rev
 
 As in the ledger, input is checked before any transaction is built (``InvalidInput``: nothing was
 sent), and a contract's refusal arrives as ``ContractReverted`` with the custom error's name.
+
+Versions: a deployment made with earlier artifacts keeps its factory and clones, whose ``Terms`` lack
+``finalizeDelay``. Each review's interface version is probed once (``reviewVersion()``, which version 1
+lacks, so the call reverts) and the review is spoken to with its own ABI: the current artifact, or
+``artifacts/legacy/Review_v1.json``. A factory's version is its implementation's.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
 
-from sebrus.chain.artifacts import load_artifact
-from sebrus.chain.errors import InvalidInput, LedgerError, NotDeployed
+from sebrus.chain.artifacts import load_artifact, load_legacy_artifact
+from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
 from sebrus.chain.external import unsigned_call
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.review_types import (
+    LEGACY_REVIEW_VERSION,
     MAX_WEI,
+    REVIEW_VERSION,
     Ballot,
     BallotState,
     Claim,
@@ -73,8 +80,11 @@ class ReviewLedger:
         self._deployment = deployment
         self._review_abi = load_artifact("Review").abi
         self._factory_abi = load_artifact("ReviewFactory").abi
+        self._legacy_review_abi = load_legacy_artifact("Review", LEGACY_REVIEW_VERSION).abi
+        self._legacy_factory_abi = load_legacy_artifact("ReviewFactory", LEGACY_REVIEW_VERSION).abi
         self._reviews: dict[str, str] = {}  # dataset -> review
         self._review_datasets: dict[str, str] = {}  # review -> dataset
+        self._versions: dict[str, int] = {}  # review or implementation -> interface version
         ledger.register_event_source("Review", self._review_abi, self._is_review)
         ledger.register_event_source("ReviewFactory", self._factory_abi, self._is_factory)
 
@@ -110,7 +120,9 @@ class ReviewLedger:
         terms = terms.check()
         if self.review_address(address) is not None:
             raise InvalidInput(f"dataset {address} already has a review contract")
-        result = self._tx.send(owner, self._factory(), "createReview", (address, terms.as_tuple()))
+        version = self.factory_version()
+        args = (address, terms.as_tuple(version))
+        result = self._tx.send(owner, self._factory(version), "createReview", args)
         created = [e for e in result.events if e.name == "ReviewCreated"]
         if not created:
             raise LedgerError(f"createReview in {result.tx_hash} emitted no ReviewCreated event")
@@ -125,6 +137,16 @@ class ReviewLedger:
         if self.ledger.has_role(dataset, "resolver", review):
             return None
         return self.ledger.grant_role(owner, dataset, "resolver", review)
+
+    def review_version(self, dataset: str) -> int:
+        """The interface version of the dataset's review: 1 (earlier artifacts) or 2 (finalize delay
+        and round expiry on chain)."""
+        return self._version_of(self.require_review(dataset))
+
+    def factory_version(self) -> int:
+        """The interface version of the reviews this deployment's factory creates."""
+        implementation = self.deployment.implementation
+        return self._version_of(implementation)
 
     def review_address(self, dataset: str) -> str | None:
         address = self.ledger.require_dataset(dataset)
@@ -152,7 +174,8 @@ class ReviewLedger:
         """New terms for items submitted after this block; earlier items keep theirs."""
         terms = terms.check()
         review = self.require_review(dataset)
-        return self._tx.send(owner, self._review(review), "setPolicy", (terms.as_tuple(),))
+        args = (terms.as_tuple(self._version_of(review)),)
+        return self._tx.send(owner, self._review(review), "setPolicy", args)
 
     def allow_voter(self, owner: LocalAccount, dataset: str, voter: str) -> TxResult:
         review = self.require_review(dataset)
@@ -385,11 +408,25 @@ class ReviewLedger:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _factory(self) -> Contract:
-        return self._tx.contract(self.deployment.factory, self._factory_abi)
+    def _factory(self, version: int = REVIEW_VERSION) -> Contract:
+        """The factory; its reads are the same in every version, ``createReview`` takes its own Terms."""
+        abi = self._legacy_factory_abi if version == LEGACY_REVIEW_VERSION else self._factory_abi
+        return self._tx.contract(self.deployment.factory, abi)
 
     def _review(self, address: str) -> Contract:
-        return self._tx.contract(address, self._review_abi)
+        """The review contract with the ABI of its own interface version."""
+        legacy = self._version_of(address) == LEGACY_REVIEW_VERSION
+        return self._tx.contract(address, self._legacy_review_abi if legacy else self._review_abi)
+
+    def _version_of(self, address: str) -> int:
+        """Probe ``reviewVersion()`` once per contract: version 1 lacks it, so the call reverts."""
+        if address not in self._versions:
+            probe = self._tx.contract(address, self._review_abi).functions.reviewVersion()
+            try:
+                self._versions[address] = int(self._tx.call(probe))
+            except ContractReverted:
+                self._versions[address] = LEGACY_REVIEW_VERSION
+        return self._versions[address]
 
     def _remember(self, dataset: str, review: str) -> None:
         self._reviews[dataset] = review

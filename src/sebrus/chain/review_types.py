@@ -13,7 +13,12 @@ from sebrus.chain.errors import InvalidInput
 from sebrus.chain.types import TxResult
 
 MAX_QUORUM = 100  # Review.MAX_QUORUM: the paper's 0 <= x <= 100
-MAX_WINDOW_SECONDS = 30 * 86400  # Review.MAX_WINDOW
+MAX_WINDOW_SECONDS = 30 * 86400  # Review.MAX_WINDOW (also the longest finalize delay)
+STALL_TIMEOUT_SECONDS = 14 * 86400  # Review.STALL_TIMEOUT
+# Review interface versions: 1 for clones of the first implementation (no ``reviewVersion()``, no
+# ``Terms.finalizeDelay``, no round expiry), 2 from then on.
+LEGACY_REVIEW_VERSION = 1
+REVIEW_VERSION = 2
 MAX_WEI = 2**96 - 1  # stakes, rewards and deposits are uint96 in Review.Terms
 
 
@@ -26,12 +31,14 @@ class Outcome(IntEnum):
 
 
 class RoundState(IntEnum):
-    """Review.RoundState: a round takes votes (OPEN) until it is decided, fails or is aborted."""
+    """Review.RoundState: a round takes votes (OPEN) until it is decided, fails, is aborted, or
+    expires (a plain round stalled while the review lacked the dataset's resolver role; v2 only)."""
 
     OPEN = 0
     RESOLVED = 1
     FAILED = 2
     ABORTED = 3
+    EXPIRED = 4
 
 
 class BallotState(IntEnum):
@@ -55,6 +62,7 @@ class ReviewTerms:
     commit_reveal: bool = False
     commit_window_s: int = 0
     reveal_window_s: int = 0
+    finalize_delay_s: int = 0  # x = 0 items wait this long after anchoring (enforced on chain from v2)
 
     def check(self) -> ReviewTerms:
         if isinstance(self.quorum, bool) or not 0 <= self.quorum <= MAX_QUORUM:
@@ -73,11 +81,15 @@ class ReviewTerms:
                 )
         elif any(windows):
             raise InvalidInput("commit and reveal windows apply only with commit_reveal")
+        delay = self.finalize_delay_s
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= MAX_WINDOW_SECONDS:
+            raise InvalidInput(f"the finalize delay must be 0 to {MAX_WINDOW_SECONDS} seconds, got {delay!r}")
         return self
 
-    def as_tuple(self) -> tuple[int, bool, bool, int, int, int, int, int]:
-        """Review.Terms in the struct's field order."""
-        return (
+    def as_tuple(self, version: int = REVIEW_VERSION) -> tuple[int | bool, ...]:
+        """Review.Terms in the struct's field order for a review of interface ``version``: version 1
+        has no ``finalizeDelay`` (the platform's API guard stands in for it on such reviews)."""
+        fields: tuple[int | bool, ...] = (
             self.quorum,
             self.open_voting,
             self.commit_reveal,
@@ -87,10 +99,13 @@ class ReviewTerms:
             self.reward_wei,
             self.deposit_wei,
         )
+        return fields if version == LEGACY_REVIEW_VERSION else (*fields, self.finalize_delay_s)
 
     @classmethod
-    def from_tuple(cls, raw: tuple[int, bool, bool, int, int, int, int, int]) -> ReviewTerms:
-        quorum, open_voting, commit_reveal, commit_window, reveal_window, stake, reward, deposit = raw
+    def from_tuple(cls, raw: tuple[int | bool, ...]) -> ReviewTerms:
+        """Terms read from a review of either version (version 1's have eight fields, no delay)."""
+        quorum, open_voting, commit_reveal, commit_window, reveal_window, stake, reward, deposit = raw[:8]
+        delay = raw[8] if len(raw) > 8 else 0
         return cls(
             quorum=int(quorum),
             stake_wei=int(stake),
@@ -100,6 +115,7 @@ class ReviewTerms:
             commit_reveal=bool(commit_reveal),
             commit_window_s=int(commit_window),
             reveal_window_s=int(reveal_window),
+            finalize_delay_s=int(delay),
         )
 
 

@@ -97,7 +97,7 @@ class Transactor:
         self._fixed_tip = FIXED_PRIORITY_FEE if tester else None
         self._chain_id: int | None = None
         self._nonces = Nonces(lambda a: int(self.w3.eth.get_transaction_count(a, "pending")))  # type: ignore[arg-type]
-        self._contracts: dict[str, Contract] = {}
+        self._contracts: dict[tuple[str, int], Contract] = {}  # (address, id of the ABI list)
         self._fee_cache: tuple[float, int, int] = (0.0, 0, 0)
         self._key_mutex: Callable[[str], AbstractContextManager[None]] | None = None
         self.events = EventDecoder(self.contract)
@@ -152,11 +152,14 @@ class Transactor:
             return bool(self.w3.eth.get_code(address))  # type: ignore[arg-type]
 
     def contract(self, address: str, abi: list[dict[str, Any]]) -> Contract:
-        """The contract at ``address``, built once: a web3 Contract costs about 20 ms, more than a send."""
-        contract = self._contracts.get(address)
+        """The contract at ``address``, built once per ABI: a web3 Contract costs about 20 ms, more than
+        a send. Keyed by the ABI too, because one address may be read through two ABIs (a version probe,
+        then the contract's own version's ABI); callers pass long-lived ABI lists (artifacts)."""
+        key = (address, id(abi))
+        contract = self._contracts.get(key)
         if contract is None:
             contract = self.w3.eth.contract(address=address, abi=abi)  # type: ignore[call-overload]
-            self._contracts[address] = contract
+            self._contracts[key] = contract
         return contract
 
     # ------------------------------------------------------------------ reads

@@ -34,6 +34,8 @@ def _print_policy(answer: ReviewPolicy) -> None:
         console.print(f"  commit-reveal             {windows}")
     else:
         console.print("  commit-reveal             off")
+    if policy["x"] == 0 and "finalize_delay" in policy:  # servers before issue 15 do not send it
+        console.print(f"  approved no sooner than   {policy['finalize_delay']} s after anchoring")
 
 
 def _duration(seconds: int) -> str:

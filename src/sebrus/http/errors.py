@@ -12,9 +12,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
+from sebrus.primitives import iso_utc
 from sebrus.services.errors import (
     ConfigurationError,
     Conflict,
@@ -24,6 +27,7 @@ from sebrus.services.errors import (
     PermissionDenied,
     RateLimited,
     ServiceError,
+    TooEarly,
 )
 
 log = logging.getLogger(__name__)
@@ -40,9 +44,15 @@ _STATUS_CODES: dict[type[ServiceError], int] = {
 
 
 def error_response(
-    status_code: int, message: str, detail: Any = None, headers: dict[str, str] | None = None
+    status_code: int,
+    message: str,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    """The JSON error answer; ``extra`` adds machine-readable keys beside ``status`` and ``detail``."""
     body = {"status": message, "detail": jsonable_encoder(detail if detail is not None else message)}
+    body.update(extra or {})
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -61,17 +71,41 @@ def _describe_location(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     headers = None
-    if isinstance(exc, RateLimited):
+    extra = None
+    if isinstance(exc, RateLimited | TooEarly):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, TooEarly):
+        extra = {"not_before": iso_utc(exc.not_before)}
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
-    return error_response(status_code_for(exc), exc.message, headers=headers)
+    return error_response(status_code_for(exc), exc.message, headers=headers, extra=extra)
 
 
-async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method the app answers at the request's path, for ``Allow`` on a 405.
+
+    Starlette's 405 names only the methods of the first route whose path matched, while one path is
+    often served by several routes (``GET`` and ``PUT /api/dataset/{id}`` are two handlers).
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # included routers' routes too
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+def answer_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The exception's headers, with a 405's ``Allow`` listing the path's methods in full."""
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        return {**(headers or {}), "Allow": allowed_methods(request)}
+    return headers
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    return error_response(exc.status_code, message, exc.detail, headers=getattr(exc, "headers", None))
+    return error_response(exc.status_code, message, exc.detail, headers=answer_headers(request, exc))
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

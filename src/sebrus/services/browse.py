@@ -118,7 +118,8 @@ def outcomes_of(db: Session, user: User) -> StatusCounts:
 
 
 def queued_contributions(db: Session, addresses: Sequence[str], limit: int = 50) -> list[QueuedContribution]:
-    """Acknowledged uploads from these wallets that have not become items: still queued, or failed."""
+    """Acknowledged uploads from these wallets that have not become their items: still queued, failed,
+    or taken (another wallet anchored the same image first, so an item exists but is not theirs)."""
     if not addresses:
         return []
     indexed = select(Item.id).where(
@@ -129,8 +130,10 @@ def queued_contributions(db: Session, addresses: Sequence[str], limit: int = 50)
         .join(Dataset, Dataset.id == OutboxEntry.dataset_id)
         .where(
             OutboxEntry.contributor_address.in_(list(addresses)),
-            OutboxEntry.state != OutboxState.CONFIRMED,
-            ~indexed.exists(),
+            or_(
+                (OutboxEntry.state != OutboxState.CONFIRMED) & ~indexed.exists(),
+                OutboxEntry.state == OutboxState.TAKEN,
+            ),
         )
         .order_by(OutboxEntry.id.desc())
         .limit(limit)

@@ -33,6 +33,16 @@ class Conflict(ServiceError):
     pass
 
 
+class TooEarly(Conflict):
+    """Not yet: possible from ``not_before`` (seconds since the epoch, chain time); a 409 that says
+    when, in its message, a ``not_before`` field and a ``Retry-After`` header."""
+
+    def __init__(self, message: str, not_before: int, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.not_before = not_before
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)

@@ -75,16 +75,23 @@ _PROBLEMS = {
     ),
 }
 
+# Titles for refusals whose message is the exception's own (BodyTooLarge names the route's limit).
+_TITLES = {413: "Too large to accept"}
+
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if not _wants_page(request):
         return await http_errors.http_error(request, exc)
-    detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
-    title, message = _PROBLEMS.get(exc.status_code, ("Request refused", detail))
-    context: dict[str, object] = {"title": title, "message": message.format(path=request.url.path)}
+    if exc.status_code in _PROBLEMS:
+        title, template = _PROBLEMS[exc.status_code]
+        message = template.format(path=request.url.path)
+    else:  # the detail as it is: it may quote the path, braces and all
+        title = _TITLES.get(exc.status_code, "Request refused")
+        message = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+    context: dict[str, object] = {"title": title, "message": message}
     response = _render_problem(request, "problem.html", context, exc.status_code)
-    response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
+    response.headers.update(http_errors.answer_headers(request, exc) or {})  # e.g. Allow on a 405
     return response
 
 

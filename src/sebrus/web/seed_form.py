@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
 from sebrus.db.models import DatasetSeed
+from sebrus.http.body_allowances import FORM_UPLOAD_BYTES, describe_bytes
 from sebrus.services.errors import InvalidInput
 from sebrus.services.scans import seeds
 from sebrus.web.forms import FormErrors, text
@@ -22,8 +22,8 @@ from sebrus.web.forms import FormErrors, text
 DEFAULT_ROWS = 3
 MAX_ROWS = 20
 MAX_FILES = 500
-MAX_FORM_BYTES = 256 * 1024 * 1024
-TOO_LARGE = f"Send at most {MAX_FORM_BYTES // (1024 * 1024)} MB of seed images at once; add the rest later."
+# BodySizeLimit (http/body_limit.py) caps the whole form; the route shows this beside the seeds.
+TOO_LARGE = f"Send at most {describe_bytes(FORM_UPLOAD_BYTES)} of seed images at once; add the rest later."
 CHOOSE_AGAIN = "Your seed images were not kept because the form had a problem: choose them again."
 
 
@@ -32,11 +32,6 @@ class SeedRow:
     index: int
     label: str
     files: list[UploadFile] = field(default_factory=list)
-
-
-def too_large(request: Request) -> bool:
-    declared = request.headers.get("content-length", "")
-    return declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES
 
 
 def read_rows(form: FormData) -> tuple[list[SeedRow], dict[str, str]]:

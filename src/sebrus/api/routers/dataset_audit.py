@@ -13,11 +13,12 @@ from functools import partial
 from fastapi import APIRouter
 
 from sebrus.api.schemas.audit import AuditOut
+from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.http.deps import AuditChainDep, DbSession, OptionalUser, State
 from sebrus.services import datasets
 from sebrus.services.audit.consistency import audit_dataset
 
-router = APIRouter(prefix="/api/dataset/{dataset_id}/audit", tags=["audit"])
+router = APIRouter(prefix="/api/dataset/{dataset_id}/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 
 @router.get(

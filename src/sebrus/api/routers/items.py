@@ -12,6 +12,8 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from sebrus.api.params import ItemHash
+from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.items import (
     BulkFileAccepted,
     BulkFileRefused,
@@ -22,7 +24,7 @@ from sebrus.api.schemas.items import (
     item_json,
 )
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Item, ItemStatus
+from sebrus.db.models import Item, ItemStatus, OutboxState
 from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
@@ -36,11 +38,12 @@ from sebrus.http.deps import (
 from sebrus.http.multipart_images import read_image_parts
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.errors import Conflict
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
-router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"])
+router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"], responses=ERROR_RESPONSES)
 
 MAX_WAITING_UPLOADS = 1024
 IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
@@ -144,6 +147,9 @@ async def upload_item(
     item, entry = await run_in_threadpool(
         release_after, db, item_index.upload_outcome, db, dataset.id, accepted.content_hash
     )
+    if entry is not None and entry.state is OutboxState.TAKEN:
+        # Another wallet anchored these bytes first (e.g. a front-runner): not this user's item.
+        raise Conflict(entry.error or "This image was anchored first by another wallet.")
     if not accepted.created:
         response.status_code = 200
     elif item is None:
@@ -292,7 +298,7 @@ def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
 
 
 @router.get("/{content_hash}")
-def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
+def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFound:
     return ItemFound.model_validate(
         {"status": "Success.", "item": item_json(_item(db, dataset_id, content_hash))}
     )
@@ -312,7 +318,7 @@ def read_item(dataset_id: int, content_hash: str, db: DbSession) -> ItemFound:
     },
 )
 def read_item_image(
-    request: Request, dataset_id: int, content_hash: str, db: DbSession, state: State
+    request: Request, dataset_id: int, content_hash: ItemHash, db: DbSession, state: State
 ) -> Response:
     """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
     item = _item(db, dataset_id, content_hash)

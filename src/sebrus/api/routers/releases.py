@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.releases import (
     ReleaseDiff,
     ReleaseFound,
@@ -20,7 +21,7 @@ from sebrus.api.schemas.releases import (
 from sebrus.http.deps import CurrentUser, DbSession, Pagination, ReleaseChainDep, dataset_or_404
 from sebrus.services import releases as service
 
-router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"])
+router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"], responses=ERROR_RESPONSES)
 
 MAX_VERSION = 2**63 - 1  # the database's BIGINT; the registry's uint64 is larger
 Version = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The release's version.")]

@@ -86,14 +86,12 @@ def read_session(session_id: int, db: DbSession, auth: CurrentAuth) -> SessionFo
 
 @router.delete("/{session_id}", response_model=StatusOut)
 def delete_session(
-    session_id: int, response: Response, db: DbSession, auth: OptionalAuth, state: State
+    session_id: int, response: Response, db: DbSession, auth: CurrentAuth, state: State
 ) -> StatusOut:
-    """A session that no longer exists answers 404 to anyone (e.g. after the account was deleted)."""
+    """401 to anyone not logged in, whether or not the session exists: the answer must not tell."""
     row = db.get(AuthSession, session_id)
     if row is None:
         raise NotFound("Session not found.")
-    if auth is None:
-        raise NotAuthenticated("Not logged in: send the `session` cookie or a bearer token.")
     sessions.revoke_session(db, row, auth.user)
     if auth.session.id == session_id:
         response.delete_cookie(

@@ -37,7 +37,10 @@ class AuditOut(StatusAnswer):
     counts: dict[str, int]
     findings_by_kind: dict[str, int]
     findings: list[FindingOut]
-    outbox: list[OutboxNoteOut] = Field(description="Uploads acknowledged but not anchored yet, or given up.")
+    outbox: list[OutboxNoteOut] = Field(
+        description="Uploads acknowledged but not anchored yet, given up, or taken "
+        "(anchored first by another wallet)."
+    )
     orphan_blobs: list[str] = Field(
         description="Store-wide: blobs no item, outbox, seed, model or report row references (what a crash "
         "between storing bytes and committing their row leaves); the first 100, `counts.orphan_blobs` "

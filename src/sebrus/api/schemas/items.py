@@ -56,6 +56,8 @@ class UploadOut(StatusAnswer):
 
     @classmethod
     def of(cls, content_hash: str, item: Item | None, entry: OutboxEntry | None) -> UploadOut:
+        """``state`` is the outbox's: pending, sent, confirmed or failed (an upload whose hash another
+        wallet anchored first, "taken", is answered 409 by the router instead)."""
         return cls.model_validate(
             {
                 "status": "Item anchored." if item is not None else "Item queued for anchoring.",

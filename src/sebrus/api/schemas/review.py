@@ -37,7 +37,7 @@ class VoterIn(ApiModel):
 class PolicyIn(ApiModel):
     policy: dict[str, Any] = Field(
         description="x, stake_wei, reward_wei, voters (open | allow-list), deposit_wei, commit_reveal, "
-        "commit_window, reveal_window; missing keys take the defaults."
+        "commit_window, reveal_window, finalize_delay; missing keys take the defaults."
     )
 
 

@@ -36,6 +36,7 @@ class OutboxState(enum.StrEnum):
     SENT = "sent"
     CONFIRMED = "confirmed"
     FAILED = "failed"
+    TAKEN = "taken"  # the hash was anchored first by another wallet (e.g. a front-runner): not this upload
 
 
 def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:

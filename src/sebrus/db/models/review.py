@@ -86,7 +86,7 @@ class ReviewClaim(Base):
 class ReviewTransfer(Base):
     """Money in or out of a review contract's pool or deposits, and what settlement moved to the pool.
 
-    kind: fund | withdraw | deposit | deposit-refund | deposit-forfeit | settle | fail
+    kind: fund | withdraw | deposit | deposit-refund | deposit-forfeit | settle | fail | expire
     """
 
     __tablename__ = "review_transfers"

@@ -391,13 +391,16 @@ def _outbox_notes(db: Session, dataset: Dataset, now: datetime, stuck_after: tim
         select(OutboxEntry)
         .where(
             OutboxEntry.dataset_id == dataset.id,
-            OutboxEntry.state.in_([OutboxState.PENDING, OutboxState.SENT, OutboxState.FAILED]),
+            OutboxEntry.state.in_(
+                [OutboxState.PENDING, OutboxState.SENT, OutboxState.FAILED, OutboxState.TAKEN]
+            ),
         )
         .order_by(OutboxEntry.id)
     )
     for entry in open_entries:
         age = now - _aware(entry.created_at)
-        if entry.state is OutboxState.FAILED or age >= stuck_after:
+        # Failed and taken (anchored first by another wallet) entries are always worth a note.
+        if entry.state in (OutboxState.FAILED, OutboxState.TAKEN) or age >= stuck_after:
             notes.append(
                 OutboxNote(
                     entry.content_hash,

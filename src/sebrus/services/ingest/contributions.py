@@ -219,6 +219,8 @@ def previous_upload(
     """What an earlier upload of these bytes made, or None; raises Conflict when it was not this one's."""
     if item is None and entry is None:
         return None
+    if entry is not None and entry.state is OutboxState.TAKEN and entry.contributor_address == contributor:
+        raise Conflict(entry.error or "This image was anchored first by another wallet.")
     owner = item.contributor_address if item is not None else entry.contributor_address  # type: ignore[union-attr]
     if owner != contributor:
         raise Conflict("This image is already in the dataset, contributed by someone else.")

@@ -32,6 +32,7 @@ from sebrus.db.models import ChainCursor, Dataset, Item, ItemStatus, OutboxEntry
 from sebrus.jobs.coordination import Coordinator, LocalCoordinator
 from sebrus.jobs.signals import INDEXED, Signals
 from sebrus.services import audit_log
+from sebrus.services.ingest.outbox import mark_taken, same_wallet
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +188,11 @@ class Indexer:
         }
         # The relayer (maybe in another process) may write the same row from its receipt at this moment.
         db.execute(insert_new_items(db, [row]))
-        if entry is not None:
+        if entry is not None and same_wallet(entry.contributor_address, contributor):
             entry.state = OutboxState.CONFIRMED
             entry.tx_hash = event.tx_hash
+        elif entry is not None:  # someone else anchored the hash first: the upload was not anchored
+            mark_taken(entry, contributor)
         db.flush()
         return (dataset.id, content_hash)
 

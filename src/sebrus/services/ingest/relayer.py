@@ -15,6 +15,13 @@ When the batch's receipt arrives the relayer writes the item rows itself, from t
 kept at upload time and the receipt's own ``ItemSubmitted`` events (``INSERT ... ON CONFLICT DO
 NOTHING``), in the transaction that confirms the entries. The indexer, reading the same events later,
 finds the rows there and only reconciles; nobody decodes the image again.
+
+Front-running (issue 15 item 10): anyone who sees a pending batch can ``submit`` one of its hashes
+first, under their own label. Datasets since that fix skip such an entry (``ItemSkipped``, naming the
+holder) and anchor the rest; older ones revert the whole batch with ``DuplicateItem``. Either way an
+entry whose hash is on chain is settled by comparing the record's contributor with the entry's
+signer: the same wallet means our earlier attempt anchored it ("sent"); another wallet means the hash
+was taken ("taken", with the holder in ``error``), never "sent".
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from sebrus.db.models import Dataset, ItemStatus, OutboxEntry, OutboxState, Wall
 from sebrus.faults import maybe_crash
 from sebrus.jobs.signals import INDEXED
 from sebrus.services.ingest.indexer import Indexer, indexed_key, insert_new_items
+from sebrus.services.ingest.outbox import mark_taken, same_wallet
 from sebrus.services.review.chain_link import ChainLink
 
 log = logging.getLogger(__name__)
@@ -91,8 +99,12 @@ class Relayer:
         ready: list[tuple[OutboxEntry, SignedSubmission]] = []
         anchored: list[int] = []
         for entry in entries:
-            if entry.attempts > 0 and ledger.get_item(dataset.address, entry.content_hash) is not None:
-                anchored.append(entry.id)  # anchored by an earlier attempt that died before recording it
+            on_chain = ledger.get_item(dataset.address, entry.content_hash) if entry.attempts > 0 else None
+            if on_chain is not None:  # anchored by an earlier attempt that died before recording it...
+                if same_wallet(on_chain.contributor, entry.contributor_address):
+                    anchored.append(entry.id)
+                else:  # ...or by someone else, who got there first
+                    mark_taken(entry, on_chain.contributor)
                 continue
             if entry.attempts >= MAX_ATTEMPTS:
                 self._fail(entry, f"gave up after {entry.attempts} attempts: {entry.error}")
@@ -113,7 +125,7 @@ class Relayer:
                 self._link.operators.relayer, dataset.address, [s for _, s in ready]
             )
         except ContractReverted as refused:
-            self._handle_refusal(db, ready, refused)
+            self._handle_refusal(db, dataset, ready, refused)
             return len(entries)
         except LedgerError as exc:
             for entry, _ in ready:
@@ -121,8 +133,10 @@ class Relayer:
             db.commit()
             raise
         maybe_crash("after-chain-send")
-        self._mark_sent(db, [entry.id for entry, _ in ready], result.tx_hash)
-        self._record_items(db, dataset, [entry for entry, _ in ready], result)
+        taken = self._skipped(ready, result)
+        sent = [entry.id for entry, _ in ready if entry.id not in taken]
+        self._mark_sent(db, sent, result.tx_hash)
+        self._record_items(db, dataset, [entry for entry, _ in ready if entry.id not in taken], result)
         return len(entries)
 
     def _record_items(self, db: Session, dataset: Dataset, sent: list[OutboxEntry], result: TxResult) -> None:
@@ -133,7 +147,7 @@ class Relayer:
             if event.name != "ItemSubmitted" or event.address != dataset.address:
                 continue
             entry = by_hash.get(bytes(event.args["contentHash"]).hex())
-            if entry is None or str(event.args["contributor"]) != entry.contributor_address:
+            if entry is None or not same_wallet(str(event.args["contributor"]), entry.contributor_address):
                 continue  # not ours as we sent it: the indexer records whatever it is
             label_index = int(event.args["label"])
             rows.append(
@@ -175,6 +189,23 @@ class Relayer:
             if user_id is not None:
                 self._wallet_users[address] = user_id
         return user_id
+
+    @staticmethod
+    def _skipped(ready: list[tuple[OutboxEntry, SignedSubmission]], result: TxResult) -> set[int]:
+        """Settle the entries the batch skipped (``ItemSkipped``): a hash held by its own signer was
+        anchored by an earlier attempt (left to be marked sent); one held by another wallet is taken.
+        Returns the ids of the taken entries."""
+        by_hash = {entry.content_hash: entry for entry, _ in ready}
+        taken: set[int] = set()
+        for event in result.events:
+            if event.name != "ItemSkipped":
+                continue
+            entry = by_hash.get(bytes(event.args["contentHash"]).hex())
+            holder = str(event.args["holder"])
+            if entry is not None and not same_wallet(holder, entry.contributor_address):
+                mark_taken(entry, holder)
+                taken.add(entry.id)
+        return taken
 
     @staticmethod
     def _mark_sent(db: Session, entry_ids: list[int], tx_hash: str | None) -> None:
@@ -221,15 +252,26 @@ class Relayer:
         )
 
     def _handle_refusal(
-        self, db: Session, ready: list[tuple[OutboxEntry, SignedSubmission]], refused: ContractReverted
+        self,
+        db: Session,
+        dataset: Dataset,
+        ready: list[tuple[OutboxEntry, SignedSubmission]],
+        refused: ContractReverted,
     ) -> None:
         """One bad entry reverts the whole batch: settle the culprit, leave the rest for the next step."""
         for entry, _ in ready:
             entry.error = str(refused)[:2000]
         culprit_hash = refused.arguments.get("contentHash")
         if refused.error == "DuplicateItem" and isinstance(culprit_hash, bytes):
-            culprits = [entry.id for entry, _ in ready if entry.content_hash == culprit_hash.hex()]
-            self._mark_sent(db, culprits, None)  # already on chain; the indexer will record it
+            # A dataset from before batches skipped anchored hashes: whose record is it?
+            on_chain = self._link.ledger.get_item(dataset.address, culprit_hash)
+            for entry, _ in ready:
+                if entry.content_hash != culprit_hash.hex() or on_chain is None:
+                    continue
+                if same_wallet(on_chain.contributor, entry.contributor_address):
+                    self._mark_sent(db, [entry.id], None)  # already on chain; the indexer will record it
+                else:
+                    mark_taken(entry, on_chain.contributor)
         elif refused.error == "SignatureExpired":
             for entry, _ in ready:
                 if entry.deadline == refused.arguments.get("deadline"):

@@ -21,7 +21,7 @@ from sebrus.db.models import User, Wallet, WalletKind
 from sebrus.services.accounts.wallets import unlock_custodial_account
 from sebrus.services.datasets import AnchoredDataset, DatasetSpec
 from sebrus.services.errors import InvalidInput, ServiceError
-from sebrus.services.review.policy import policy_from_terms, terms_from_policy
+from sebrus.services.review.policy import DEFAULT_FINALIZE_DELAY_S, policy_from_terms, terms_from_policy
 
 CUSTODIAL_FUNDING_WEI = 10**18  # 1 ETH of the embedded chain's play money: thousands of transactions
 
@@ -38,6 +38,9 @@ class ChainLink:
     funding_wei: int = CUSTODIAL_FUNDING_WEI
     reviews: ReviewLedger | None = None  # the review network; every new dataset gets its Review clone
     dataset_max_gas: int | None = None  # what one dataset's creation may cost (None: 90% of a block)
+    # How long an x = 0 item waits after anchoring before it may be approved: the default
+    # finalize_delay of new policies, and the API's guard on finalize (Settings.review_no_vote_grace_seconds).
+    no_vote_grace_s: int = DEFAULT_FINALIZE_DELAY_S
     _unlocked: dict[str, LocalAccount] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,7 +68,8 @@ class ChainLink:
             raise InvalidInput(
                 "You need a custodial wallet to create a dataset on this chain.", field="owner"
             )
-        terms = terms_from_policy(spec.review_policy)  # a bad policy is refused before anything is sent
+        # a bad policy is refused before anything is sent
+        terms = terms_from_policy(spec.review_policy, default_finalize_delay=self.no_vote_grace_s)
         if spec.address is not None:
             anchored = self._adopt(spec, wallet)
             self._open_review(spec, wallet, anchored.address, terms)

@@ -7,6 +7,7 @@ the error's name leads the message so that scripts can branch on it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,7 @@ from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.errors import InvalidInput as LedgerInvalidInput
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied, ServiceError
 from sebrus.services.review.chain_link import ChainUnavailable
+from sebrus.services.review.finalize_guard import too_early
 
 _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
     "AlreadyVoted": (Conflict, "You have already voted on this item in this round."),
@@ -47,6 +49,7 @@ _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
         "The reward pool cannot cover this vote's reward; the dataset's owner must fund the pool.",
     ),
     "NothingToFinalize": (Conflict, "There is nothing to finalize on this item now."),
+    "FinalizeDelayTooLong": (InvalidInput, "finalize_delay must be at most 30 days."),
     "AccessControlUnauthorizedAccount": (PermissionDenied, "Only the dataset's owner may do that."),
     "QuorumTooLarge": (InvalidInput, "x must be at most 100."),
     "OpenVotingNeedsStake": (InvalidInput, "Open voting needs a positive stake."),
@@ -64,6 +67,10 @@ _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
 
 
 def refusal(exc: ContractReverted) -> ServiceError:
+    if exc.error == "FinalizeTooEarly":  # a review since v2 refused on chain: say when, like the guard
+        digest = exc.arguments.get("contentHash")
+        name = digest.hex() if isinstance(digest, bytes) else "the item"
+        return too_early(name, int(exc.arguments["notBefore"]), int(time.time()))
     kind, message = _REFUSALS.get(exc.error, (Conflict, "The review contract refused the request."))
     return kind(f"{exc.error}: {message}")
 

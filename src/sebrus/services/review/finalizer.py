@@ -13,7 +13,9 @@ chain, and sends at most ``batch`` transactions, chosen by one indexed query on
 after ``MAX_ATTEMPTS`` unexpected refusals, failed), so the loop never spins.
 
 An x = 0 item is not approved the moment it is anchored: it waits ``no_vote_grace_seconds`` (chain
-time from its block) so that a scan or a revocation can still quarantine it, which makes it need a
+time from its block), or its policy's ``finalize_delay`` when that is longer (reviews since version 2
+refuse earlier with ``FinalizeTooEarly``, which reschedules the row), so that a scan or a revocation
+can still quarantine it, which makes it need a
 human vote. And the loop stops sending while its account holds less than ``reserve_wei``: the same
 account sends the platform's quarantines, and someone flooding an x = 0 dataset with uploads must not
 be able to spend the gas those need.
@@ -163,7 +165,7 @@ class ReviewFinalizer:
                         kind=NO_VOTE,
                         round=0,
                         state=AWAITING_DEPOSIT if terms.deposit_wei else DUE,
-                        due_at=anchored + self._grace,
+                        due_at=anchored + max(self._grace, terms.finalize_delay_s),
                         attempts=0,
                     )
                 )
@@ -294,6 +296,13 @@ class ReviewFinalizer:
         if refused.error == "DepositRequired":
             row.state, row.due_at = AWAITING_DEPOSIT, now + DEPOSIT_RECHECK_SECONDS
             done.scheduled += 1
+            return
+        if refused.error == "FinalizeTooEarly":  # the policy's finalize_delay outlasts the grace
+            row.due_at = max(int(refused.arguments["notBefore"]), now + 1)
+            done.scheduled += 1
+            log.info(
+                "%s of dataset %s may be finalized from %s", row.content_hash, row.dataset_id, row.due_at
+            )
             return
         if refused.error not in ALREADY_DONE:
             self._retry(row, str(refused), now, done)

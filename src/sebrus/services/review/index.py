@@ -8,7 +8,9 @@ the indexer's replay-after-crash stays safe. The item's own status still follows
 
 It also keeps the finalizer's work list (``review_deadlines``): a commit-reveal round gets a row at
 its first commit, learns its reveal deadline from ``CommitPhaseClosed`` (or from the chain, read by
-the finalizer), and is closed by ``RoundSettled``, ``RoundFailed`` or ``ReviewAborted``; an x = 0 item
+the finalizer), and is closed by ``RoundSettled``, ``RoundFailed`` or ``ReviewAborted``. A plain round
+that stalled while the review lacked the dataset's resolver role ends with ``RoundExpired``: its
+ballots become "expired" (each may claim its stake back) and the item returns to the queue. An x = 0 item
 waiting for its deposit becomes due at ``DepositPaid`` and is closed by ``ItemReviewed``.
 """
 
@@ -57,6 +59,7 @@ class ReviewIndex:
             "ItemReviewed": self._item_reviewed,
             "ReviewAborted": self._round_aborted,
             "RoundFailed": self._round_failed,
+            "RoundExpired": self._round_expired,
             "RoundSettled": self._round_settled,
             "Claimed": self._claimed,
             "PoolFunded": self._transfer("fund", "from"),
@@ -172,6 +175,11 @@ class ReviewIndex:
         _set_round_state(db, dataset_id, event, "failed")
         _close_deadlines(db, dataset_id, event, REVEAL)
         self._record(db, dataset_id, event, "fail", None, int(event.args["toPool"]))
+
+    def _round_expired(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
+        _set_round_state(db, dataset_id, event, "expired")
+        if int(event.args["toPool"]) > 0:  # the reserved rewards went back to the pool
+            self._record(db, dataset_id, event, "expire", None, int(event.args["toPool"]))
 
     def _round_settled(self, db: Session, dataset_id: int, event: ChainEvent) -> None:
         _close_deadlines(db, dataset_id, event, REVEAL)

@@ -54,7 +54,7 @@ def set_policy(
     db: Session, chain: ReviewChain, dataset: Dataset, user: User, policy: dict[str, Any]
 ) -> ReviewPolicy:
     require_owner(db, dataset, user, "change the review policy of")
-    terms = terms_from_policy(policy)
+    terms = terms_from_policy(policy, default_finalize_delay=chain.link.no_vote_grace_s)
     address = chain.address_of(dataset)
     signer = chain.signer(db, user)
     with chain_refusals("change the policy"):

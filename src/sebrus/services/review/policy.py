@@ -13,11 +13,17 @@ key                meaning                                                 defau
 ``commit_reveal``  hide votes until the commit phase ends                  false
 ``commit_window``  seconds a commit-reveal round takes commits             3600 with c-r
 ``reveal_window``  seconds reveals are taken afterwards                    3600 with c-r
+``finalize_delay`` seconds an x = 0 item waits after anchoring before it   the platform's
+                   can be approved (a scan may still quarantine it)        no-vote grace
 =================  ======================================================  =================
 
 The default is open voting with x = 1 and a small stake: a newcomer's custodial wallet (funded at
 registration) can vote straight away, and the stake still makes every vote cost something. Owners
 who want the paper's proof of authority choose ``"allow-list"`` and add reviewers.
+
+``finalize_delay`` is enforced by the Review contract itself (``Terms.finalizeDelay``), because anyone
+may call ``finalize`` on chain; reviews cloned before it existed ignore it, and the API's guard
+(``services/review/votes.py``) stands in for them.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sebrus.services.errors import InvalidInput
 DEFAULT_X = 1
 DEFAULT_STAKE_WEI = 10**15
 DEFAULT_WINDOW_S = 3600
+DEFAULT_FINALIZE_DELAY_S = 600  # the platform's default no-vote grace (Settings.review_no_vote_grace_seconds)
 OPEN = "open"
 ALLOW_LIST = "allow-list"
 _KEYS = {
@@ -46,12 +53,18 @@ _KEYS = {
     "commit_reveal",
     "commit_window",
     "reveal_window",
+    "finalize_delay",
 }
 FIELD = "review_policy"
 
 
-def terms_from_policy(policy: dict[str, Any] | None) -> ReviewTerms:
-    """Check an owner's policy object and turn it into contract terms; refusals name the key."""
+def terms_from_policy(
+    policy: dict[str, Any] | None, *, default_finalize_delay: int = DEFAULT_FINALIZE_DELAY_S
+) -> ReviewTerms:
+    """Check an owner's policy object and turn it into contract terms; refusals name the key.
+
+    ``default_finalize_delay`` fills a missing ``finalize_delay``: the platform passes its no-vote
+    grace, so that the chain holds x = 0 items at least as long as the platform's own finalizer does."""
     policy = dict(policy or {})
     unknown = sorted(set(policy) - _KEYS)
     if unknown:
@@ -75,6 +88,9 @@ def terms_from_policy(policy: dict[str, Any] | None) -> ReviewTerms:
         reveal_window_s=_whole(
             policy.get("reveal_window", default_window), "reveal_window", MAX_WINDOW_SECONDS
         ),
+        finalize_delay_s=_whole(
+            policy.get("finalize_delay", default_finalize_delay), "finalize_delay", MAX_WINDOW_SECONDS
+        ),
     )
     try:
         return terms.check()
@@ -93,6 +109,7 @@ def policy_from_terms(terms: ReviewTerms) -> dict[str, Any]:
         "commit_reveal": terms.commit_reveal,
         "commit_window": terms.commit_window_s,
         "reveal_window": terms.reveal_window_s,
+        "finalize_delay": terms.finalize_delay_s,
     }
 
 

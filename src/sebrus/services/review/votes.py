@@ -22,6 +22,7 @@ from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
 from sebrus.services.review import commit_secrets
 from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
 from sebrus.services.review.errors import chain_refusals
+from sebrus.services.review.finalize_guard import require_finalizable
 from sebrus.services.review.queries import RESOLVED_STATUSES
 
 
@@ -113,11 +114,13 @@ def reveal(db: Session, chain: ReviewChain, dataset: Dataset, user: User, conten
 
 
 def finalize(db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str) -> Item:
-    """Approve an x = 0 item, settle or fail a commit-reveal round whose time is up; anyone may."""
+    """Approve an x = 0 item, settle or fail a commit-reveal round whose time is up; anyone may, but
+    an x = 0 item only once its grace is over (``finalize_guard``: a 409 saying when)."""
     address = chain.address_of(dataset)
     item = item_of(db, dataset, content_hash)
     signer = chain.signer(db, user)
     with chain_refusals("finalize"):
+        require_finalizable(chain.reviews, address, item.content_hash, chain.link.no_vote_grace_s)
         chain.reviews.finalize(signer, address, item.content_hash)
     chain.sync()
     db.refresh(item)

@@ -18,6 +18,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sebrus.db.models import Dataset, User
+from sebrus.http.body_allowances import FORM_UPLOAD_BYTES, describe_bytes
+from sebrus.http.body_limit import BodyTooLarge
 from sebrus.runtime import ChainServices
 from sebrus.services import browse
 from sebrus.services import items as item_index
@@ -32,8 +34,6 @@ from sebrus.web.templating import image_limits
 router = APIRouter()
 
 MAX_FILES = 20
-# A whole multipart request may not exceed this, whatever the datasets allow per file.
-MAX_FORM_BYTES = 256 * 1024 * 1024
 QUEUED = "Accepted and queued for the chain; it will appear in the dataset shortly."
 ACCEPT = ",".join(sorted(ALLOWED_FORMATS.values()))
 
@@ -150,14 +150,14 @@ def _wait_for_items(
 @router.post("/contribute")
 async def contribute(web: Web) -> Response:
     user = web.require_user()
-    declared = web.request.headers.get("content-length", "")
     errors = FormErrors()
-    if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    try:  # the whole request is capped at FORM_UPLOAD_BYTES (http/body_allowances.py), chunked or not
+        form = await web.form(max_files=MAX_FILES + 1)
+    except BodyTooLarge:
         errors.add(
-            "files", f"Send at most {MAX_FORM_BYTES // (1024 * 1024)} MB in one go; choose fewer files."
+            "files", f"Send at most {describe_bytes(FORM_UPLOAD_BYTES)} in one go; choose fewer files."
         )
         return _page(web, selected=None, label="", errors=errors, status_code=413)
-    form = await web.form(max_files=MAX_FILES + 1)
     label = text(form, "label")
     raw_id = text(form, "dataset")
     dataset = (

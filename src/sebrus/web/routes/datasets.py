@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from sebrus.db.models import DEFAULT_MAX_BYTES
+from sebrus.http.body_limit import BodyTooLarge
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 from sebrus.services import browse, datasets
 from sebrus.services.accounts.users import usernames
@@ -116,10 +117,11 @@ def _max_bytes(raw: str, errors: FormErrors) -> int:
 async def create_dataset(web: Web) -> Response:
     user = web.require_user()
     errors = FormErrors()
-    if seed_form.too_large(web.request):
+    try:
+        form = await web.form(max_files=seed_form.MAX_FILES + 1)
+    except BodyTooLarge:  # declared or counted while streaming: nothing of it was kept
         errors.add("seed", seed_form.TOO_LARGE)
         return _new_form(web, _blank_values(), errors, status_code=413)
-    form = await web.form(max_files=seed_form.MAX_FILES + 1)
     values = {key: text(form, key) for key in ("name", "description", "labels", "max_mb", *BOUNDS)}
     labels = parse_labels(values["labels"])
     if not values["name"].strip():

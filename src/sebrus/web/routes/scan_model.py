@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
+from sebrus.http.body_limit import BodyTooLarge
 from sebrus.http.errors import status_code_for
 from sebrus.services.errors import ServiceError
 from sebrus.services.scans import model as scan_model
@@ -22,12 +23,6 @@ router = APIRouter()
 
 NOT_OWNER = "Only the dataset's owner chooses the model its scans use."
 NO_FILE = "Choose a model file: TorchScript, or safetensors weights of the reference CNN."
-FORM_SLACK = 64 * 1024  # the multipart framing and the CSRF field around the file
-
-
-def _too_large(declared: str | None) -> bool:
-    limit = scan_model.MAX_SCAN_MODEL_BYTES + FORM_SLACK
-    return declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit
 
 
 @router.post("/datasets/{dataset_id:int}/scan-model")
@@ -43,10 +38,11 @@ async def set_scan_model(web: Web, dataset_id: int) -> Response:
         return web.render(
             "problem.html", {"title": "Not your dataset", "message": NOT_OWNER}, status_code=403
         )
-    if _too_large(web.request.headers.get("content-length")):  # before reading a byte of the body
+    try:  # the body's allowance (http/body_allowances.py) is the model's limit plus the form's framing
+        form = await web.form(max_files=1)
+    except BodyTooLarge:
         errors.add("model_file", scan_model.ScanModelTooLarge().message)
         return refused(413)
-    form = await web.form(max_files=1)
     upload = form.get("model_file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         errors.add("model_file", NO_FILE)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from sebrus.http.body_limit import BodyTooLarge
 from sebrus.http.errors import status_code_for
 from sebrus.services.errors import ServiceError
 from sebrus.services.scans import seeds
@@ -41,10 +42,11 @@ async def add_seed_images(web: Web, dataset_id: int) -> Response:
         return web.render(
             "problem.html", {"title": "Not your dataset", "message": NOT_OWNER}, status_code=403
         )
-    if seed_form.too_large(web.request):  # refused before reading a byte of the body
+    try:
+        form = await web.form(max_files=seed_form.MAX_FILES + 1)
+    except BodyTooLarge:  # declared or counted while streaming: nothing of it was kept
         errors.add("seed", seed_form.TOO_LARGE)
         return refused(413)
-    form = await web.form(max_files=seed_form.MAX_FILES + 1)
     rows, typed = seed_form.read_rows(form)
     values.update(typed)
     if not any(row.files for row in rows):

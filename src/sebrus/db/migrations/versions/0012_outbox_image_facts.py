@@ -1,7 +1,7 @@
 """Outbox rows carry the image's facts, so the item row is written without reading the blob again
 
-Revision ID: 0011_outbox_image_facts
-Revises: 0010_scan_heartbeat
+Revision ID: 0012_outbox_image_facts
+Revises: 0011_scan_heartbeat
 Create Date: 2026-12-06 08:50:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_outbox_image_facts"
-down_revision = "0010_scan_heartbeat"
+revision = "0012_outbox_image_facts"
+down_revision = "0011_scan_heartbeat"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Scan heartbeats: a running scan says it is alive, so that only a dead runner's scans are failed
 
-Revision ID: 0010_scan_heartbeat
-Revises: 0009_scan_operating_point
+Revision ID: 0011_scan_heartbeat
+Revises: 0010_outbox_taken
 Create Date: 2026-12-06 08:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_scan_heartbeat"
-down_revision = "0009_scan_operating_point"
+revision = "0011_scan_heartbeat"
+down_revision = "0010_outbox_taken"
 branch_labels = None
 depends_on = None
 
