@@ -201,7 +201,11 @@ def run_shape(
                 processes.append(worker)
                 wait_for_log(worker, "took the relayer lease")
             answers, elapsed, dataset_id = run_uploads(url, uploads, clients)
-            result = check(url, dataset_id, answers, chain_url, first_block)
+            result: dict[str, Any] = dict(check(url, dataset_id, answers, chain_url, first_block))
+            # CPU per upload, per role, including set-up and the wait for the outbox to drain.
+            result["cpu_ms_per_upload"] = {
+                p.name: round(p.cpu_seconds() * 1000 / len(uploads), 2) for p in processes
+            }
         finally:
             for process in processes:
                 process.stop()

@@ -110,6 +110,23 @@ class Process:
     def log_text(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the process and the live members of its group
+        (uvicorn's worker processes), read from /proc: what each role costs per upload."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            # After the command: state, ppid, pgrp, ...; utime and stime are fields 14 and 15 of stat.
+            if int(fields[2]) == self.process.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
