@@ -46,7 +46,16 @@ from typing import Any
 import httpx
 
 # ingest.py holds the server start-up and seeding every benchmark of the running server shares.
-from ingest import SERVER_ENV, Server, create_dataset, digit_pngs, free_port, sign_up, start_server, upload_all
+from ingest import (
+    SERVER_ENV,
+    Server,
+    create_dataset,
+    digit_pngs,
+    free_port,
+    sign_up,
+    start_server,
+    upload_all,
+)
 
 CLIENT_LEVELS = (1, 10, 50)
 ENDPOINTS = ("datasets", "items", "image", "image_304", "dashboard")
@@ -319,7 +328,9 @@ def measure(
         "path": target.path,
         "requests_per_second": best["requests_per_second"],
         "p99_ms": best["p99_ms"],
-        "server_cpu_ms_per_request": min(float(level["server_cpu_ms_per_request"]) for level in by_clients.values()),
+        "server_cpu_ms_per_request": min(
+            float(level["server_cpu_ms_per_request"]) for level in by_clients.values()
+        ),
         "by_clients": by_clients,
     }
 
@@ -329,15 +340,18 @@ def print_table(report: dict[str, Any]) -> None:
     rows = [("read", *(f"{c} clients req/s (p99 ms)" for c in CLIENT_LEVELS), "CPU ms/req", "vs baseline")]
     named = [*report["endpoints"].items(), ("baseline: empty ASGI app", baseline)]
     for name, figures in named:
-        cells = [
-            f"{figures['by_clients'][str(c)]['requests_per_second']:.0f} ({figures['by_clients'][str(c)]['p99_ms']:.1f})"
-            for c in CLIENT_LEVELS
-        ]
+        levels = [figures["by_clients"][str(c)] for c in CLIENT_LEVELS]
+        cells = [f"{level['requests_per_second']:.0f} ({level['p99_ms']:.1f})" for level in levels]
         ratio = figures["requests_per_second"] / baseline["requests_per_second"]
         rows.append((name, *cells, f"{figures['server_cpu_ms_per_request']:.3f}", f"{ratio:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))))
+        print(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if n == 0:
             print("  ".join("-" * w for w in widths))
     for name in TARGETED:
@@ -350,7 +364,9 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=300, help="items in the read dataset")
     parser.add_argument("--datasets", type=int, default=12, help="datasets in the list")
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per read and client count")
@@ -391,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(server, args.items, args.datasets)
             for name, target in targets(server, seeded).items():
                 report["endpoints"][name] = measure(server, target, generate, args.seconds)
-                print(f"{name}: {report['endpoints'][name]['requests_per_second']} requests/s", file=sys.stderr)
+                print(
+                    f"{name}: {report['endpoints'][name]['requests_per_second']} requests/s", file=sys.stderr
+                )
         except BaseException:
             server.stop()
             print(f"--- end of the server's log ---\n{server.log_path.read_text()[-6000:]}", file=sys.stderr)
@@ -406,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     report["config"]["load_average_at_end"] = list(os.getloadavg())
     report["summary"] = {
         "target_requests_per_second": TARGET_REQUESTS_PER_SECOND,
-        "meets_target": {n: report["endpoints"][n]["requests_per_second"] >= TARGET_REQUESTS_PER_SECOND for n in TARGETED},
+        "meets_target": {
+            n: report["endpoints"][n]["requests_per_second"] >= TARGET_REQUESTS_PER_SECOND for n in TARGETED
+        },
         "median_ratio_vs_baseline": round(statistics.median(report["ratio_vs_baseline"].values()), 3),
     }
     print_table(report)
