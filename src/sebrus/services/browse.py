@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
-from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.pagination import Page, PageRequest, fetch_page
 
 MAX_QUERY = 128
 
@@ -67,9 +67,7 @@ def search_datasets(db: Session, query: str, page: PageRequest) -> Page[Dataset]
                 func.lower(Dataset.description).like(pattern, escape="\\"),
             )
         )
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Dataset.id).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, stmt, page, Dataset.id)
 
 
 def status_counts(db: Session, dataset_ids: Sequence[int]) -> dict[int, StatusCounts]:
@@ -98,16 +96,12 @@ def _filtered(stmt: Select[Item], wanted: ItemFilter) -> Select[Item]:
 
 def dataset_items(db: Session, dataset: Dataset, wanted: ItemFilter, page: PageRequest) -> Page[Item]:
     stmt = _filtered(select(Item).where(Item.dataset_id == dataset.id), wanted)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, stmt, page, Item.id)
 
 
 def contributions_of(db: Session, user: User, page: PageRequest) -> Page[Item]:
     stmt = select(Item).where(Item.contributor_user_id == user.id)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Item.id.desc()).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, stmt, page, Item.id.desc())
 
 
 def outcomes_of(db: Session, user: User) -> StatusCounts:

@@ -11,7 +11,7 @@ carries an ETag of its content and is revalidated (``no-cache``) instead.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -35,7 +35,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
 # Part of every item page's ETag: bump it when the page's JSON changes shape, so caches drop old pages.
 ITEMS_FORMAT = "release-items/1"
-NOT_MODIFIED = {304: {"description": "Not modified: the ETag sent in If-None-Match is current."}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag sent in If-None-Match is current."}
+}
 
 
 def _etag_of(data: bytes) -> str:
