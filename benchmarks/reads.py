@@ -372,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per read and client count")
     parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--smoke", action="store_true", help="a second or so of each, for CI")
+    parser.add_argument(
+        "--baseline-only", action="store_true", help="measure only the empty app (checks a load generator)"
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     parser.add_argument("--serve-empty", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load-job", help=argparse.SUPPRESS)
@@ -402,6 +405,13 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints": {},
     }
     with tempfile.TemporaryDirectory(prefix="sebrus-reads-") as directory:
+        if args.baseline_only:
+            with empty_server(Path(directory)) as empty:
+                report["baseline"] = measure(empty, Target("/", {}), generate, args.seconds)
+            print(f"baseline: {report['baseline']['requests_per_second']} requests/s")
+            if args.out is not None:
+                args.out.write_text(json.dumps(report, indent=2) + "\n")
+            return 0
         server = start_server(Path(directory) / "data")
         try:
             seeded = seed(server, args.items, args.datasets)
