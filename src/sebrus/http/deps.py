@@ -10,7 +10,7 @@ that header on its own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -33,7 +33,12 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_state(request: Request) -> PlatformState:
+# The dependencies below that neither block nor wait are ``async def`` on purpose: FastAPI runs a plain
+# ``def`` dependency in the thread pool, and each such hop costs about 0.2 ms of CPU, more than the
+# rest of a cached read. Only the handler (and dependencies that query) should pay for a thread.
+
+
+async def get_state(request: Request) -> PlatformState:
     state: PlatformState = request.app.state.platform
     return state
 
@@ -41,7 +46,10 @@ def get_state(request: Request) -> PlatformState:
 State = Annotated[PlatformState, Depends(get_state)]
 
 
-def get_db(state: State) -> Iterator[Session]:
+async def get_db(state: State) -> AsyncIterator[Session]:
+    """A session per request. Opening one touches no connection (the first query checks one out, in
+    the handler's thread), and closing it only hands a connection back to the pool, so neither end
+    needs a thread of its own."""
     session = state.session_factory()
     try:
         yield session
@@ -171,7 +179,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
 ) -> PageRequest:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ScalarSelect, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
-from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.pagination import AnySelect, Page, PageRequest, fetch_page, fetch_page_rows
 
 MAX_QUERY = 128
 
@@ -33,6 +33,15 @@ class StatusCounts:
     def of(self, status: ItemStatus) -> int:
         count: int = getattr(self, status.value)
         return count
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset as the dashboard lists it: with its owner's name and its items per status."""
+
+    dataset: Dataset
+    owner: str | None
+    counts: StatusCounts
 
 
 @dataclass(frozen=True)
@@ -55,21 +64,56 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _matching(stmt: AnySelect, query: str) -> AnySelect:
+    text = query.strip()[:MAX_QUERY]
+    if not text:
+        return stmt
+    pattern = f"%{_escape_like(text.lower())}%"
+    return stmt.where(
+        or_(
+            func.lower(Dataset.name).like(pattern, escape="\\"),
+            func.lower(Dataset.description).like(pattern, escape="\\"),
+        )
+    )
+
+
 def search_datasets(db: Session, query: str, page: PageRequest) -> Page[Dataset]:
     """Datasets whose name or description contains ``query`` (case-insensitive); all of them for ''."""
-    stmt = select(Dataset)
-    text = query.strip()[:MAX_QUERY]
-    if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Dataset.name).like(pattern, escape="\\"),
-                func.lower(Dataset.description).like(pattern, escape="\\"),
-            )
+    matching: Select[Dataset] = _matching(select(Dataset), query)
+    return fetch_page(db, matching, page, Dataset.id)
+
+
+def _items_with_status(status: ItemStatus) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(Item.dataset_id == Dataset.id, Item.status == status)
+        .correlate(Dataset)
+        .scalar_subquery()
+    )
+
+
+def search_summaries(db: Session, query: str, page: PageRequest) -> Page[DatasetSummary]:
+    """``search_datasets`` with each dataset's owner and items per status, for the dashboard.
+
+    One statement: the owner is joined and each status is counted by a subquery per row (over the
+    ``dataset_id, status`` index), so the page costs the same however many datasets it shows.
+    """
+    statuses = list(ItemStatus)
+    columns = select(Dataset, User.username, *(_items_with_status(s) for s in statuses)).outerjoin(
+        User, User.id == Dataset.owner_id
+    )
+    rows, total = fetch_page_rows(
+        db, _matching(columns, query), _matching(select(Dataset.id), query), page, Dataset.id
+    )
+    summaries = [
+        DatasetSummary(
+            dataset=row[0],
+            owner=row[1],
+            counts=StatusCounts(**{s.value: int(n) for s, n in zip(statuses, row[2:], strict=True)}),
         )
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Dataset.id).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+        for row in rows
+    ]
+    return Page(items=summaries, total=total, limit=page.limit, offset=page.offset)
 
 
 def status_counts(db: Session, dataset_ids: Sequence[int]) -> dict[int, StatusCounts]:
@@ -98,16 +142,12 @@ def _filtered(stmt: Select[Item], wanted: ItemFilter) -> Select[Item]:
 
 def dataset_items(db: Session, dataset: Dataset, wanted: ItemFilter, page: PageRequest) -> Page[Item]:
     stmt = _filtered(select(Item).where(Item.dataset_id == dataset.id), wanted)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, stmt, page, Item.id)
 
 
 def contributions_of(db: Session, user: User, page: PageRequest) -> Page[Item]:
     stmt = select(Item).where(Item.contributor_user_id == user.id)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Item.id.desc()).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, stmt, page, Item.id.desc())
 
 
 def outcomes_of(db: Session, user: User) -> StatusCounts:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry
-from sebrus.services.pagination import Page, PageRequest
+from sebrus.services.pagination import Page, PageRequest, fetch_page
 
 
 def list_items(
@@ -36,9 +36,7 @@ def list_items(
         query = query.where(func.lower(Item.contributor_address) == contributor.lower())
     if label is not None:
         query = query.where(Item.label == label)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
-    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+    return fetch_page(db, query, page, Item.id)
 
 
 def item_by_hash(db: Session, dataset_id: int, content_hash: str) -> Item | None:

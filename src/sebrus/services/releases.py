@@ -296,13 +296,20 @@ def release_items(
 
 
 def release_removals(db: Session, release: Release) -> list[ReleaseRemoval]:
-    return list(
-        db.scalars(
+    return removals_by_release(db, [release])[release.id]
+
+
+def removals_by_release(db: Session, found: Sequence[Release]) -> dict[int, list[ReleaseRemoval]]:
+    """Each release's removals by release id, in one query however many releases are listed."""
+    by_release: dict[int, list[ReleaseRemoval]] = {release.id: [] for release in found}
+    if by_release:
+        for removal in db.scalars(
             select(ReleaseRemoval)
-            .where(ReleaseRemoval.release_id == release.id)
-            .order_by(ReleaseRemoval.content_hash)
-        )
-    )
+            .where(ReleaseRemoval.release_id.in_(list(by_release)))
+            .order_by(ReleaseRemoval.release_id, ReleaseRemoval.content_hash)
+        ):
+            by_release[removal.release_id].append(removal)
+    return by_release
 
 
 def diff_releases(db: Session, dataset: Dataset, older: int, newer: int) -> ReleaseDiff:

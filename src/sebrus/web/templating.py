@@ -71,6 +71,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # Templates ship with the package and never change under a running server; without this every
+        # render stats each template it extends or imports to see whether to recompile it.
+        auto_reload=False,
     )
     env.filters.update(
         filesize=filesize,

@@ -1,13 +1,19 @@
 """Releases: publish a dataset's Approved items as a versioned release, list, read, page items and diff.
 
 Reads are public (a release is meant to be downloaded and checked by anyone); publishing is the owner's.
+A release never changes once published, so its item pages (what a download reads) are answered with
+an ETag derived from the release's manifest hash and ``Cache-Control: immutable``; a client that
+sends the ETag back in ``If-None-Match`` gets 304 before the page is read from the database. The
+release's own answer also names the dataset, whose name and description the owner may edit, so it
+carries an ETag of its content and is revalidated (``no-cache``) instead.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import hashlib
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.releases import (
@@ -25,6 +31,39 @@ router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"
 
 MAX_VERSION = 2**63 - 1  # the database's BIGINT; the registry's uint64 is larger
 Version = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The release's version.")]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, no-cache"
+# Part of every item page's ETag: bump it when the page's JSON changes shape, so caches drop old pages.
+ITEMS_FORMAT = "release-items/1"
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag sent in If-None-Match is current."}
+}
+
+
+def _etag_of(data: bytes) -> str:
+    return f'"{hashlib.sha256(data).hexdigest()[:40]}"'
+
+
+def _etag(*parts: object) -> str:
+    return _etag_of("\x1f".join(str(part) for part in parts).encode())
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names this ETag (weak comparison, as RFC 9110 asks for GET) or ``*``."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    sent = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in sent or etag in sent
+
+
+def _cached(request: Request, etag: str, cache_control: str, body: bytes | None = None) -> Response:
+    """304 when the client holds this ETag, else the JSON ``body``; both carry the caching headers."""
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if body is None or _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -60,7 +99,9 @@ def publish_release(
     return ReleaseFound.model_validate(
         {
             "status": "Release published." if published.created else "Release already published.",
-            "release": release_json(db, dataset, published.release),
+            "release": release_json(
+                dataset, published.release, service.release_removals(db, published.release)
+            ),
         }
     )
 
@@ -68,11 +109,10 @@ def publish_release(
 @router.get("")
 def list_releases(dataset_id: int, db: DbSession) -> ReleaseList:
     dataset = dataset_or_404(db, dataset_id)
+    found = service.list_releases(db, dataset)
+    removals = service.removals_by_release(db, found)
     return ReleaseList.model_validate(
-        {
-            "status": "Success.",
-            "releases": [release_json(db, dataset, r) for r in service.list_releases(db, dataset)],
-        }
+        {"status": "Success.", "releases": [release_json(dataset, r, removals[r.id]) for r in found]}
     )
 
 
@@ -97,23 +137,33 @@ def diff_releases(
     )
 
 
-@router.get("/{version}")
-def read_release(dataset_id: int, version: Version, db: DbSession) -> ReleaseFound:
-    dataset = dataset_or_404(db, dataset_id)
-    return ReleaseFound.model_validate(
-        {
-            "status": "Success.",
-            "release": release_json(db, dataset, service.get_release(db, dataset, version)),
-        }
-    )
-
-
-@router.get("/{version}/items")
-def read_release_items(dataset_id: int, version: Version, db: DbSession, page: Pagination) -> ReleaseItems:
+@router.get("/{version}", response_model=ReleaseFound, responses=NOT_MODIFIED)
+def read_release(request: Request, dataset_id: int, version: Version, db: DbSession) -> Response:
     dataset = dataset_or_404(db, dataset_id)
     release = service.get_release(db, dataset, version)
+    answer = ReleaseFound.model_validate(
+        {
+            "status": "Success.",
+            "release": release_json(dataset, release, service.release_removals(db, release)),
+        }
+    )
+    body = answer.model_dump_json(by_alias=True).encode()
+    return _cached(request, _etag_of(body), REVALIDATE, body)
+
+
+@router.get("/{version}/items", response_model=ReleaseItems, responses=NOT_MODIFIED)
+def read_release_items(
+    request: Request, dataset_id: int, version: Version, db: DbSession, page: Pagination
+) -> Response:
+    dataset = dataset_or_404(db, dataset_id)
+    release = service.get_release(db, dataset, version)
+    # The manifest hash names the release's items and labels; the rest of each row is fixed when the
+    # item is anchored, and a dataset with items (so any release) cannot be deleted.
+    etag = _etag(ITEMS_FORMAT, release.manifest_hash, release.item_count, page.limit, page.offset)
+    if _not_modified(request, etag):
+        return _cached(request, etag, IMMUTABLE)
     rows = service.release_items(db, release, limit=page.limit, offset=page.offset)
-    return ReleaseItems.model_validate(
+    answer = ReleaseItems.model_validate(
         {
             "status": "Success.",
             "items": [
@@ -134,3 +184,4 @@ def read_release_items(dataset_id: int, version: Version, db: DbSession, page: P
             "offset": page.offset,
         }
     )
+    return _cached(request, etag, IMMUTABLE, answer.model_dump_json(by_alias=True).encode())

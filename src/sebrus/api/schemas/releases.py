@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from sebrus.api.schemas.common import Answer, PageAnswer, StatusAnswer
-from sebrus.db.models import Dataset, Release
-from sebrus.services import releases
+from sebrus.db.models import Dataset, Release, ReleaseRemoval
 
 
 class ReleasePublish(BaseModel):
@@ -61,7 +60,8 @@ class ReleaseOut(Answer):
     removed: list[RemovedOut]
 
 
-def release_json(db: Session, dataset: Dataset, release: Release) -> dict[str, Any]:
+def release_json(dataset: Dataset, release: Release, removals: Sequence[ReleaseRemoval]) -> dict[str, Any]:
+    """One release's answer; its removals are passed in so that a list loads them all in one query."""
     return {
         "dataset_id": dataset.id,
         "dataset_name": dataset.name,
@@ -80,10 +80,7 @@ def release_json(db: Session, dataset: Dataset, release: Release) -> dict[str, A
         "tx_hash": release.tx_hash,
         "block_number": release.block_number,
         "published_at": release.created_at.isoformat(),
-        "removed": [
-            {"sha256": r.content_hash, "label": r.label, "reason": r.reason}
-            for r in releases.release_removals(db, release)
-        ],
+        "removed": [{"sha256": r.content_hash, "label": r.label, "reason": r.reason} for r in removals],
     }
 
 

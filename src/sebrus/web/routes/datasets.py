@@ -14,7 +14,6 @@ from sebrus.db.models import DEFAULT_MAX_BYTES
 from sebrus.http.body_limit import BodyTooLarge
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES
 from sebrus.services import browse, datasets
-from sebrus.services.accounts.users import usernames
 from sebrus.services.errors import Conflict, InvalidInput, RateLimited, ServiceError
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import seeds
@@ -45,17 +44,15 @@ BOUNDS = ("min_width", "max_width", "min_height", "max_height")
 @router.get("/dashboard")
 def dashboard(web: Web, q: str = "", page: int = 1) -> Response:
     pager = Pager.from_page(page, DASHBOARD_PAGE)
-    found = browse.search_datasets(web.db, q, PageRequest(limit=pager.size, offset=pager.offset))
-    counts = browse.status_counts(web.db, [d.id for d in found.items])
-    owners = usernames(web.db, [d.owner_id for d in found.items])
+    found = browse.search_summaries(web.db, q, PageRequest(limit=pager.size, offset=pager.offset))
     rows = [
         {
-            "dataset": d,
-            "counts": counts[d.id],
-            "owner": owners.get(d.owner_id or 0),
-            "policy": describe_policy(d.review_policy),
+            "dataset": row.dataset,
+            "counts": row.counts,
+            "owner": row.owner,
+            "policy": describe_policy(row.dataset.review_policy),
         }
-        for d in found.items
+        for row in found.items
     ]
     return web.render(
         "dashboard.html",
