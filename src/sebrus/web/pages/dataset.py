@@ -13,6 +13,7 @@ from sebrus.services import browse
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.incidents import monitoring
+from sebrus.services.incidents.holds import hold_states
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
@@ -82,6 +83,7 @@ def render_dataset(
         "policy_facts": policy_facts(dataset.review_policy),
         "items": found.items,
         "names": names,
+        "holds": hold_states(web.db, dataset, found.items),
         "chosen": chosen,
         "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
         "pager": pager.with_total(found.total, chosen),
