@@ -156,16 +156,14 @@ def hold_states(db: Session, dataset: Dataset, items: Sequence[Item]) -> dict[in
     }
     states: dict[int, HoldState] = {}
     for item in items:
-        revocation = latest.get(item.contributor_address)
-        if revocation is None:
+        last = latest.get(item.contributor_address)
+        if last is None:
             continue
-        who = revocation.contributor_address
-        if revocation.state is RevocationState.LIFTED:
-            states[item.id] = HoldState("reinstated", revocation.reason, who, revocation.lifted_at)
-        elif (revocation.id, item.content_hash) in cleared:
-            states[item.id] = HoldState(
-                "cleared", revocation.reason, who, cleared[(revocation.id, item.content_hash)]
-            )
+        who = last.contributor_address
+        if last.state is RevocationState.LIFTED:
+            states[item.id] = HoldState("reinstated", last.reason, who, last.lifted_at)
+        elif (last.id, item.content_hash) in cleared:
+            states[item.id] = HoldState("cleared", last.reason, who, cleared[(last.id, item.content_hash)])
         else:
-            states[item.id] = HoldState("held", revocation.reason, who, revocation.created_at)
+            states[item.id] = HoldState("held", last.reason, who, last.created_at)
     return states
