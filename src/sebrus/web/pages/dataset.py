@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Response
 
 from sebrus.db.models import Dataset, ItemStatus
-from sebrus.services import browse
+from sebrus.services import browse, releases
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.incidents import monitoring
@@ -90,6 +90,7 @@ def render_dataset(
         "notice": notice or {},
         "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
         "is_owner": is_owner,
+        "latest_release": releases.latest_release(web.db, dataset),
         "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
         "label_options": [(label, label) for label in dataset.labels],
         "scans": recent_scans.items,
