@@ -30,7 +30,7 @@ def _every_link_reachable(page: Any) -> None:
         link.scroll_into_view_if_needed()
         assert link.is_visible(), name
         box = link.bounding_box()
-        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= page.viewport_size["width"], (
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"], (
             name
         )
 
