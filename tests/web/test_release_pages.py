@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from sebrus.blobs.local import LocalBlobStore
 from sebrus.releases.verify import verify_export
 from tests.support.platform import Auth, login, review_path, upload
 from tests.support.web import browser, create_dataset, csrf_from, register
@@ -119,3 +121,29 @@ def test_the_owner_publishes_and_everyone_sees_diffs_downloads_and_how_to_verify
     assert bad.status_code == 400 and "Unknown export format" in bad.text
     assert anyone.get(f"/datasets/{ds}/releases/9/export.zip").status_code == 404
     assert re.search(r"Release 2</a> \(3 items", anyone.get(f"/datasets/{ds}").text)
+
+
+def test_a_release_whose_stored_image_was_altered_or_lost_is_not_offered_as_a_zip(app: FastAPI) -> None:
+    owner, anyone = browser(app), browser(app)
+    register(owner)
+    ds = create_dataset(owner, "altered pets")
+    contributor, reviewer = login(anyone, "altered-contrib"), login(anyone, "altered-reviewer")
+    altered, lost = (upload(anyone, contributor, ds, seed) for seed in (511, 512))
+    for sha in (altered, lost):
+        _approve(anyone, reviewer, ds, sha)
+    assert _publish(owner, ds, "").status_code == 303
+    blobs = app.state.platform.blobs
+    assert isinstance(blobs, LocalBlobStore)
+
+    path = blobs.path_for(altered)
+    path.chmod(0o600)
+    path.write_bytes(b"not the released image")
+    refused = anyone.get(f"/datasets/{ds}/releases/1/export.zip?format=csv")
+    assert refused.status_code == 500 and refused.headers["content-type"].startswith("text/html")
+    assert f"the bytes served for item {altered} do not hash to it" in refused.text
+
+    path.unlink()
+    blobs.delete(lost)
+    refused = anyone.get(f"/datasets/{ds}/releases/1/export.zip")
+    assert refused.status_code == 500 and "is missing from the blob store" in refused.text
+    assert not list(Path(tempfile.gettempdir()).glob("sebrus-release-zip-*"))  # no scratch left behind

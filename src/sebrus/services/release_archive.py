@@ -12,14 +12,15 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from sebrus.blobs.base import BlobStore
+from sebrus.blobs.base import BlobNotFound, BlobStore
 from sebrus.db.models import Dataset, Release
 from sebrus.releases.document import Removal
-from sebrus.releases.export import FORMATS, ExportItem, ReleaseInfo, write_export
+from sebrus.releases.export import FORMATS, ExportError, ExportItem, ReleaseInfo, write_export
 from sebrus.services import releases
 from sebrus.services.errors import InvalidInput
 
@@ -76,13 +77,26 @@ def _items(db: Session, release: Release) -> list[ExportItem]:
     return items
 
 
+def _fetcher(blobs: BlobStore) -> Callable[[str], bytes]:
+    """The blob store's bytes; a missing image fails the export naming it, like an altered one."""
+
+    def fetch(sha256: str) -> bytes:
+        try:
+            return blobs.get(sha256)
+        except BlobNotFound:
+            raise ExportError(f"item {sha256} is missing from the blob store; nothing was written") from None
+
+    return fetch
+
+
 def write_release_zip(
     db: Session, blobs: BlobStore, dataset: Dataset, release: Release, fmt: str, scratch: Path
 ) -> Path:
     """Write the release in ``fmt`` as a zip inside ``scratch`` (a folder the caller removes) and return it.
 
-    Raises InvalidInput for an unknown format and ``ExportError`` when a stored image does not match
-    its sha256 (then no zip is made: a download that ``sebrus verify`` would fail is never offered).
+    Raises InvalidInput for an unknown format and ``ExportError`` when a stored image is missing or
+    does not match its sha256 (then no zip is made: a download ``sebrus verify`` would fail is never
+    offered).
     """
     if fmt not in FORMATS:
         raise InvalidInput(
@@ -90,7 +104,7 @@ def write_release_zip(
         )
     folder = archive_folder(dataset, release)
     tree = write_export(
-        release_info(db, dataset, release), _items(db, release), blobs.get, scratch / folder, fmt
+        release_info(db, dataset, release), _items(db, release), _fetcher(blobs), scratch / folder, fmt
     )
     target = scratch / archive_name(dataset, release, fmt)
     # Images are already compressed: store them; deflate only the manifests.
