@@ -2,7 +2,7 @@
 release with notes from the page, revokes a contributor, publishes again; everyone sees both releases
 with their roots, transactions, counts and the diff (the revoked contributor's item removed, with why),
 downloads a zip that ``sebrus verify`` accepts, and sees the held item as "Held" on the dataset and item
-pages. Screenshots: releases, dataset-held, item-held."""
+pages. Screenshots: releases-owner, releases, dataset-held, item-held."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ def test_an_owner_publishes_and_everyone_downloads_verifies_and_sees_holds(
             revoked = api.post(f"/api/dataset/{ds}/revocations", json=revoke, headers=owner)
             assert revoked.status_code == 201, revoked.text
             _publish(page, ds, "Without the revoked contributor's picture.", 2)
+            visit.shot("releases-owner")  # the publish form, for the accessibility audit
             releases = api.get(f"/api/dataset/{ds}/releases").json()["releases"]
             visit.close()
 
