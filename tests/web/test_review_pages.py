@@ -71,7 +71,7 @@ def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServic
     item_page = mine.get(f"/items/{item_id}").text
     assert "Reviewers decided: <strong>Approved</strong>, 1 to approve and 0 to reject." in item_page
     ballots = item_page.split('id="ballots"', 1)[1].split("</table>", 1)[0]
-    reviewer_name = re.search(r"Signed in as <strong>([^<]+)</strong>", after)
+    reviewer_name = re.search(r"Signed in as </span><strong>([^<]+)</strong>", after)
     assert reviewer_name is not None and reviewer_name.group(1) in ballots
     assert "Approve" in ballots and "0.001 ETH" in ballots and "not claimed" not in ballots
 

@@ -1,13 +1,16 @@
 """What a revocation holds back, and what its rescan says about the contributor's items.
 
 Releases read :func:`held_back` (every uncleared item of an active revocation is treated as
-quarantined); clearing reads :func:`rescan_verdict`. Kept apart from the revoking itself
+quarantined); clearing reads :func:`rescan_verdict`; the pages read :func:`hold_states` to show an
+item as held, cleared or reinstated beside its chain status. Kept apart from the revoking itself
 (``revocations``), which needs the chain: these are database reads only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
@@ -104,3 +107,63 @@ def flagged_by_rescan(db: Session, revocation: Revocation) -> set[str] | None:
     """Hashes the revocation's rescan flagged; None while it has not finished with results."""
     verdict = rescan_verdict(db, revocation)
     return verdict.flagged if verdict is not None else None
+
+
+@dataclass(frozen=True)
+class HoldState:
+    """What a revocation means for one item now, for pages that would otherwise show only its status.
+
+    ``state`` is "held" (left out of releases: the contributor is revoked and the item not cleared),
+    "cleared" (the contributor is revoked, but the owner released this item) or "reinstated" (the
+    revocation was lifted). The Dataset contract never moves a status back, so without this an item
+    that no release will contain still reads "Approved".
+    """
+
+    state: str
+    reason: str
+    contributor: str
+    since: datetime | None
+
+
+def hold_states(db: Session, dataset: Dataset, items: Sequence[Item]) -> dict[int, HoldState]:
+    """Item id -> its hold state, for the given items whose contributor was ever revoked on ``dataset``.
+
+    One revocation per contributor counts: the latest (a contributor revoked again after a
+    reinstatement is held again). Items never touched by a revocation are absent.
+    """
+    contributors = {item.contributor_address for item in items}
+    if not contributors:
+        return {}
+    latest: dict[str, Revocation] = {}
+    for revocation in db.scalars(
+        select(Revocation)
+        .where(Revocation.dataset_id == dataset.id, Revocation.contributor_address.in_(contributors))
+        .order_by(Revocation.id)
+    ):
+        latest[revocation.contributor_address] = revocation
+    if not latest:
+        return {}
+    cleared = {
+        (revocation_id, content_hash): when
+        for revocation_id, content_hash, when in db.execute(
+            select(
+                RevocationItem.revocation_id, RevocationItem.content_hash, RevocationItem.cleared_at
+            ).where(
+                RevocationItem.revocation_id.in_([r.id for r in latest.values()]),
+                RevocationItem.cleared.is_(True),
+            )
+        )
+    }
+    states: dict[int, HoldState] = {}
+    for item in items:
+        last = latest.get(item.contributor_address)
+        if last is None:
+            continue
+        who = last.contributor_address
+        if last.state is RevocationState.LIFTED:
+            states[item.id] = HoldState("reinstated", last.reason, who, last.lifted_at)
+        elif (last.id, item.content_hash) in cleared:
+            states[item.id] = HoldState("cleared", last.reason, who, cleared[(last.id, item.content_hash)])
+        else:
+            states[item.id] = HoldState("held", last.reason, who, last.created_at)
+    return states

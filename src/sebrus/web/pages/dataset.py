@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from fastapi import Response
 
 from sebrus.db.models import Dataset, ItemStatus
-from sebrus.services import browse
+from sebrus.services import browse, releases
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.incidents import monitoring
+from sebrus.services.incidents.holds import hold_states
 from sebrus.services.pagination import PageRequest
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
@@ -82,12 +83,14 @@ def render_dataset(
         "policy_facts": policy_facts(dataset.review_policy),
         "items": found.items,
         "names": names,
+        "holds": hold_states(web.db, dataset, found.items),
         "chosen": chosen,
         "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
         "pager": pager.with_total(found.total, chosen),
         "notice": notice or {},
         "contribute_url": "/contribute?" + urlencode({"dataset": dataset.id}),
         "is_owner": is_owner,
+        "latest_release": releases.latest_release(web.db, dataset),
         "seed_counts": seed_form.counts_by_label(seeds.seed_rows(web.db, dataset)) if is_owner else {},
         "label_options": [(label, label) for label in dataset.labels],
         "scans": recent_scans.items,

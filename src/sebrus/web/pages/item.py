@@ -11,6 +11,7 @@ from sebrus.db.models import Dataset, Item
 from sebrus.services.accounts.users import usernames
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.audit.consistency import Finding, audit_item
+from sebrus.services.incidents.holds import hold_states
 from sebrus.services.review.item_votes import ItemVotes, item_votes
 from sebrus.services.scans.item_scan import latest_result
 from sebrus.web.chain_info import chain_record, chain_services
@@ -72,6 +73,7 @@ def render_item(
         "findings": _audit(web, dataset, item),
         "votes": _votes(web, dataset, item),
         "pays_deposit": _pays_deposit(web, item),
+        "hold": hold_states(web.db, dataset, [item]).get(item.id),
         "notice": notice,
         "error": error,
     }

@@ -12,6 +12,7 @@ from sebrus.web.routes import (
     items,
     owner_review,
     profile,
+    releases,
     review,
     scan_model,
     scans,
@@ -32,6 +33,7 @@ for _module in (
     scans,
     seed_images,
     scan_model,
+    releases,
     audit,
 ):
     router.include_router(_module.router)

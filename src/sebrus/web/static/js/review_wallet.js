@@ -1,7 +1,8 @@
 // The Review page with a browser wallet: vote, commit, reveal and claim from the reviewer's own
 // wallet (eth_sendTransaction). The server prepares each transaction and refuses what would fail
 // before the wallet pays gas; the wallet signs and sends it; the server confirms what it did. Without
-// a wallet in the browser nothing here shows, and the forms post to the server's custodial wallet.
+// a wallet in the browser the choice stays hidden, the page says how to use one (#wallet-absent), and
+// the forms post to the server's custodial wallet.
 (function () {
   "use strict";
 
@@ -15,6 +16,8 @@
   var REMEMBER = "sebrus.review.voteWith";
   var VERBS = { vote: "vote", commit: "commit", reveal: "reveal", claim: "claim" };
   choice.hidden = false;
+  var absent = document.getElementById("wallet-absent");
+  if (absent) absent.hidden = true;
 
   function say(text) { status.textContent = text; }
 
