@@ -46,10 +46,10 @@ def test_an_owner_lists_a_reviewer_and_funds_the_pool_who_then_sees_their_earnin
             assert "Added to the allow-list." in page.inner_text(panel)
             assert reviewer in page.inner_text(f"{panel} table")
 
-            page.fill(f"#fund_eth-{ds}", "0.5 ETH")  # refused, and what was typed stays
+            page.fill(f"#fund_eth-{ds}", "half an ether")  # refused, and what was typed stays
             page.click(f"{panel} button:has-text('Fund')")
             page.wait_for_selector(f"#fund_eth-{ds}-error")
-            assert page.input_value(f"#fund_eth-{ds}") == "0.5 ETH"
+            assert page.input_value(f"#fund_eth-{ds}") == "half an ether"
             page.fill(f"#fund_eth-{ds}", "0.05")
             page.click(f"{panel} button:has-text('Fund')")
             page.wait_for_url(f"**/profile?done=funded&dataset={ds}#dataset-{ds}")
