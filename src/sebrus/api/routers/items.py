@@ -25,7 +25,7 @@ from sebrus.api.schemas.items import (
 )
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus, OutboxState
-from sebrus.http.caching import immutable_blob_response
+from sebrus.http.caching import CorruptBlob, immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
@@ -38,6 +38,7 @@ from sebrus.http.deps import (
 from sebrus.http.multipart_images import read_image_parts
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.audit.read_integrity import record_read_mismatch
 from sebrus.services.errors import Conflict
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
@@ -315,13 +316,22 @@ def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFou
             "description": "The image's bytes, as uploaded.",
         },
         304: {"description": "The client's copy (If-None-Match: its sha256) is current."},
+        500: {
+            "description": "The stored bytes no longer hash to the item's sha256: refused and logged. "
+            "(An image over 32 MiB is checked while it streams: a mismatch cuts the response short.)"
+        },
     },
 )
 def read_item_image(
     request: Request, dataset_id: int, content_hash: ItemHash, db: DbSession, state: State
 ) -> Response:
-    """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
+    """The bytes, re-hashed as they are served; the sha256 is the ETag and the answer is immutable (a
+    hash never changes), so bytes that no longer match it are refused rather than cached for a year."""
     item = _item(db, dataset_id, content_hash)
+
+    def on_corrupt(found: str | None) -> None:
+        record_read_mismatch(state.session_factory, dataset_id, content_hash, found)
+
     try:
         return immutable_blob_response(
             request,
@@ -330,8 +340,15 @@ def read_item_image(
             item.media_type or "application/octet-stream",
             # 0 is the indexer's "no blob when indexed": then the length is not known, not zero
             size=item.size or None,
+            on_corrupt=on_corrupt,
         )
     except BlobNotFound:
         raise HTTPException(
             404, "The image's bytes are missing from the blob store; run the audit."
+        ) from None
+    except CorruptBlob:
+        raise HTTPException(
+            500,
+            "The stored bytes of this image no longer match its sha256, so they are not served; "
+            "the mismatch is in the audit log. Run the audit.",
         ) from None
