@@ -111,7 +111,8 @@ def test_a_release_holds_exactly_the_approved_items_and_is_on_chain(published: W
     assert release.merkle_root == "0x" + merkle_root(approved).hex()
     listed = list(world.owner.release_items(world.dataset_id, 1))
     assert sorted((i.sha256, i.label) for i in listed) == sorted(approved)
-    assert all(i.votes is None and i.suspicion is None for i in listed)
+    # resolved directly by the owner, never scanned: no ballots, no suspicion
+    assert all(i.votes == {"approve": 0, "reject": 0} and i.suspicion is None for i in listed)
 
     on_chain = ReleaseLedger(world.server.services.handle.ledger).release(world.address, 1)
     assert on_chain is not None

@@ -20,6 +20,7 @@ from sebrus.api.schemas.releases import (
 )
 from sebrus.http.deps import CurrentUser, DbSession, Pagination, ReleaseChainDep, dataset_or_404
 from sebrus.services import releases as service
+from sebrus.services.release_evidence import release_item_evidence
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"], responses=ERROR_RESPONSES)
 
@@ -113,6 +114,7 @@ def read_release_items(dataset_id: int, version: Version, db: DbSession, page: P
     dataset = dataset_or_404(db, dataset_id)
     release = service.get_release(db, dataset, version)
     rows = service.release_items(db, release, limit=page.limit, offset=page.offset)
+    evidence = release_item_evidence(db, [item.id for _, item in rows])
     return ReleaseItems.model_validate(
         {
             "status": "Success.",
@@ -124,8 +126,8 @@ def read_release_items(dataset_id: int, version: Version, db: DbSession, page: P
                     "contributor": item.contributor_address,
                     "tx_hash": item.tx_hash,
                     "block_number": item.block_number,
-                    "votes": None,  # filled once the review contract records votes
-                    "suspicion": None,  # filled once dataset scans record scores
+                    "votes": evidence[item.id].votes,
+                    "suspicion": evidence[item.id].suspicion,
                 }
                 for entry, item in rows
             ],

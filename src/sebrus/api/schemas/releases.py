@@ -114,6 +114,11 @@ class ReleaseDiff(StatusAnswer):
     relabelled: list[RelabelledOut]
 
 
+class ReleaseVotesOut(Answer):
+    approve: int = Field(description="Revealed ballots for approving the item, over all its rounds.")
+    reject: int = Field(description="Revealed ballots for rejecting it.")
+
+
 class ReleaseItemOut(Answer):
     sha256: str
     label: str
@@ -121,8 +126,13 @@ class ReleaseItemOut(Answer):
     contributor: str
     tx_hash: str | None
     block_number: int | None
-    votes: None = Field(description="Filled once the review contract records votes; null for now.")
-    suspicion: None = Field(description="Filled once dataset scans record scores; null for now.")
+    votes: ReleaseVotesOut = Field(
+        description="The item's revealed ballots by side (0 and 0 when its resolver decided it directly)."
+    )
+    suspicion: float | None = Field(
+        description="Poison-detector suspicion from the newest finished scan that scored the item; "
+        "null when none did."
+    )
 
 
 class ReleaseItems(PageAnswer):
