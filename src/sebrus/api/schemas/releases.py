@@ -59,6 +59,8 @@ class ReleaseOut(Answer):
     block_number: int | None
     published_at: str
     removed: list[RemovedOut]
+    license: str | None = Field(description="The dataset's licence as its owner states it now.")
+    cite_as: str | None = Field(description="How the dataset's owner asks to be cited, as stated now.")
 
 
 def release_json(db: Session, dataset: Dataset, release: Release) -> dict[str, Any]:
@@ -84,6 +86,8 @@ def release_json(db: Session, dataset: Dataset, release: Release) -> dict[str, A
             {"sha256": r.content_hash, "label": r.label, "reason": r.reason}
             for r in releases.release_removals(db, release)
         ],
+        "license": dataset.license,
+        "cite_as": dataset.cite_as,
     }
 
 

@@ -207,6 +207,7 @@ def dataset_page(
     seed_failed: bool = False,
     seeded: int | None = None,
     model: str = "",
+    terms: bool = False,
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
     notice = {
@@ -214,6 +215,7 @@ def dataset_page(
         "seed_failed": seed_failed,
         "seeded": seeded,
         "model": model if model in ("set", "removed") else "",
+        "terms": terms,
     }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
