@@ -1,7 +1,10 @@
 """Contributed items: upload an image, list and filter a dataset's items, fetch one and its bytes.
 
-Uploads are the raw image bytes as the request body (``Content-Type: image/png`` and so on) with the
-label in the query string, so the size limit is enforced while the body streams in.
+An upload is the raw image bytes as the request body (``Content-Type: image/png`` and so on), or one
+file part of a ``multipart/form-data`` body (``curl -F file=@cat.png``, what an HTML form or a
+``FormData`` sends), with the label in the query string. Either way the body is read as it streams
+(``http/multipart_images.py`` for the multipart one), so the dataset's size limit is enforced before
+the whole body has arrived.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sebrus.api.schemas.items import (
 )
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus, OutboxState
+from sebrus.http.body_allowances import FORM_FRAMING_BYTES
 from sebrus.http.caching import CorruptBlob, immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
@@ -65,7 +69,15 @@ IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
         "requestBody": {
             "required": True,
             "content": {
-                f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES
+                **{f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "description": "Exactly one file part, the image (`curl -F file=@cat.png`).",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
             },
         }
     },
@@ -104,22 +116,10 @@ async def upload_item(
     # the session is closed before any waiting, so an upload waiting for its block holds no connection.
     presigned = _presigned(signature, deadline, contributor)
     dataset = await run_in_threadpool(release_after, db, dataset_or_404, db, dataset_id)
-    declared = request.headers.get("content-length")
-    if (
-        declared is not None
-        and declared.isascii()
-        and declared.isdigit()
-        and int(declared) > dataset.max_bytes
-    ):
-        raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
-    parts: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > dataset.max_bytes:
-            raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
-        parts.append(chunk)
-    data = b"".join(parts)
+    if _is_multipart(request):
+        data = await _one_file_part(request, dataset.max_bytes)
+    else:
+        data = await _raw_body(request, dataset.max_bytes)
     accepted = await run_in_threadpool(
         release_after,
         db,
@@ -232,6 +232,44 @@ async def upload_bulk(
         refused=[BulkFileRefused(name=r.name, reason=r.reason) for r in refused],
         queued=queued,
     )
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().lstrip().startswith("multipart/form-data")
+
+
+async def _raw_body(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPException(413, UploadTooLarge(max_bytes).message)
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_bytes:
+            raise HTTPException(413, UploadTooLarge(max_bytes).message)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _one_file_part(request: Request, max_bytes: int) -> bytes:
+    """The image of a multipart body holding exactly one file part; the framing gets a small allowance
+    beyond the dataset's limit, the image none."""
+    try:
+        parts = await read_image_parts(
+            request, max_files=1, max_file_bytes=max_bytes, max_total_bytes=max_bytes + FORM_FRAMING_BYTES
+        )
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise HTTPException(413, UploadTooLarge(max_bytes).message) from None
+        raise
+    if not parts:
+        raise HTTPException(
+            400, "The multipart body has no file part: send the image as one (-F file=@cat.png)."
+        )
+    if parts[0].too_large:
+        raise HTTPException(413, UploadTooLarge(max_bytes).message)
+    return bytes(parts[0].data)
 
 
 def _presigned(signature: str | None, deadline: int | None, contributor: str | None) -> Presigned | None:
