@@ -120,6 +120,35 @@ def test_update_matrix(client, alice, bob):
     assert_error(alice.put("/api/dataset/999", json={"description": "x"}), 404, "Dataset not found.")
 
 
+def test_the_owner_states_a_licence_and_a_citation_and_a_bad_one_changes_nothing(client, alice, bob):
+    dataset_id = _create(alice).json()["new_dataset"]["id"]
+    url = f"/api/dataset/{dataset_id}"
+    assert client.get(url).json()["dataset"]["license"] is None
+    assert_error(bob.put(url, json={"license": "MIT"}), 403, "owner")
+    citation = "@misc{cats,\n  title = {Cats}\n}"
+    response = alice.put(url, json={"license": "CC-BY-4.0", "cite_as": citation})
+    assert response.status_code == 200, response.text
+    assert (response.json()["dataset"]["license"], response.json()["dataset"]["cite_as"]) == (
+        "CC-BY-4.0",
+        citation,
+    )
+
+    assert_error(alice.put(url, json={"license": "free for all!", "description": "changed"}), 400, "SPDX")
+    assert_error(alice.put(url, json={"cite_as": "bell\x07"}), 400, "control characters")
+    assert_error(alice.put(url, json={"license": "https://"}), 400, "URL")
+    kept = client.get(url).json()["dataset"]
+    assert (kept["license"], kept["cite_as"], kept["description"]) == (
+        "CC-BY-4.0",
+        citation,
+        "Photos of cats",
+    )
+
+    cleared = alice.put(url, json={"license": "", "cite_as": " "}).json()["dataset"]
+    assert (cleared["license"], cleared["cite_as"]) == (None, None)
+    url_licence = "https://example.org/licence.html"
+    assert alice.put(url, json={"license": url_licence}).json()["dataset"]["license"] == url_licence
+
+
 def test_delete_matrix(client, alice, bob):
     dataset_id = _create(alice).json()["new_dataset"]["id"]
     assert_error(client.delete(f"/api/dataset/{dataset_id}"), 401, "Not logged in")

@@ -1,5 +1,6 @@
-"""Release reads are cacheable: item pages are immutable under an ETag of the manifest, and the
-release's own answer, which names the editable dataset, is revalidated by an ETag of its content."""
+"""Release reads are cacheable: item pages and the release's own answer are revalidated by an ETag of
+their content (a page's `suspicion` follows the newest scan, and the release names the editable
+dataset), and a matching ETag answers 304."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from sebrus.config import Settings
 from tests.support.api import Person, sign_up_and_log_in
 from tests.support.reads import add_datasets, add_items, add_release, build_reads_app
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, no-cache"
 
 
 @pytest.fixture
@@ -39,14 +39,14 @@ def released(reads_app: FastAPI, owner: Person) -> int:
     return dataset_id
 
 
-def test_an_item_page_is_immutable_and_a_matching_etag_answers_304_without_reading_items(
+def test_an_item_page_is_revalidated_and_a_matching_etag_answers_304(
     reads_app: FastAPI, released: int
 ) -> None:
     client = TestClient(reads_app)
     url = f"/api/dataset/{released}/releases/1/items"
     first = client.get(url, params={"limit": 5})
     assert first.status_code == 200
-    assert first.headers["cache-control"] == IMMUTABLE
+    assert first.headers["cache-control"] == REVALIDATE
     etag = first.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and len(etag) > 10
     assert len(first.json()["items"]) == 5
@@ -55,22 +55,11 @@ def test_an_item_page_is_immutable_and_a_matching_etag_answers_304_without_readi
     assert client.get(url, params={"limit": 5, "offset": 5}).headers["etag"] != etag
     other = client.get(f"/api/dataset/{released}/releases/2/items", params={"limit": 5})
     assert other.headers["etag"] != etag
-
-    statements: list[str] = []
-    engine = reads_app.state.platform.engine
-    record = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        for sent in (etag, f"W/{etag}", f'"something-else", {etag}', "*"):
-            cached = client.get(url, params={"limit": 5}, headers={"If-None-Match": sent})
-            assert cached.status_code == 304, sent
-            assert cached.content == b""
-            assert cached.headers["etag"] == etag
-            assert cached.headers["cache-control"] == IMMUTABLE
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert not any("release_items" in s for s in statements), "a 304 must not read the page"
-
+    for sent in (etag, f"W/{etag}", f'"something-else", {etag}', "*"):
+        cached = client.get(url, params={"limit": 5}, headers={"If-None-Match": sent})
+        assert cached.status_code == 304, sent
+        assert cached.content == b""
+        assert cached.headers["etag"] == etag
     stale = client.get(url, params={"limit": 5}, headers={"If-None-Match": '"stale"'})
     assert stale.status_code == 200 and stale.json() == first.json()
 

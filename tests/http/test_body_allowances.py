@@ -7,6 +7,7 @@ import pytest
 from sebrus.http.body_allowances import (
     BODY_ALLOWANCES,
     DEFAULT_BODY_BYTES,
+    FORM_FRAMING_BYTES,
     FORM_UPLOAD_BYTES,
     MIB,
     SEED_JSON_BYTES,
@@ -23,7 +24,7 @@ from sebrus.services.scans.model import MAX_SCAN_MODEL_BYTES
         ("POST", "/api/session", DEFAULT_BODY_BYTES),
         ("POST", "/api/user", DEFAULT_BODY_BYTES),
         ("POST", "/login", DEFAULT_BODY_BYTES),
-        ("POST", "/api/dataset/7/items", MAX_BYTES_CEILING),
+        ("POST", "/api/dataset/7/items", MAX_BYTES_CEILING + FORM_FRAMING_BYTES),
         ("PUT", "/api/dataset/7/scan-model", MAX_SCAN_MODEL_BYTES),
         ("POST", "/api/dataset", SEED_JSON_BYTES),
         ("POST", "/api/dataset/", SEED_JSON_BYTES),

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sebrus.blobs import LocalBlobStore, S3BlobStore
-from sebrus.db.models import Item
-from tests.support.blobs import everything_stored
+from sebrus.db.models import AuditLogEntry, Item
+from tests.support.blobs import everything_stored, tamper
 from tests.support.images import png
 from tests.support.platform import Platform, cheap_settings, create_dataset, login, serving
 from tests.support.s3 import S3Server
@@ -109,3 +109,36 @@ def test_an_item_indexed_before_its_blob_arrived_is_served_whole(platform: Platf
     assert served.status_code == 200 and served.content == image
     # a declared length of 0 would make a real server (h11) abort the response after the headers
     assert served.headers.get("Content-Length") in (None, str(len(image)))
+
+
+def test_bytes_that_no_longer_match_their_hash_are_refused_logged_and_audited(platform: Platform) -> None:
+    client, _ = platform
+    image = png(15)
+    sha = hashlib.sha256(image).hexdigest()
+    path = _served_path(client, image)
+    dataset_id = int(path.split("/")[3])
+    tamper(client.app.state.platform.blobs, sha, png(16))  # type: ignore[attr-defined]
+
+    refused = client.get(path)
+    assert refused.status_code == 500, refused.text
+    assert "no longer match its sha256" in refused.json()["status"]
+    assert "ETag" not in refused.headers and "immutable" not in refused.headers.get("Cache-Control", "")
+
+    sessions = client.app.state.platform.session_factory  # type: ignore[attr-defined]
+    with sessions() as db:
+        logged = db.scalars(
+            select(AuditLogEntry).where(
+                AuditLogEntry.action == "blob.read_mismatch", AuditLogEntry.subject == f"dataset:{dataset_id}"
+            )
+        ).all()
+    assert [e.details for e in logged] == [
+        {"content_hash": sha, "found": hashlib.sha256(png(16)).hexdigest()}
+    ]
+
+    auth = login(client, f"auditor-{uuid.uuid4().hex[:8]}")
+    report = client.get(f"/api/dataset/{dataset_id}/audit", headers=auth).json()
+    assert report["counts"]["read_mismatches"] == 1
+    assert [(m["content_hash"], m["found"]) for m in report["read_mismatches"]] == [
+        (sha, hashlib.sha256(png(16)).hexdigest())
+    ]
+    assert ("blob_corrupt", sha) in [(f["kind"], f["content_hash"]) for f in report["findings"]]

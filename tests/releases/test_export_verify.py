@@ -16,6 +16,7 @@ from sebrus.releases.document import ReleaseDocumentError, manifest_hash
 from sebrus.releases.export import ExportError, ExportItem, ReleaseInfo, write_export
 from sebrus.releases.merkle import merkle_root
 from sebrus.releases.verify import verify_export
+from tests.support.croissant import load_croissant_records
 
 DATASET = "0x" + "ab" * 20
 REGISTRY = "0x" + "cd" * 20
@@ -34,7 +35,9 @@ HASHES = sorted(BLOBS)
 LABEL_OF = {h: LABELS[i % 3] for i, h in enumerate(HASHES)}
 
 
-def _info(items: list[ExportItem], version: int = 2) -> ReleaseInfo:
+def _info(
+    items: list[ExportItem], version: int = 2, license: str | None = None, cite_as: str | None = None
+) -> ReleaseInfo:
     pairs = [(i.sha256, i.label) for i in items]
     return ReleaseInfo(
         dataset_id=1,
@@ -52,6 +55,8 @@ def _info(items: list[ExportItem], version: int = 2) -> ReleaseInfo:
         tx_hash="0x" + "11" * 32,
         block_number=7,
         published_at="2026-01-01T00:00:00+00:00",
+        license=license,
+        cite_as=cite_as,
     )
 
 
@@ -133,6 +138,39 @@ def test_croissant_lists_every_file_with_its_sha256_and_rai_fields(exports: dict
     assert {"rai:dataCollection", "rai:dataAnnotationProtocol", "rai:dataCollectionType"} <= metadata.keys()
     fields = [f["name"] for f in metadata["recordSet"][0]["field"]]
     assert fields == ["path", "label", "sha256", "contributor", "tx_hash", "votes", "suspicion"]
+
+
+def test_the_reference_client_loads_every_record_without_a_warning(exports: dict[str, Path]) -> None:
+    """No owner's licence or citation: SPDX NOASSERTION and a citation naming the release are written."""
+    metadata = json.loads((exports["croissant"] / "croissant.json").read_text())
+    assert metadata["license"] == "NOASSERTION"
+    assert metadata["citeAs"].startswith("@misc{sebrus_pets_v2,") and DATASET in metadata["citeAs"]
+    records = load_croissant_records(exports["croissant"])
+    assert sorted(r["items/sha256"].decode() for r in records) == HASHES
+    assert {r["items/label"].decode() for r in records} == set(LABEL_OF.values())
+
+
+def test_the_owners_licence_and_citation_and_the_evidence_columns_reach_croissant(tmp_path: Path) -> None:
+    citation = "@misc{pets2026,\n  title = {Pets},\n  author = {Owner}\n}"
+    items = [
+        ExportItem(h, LABEL_OF[h], "image/png", "0x" + "ee" * 20, None, {"approve": 2, "reject": 1}, 0.25)
+        for h in HASHES
+    ]
+    expression = _info(items, license="MIT OR Apache-2.0", cite_as=citation)
+    folder = write_export(expression, items, BLOBS.__getitem__, tmp_path / "expr", "croissant")
+    metadata = json.loads((folder / "croissant.json").read_text())
+    assert metadata["license"] == "MIT OR Apache-2.0" and metadata["citeAs"] == citation
+    records = load_croissant_records(folder)
+    assert {(r["items/votes"], r["items/suspicion"]) for r in records} == {
+        (b'{"approve": 2, "reject": 1}', 0.25)
+    }
+    single = write_export(
+        _info(items, license="CC-BY-4.0"), items, BLOBS.__getitem__, tmp_path / "one", "croissant"
+    )
+    assert json.loads((single / "croissant.json").read_text())["license"] == (
+        "https://spdx.org/licenses/CC-BY-4.0.html"
+    )
+    assert len(load_croissant_records(single)) == len(HASHES)
 
 
 def test_verify_names_a_changed_an_added_a_removed_and_a_relabelled_file(

@@ -27,6 +27,7 @@ from sebrus.releases.document import manifest_hash
 from sebrus.releases.merkle import merkle_root
 from sebrus.sdk import Client, Conflict, Forbidden, InvalidRequest, UnverifiedRelease, load_release
 from tests.support.cli import sebrus
+from tests.support.croissant import load_croissant_records
 from tests.support.images import png
 from tests.support.live_server import PASSWORD, LiveServer, live_server
 from tests.support.platform import cheap_settings
@@ -111,7 +112,8 @@ def test_a_release_holds_exactly_the_approved_items_and_is_on_chain(published: W
     assert release.merkle_root == "0x" + merkle_root(approved).hex()
     listed = list(world.owner.release_items(world.dataset_id, 1))
     assert sorted((i.sha256, i.label) for i in listed) == sorted(approved)
-    assert all(i.votes is None and i.suspicion is None for i in listed)
+    # resolved directly by the owner, never scanned: no ballots, no suspicion
+    assert all(i.votes == {"approve": 0, "reject": 0} and i.suspicion is None for i in listed)
 
     on_chain = ReleaseLedger(world.server.services.handle.ledger).release(world.address, 1)
     assert on_chain is not None
@@ -204,6 +206,20 @@ def _cli(*args: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def cli_exports(published: World, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     world = published
+    code, output = _cli(
+        "dataset",
+        "edit",
+        str(world.dataset_id),
+        "--license",
+        "CC-BY-4.0",
+        "--cite-as",
+        CITATION,
+        "--url",
+        world.server.url,
+        "--token",
+        world.owner.token or "",
+    )
+    assert code == 0, output
     base = tmp_path_factory.mktemp("cli-exports")
     out: dict[str, Path] = {}
     for fmt in ("imagefolder", "csv", "jsonl", "croissant"):
@@ -222,6 +238,24 @@ def cli_exports(published: World, tmp_path_factory: pytest.TempPathFactory) -> d
         assert code == 0, output
         out[fmt] = base / fmt
     return out
+
+
+CITATION = "@misc{pets, title = {Pets}}"
+
+
+def test_a_cli_croissant_export_states_the_owners_terms_and_loads_without_warnings(
+    cli_exports: dict[str, Path], published: World
+) -> None:
+    folder = cli_exports["croissant"]
+    metadata = json.loads((folder / "croissant.json").read_text())
+    assert metadata["license"] == "https://spdx.org/licenses/CC-BY-4.0.html"
+    assert metadata["citeAs"] == CITATION
+    records = load_croissant_records(folder)
+    assert sorted(r["items/sha256"].decode() for r in records) == sorted(
+        i.sha256 for i in published.owner.release_items(published.dataset_id, 1)
+    )
+    # resolved directly by the owner: the manifest says so rather than leaving the column empty
+    assert {r["items/votes"] for r in records} == {b'{"approve": 0, "reject": 0}'}
 
 
 def test_cli_lists_shows_and_diffs(published: World) -> None:

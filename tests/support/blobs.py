@@ -23,3 +23,13 @@ def everything_stored(store: BlobStore) -> list[str]:
         uploads = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
         return sorted([o["Key"] for o in objects] + [f"multipart:{u['Key']}" for u in uploads])
     raise TypeError(f"no way to list what {type(store).__name__} holds")
+
+
+def tamper(store: BlobStore, key: str, data: bytes) -> None:
+    """Replace the bytes stored under ``key`` behind the store's back (decay, or someone with disk access)."""
+    if isinstance(store, LocalBlobStore):
+        store.path_for(key).write_bytes(data)
+    elif isinstance(store, S3BlobStore):
+        store.client.put_object(Bucket=store.bucket, Key=store.object_key(key), Body=data)
+    else:
+        raise TypeError(f"no way to tamper with {type(store).__name__}")

@@ -158,3 +158,16 @@ def test_bad_seed_images_are_refused_beside_their_row_before_anything_is_created
     no_label = _post(client, {"name": name, **BASE}, [("seed_files_0", ("cat.png", png(712), "image/png"))])
     assert no_label.status_code == 400 and "Give the label" in field_block(no_label.text, "seed_label_0")
     assert _count(app, name) == 0
+
+
+def test_a_bad_seed_image_is_named_together_with_the_other_fields_errors(app: FastAPI) -> None:
+    client = browser(app)
+    register(client)
+    refused = _post(
+        client,
+        {"name": "", **BASE, "seed_label_0": "cat"},
+        [("seed_files_0", ("notes.png", b"not a picture", "image/png"))],
+    )
+    assert refused.status_code == 400
+    assert "Give the dataset a name" in field_block(refused.text, "name")
+    assert "notes.png: " in field_block(refused.text, "seed_files_0")  # not hidden by the name's error

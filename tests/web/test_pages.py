@@ -240,6 +240,32 @@ def test_contribute_form_errors_sit_beside_their_fields(app: FastAPI) -> None:
     assert re.search(rf'<option value="{dataset_id}"[^>]*selected', refused.text)
 
 
+def test_a_refused_contribution_keeps_the_choices_and_asks_for_the_files_again_by_name(app: FastAPI) -> None:
+    client = browser(app)
+    register(client)
+    dataset_id = create_dataset(client, unique("again"))
+    page = client.get("/contribute")
+    refused = client.post(
+        "/contribute",
+        data={"csrf_token": csrf_from(page.text), "dataset": str(dataset_id), "label": ""},
+        files=[
+            ("files", ("tabby.png", png(31), "image/png")),
+            ("files", ("ginger.png", png(32), "image/png")),
+        ],
+    )
+    assert refused.status_code == 400
+    assert "Choose one of this dataset" in field_block(refused.text, "label")
+    files_error = field_block(refused.text, "files")  # shown together with the label's error
+    assert "choose your images again" in files_error and "tabby.png, ginger.png" in files_error
+    assert re.search(rf'<option value="{dataset_id}"[^>]*selected', refused.text)
+    kept = client.post(
+        "/contribute",
+        data={"csrf_token": csrf_from(page.text), "dataset": str(dataset_id), "label": "horse"},
+        files=[("files", ("tabby.png", png(31), "image/png"))],
+    )
+    assert kept.status_code == 400 and "choose your images again" in field_block(kept.text, "files")
+
+
 def test_dashboard_searches_and_counts_items_by_status(app: FastAPI) -> None:
     client = browser(app)
     register(client)

@@ -79,6 +79,12 @@ def _show(report: dict[str, Any]) -> None:
             f"  store: {orphans} blob(s) no row refers to (a crash's leftovers), e.g. "
             + ", ".join(key[:16] for key in report.get("orphan_blobs", [])[:3])
         )
+    refused = counts.get("read_mismatches", 0)
+    if refused:
+        console.print(
+            f"  reads: {refused} image read(s) refused because the bytes no longer matched their hash, "
+            "latest " + ", ".join(m["content_hash"][:16] for m in report.get("read_mismatches", [])[:3])
+        )
     for note in report["outbox"]:
         console.print(
             f"  outbox: {note['content_hash'][:16]} is {note['state']} after {note['age_seconds']} s "

@@ -1,4 +1,4 @@
-"""``sebrus dataset``: create a dataset on chain, list them, and show one."""
+"""``sebrus dataset``: create a dataset on chain, list them, show one, and edit what may change."""
 
 from __future__ import annotations
 
@@ -51,6 +51,42 @@ def create(
         return
     console.print(f"Created dataset [bold]{dataset.id}[/] ({dataset.name}) at {dataset.address}")
     console.print(f"Upload to it with: sebrus upload FOLDER --dataset {dataset.id}")
+
+
+@dataset_app.command("edit")
+def edit(
+    dataset_id: Annotated[int, typer.Argument(metavar="ID", help="The dataset's id.")],
+    name: Annotated[str | None, typer.Option(help="A new name.", show_default=False)] = None,
+    description: Annotated[str | None, typer.Option(help="A new description.", show_default=False)] = None,
+    license: Annotated[
+        str | None,
+        typer.Option(
+            "--license",
+            help='SPDX licence expression (CC-BY-4.0) or licence URL; "" clears it. Exports state it.',
+            show_default=False,
+        ),
+    ] = None,
+    cite_as: Annotated[
+        str | None,
+        typer.Option(
+            "--cite-as", help='How to cite the dataset (e.g. BibTeX); "" clears it.', show_default=False
+        ),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rename a dataset, re-describe it, or state its licence and citation (owner only)."""
+    if name is None and description is None and license is None and cite_as is None:
+        raise typer.BadParameter("say what to change: --name, --description, --license or --cite-as")
+    with connect(url, token, login_required=True) as client:
+        dataset = client.update_dataset(
+            dataset_id, name=name, description=description, license=license, cite_as=cite_as
+        )
+    if as_json:
+        print_json(dataset.to_dict())
+        return
+    _print_dataset(dataset)
 
 
 @dataset_app.command("list")
@@ -116,6 +152,8 @@ def _print_dataset(d: Dataset) -> None:
         ("max bytes", f"{d.max_bytes:,}"),
         ("width", _bounds(d.min_width, d.max_width)),
         ("height", _bounds(d.min_height, d.max_height)),
+        ("license", d.license or "not stated"),
+        ("cite as", d.cite_as or "not stated"),
         ("created", d.created_at.isoformat(timespec="seconds")),
     ]
     for key, value in rows:

@@ -49,8 +49,9 @@ BODY_ALLOWANCES: tuple[BodyAllowance, ...] = (
     BodyAllowance(
         "POST",
         "/api/dataset/{dataset_id}/items",
-        MAX_BYTES_CEILING,
-        "an image upload; the handler applies the dataset's own, smaller limit while streaming",
+        MAX_BYTES_CEILING + FORM_FRAMING_BYTES,
+        "an image upload, raw or as one multipart file part; the handler applies the dataset's own, "
+        "smaller limit while streaming",
     ),
     BodyAllowance(
         "POST",

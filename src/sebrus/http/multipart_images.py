@@ -59,7 +59,8 @@ class _Collector:
         if filename is None:
             self.error = self.error or f"the part {label!r} is not a file: send images as files"
         if len(self.parts) >= self._max_files:
-            self.error = self.error or f"at most {self._max_files} files in one request"
+            files = "one file" if self._max_files == 1 else f"{self._max_files} files"
+            self.error = self.error or f"at most {files} in one request"
         shown = (filename or b"").decode("utf-8", "replace")[-MAX_NAME_CHARS:]
         self.parts.append(ImagePart(label=label, filename=shown or f"file {len(self.parts) + 1}"))
 

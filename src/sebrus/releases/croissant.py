@@ -3,10 +3,18 @@
 Every file in the export (each image and the CSV manifest) is a ``cr:FileObject`` carrying its sha256,
 so the metadata alone is enough to check a download. The RAI fields state only what SeBRUS itself
 enforces: how items were collected, checked, labelled and judged, and how releases are maintained.
+
+The ``@context`` is the standard Croissant 1.0 one (every key the reference client, mlcroissant,
+expects, plus the ``rai`` prefix), and the recommended ``license`` and ``citeAs`` are always present,
+so ``mlcroissant`` loads an export without a warning. They are the dataset owner's: a single SPDX
+licence id becomes its spdx.org URL, an SPDX expression or a URL is written as given. An owner who
+stated no licence gets SPDX's ``NOASSERTION`` (nothing is claimed about reuse), and one who stated no
+citation gets a BibTeX entry naming the release, its dataset contract, chain and Merkle root.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +35,7 @@ CONTEXT: dict[str, Any] = {
     "citeAs": "cr:citeAs",
     "column": "cr:column",
     "conformsTo": "dct:conformsTo",
+    "equivalentProperty": "cr:equivalentProperty",
     "data": {"@id": "cr:data", "@type": "@json"},
     "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
     "examples": {"@id": "cr:examples", "@type": "@json"},
@@ -48,11 +57,15 @@ CONTEXT: dict[str, Any] = {
     "regex": "cr:regex",
     "repeated": "cr:repeated",
     "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
     "separator": "cr:separator",
     "source": "cr:source",
     "subField": "cr:subField",
     "transform": "cr:transform",
 }
+
+NO_LICENSE = "NOASSERTION"  # SPDX: no licence information is asserted
+_SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*\+?$")
 
 _MEDIA = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
 
@@ -116,6 +129,8 @@ def croissant_metadata(info: ReleaseInfo, files: Mapping[str, str]) -> dict[str,
         "url": f"ethereum:{info.registry}@{info.chain_id}",
         "identifier": f"{info.dataset_address}@{info.chain_id}/release/{info.version}",
         "isLiveDataset": False,
+        "license": license_value(info.license),
+        "citeAs": info.cite_as or default_citation(info),
         "distribution": distribution,
         "recordSet": [
             {
@@ -153,3 +168,26 @@ def croissant_metadata(info: ReleaseInfo, files: Mapping[str, str]) -> dict[str,
             "beyond that. Contributors are identified only by wallet address."
         ),
     }
+
+
+def license_value(license: str | None) -> str:
+    """What Croissant's ``license`` says for the owner's licence (see the module)."""
+    if license is None:
+        return NO_LICENSE
+    if _SPDX_ID.match(license) and license != NO_LICENSE:
+        return f"https://spdx.org/licenses/{license}.html"
+    return license
+
+
+def default_citation(info: ReleaseInfo) -> str:
+    """A BibTeX entry that names this exact release, for a dataset whose owner stated no citation."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", info.dataset_name).strip("_").lower() or "dataset"
+    title = info.dataset_name.replace("{", "(").replace("}", ")")
+    return (
+        f"@misc{{sebrus_{key}_v{info.version},\n"
+        f"  title = {{{title}, release {info.version}}},\n"
+        f"  howpublished = {{SeBRUS release {info.version} of dataset contract {info.dataset_address} "
+        f"on chain {info.chain_id}, Merkle root {info.merkle_root}}},\n"
+        f"  year = {{{info.published_at[:4]}}}\n"
+        "}"
+    )

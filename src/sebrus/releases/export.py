@@ -76,6 +76,8 @@ class ReleaseInfo:
     published_at: str
     notes: str = ""
     removed: Sequence[Removal] = field(default_factory=tuple)
+    license: str | None = None  # the owner's: an SPDX expression or a URL; None when not stated
+    cite_as: str | None = None  # the owner's citation; None when not stated
 
 
 def write_export(

@@ -201,6 +201,20 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
         payload.update({k: v for k, v in limits.items() if v is not None})
         return Dataset.from_json(self._json("POST", "/api/dataset", json=payload)["new_dataset"])
 
+    def update_dataset(
+        self,
+        dataset_id: int,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        license: str | None = None,
+        cite_as: str | None = None,
+    ) -> Dataset:
+        """Change what is given (owner only); ``""`` clears the licence or the citation."""
+        changes = {"datasetName": name, "description": description, "license": license, "cite_as": cite_as}
+        payload = {k: v for k, v in changes.items() if v is not None}
+        return Dataset.from_json(self._json("PUT", f"/api/dataset/{dataset_id}", json=payload)["dataset"])
+
     def datasets(self, owner_id: int | None = None) -> list[Dataset]:
         """Every dataset (all pages), oldest first."""
         found: list[Dataset] = []

@@ -65,6 +65,8 @@ class Dataset(_Model):
     review_policy: dict[str, Any]
     created_block: int | None
     created_at: datetime
+    license: str | None = None  # the owner's licence (SPDX expression or URL); exports state it
+    cite_as: str | None = None  # how the owner asks to be cited
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dataset:
@@ -87,6 +89,8 @@ class Dataset(_Model):
             review_policy=dict(data.get("review_policy") or {}),
             created_block=data.get("created_block"),
             created_at=_time(data["created_at"]),
+            license=data.get("license"),
+            cite_as=data.get("cite_as"),
         )
 
 

@@ -79,6 +79,8 @@ class Release:
             published_at=self.published_at,
             notes=self.notes,
             removed=tuple(self.removed),
+            license=self.raw.get("license"),
+            cite_as=self.raw.get("cite_as"),
         )
 
 

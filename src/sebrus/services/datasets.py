@@ -20,6 +20,7 @@ from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 from sebrus.services import audit_log
 from sebrus.services.accounts import roles
 from sebrus.services.addresses import normalize_address
+from sebrus.services.dataset_terms import clean_cite_as, clean_license
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.pagination import Page, PageRequest
 from sebrus.services.rate_window import SlidingWindowLimiter
@@ -203,11 +204,21 @@ def update_dataset(
     name: str | None = None,
     description: str | None = None,
     address: str | None = None,
+    license: str | None = None,
+    cite_as: str | None = None,
 ) -> Dataset:
-    """Rename or re-describe. The address is the dataset's identity on chain, so it cannot change."""
+    """Rename, re-describe, or state the terms of reuse (an empty licence or citation clears it). The
+    address is the dataset's identity on chain, so it cannot change. Every value is checked before any
+    is applied, so a refused edit changes nothing."""
     roles.require_owner(db, dataset, actor)
     if address is not None and normalize_address(address) != dataset.address:
         raise InvalidInput("The dataset's `address` is fixed once registered.", field="address")
+    new_license = clean_license(license) if license is not None else dataset.license
+    new_cite_as = clean_cite_as(cite_as) if cite_as is not None else dataset.cite_as
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"`description` must be at most {MAX_DESCRIPTION} characters.", field="description"
+        )
     if name is not None:
         name = name.strip()
         if not 1 <= len(name) <= MAX_NAME:
@@ -217,11 +228,8 @@ def update_dataset(
             raise Conflict("Dataset already exists.")
         dataset.name = name
     if description is not None:
-        if len(description) > MAX_DESCRIPTION:
-            raise InvalidInput(
-                f"`description` must be at most {MAX_DESCRIPTION} characters.", field="description"
-            )
         dataset.description = description
+    dataset.license, dataset.cite_as = new_license, new_cite_as
     audit_log.record(db, "dataset.update", f"dataset:{dataset.id}", actor_user_id=actor.id)
     db.commit()
     return dataset

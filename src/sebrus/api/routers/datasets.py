@@ -93,7 +93,14 @@ def read_dataset(dataset_id: int, db: DbSession) -> DatasetFound:
 def update_dataset(dataset_id: int, body: DatasetUpdate, db: DbSession, user: CurrentUser) -> DatasetFound:
     dataset = datasets.get_dataset(db, dataset_id)
     dataset = datasets.update_dataset(
-        db, user, dataset, name=body.datasetName, description=body.description, address=body.address
+        db,
+        user,
+        dataset,
+        name=body.datasetName,
+        description=body.description,
+        address=body.address,
+        license=body.license,
+        cite_as=body.cite_as,
     )
     out = _out(db, dataset)
     return DatasetFound(status="Dataset edited.", dataset=out, user=out)

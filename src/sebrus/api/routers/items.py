@@ -1,7 +1,10 @@
 """Contributed items: upload an image, list and filter a dataset's items, fetch one and its bytes.
 
-Uploads are the raw image bytes as the request body (``Content-Type: image/png`` and so on) with the
-label in the query string, so the size limit is enforced while the body streams in.
+An upload is the raw image bytes as the request body (``Content-Type: image/png`` and so on), or one
+file part of a ``multipart/form-data`` body (``curl -F file=@cat.png``, what an HTML form or a
+``FormData`` sends), with the label in the query string. Either way the body is read as it streams
+(``http/multipart_images.py`` for the multipart one), so the dataset's size limit is enforced before
+the whole body has arrived.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from sebrus.api.schemas.items import (
 )
 from sebrus.blobs.base import BlobNotFound
 from sebrus.db.models import Item, ItemStatus, OutboxState
-from sebrus.http.caching import immutable_blob_response
+from sebrus.http.body_allowances import FORM_FRAMING_BYTES
+from sebrus.http.caching import CorruptBlob, immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
@@ -38,6 +42,7 @@ from sebrus.http.deps import (
 from sebrus.http.multipart_images import read_image_parts
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is_canonical_sha256
 from sebrus.services import items as item_index
+from sebrus.services.audit.read_integrity import record_read_mismatch
 from sebrus.services.errors import Conflict
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
@@ -64,7 +69,15 @@ IMAGE_TYPES = ("png", "jpeg", "webp", "gif")
         "requestBody": {
             "required": True,
             "content": {
-                f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES
+                **{f"image/{k}": {"schema": {"type": "string", "format": "binary"}} for k in IMAGE_TYPES},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "description": "Exactly one file part, the image (`curl -F file=@cat.png`).",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
             },
         }
     },
@@ -103,22 +116,10 @@ async def upload_item(
     # the session is closed before any waiting, so an upload waiting for its block holds no connection.
     presigned = _presigned(signature, deadline, contributor)
     dataset = await run_in_threadpool(release_after, db, dataset_or_404, db, dataset_id)
-    declared = request.headers.get("content-length")
-    if (
-        declared is not None
-        and declared.isascii()
-        and declared.isdigit()
-        and int(declared) > dataset.max_bytes
-    ):
-        raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
-    parts: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > dataset.max_bytes:
-            raise HTTPException(413, UploadTooLarge(dataset.max_bytes).message)
-        parts.append(chunk)
-    data = b"".join(parts)
+    if _is_multipart(request):
+        data = await _one_file_part(request, dataset.max_bytes)
+    else:
+        data = await _raw_body(request, dataset.max_bytes)
     accepted = await run_in_threadpool(
         release_after,
         db,
@@ -233,6 +234,44 @@ async def upload_bulk(
     )
 
 
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().lstrip().startswith("multipart/form-data")
+
+
+async def _raw_body(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPException(413, UploadTooLarge(max_bytes).message)
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_bytes:
+            raise HTTPException(413, UploadTooLarge(max_bytes).message)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _one_file_part(request: Request, max_bytes: int) -> bytes:
+    """The image of a multipart body holding exactly one file part; the framing gets a small allowance
+    beyond the dataset's limit, the image none."""
+    try:
+        parts = await read_image_parts(
+            request, max_files=1, max_file_bytes=max_bytes, max_total_bytes=max_bytes + FORM_FRAMING_BYTES
+        )
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise HTTPException(413, UploadTooLarge(max_bytes).message) from None
+        raise
+    if not parts:
+        raise HTTPException(
+            400, "The multipart body has no file part: send the image as one (-F file=@cat.png)."
+        )
+    if parts[0].too_large:
+        raise HTTPException(413, UploadTooLarge(max_bytes).message)
+    return bytes(parts[0].data)
+
+
 def _presigned(signature: str | None, deadline: int | None, contributor: str | None) -> Presigned | None:
     given = [signature is not None, deadline is not None, contributor is not None]
     if not any(given):
@@ -315,13 +354,22 @@ def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFou
             "description": "The image's bytes, as uploaded.",
         },
         304: {"description": "The client's copy (If-None-Match: its sha256) is current."},
+        500: {
+            "description": "The stored bytes no longer hash to the item's sha256: refused and logged. "
+            "(An image over 32 MiB is checked while it streams: a mismatch cuts the response short.)"
+        },
     },
 )
 def read_item_image(
     request: Request, dataset_id: int, content_hash: ItemHash, db: DbSession, state: State
 ) -> Response:
-    """Streams the bytes; the sha256 is the ETag and the answer is immutable (a hash never changes)."""
+    """The bytes, re-hashed as they are served; the sha256 is the ETag and the answer is immutable (a
+    hash never changes), so bytes that no longer match it are refused rather than cached for a year."""
     item = _item(db, dataset_id, content_hash)
+
+    def on_corrupt(found: str | None) -> None:
+        record_read_mismatch(state.session_factory, dataset_id, content_hash, found)
+
     try:
         return immutable_blob_response(
             request,
@@ -330,8 +378,15 @@ def read_item_image(
             item.media_type or "application/octet-stream",
             # 0 is the indexer's "no blob when indexed": then the length is not known, not zero
             size=item.size or None,
+            on_corrupt=on_corrupt,
         )
     except BlobNotFound:
         raise HTTPException(
             404, "The image's bytes are missing from the blob store; run the audit."
+        ) from None
+    except CorruptBlob:
+        raise HTTPException(
+            500,
+            "The stored bytes of this image no longer match its sha256, so they are not served; "
+            "the mismatch is in the audit log. Run the audit.",
         ) from None

@@ -26,16 +26,14 @@ from sebrus.api.schemas.releases import (
 )
 from sebrus.http.deps import CurrentUser, DbSession, Pagination, ReleaseChainDep, dataset_or_404
 from sebrus.services import releases as service
+from sebrus.services.release_evidence import release_item_evidence
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/releases", tags=["releases"], responses=ERROR_RESPONSES)
 
 MAX_VERSION = 2**63 - 1  # the database's BIGINT; the registry's uint64 is larger
 Version = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The release's version.")]
 
-IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
-# Part of every item page's ETag: bump it when the page's JSON changes shape, so caches drop old pages.
-ITEMS_FORMAT = "release-items/1"
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the ETag sent in If-None-Match is current."}
 }
@@ -43,10 +41,6 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 
 def _etag_of(data: bytes) -> str:
     return f'"{hashlib.sha256(data).hexdigest()[:40]}"'
-
-
-def _etag(*parts: object) -> str:
-    return _etag_of("\x1f".join(str(part) for part in parts).encode())
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -157,12 +151,8 @@ def read_release_items(
 ) -> Response:
     dataset = dataset_or_404(db, dataset_id)
     release = service.get_release(db, dataset, version)
-    # The manifest hash names the release's items and labels; the rest of each row is fixed when the
-    # item is anchored, and a dataset with items (so any release) cannot be deleted.
-    etag = _etag(ITEMS_FORMAT, release.manifest_hash, release.item_count, page.limit, page.offset)
-    if _not_modified(request, etag):
-        return _cached(request, etag, IMMUTABLE)
     rows = service.release_items(db, release, limit=page.limit, offset=page.offset)
+    evidence = release_item_evidence(db, [item.id for _, item in rows])
     answer = ReleaseItems.model_validate(
         {
             "status": "Success.",
@@ -174,8 +164,8 @@ def read_release_items(
                     "contributor": item.contributor_address,
                     "tx_hash": item.tx_hash,
                     "block_number": item.block_number,
-                    "votes": None,  # filled once the review contract records votes
-                    "suspicion": None,  # filled once dataset scans record scores
+                    "votes": evidence[item.id].votes,
+                    "suspicion": evidence[item.id].suspicion,
                 }
                 for entry, item in rows
             ],
@@ -184,4 +174,7 @@ def read_release_items(
             "offset": page.offset,
         }
     )
-    return _cached(request, etag, IMMUTABLE, answer.model_dump_json(by_alias=True).encode())
+    # Not immutable: each row's `suspicion` follows the newest scan, which may come after the release.
+    # The ETag is the page's own content, so an unchanged page still answers 304.
+    body = answer.model_dump_json(by_alias=True).encode()
+    return _cached(request, _etag_of(body), REVALIDATE, body)

@@ -26,6 +26,12 @@ class OutboxNoteOut(Answer):
     error: str | None
 
 
+class ReadMismatchOut(Answer):
+    content_hash: str
+    found: str | None = Field(description="The sha256 the served bytes had; null when the stream was cut.")
+    at: str
+
+
 class AuditOut(StatusAnswer):
     dataset_id: int
     dataset_address: str
@@ -45,6 +51,10 @@ class AuditOut(StatusAnswer):
         description="Store-wide: blobs no item, outbox, seed, model or report row references (what a crash "
         "between storing bytes and committing their row leaves); the first 100, `counts.orphan_blobs` "
         "counts them all. An upload being stored at that moment may appear once."
+    )
+    read_mismatches: list[ReadMismatchOut] = Field(
+        description="Image reads refused because the stored bytes no longer hashed to their key, newest "
+        "first (the first 100; `counts.read_mismatches` counts them all), from the audit log."
     )
     age_seconds: float = Field(
         description="0 for a run made for this request; anonymous callers share a recent run."

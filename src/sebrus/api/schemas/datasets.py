@@ -34,6 +34,17 @@ class DatasetUpdate(ApiModel):
     datasetName: str | None = None
     description: str | None = None
     address: str | None = Field(default=None, description="Accepted only if unchanged.")
+    license: str | None = Field(
+        default=None,
+        max_length=1024,
+        description='An SPDX licence expression (CC-BY-4.0) or the URL of the licence; "" clears it. '
+        "Exports state it (Croissant `license`).",
+    )
+    cite_as: str | None = Field(
+        default=None,
+        max_length=16_000,
+        description='How to cite the dataset (a BibTeX entry, say); "" clears it. Croissant `citeAs`.',
+    )
 
 
 class DatasetOut(ApiModel):
@@ -54,6 +65,8 @@ class DatasetOut(ApiModel):
     payload_on_chain: bool
     review_policy: dict[str, Any]
     created_block: int | None
+    license: str | None = Field(description="The owner's licence: an SPDX expression or a URL.")
+    cite_as: str | None = Field(description="How the owner asks to be cited.")
     created_at: datetime
 
     @classmethod
@@ -77,6 +90,8 @@ class DatasetOut(ApiModel):
             payload_on_chain=dataset.payload_on_chain,
             review_policy=dataset.review_policy,
             created_block=dataset.created_block,
+            license=dataset.license,
+            cite_as=dataset.cite_as,
             created_at=dataset.created_at,
         )
 

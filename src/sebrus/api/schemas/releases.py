@@ -58,6 +58,8 @@ class ReleaseOut(Answer):
     block_number: int | None
     published_at: str
     removed: list[RemovedOut]
+    license: str | None = Field(description="The dataset's licence as its owner states it now.")
+    cite_as: str | None = Field(description="How the dataset's owner asks to be cited, as stated now.")
 
 
 def release_json(dataset: Dataset, release: Release, removals: Sequence[ReleaseRemoval]) -> dict[str, Any]:
@@ -81,6 +83,8 @@ def release_json(dataset: Dataset, release: Release, removals: Sequence[ReleaseR
         "block_number": release.block_number,
         "published_at": release.created_at.isoformat(),
         "removed": [{"sha256": r.content_hash, "label": r.label, "reason": r.reason} for r in removals],
+        "license": dataset.license,
+        "cite_as": dataset.cite_as,
     }
 
 
@@ -111,6 +115,11 @@ class ReleaseDiff(StatusAnswer):
     relabelled: list[RelabelledOut]
 
 
+class ReleaseVotesOut(Answer):
+    approve: int = Field(description="Revealed ballots for approving the item, over all its rounds.")
+    reject: int = Field(description="Revealed ballots for rejecting it.")
+
+
 class ReleaseItemOut(Answer):
     sha256: str
     label: str
@@ -118,8 +127,13 @@ class ReleaseItemOut(Answer):
     contributor: str
     tx_hash: str | None
     block_number: int | None
-    votes: None = Field(description="Filled once the review contract records votes; null for now.")
-    suspicion: None = Field(description="Filled once dataset scans record scores; null for now.")
+    votes: ReleaseVotesOut = Field(
+        description="The item's revealed ballots by side (0 and 0 when its resolver decided it directly)."
+    )
+    suspicion: float | None = Field(
+        description="Poison-detector suspicion from the newest finished scan that scored the item; "
+        "null when none did."
+    )
 
 
 class ReleaseItems(PageAnswer):

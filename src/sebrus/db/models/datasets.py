@@ -37,6 +37,9 @@ class Dataset(Base):
     payload_on_chain: Mapped[bool] = mapped_column(Boolean, default=False)
     review_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # What exports tell people about reuse (Croissant's `license` and `citeAs`); null: not stated yet.
+    license: Mapped[str | None] = mapped_column(String(256), nullable=True)  # SPDX expression or URL
+    cite_as: Mapped[str | None] = mapped_column(Text, nullable=True)  # e.g. a BibTeX entry
     # The owner's own model that scans use instead of the reference CNN (services/scans/model.py): its
     # bytes are in the blob store under this sha256. All null: scans train the reference CNN.
     scan_model_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -33,6 +33,7 @@ from sebrus.db.models import ChainCursor, Dataset, Item, OutboxEntry, OutboxStat
 from sebrus.services import audit_log
 from sebrus.services.audit.history import AUDIT_ACTION
 from sebrus.services.audit.orphans import MAX_LISTED, orphan_blobs
+from sebrus.services.audit.read_integrity import ReadMismatch, count_read_mismatches, read_mismatches
 from sebrus.services.ingest.indexer import CURSOR_NAME
 
 ITEM_EVENTS = ("ItemSubmitted", "ItemQuarantined", "ItemResolved")
@@ -89,6 +90,9 @@ class AuditReport:
     counts: dict[str, int] = field(default_factory=dict)
     # Store-wide, not this dataset's: blobs no row references (a crash's leftovers), first MAX_LISTED.
     orphan_blobs: list[str] = field(default_factory=list)
+    # Reads the image endpoint refused because the bytes no longer matched their hash (newest first):
+    # evidence from the audit log, kept after the blob is repaired.
+    read_mismatches: list[ReadMismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -114,6 +118,10 @@ class AuditReport:
             "findings": [{**asdict(f), "kind": f.kind.value} for f in self.findings],
             "outbox": [asdict(n) for n in self.outbox],
             "orphan_blobs": list(self.orphan_blobs),
+            "read_mismatches": [
+                {"content_hash": m.content_hash, "found": m.found, "at": m.at.isoformat()}
+                for m in self.read_mismatches
+            ],
         }
 
 
@@ -148,6 +156,8 @@ def audit_dataset(
     orphans = orphan_blobs(db, blobs)
     report.orphan_blobs = orphans[:MAX_LISTED]
     report.counts["orphan_blobs"] = len(orphans)
+    report.read_mismatches = read_mismatches(db, dataset.id)
+    report.counts["read_mismatches"] = count_read_mismatches(db, dataset.id)
     if not record:
         db.rollback()  # end the read transaction; nothing was written
         return report

@@ -6,6 +6,7 @@ from sebrus.web.routes import (
     account,
     audit,
     contribute,
+    dataset_terms,
     datasets,
     home,
     item_deposit,
@@ -33,6 +34,7 @@ for _module in (
     scans,
     seed_images,
     scan_model,
+    dataset_terms,
     releases,
     audit,
 ):

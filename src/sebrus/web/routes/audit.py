@@ -52,6 +52,7 @@ COUNT_TITLES = {
     "events_scanned": "Events replayed",
     "blobs_checked": "Images re-hashed",
     "orphan_blobs": "Stored files no row refers to (whole store)",
+    "read_mismatches": "Image reads refused: bytes did not match their hash",
 }
 
 

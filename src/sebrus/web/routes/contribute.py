@@ -1,9 +1,14 @@
 """Contribute: pick a dataset, a label and one or many images.
 
-With JavaScript the page checks each file in the browser and sends it straight to the REST upload
-endpoint, one request per file, to show per-file progress (``static/js/contribute.js``). Without
-JavaScript the same form posts here as multipart and every file goes through the same service,
-``contributions.accept_upload``, so the server's checks and messages are identical either way.
+With JavaScript the page checks each file in the browser and sends it to the REST API with per-file
+progress (``static/js/contribute.js``): up to ``MAX_FILES`` files one request each (each waits for its
+block and links to its item), more in batches to ``POST /api/dataset/{id}/items/bulk`` sized by the
+server's bulk limits, which the page carries. Without JavaScript the same form posts here as
+multipart and every file (up to ``MAX_FILES``) goes through ``contributions.accept_upload``, so the
+server's checks and messages are identical either way.
+
+A refused form keeps the dataset and label chosen and shows every error at once. Its files cannot be
+kept: no browser lets a page refill a file field, so the refusal asks for them again by name.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sebrus.runtime import ChainServices
 from sebrus.services import browse
 from sebrus.services import items as item_index
 from sebrus.services.errors import ServiceError
+from sebrus.services.ingest import bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.images import ALLOWED_FORMATS
 from sebrus.web.chain_info import chain_services, served_network
@@ -34,6 +40,7 @@ from sebrus.web.templating import image_limits
 router = APIRouter()
 
 MAX_FILES = 20
+CHOOSE_AGAIN = "Browsers do not let a page refill a file field: choose your images again"
 QUEUED = "Accepted and queued for the chain; it will appear in the dataset shortly."
 ACCEPT = ",".join(sorted(ALLOWED_FORMATS.values()))
 
@@ -82,6 +89,8 @@ def _page(
         "results": results,
         "accept": ACCEPT,
         "max_files": MAX_FILES,
+        "bulk_max_files": bulk.MAX_FILES,
+        "bulk_max_bytes": web.state.settings.bulk_upload_max_bytes,
         "available": chain_services(web.request) is not None,
         "wallet_network": served_network(web.request),
     }
@@ -178,6 +187,9 @@ async def contribute(web: Web) -> Response:
     if services is None:
         errors.add("form", "This server has no chain attached; contributions are unavailable.")
     if errors or dataset is None or services is None:
+        if uploads and "files" not in errors.fields:
+            names = ", ".join(u.filename or "" for u in uploads[:5]) + (", …" if len(uploads) > 5 else "")
+            errors.add("files", f"{CHOOSE_AGAIN} ({names})")
         return _page(web, selected=dataset, label=label, errors=errors, status_code=400)
     results: list[FileResult] = []
     hashes: dict[int, str] = {}

@@ -145,7 +145,9 @@ async def create_dataset(web: Web) -> Response:
         review_policy=policy,
     )
     seed_files: list[seeds.SeedFile] = []
-    if not errors:  # seed images are checked against the limits above, so those must be valid first
+    # Seed images are checked against the limits above, so those must be valid first; a problem
+    # elsewhere in the form (the name, the policy) does not hide the seed images' own errors.
+    if not any(key in errors.fields for key in ("labels", "max_mb", *BOUNDS)):
         limits = seeds.SeedLimits(
             labels, max_bytes, spec.min_width, spec.max_width, spec.min_height, spec.max_height
         )
@@ -204,6 +206,7 @@ def dataset_page(
     seed_failed: bool = False,
     seeded: int | None = None,
     model: str = "",
+    terms: bool = False,
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
     notice = {
@@ -211,6 +214,7 @@ def dataset_page(
         "seed_failed": seed_failed,
         "seeded": seeded,
         "model": model if model in ("set", "removed") else "",
+        "terms": terms,
     }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice

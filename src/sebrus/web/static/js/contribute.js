@@ -1,6 +1,10 @@
-// Contribute: check each file in the browser, then send each one to the REST upload endpoint with
-// its own progress bar and its own result. The server checks everything again; its message is shown
-// as it is. Without this script the form posts as multipart to /contribute and gets the same checks.
+// Contribute: check each file in the browser, then send what passed to the REST API with a progress
+// bar and a result per file. Up to data-max-files files (and every file a browser wallet signs) go one
+// request each, waiting for their block so each row links to its item; a larger selection goes in
+// batches to the bulk endpoint (each file refused on its own, accepted ones queued for the chain),
+// as many files and bytes per batch as the server takes. The server checks everything again; its
+// message is shown as it is. Without this script the form posts as multipart to /contribute and
+// gets the same checks, for up to data-max-files files.
 (function () {
   "use strict";
 
@@ -15,6 +19,13 @@
   var list = document.getElementById("file-list");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var maxFiles = parseInt(form.dataset.maxFiles, 10) || 20;
+  var bulkMaxFiles = parseInt(form.dataset.bulkMaxFiles, 10) || 100;
+  var bulkMaxBytes = parseInt(form.dataset.bulkMaxBytes, 10) || 64 * 1024 * 1024;
+  var PART_FRAMING = 1024; // a file part's boundary and headers, generously
+  var BATCH_FILES = Math.min(bulkMaxFiles, 50); // small enough that progress moves and a refusal costs little
+  var browserSigner = document.getElementById("signer-browser");
+  var filesHint = document.getElementById("files-hint");
+  if (filesHint) filesHint.textContent = "Choose one or many: more than " + maxFiles + " are sent in batches.";
 
   function selectedOption() {
     return datasetSelect.options[datasetSelect.selectedIndex];
@@ -176,6 +187,102 @@
     });
   }
 
+  function signsInBrowser() {
+    return Boolean(browserSigner && browserSigner.checked && !document.getElementById("signer-choice").hidden);
+  }
+
+  // Consecutive runs of files that fit one bulk request (its file count and its byte budget).
+  function batches(entries) {
+    var out = [];
+    var current = [];
+    var bytes = 4096;
+    entries.forEach(function (entry) {
+      var size = entry.file.size + PART_FRAMING;
+      if (current.length && (current.length >= BATCH_FILES || bytes + size > bulkMaxBytes)) {
+        out.push(current);
+        current = [];
+        bytes = 4096;
+      }
+      current.push(entry);
+      bytes += size;
+    });
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  function sendBatch(batch, option, label, progress) {
+    return new Promise(function (resolve) {
+      var data = new FormData();
+      batch.forEach(function (entry) {
+        data.append(label, entry.file, entry.file.name); // the bulk endpoint reads a part's name as its label
+        entry.view.status.textContent = "Uploading…";
+      });
+      var request = new XMLHttpRequest();
+      request.open("POST", "/api/dataset/" + encodeURIComponent(option.value) + "/items/bulk");
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.upload.onprogress = function (event) {
+        if (!event.lengthComputable) return;
+        var value = Math.round((event.loaded / event.total) * 95);
+        batch.forEach(function (entry) { entry.view.bar.value = value; });
+      };
+      request.upload.onload = function () {
+        batch.forEach(function (entry) {
+          entry.view.bar.value = 95;
+          entry.view.status.textContent = "Sent; being checked…";
+        });
+      };
+      request.onload = function () {
+        var body = {};
+        try { body = JSON.parse(request.responseText); } catch (ignored) { body = {}; }
+        if (request.status !== 200) {
+          var reason = request.status === 401 ? "your session has ended; log in again."
+            : (body.status || ("the server answered " + request.status + "."));
+          batch.forEach(function (entry) { finish(entry.view, false, reason); });
+          progress(batch.length);
+          resolve();
+          return;
+        }
+        // Outcomes come back by file name, in the order sent; two files may share a name.
+        var byName = {};
+        function note(name, outcome) { (byName[name] = byName[name] || []).push(outcome); }
+        (body.accepted || []).forEach(function (a) {
+          note(a.name, { ok: true, message: a.created ? "accepted and queued for the chain; it will appear shortly."
+            : "you had already contributed this image." });
+        });
+        (body.refused || []).forEach(function (r) { note(r.name, { ok: false, message: r.reason }); });
+        batch.forEach(function (entry) {
+          var outcome = (byName[entry.file.name] || []).shift();
+          if (outcome) finish(entry.view, outcome.ok, outcome.message);
+          else finish(entry.view, false, "the server did not report on this file.");
+        });
+        progress(batch.length);
+        resolve();
+      };
+      request.onerror = function () {
+        batch.forEach(function (entry) { finish(entry.view, false, "the upload did not reach the server (network error)."); });
+        progress(batch.length);
+        resolve();
+      };
+      request.send(data);
+    });
+  }
+
+  function overall(total) {
+    var line = document.getElementById("upload-progress");
+    if (!line) {
+      line = document.createElement("p");
+      line.id = "upload-progress";
+      line.setAttribute("role", "status");
+      results.insertBefore(line, list);
+    }
+    var done = 0;
+    line.textContent = "Sending " + total + " files in batches…";
+    return function (count) {
+      done += count;
+      line.textContent = done < total ? done + " of " + total + " files done…" : "All " + total + " files done.";
+    };
+  }
+
   datasetSelect.addEventListener("change", showLabels);
   showLabels();
 
@@ -187,7 +294,6 @@
     var invalid = fieldError(labelSelect, label ? "" : "Choose a label for these images.");
     var filesProblem = "";
     if (!files.length) filesProblem = "Choose at least one image file.";
-    else if (files.length > maxFiles) filesProblem = "Choose at most " + maxFiles + " files at a time.";
     invalid = fieldError(fileInput, filesProblem) || invalid;
     if (invalid) {
       form.querySelector("[aria-invalid='true']").focus();
@@ -198,21 +304,45 @@
     window.SeBRUS.setBusy(form, true);
     var views = files.map(row);
     var chain = Promise.resolve();
-    files.forEach(function (file, index) {
-      chain = chain.then(function () {
-        return checkFile(file, option).then(function (problem) {
-          if (problem) {
-            finish(views[index], false, problem);
-            return null;
-          }
-          return signature(file, option, label, views[index]).then(function (extra) {
-            return send(file, option, label, views[index], extra);
-          }, function (error) {
-            finish(views[index], false, "not signed: " + error.message);
+    if (files.length <= maxFiles || signsInBrowser()) {
+      files.forEach(function (file, index) {
+        chain = chain.then(function () {
+          return checkFile(file, option).then(function (problem) {
+            if (problem) {
+              finish(views[index], false, problem);
+              return null;
+            }
+            return signature(file, option, label, views[index]).then(function (extra) {
+              return send(file, option, label, views[index], extra);
+            }, function (error) {
+              finish(views[index], false, "not signed: " + error.message);
+            });
           });
         });
       });
-    });
+    } else {
+      var passed = [];
+      var progress = overall(files.length);
+      files.forEach(function (file, index) {
+        chain = chain.then(function () {
+          return checkFile(file, option).then(function (problem) {
+            if (problem) {
+              finish(views[index], false, problem);
+              progress(1);
+            } else {
+              passed.push({ file: file, view: views[index] });
+            }
+          });
+        });
+      });
+      chain = chain.then(function () {
+        var sent = Promise.resolve();
+        batches(passed).forEach(function (batch) {
+          sent = sent.then(function () { return sendBatch(batch, option, label, progress); });
+        });
+        return sent;
+      });
+    }
     chain.then(function () {
       window.SeBRUS.setBusy(form, false);
       var link = document.getElementById("view-dataset");
