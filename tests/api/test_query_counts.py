@@ -137,4 +137,4 @@ def test_release_items_page_runs_the_same_statements_for_10_and_50_items(
     url = f"/api/dataset/{dataset_id}/releases/1/items"
     small = counter.count(client, url, params={"limit": SMALL})
     large = counter.count(client, url, params={"limit": LARGE})
-    assert small == large <= 3  # the dataset, the release, the page
+    assert small == large <= 5  # the dataset, the release, the page, its items' votes and suspicion

@@ -50,11 +50,9 @@ def test_an_item_page_is_revalidated_and_a_matching_etag_answers_304(
     etag = first.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and len(etag) > 10
     assert len(first.json()["items"]) == 5
-    # The same page again: the same ETag. Another page, or another release: another one.
+    # The same page again: the same ETag. Another page: another one.
     assert client.get(url, params={"limit": 5}).headers["etag"] == etag
     assert client.get(url, params={"limit": 5, "offset": 5}).headers["etag"] != etag
-    other = client.get(f"/api/dataset/{released}/releases/2/items", params={"limit": 5})
-    assert other.headers["etag"] != etag
     for sent in (etag, f"W/{etag}", f'"something-else", {etag}', "*"):
         cached = client.get(url, params={"limit": 5}, headers={"If-None-Match": sent})
         assert cached.status_code == 304, sent

@@ -19,7 +19,7 @@ class _Services:
     deployment = SimpleNamespace(chain_id=1, manager="0x0")
     handle = SimpleNamespace(backend="embedded", ledger=SimpleNamespace(deployment=deployment))
 
-    def start(self) -> None:
+    def start(self) -> None:  # the app's lifespan starts the loops; uvicorn is stubbed here
         pass
 
     def stop(self) -> None:
@@ -34,7 +34,7 @@ def test_serve_passes_the_trusted_proxy_to_uvicorn(
 ) -> None:
     ran: dict[str, Any] = {}
     monkeypatch.setenv("SEBRUS_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(sebrus.platform, "build_platform", lambda settings: (object(), _Services()))
+    monkeypatch.setattr(sebrus.platform, "build_platform", lambda settings, **_: (object(), _Services()))
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
     result = cli.sebrus("serve", *args)
     assert result.exit_code == 0, result.output
