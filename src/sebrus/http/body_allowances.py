@@ -21,6 +21,8 @@ FORM_UPLOAD_BYTES = 256 * MIB
 SEED_JSON_BYTES = 64 * MIB
 # Many images in one multipart request; the handler applies SEBRUS_BULK_UPLOAD_MAX_BYTES (at most this).
 BULK_UPLOAD_BYTES = 256 * MIB
+# Above /rpc's own limit, so that its refusal (a JSON-RPC error object) is the one a client sees.
+RPC_ENVELOPE_BYTES = 2 * MIB
 # The multipart framing and the CSRF field around a model file on the dataset page's form.
 FORM_FRAMING_BYTES = 64 * 1024
 
@@ -58,6 +60,12 @@ BODY_ALLOWANCES: tuple[BodyAllowance, ...] = (
         "/api/dataset/{dataset_id}/items/bulk",
         BULK_UPLOAD_BYTES,
         "a bulk upload; the handler applies the configured, smaller limit while streaming",
+    ),
+    BodyAllowance(
+        "POST",
+        "/rpc",
+        RPC_ENVELOPE_BYTES,
+        "JSON-RPC: the router refuses past its own 512 KiB in the protocol's error shape",
     ),
     BodyAllowance(
         "PUT", "/api/dataset/{dataset_id}/scan-model", MAX_SCAN_MODEL_BYTES, "the owner's model file"
