@@ -9,7 +9,7 @@ small PNGs (sklearn's digits) through the REST API.
                and indexed before the next (latency-bound: a block per round of uploads)
     in_flight  many single uploads in flight at once (``wait=true``), so the relayer packs them into
                ``submitBatchFor``
-    bulk       ``POST .../items/bulk`` with many images a request, a few requests in flight. Its
+    bulk       ``POST .../uploads`` with many images a request, a few requests in flight. Its
                ``images_per_second`` counts acknowledged images (stored, signed and committed to the
                outbox in one transaction: nothing acknowledged is ever lost); ``anchored_images_per_second``
                counts until every one of them is anchored and indexed.
@@ -286,9 +286,7 @@ async def upload_bulk(
                     return
                 files = [(label, (f"{n}.png", data, "image/png")) for n, (data, label) in enumerate(batch)]
                 started = time.perf_counter()
-                response = await client.post(
-                    f"/api/dataset/{dataset_id}/items/bulk", files=files, headers=auth
-                )
+                response = await client.post(f"/api/dataset/{dataset_id}/uploads", files=files, headers=auth)
                 outcome.record(response.status_code, time.perf_counter() - started)
                 body = response.json() if response.status_code == 200 else {}
                 if response.status_code != 200 or body["refused"] or body["queued"] != len(batch):

@@ -32,7 +32,7 @@ def owner(platform: Platform) -> Auth:
 
 def bulk(platform: Platform, auth: Auth, dataset_id: int, files: Files) -> httpx.Response:
     return platform[0].post(
-        f"/api/dataset/{dataset_id}/items/bulk",
+        f"/api/dataset/{dataset_id}/uploads",
         files=[(label, (name, data, "image/png")) for label, name, data in files],
         headers=auth,
     )
@@ -103,7 +103,7 @@ def test_a_body_past_the_limit_is_refused_while_streaming_and_stores_nothing(
         yield boundary + b"--\r\n"
 
     answer = platform[0].post(
-        f"/api/dataset/{dataset['id']}/items/bulk",
+        f"/api/dataset/{dataset['id']}/uploads",
         content=chunked(),
         headers={**owner, "Content-Type": "multipart/form-data; boundary=sebrusboundary"},
     )
@@ -124,7 +124,7 @@ def test_what_is_not_a_multipart_body_of_files_is_a_400(
 ) -> None:
     dataset = create_dataset(platform[0], owner, name=f"bulk-bad-{status}-{len(content)}")
     answer = platform[0].post(
-        f"/api/dataset/{dataset['id']}/items/bulk", content=content, headers={**owner, **headers}
+        f"/api/dataset/{dataset['id']}/uploads", content=content, headers={**owner, **headers}
     )
     assert answer.status_code == status, answer.text
     assert count(platform, OutboxEntry, dataset["id"]) == 0
@@ -133,7 +133,7 @@ def test_what_is_not_a_multipart_body_of_files_is_a_400(
 def test_a_form_field_that_is_not_a_file_is_refused(platform: Platform, owner: Auth) -> None:
     dataset = create_dataset(platform[0], owner, name="bulk-field")
     answer = platform[0].post(
-        f"/api/dataset/{dataset['id']}/items/bulk",
+        f"/api/dataset/{dataset['id']}/uploads",
         data={"cat": "just text"},
         files=[("cat", ("a.png", png(4000), "image/png"))],
         headers=owner,

@@ -1,6 +1,6 @@
 """``sebrus upload``: contribute a file or a folder of images, with a progress bar.
 
-A folder goes in bulk requests (``POST .../items/bulk``), up to ``BATCH_FILES`` files or
+A folder goes in bulk requests (``POST .../uploads``), up to ``BATCH_FILES`` files or
 ``BATCH_BYTES`` at a time, several requests in flight: one request, one database transaction and one
 round trip for many images. Each file still gets its own verdict. Uploads are idempotent on the
 server, so re-running the same command after a failure only sends what is missing: files already

@@ -57,7 +57,7 @@ BODY_ALLOWANCES: tuple[BodyAllowance, ...] = (
     ),
     BodyAllowance(
         "POST",
-        "/api/dataset/{dataset_id}/items/bulk",
+        "/api/dataset/{dataset_id}/uploads",
         BULK_UPLOAD_BYTES,
         "a bulk upload; the handler applies the configured, smaller limit while streaming",
     ),

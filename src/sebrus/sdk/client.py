@@ -258,7 +258,7 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
         the next batches (``queued``), so nothing accepted is lost. Safe to retry."""
         body = self._json(
             "POST",
-            f"/api/dataset/{int(dataset_id)}/items/bulk",
+            f"/api/dataset/{int(dataset_id)}/uploads",
             files=[(label, (name, data, _media_type(data))) for label, name, data in files],
         )
         return BulkUploadResult.from_json(body)

@@ -25,6 +25,7 @@ from sebrus.api.routers import (
     seeds,
     sessions,
     tokens,
+    uploads,
     users,
     wallets,
 )
@@ -43,6 +44,7 @@ BASE_ROUTERS: list[APIRouter] = [
 
 CHAIN_ROUTERS: list[APIRouter] = [
     items.router,
+    uploads.router,
     contribution_signing.router,
     dataset_audit.router,
     releases.router,

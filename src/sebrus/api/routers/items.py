@@ -18,9 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from sebrus.api.params import ItemHash
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.items import (
-    BulkFileAccepted,
-    BulkFileRefused,
-    BulkUploadOut,
     ItemFound,
     ItemList,
     UploadOut,
@@ -44,7 +41,6 @@ from sebrus.primitives import DATASET_MAX_LABEL_BYTES, SHA256_PREFIX_PATTERN, is
 from sebrus.services import items as item_index
 from sebrus.services.audit.read_integrity import record_read_mismatch
 from sebrus.services.errors import Conflict
-from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 
@@ -156,82 +152,6 @@ async def upload_item(
     elif item is None:
         response.status_code = 202
     return UploadOut.of(accepted.content_hash, item, entry)
-
-
-@router.post(
-    "/bulk",
-    responses={
-        400: {"description": "Not a multipart body of image files, or more files than one request takes."},
-        409: {"description": "Another request uploaded some of the same images at the same moment; retry."},
-        413: {"description": "The body is larger than a bulk upload may be."},
-        429: {"description": "Too many uploads."},
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "description": "One file part per image; each part's field name is its label "
-                        "(`curl -F cat=@cat1.png -F dog=@dog1.png`).",
-                        "additionalProperties": {"type": "string", "format": "binary"},
-                    }
-                }
-            },
-        }
-    },
-)
-async def upload_bulk(
-    request: Request,
-    dataset_id: int,
-    db: DbSession,
-    user: Uploader,
-    state: State,
-    services: ContributionChainDep,
-) -> BulkUploadOut:
-    """Contribute many images in one request: each file is checked on its own and refused with its own
-    reason; every accepted file is acknowledged in one transaction and anchored in the next batches."""
-    dataset = await run_in_threadpool(release_after, db, dataset_or_404, db, dataset_id)
-    parts = await read_image_parts(
-        request,
-        max_files=MAX_FILES,
-        max_file_bytes=dataset.max_bytes,
-        max_total_bytes=state.settings.bulk_upload_max_bytes,
-    )
-    if not parts:
-        raise HTTPException(400, "A bulk upload needs at least one image file part.")
-    refused = [
-        BulkRefused(p.filename, UploadTooLarge(dataset.max_bytes).message) for p in parts if p.too_large
-    ]
-    accepted: list[BulkAccepted] = []
-    files = [BulkFile(p.filename, p.label, bytes(p.data)) for p in parts if not p.too_large]
-    if files:
-        outcome = await run_in_threadpool(
-            release_after,
-            db,
-            accept_bulk,
-            db,
-            link=services.link,
-            blobs=state.blobs,
-            dataset=dataset,
-            user=user,
-            files=files,
-            limiter=services.limiter,
-        )
-        accepted, refused = outcome.accepted, refused + outcome.refused
-    queued = sum(1 for a in accepted if a.created)
-    if queued:
-        services.relayer_loop.wake()
-    return BulkUploadOut(
-        status=f"{queued} queued for anchoring, {len(accepted) - queued} already there, "
-        f"{len(refused)} refused.",
-        accepted=[
-            BulkFileAccepted(name=a.name, content_hash=a.content_hash, created=a.created) for a in accepted
-        ],
-        refused=[BulkFileRefused(name=r.name, reason=r.reason) for r in refused],
-        queued=queued,
-    )
 
 
 def _is_multipart(request: Request) -> bool:

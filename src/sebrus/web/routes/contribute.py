@@ -2,7 +2,7 @@
 
 With JavaScript the page checks each file in the browser and sends it to the REST API with per-file
 progress (``static/js/contribute.js``): up to ``MAX_FILES`` files one request each (each waits for its
-block and links to its item), more in batches to ``POST /api/dataset/{id}/items/bulk`` sized by the
+block and links to its item), more in batches to ``POST /api/dataset/{id}/uploads`` sized by the
 server's bulk limits, which the page carries. Without JavaScript the same form posts here as
 multipart and every file (up to ``MAX_FILES``) goes through ``contributions.accept_upload``, so the
 server's checks and messages are identical either way.

@@ -218,7 +218,7 @@
         entry.view.status.textContent = "Uploading…";
       });
       var request = new XMLHttpRequest();
-      request.open("POST", "/api/dataset/" + encodeURIComponent(option.value) + "/items/bulk");
+      request.open("POST", "/api/dataset/" + encodeURIComponent(option.value) + "/uploads");
       request.setRequestHeader("X-CSRF-Token", csrf);
       request.upload.onprogress = function (event) {
         if (!event.lengthComputable) return;
