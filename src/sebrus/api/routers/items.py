@@ -29,6 +29,7 @@ from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
+    OptionalUser,
     Pagination,
     State,
     Uploader,
@@ -42,6 +43,7 @@ from sebrus.services.errors import Conflict
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
+from sebrus.services.review.blindness import shows_contributor
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"], responses=ERROR_RESPONSES)
 
@@ -261,6 +263,7 @@ def list_items(
     dataset_id: int,
     db: DbSession,
     page: Pagination,
+    viewer: OptionalUser,
     status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
     contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
     label: Annotated[str | None, Query(max_length=DATASET_MAX_LABEL_BYTES)] = None,
@@ -275,12 +278,21 @@ def list_items(
 ) -> ItemList:
     dataset = dataset_or_404(db, dataset_id)
     found = item_index.list_items(
-        db, dataset, page, status=status, contributor=contributor, label=label, sha_prefix=sha_prefix
+        db,
+        dataset,
+        page,
+        status=status,
+        contributor=contributor,
+        label=label,
+        sha_prefix=sha_prefix,
+        viewer=viewer,
     )
     return ItemList.model_validate(
         {
             "status": "Success.",
-            "items": [item_json(i) for i in found.items],
+            "items": [
+                item_json(i, show_contributor=shows_contributor(i, dataset, viewer)) for i in found.items
+            ],
             "total": found.total,
             "limit": found.limit,
             "offset": found.offset,
@@ -298,10 +310,11 @@ def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
 
 
 @router.get("/{content_hash}")
-def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFound:
-    return ItemFound.model_validate(
-        {"status": "Success.", "item": item_json(_item(db, dataset_id, content_hash))}
-    )
+def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession, viewer: OptionalUser) -> ItemFound:
+    dataset = dataset_or_404(db, dataset_id)
+    item = _item(db, dataset_id, content_hash)
+    shown = item_json(item, show_contributor=shows_contributor(item, dataset, viewer))
+    return ItemFound.model_validate({"status": "Success.", "item": shown})
 
 
 @router.get(

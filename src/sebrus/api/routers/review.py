@@ -45,6 +45,7 @@ from sebrus.services.review import deposits, quality
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
+from sebrus.services.review.blindness import shows_contributor
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 mine_router = APIRouter(prefix="/api/review", tags=["review"], responses=ERROR_RESPONSES)
@@ -179,7 +180,7 @@ def read_queue(
             "status": "Success.",
             "items": [
                 {
-                    "item": item_json(e.item),
+                    "item": item_json(e.item, show_contributor=shows_contributor(e.item, dataset, user)),
                     "image_url": f"/api/dataset/{dataset.id}/items/{e.item.content_hash}/image",
                     "mode": "commit-reveal" if e.terms.commit_reveal else "plain",
                     "stake_wei": str(e.terms.stake_wei),
@@ -197,32 +198,41 @@ def read_queue(
 def cast_vote(
     dataset_id: int, sha256: Sha, body: VoteIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.vote(db, chain, dataset_or_404(db, dataset_id), user, sha256, body.approve)
-    return receipt_answer(receipt, "Vote cast.")
+    dataset = dataset_or_404(db, dataset_id)
+    receipt = review_votes.vote(db, chain, dataset, user, sha256, body.approve)
+    return receipt_answer(receipt, "Vote cast.", shows_contributor(receipt.item, dataset, user))
 
 
 @router.post("/items/{sha256}/commit")
 def commit_vote(
     dataset_id: int, sha256: Sha, body: VoteIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.commit(db, chain, dataset_or_404(db, dataset_id), user, sha256, body.approve)
-    return receipt_answer(receipt, "Vote committed: reveal it once the commit phase ends.")
+    dataset = dataset_or_404(db, dataset_id)
+    receipt = review_votes.commit(db, chain, dataset, user, sha256, body.approve)
+    return receipt_answer(
+        receipt,
+        "Vote committed: reveal it once the commit phase ends.",
+        shows_contributor(receipt.item, dataset, user),
+    )
 
 
 @router.post("/items/{sha256}/reveal")
 def reveal_vote(
     dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.reveal(db, chain, dataset_or_404(db, dataset_id), user, sha256)
-    return receipt_answer(receipt, "Vote revealed.")
+    dataset = dataset_or_404(db, dataset_id)
+    receipt = review_votes.reveal(db, chain, dataset, user, sha256)
+    return receipt_answer(receipt, "Vote revealed.", shows_contributor(receipt.item, dataset, user))
 
 
 @router.post("/items/{sha256}/finalize")
 def finalize_item(
     dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> ItemFinalized:
-    item = review_votes.finalize(db, chain, dataset_or_404(db, dataset_id), user, sha256)
-    return ItemFinalized.model_validate({"status": "Finalized.", "item": item_json(item)})
+    dataset = dataset_or_404(db, dataset_id)
+    item = review_votes.finalize(db, chain, dataset, user, sha256)
+    shown = item_json(item, show_contributor=shows_contributor(item, dataset, user))
+    return ItemFinalized.model_validate({"status": "Finalized.", "item": shown})
 
 
 @router.post("/items/{sha256}/deposit")
@@ -269,7 +279,7 @@ def item_votes(dataset_id: int, sha256: Sha, db: DbSession, user: OptionalUser) 
     return ItemVotesOut.model_validate(
         {
             "status": "Success.",
-            "item": item_json(item),
+            "item": item_json(item, show_contributor=shows_contributor(item, dataset, user)),
             "complete": complete,
             "votes": [
                 vote_json(v, c.amount_wei if (c := claims.get((v.round, v.voter_address))) else None)

@@ -19,6 +19,7 @@ from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.review import WalletConfirmOut, WalletTransactionOut, wallet_confirmation
 from sebrus.http.deps import CurrentUser, DbSession, ReviewChainDep, dataset_or_404
 from sebrus.services.review import wallet as review_wallet
+from sebrus.services.review.blindness import shows_contributor
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 
@@ -91,5 +92,7 @@ def confirm_wallet_transaction(
     dataset_id: int, body: WalletConfirmIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> WalletConfirmOut:
     """What your wallet's transaction did, once mined: the ballot (vote, commit, reveal) or the claim."""
-    done = review_wallet.confirm(db, chain, dataset_or_404(db, dataset_id), user, body.tx_hash)
-    return wallet_confirmation(done)
+    dataset = dataset_or_404(db, dataset_id)
+    done = review_wallet.confirm(db, chain, dataset, user, body.tx_hash)
+    shown = done.vote is None or shows_contributor(done.vote.item, dataset, user)
+    return wallet_confirmation(done, shown)

@@ -17,7 +17,10 @@ class ItemOut(Answer):
     content_hash: str
     label: str
     status: str
-    contributor: str
+    contributor: str | None = Field(
+        description="The contributing wallet; null while the item is undecided and the caller is neither "
+        "the dataset's owner nor the contributor (review is blind to who contributed)."
+    )
     contributor_user_id: int | None
     tx_hash: str | None
     block_number: int | None
@@ -29,15 +32,17 @@ class ItemOut(Answer):
     created_at: str
 
 
-def item_json(item: Item) -> dict[str, Any]:
+def item_json(item: Item, *, show_contributor: bool = True) -> dict[str, Any]:
+    """The item's JSON; ``show_contributor`` False blanks who contributed it (blind review, see
+    ``services/review/blindness.py``)."""
     return {
         "id": item.id,
         "dataset_id": item.dataset_id,
         "content_hash": item.content_hash,
         "label": item.label,
         "status": item.status.value,
-        "contributor": item.contributor_address,
-        "contributor_user_id": item.contributor_user_id,
+        "contributor": item.contributor_address if show_contributor else None,
+        "contributor_user_id": item.contributor_user_id if show_contributor else None,
         "tx_hash": item.tx_hash,
         "block_number": item.block_number,
         "log_index": item.log_index,

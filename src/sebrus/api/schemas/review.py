@@ -265,12 +265,13 @@ class WalletConfirmOut(StatusAnswer):
     claim: WalletClaimOut | None
 
 
-def receipt_answer(receipt: VoteReceipt, status: str) -> VoteReceiptOut:
+def receipt_answer(receipt: VoteReceipt, status: str, show_contributor: bool) -> VoteReceiptOut:
+    """A vote's receipt; a reviewer's receipt for an undecided item leaves its contributor out."""
     return VoteReceiptOut.model_validate(
         {
             "status": status,
             "tx_hash": receipt.tx_hash,
-            "item": item_json(receipt.item),
+            "item": item_json(receipt.item, show_contributor=show_contributor),
             "vote": vote_json(receipt.vote) if receipt.vote is not None else None,
         }
     )
@@ -295,7 +296,7 @@ STATUS = {
 }
 
 
-def wallet_confirmation(done: Confirmed) -> WalletConfirmOut:
+def wallet_confirmation(done: Confirmed, show_contributor: bool) -> WalletConfirmOut:
     """What a wallet's transaction did, as ``POST .../wallet-transactions`` answers it."""
     answer: dict[str, Any] = {
         "status": STATUS[done.action],
@@ -306,7 +307,7 @@ def wallet_confirmation(done: Confirmed) -> WalletConfirmOut:
         "claim": None,
     }
     if done.vote is not None:
-        answer["item"] = item_json(done.vote.item)
+        answer["item"] = item_json(done.vote.item, show_contributor=show_contributor)
         answer["vote"] = vote_json(done.vote.vote) if done.vote.vote is not None else None
     if done.claim is not None:
         answer["claim"] = {

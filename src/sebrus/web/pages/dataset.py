@@ -14,6 +14,7 @@ from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
+from sebrus.services.review.blindness import shows_contributor
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import seeds
@@ -70,9 +71,12 @@ def render_dataset(
     """The dataset page; ``notice`` carries a flash (created) or a refused action's error."""
     wanted, chosen = _item_filter(status, label, contributor)
     pager = Pager.from_page(page, ITEMS_PAGE)
-    found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
-    names = usernames(web.db, [i.contributor_user_id for i in found.items])
     user = web.user
+    found = browse.dataset_items(
+        web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset), viewer=user
+    )
+    shown = {i.id for i in found.items if shows_contributor(i, dataset, user)}
+    names = usernames(web.db, [i.contributor_user_id for i in found.items if i.id in shown])
     is_owner = user is not None and dataset.owner_id == user.id
     recent_scans = scan_queries.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
     context: dict[str, Any] = {
@@ -82,6 +86,7 @@ def render_dataset(
         "policy_facts": policy_facts(dataset.review_policy),
         "items": found.items,
         "names": names,
+        "contributor_shown": shown,
         "chosen": chosen,
         "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
         "pager": pager.with_total(found.total, chosen),
