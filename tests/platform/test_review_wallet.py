@@ -73,8 +73,10 @@ def confirm(client: TestClient, auth: Auth, ds: int, tx_hash: str) -> Any:
 
 
 def refused(answer: Any, status: int, fragment: str) -> None:
+    """Refused with ``status``; ``fragment`` is its contract error's name or part of its sentence."""
     assert answer.status_code == status, answer.text
-    assert fragment in answer.json()["status"], answer.json()
+    body = answer.json()
+    assert body.get("error") == fragment or fragment in body["status"], body
 
 
 def test_a_linked_wallet_votes_and_claims_and_every_refusal_comes_first(

@@ -41,7 +41,7 @@ from sebrus.api.schemas.review import (
     vote_json,
 )
 from sebrus.http.deps import CurrentUser, DbSession, OptionalUser, ReviewChainDep, dataset_or_404
-from sebrus.services.review import deposits, quality
+from sebrus.services.review import deposits, no_ballot, quality
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
@@ -221,7 +221,8 @@ def reveal_vote(
     dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
     dataset = dataset_or_404(db, dataset_id)
-    receipt = review_votes.reveal(db, chain, dataset, user, sha256)
+    with no_ballot.explained(db, dataset, user, sha256, "reveal"):
+        receipt = review_votes.reveal(db, chain, dataset, user, sha256)
     return receipt_answer(receipt, "Vote revealed.", shows_contributor(receipt.item, dataset, user))
 
 
@@ -258,7 +259,8 @@ def claim_payout(
     dataset_id: int, sha256: Sha, body: RoundIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> ClaimOut:
     dataset = dataset_or_404(db, dataset_id)
-    claimed = review_votes.claim(db, chain, dataset, user, sha256, body.round)
+    with no_ballot.explained(db, dataset, user, sha256, "claim"):
+        claimed = review_votes.claim(db, chain, dataset, user, sha256, body.round)
     return ClaimOut.model_validate(
         {
             "status": "Claimed.",
