@@ -11,6 +11,7 @@ from typing import Annotated
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from sebrus.api.params import ItemHash
 from sebrus.api.schemas.common import ERROR_RESPONSES
@@ -18,13 +19,15 @@ from sebrus.api.schemas.items import (
     BulkFileAccepted,
     BulkFileRefused,
     BulkUploadOut,
+    DepositDueOut,
     ItemFound,
     ItemList,
     UploadOut,
+    deposit_due_json,
     item_json,
 )
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Item, ItemStatus, OutboxState
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxState
 from sebrus.http.caching import immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
@@ -44,6 +47,7 @@ from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkR
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
 from sebrus.services.review.blindness import shows_contributor
+from sebrus.services.review.deposits_due import deposits_due, upload_notice
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"], responses=ERROR_RESPONSES)
 
@@ -156,7 +160,16 @@ async def upload_item(
         response.status_code = 200
     elif item is None:
         response.status_code = 202
-    return UploadOut.of(accepted.content_hash, item, entry)
+    due = await run_in_threadpool(release_after, db, _deposit_notice, db, dataset, item)
+    return UploadOut.of(accepted.content_hash, item, entry, due)
+
+
+def _deposit_notice(db: Session, dataset: Dataset, item: Item | None) -> tuple[int, str] | None:
+    """The upload's deposit notice: for an indexed item only while its deposit is unpaid; for one still
+    on its way to the chain whenever the dataset asks a deposit."""
+    if item is not None and not deposits_due(db, [item]):
+        return None
+    return upload_notice(dataset, 1)
 
 
 @router.post(
@@ -232,6 +245,9 @@ async def upload_bulk(
         ],
         refused=[BulkFileRefused(name=r.name, reason=r.reason) for r in refused],
         queued=queued,
+        deposit_due=DepositDueOut.model_validate(notice)
+        if (notice := deposit_due_json(upload_notice(dataset, queued)))
+        else None,
     )
 
 

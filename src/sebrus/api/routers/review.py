@@ -19,6 +19,7 @@ from sebrus.api.schemas.review import (
     ClaimOut,
     ClaimsWaiting,
     DepositOut,
+    DepositsPaidOut,
     ItemFinalized,
     ItemVotesOut,
     PolicyChanged,
@@ -36,6 +37,7 @@ from sebrus.api.schemas.review import (
     VoterList,
     books_json,
     deposit_answer,
+    deposits_paid_answer,
     receipt_answer,
     terms_json,
     vote_json,
@@ -172,7 +174,9 @@ def read_queue(
     chain: ReviewChainDep,
     limit: Annotated[int, Query(ge=1, le=review_queries.MAX_QUEUE)] = 20,
 ) -> QueueOut:
-    """Items waiting for your vote, oldest first; blind: no tallies, never your own contributions."""
+    """Items waiting for your vote, most suspicious first; blind: no tallies, never your own contributions,
+    nobody's contributor while undecided. An item nobody can vote on now (deposit unpaid, reward pool
+    short) is marked `can_vote: false` with the reason in `waiting_for`."""
     dataset = dataset_or_404(db, dataset_id)
     entries = review_queries.queue(db, chain, dataset, user, limit)
     return QueueOut.model_validate(
@@ -187,6 +191,10 @@ def read_queue(
                     "reward_wei": str(e.terms.reward_wei),
                     "votes_needed": e.votes_needed,
                     "served_at": e.served_at.isoformat(),
+                    "can_vote": e.can_vote,
+                    "deposit_due": e.deposit_due,
+                    "reward_payable": e.reward_payable,
+                    "waiting_for": e.waiting_for,
                 }
                 for e in entries
             ],
@@ -243,6 +251,18 @@ def pay_deposit(
     """Pay your item's review deposit (the policy's ``deposit_wei``) from your custodial wallet."""
     paid = deposits.pay(db, chain, dataset_or_404(db, dataset_id), user, sha256)
     return deposit_answer(paid, "Deposit paid: the item is open to review.")
+
+
+@router.post("/deposits")
+def pay_all_deposits(
+    dataset_id: int, db: DbSession, user: CurrentUser, chain: ReviewChainDep
+) -> DepositsPaidOut:
+    """Pay every review deposit due on your items in this dataset from your custodial wallet, at once.
+
+    The contract takes one deposit per transaction, so the server sends one per item, in a row; the
+    wallet must hold them all first, and a refusal midway says how many were paid before it."""
+    done = deposits.pay_all(db, chain, user, dataset_or_404(db, dataset_id))
+    return deposits_paid_answer(done)
 
 
 @router.post("/items/{sha256}/deposit/claim")

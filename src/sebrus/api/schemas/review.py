@@ -10,7 +10,7 @@ from sebrus.api.schemas.common import Answer, ApiModel, StatusAnswer
 from sebrus.api.schemas.items import ItemOut, item_json
 from sebrus.chain.review_types import PoolBooks, ReviewTerms
 from sebrus.db.models import ReviewVote
-from sebrus.services.review.deposits import DepositReceipt
+from sebrus.services.review.deposits import DepositReceipt, PaidAll
 from sebrus.services.review.policy import policy_from_terms
 from sebrus.services.review.votes import VoteReceipt
 from sebrus.services.review.wallet import Confirmed
@@ -163,6 +163,12 @@ class QueueEntryOut(Answer):
     reward_wei: str
     votes_needed: int
     served_at: str
+    can_vote: bool = Field(description="False: a vote on it would be refused now; `waiting_for` says why.")
+    deposit_due: bool = Field(description="The contributor has not paid the review deposit the policy asks.")
+    reward_payable: bool = Field(
+        description="The reward pool holds this vote's reward (false: voting pauses)."
+    )
+    waiting_for: str | None = Field(description="Why nobody can vote on it now, in a sentence (null: open).")
 
 
 class QueueOut(StatusAnswer):
@@ -183,6 +189,34 @@ class DepositOut(StatusAnswer):
     item: ItemOut
     amount_wei: str
     tx_hash: str
+
+
+class DepositPaidOut(Answer):
+    item: ItemOut
+    amount_wei: str
+    tx_hash: str
+
+
+class DepositsPaidOut(StatusAnswer):
+    paid: list[DepositPaidOut] = Field(description="One transaction each, sent in a row by the server.")
+    total_wei: str
+    remaining: int = Field(description="Deposits still due after this request (it pays at most 100).")
+    external: int = Field(description="Due on items from your external wallets: pay those from them.")
+
+
+def deposits_paid_answer(done: PaidAll) -> DepositsPaidOut:
+    return DepositsPaidOut.model_validate(
+        {
+            "status": done.sentence(),
+            "paid": [
+                {"item": item_json(r.item), "amount_wei": str(r.amount_wei), "tx_hash": r.tx_hash}
+                for r in done.paid
+            ],
+            "total_wei": str(done.total_wei),
+            "remaining": done.remaining,
+            "external": done.external,
+        }
+    )
 
 
 class ClaimOut(StatusAnswer):

@@ -12,13 +12,16 @@ from sebrus.db.models import Dataset, ItemStatus
 from sebrus.services import browse
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
+from sebrus.services.errors import ServiceError
 from sebrus.services.incidents import monitoring
 from sebrus.services.pagination import PageRequest
 from sebrus.services.review.blindness import shows_contributor
+from sebrus.services.review.pool_health import pool_health
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form
+from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.paging import Pager
@@ -55,6 +58,19 @@ def _item_filter(status: str, label: str, contributor: str) -> tuple[browse.Item
         status=wanted_status, label=chosen.get("label"), contributor=chosen.get("contributor")
     )
     return wanted, chosen
+
+
+def _pool_warning(web: WebRequest, dataset: Dataset) -> str | None:
+    """The owner's warning when the reward pool runs low (None when fine, or when it cannot be read: the
+    page must render with the chain down)."""
+    chain = review_chain(web.request)
+    if chain is None:
+        return None
+    try:
+        return pool_health(chain, dataset).owner_warning()
+    except ServiceError as exc:
+        log.info("pool of dataset %s unreadable: %s", dataset.id, exc.message)
+        return None
 
 
 def render_dataset(
@@ -100,5 +116,6 @@ def render_dataset(
         "monitor_alert": monitoring.latest_alert(web.db, dataset),
         "scan_model": scan_model.current_model(dataset),
         "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
+        "pool_warning": _pool_warning(web, dataset) if is_owner else None,
     }
     return web.render("dataset.html", context, status_code=status_code)

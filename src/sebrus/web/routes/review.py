@@ -83,6 +83,8 @@ def _page(
                     "reward": eth(e.terms.reward_wei),
                     "commit_reveal": e.terms.commit_reveal,
                     "votes_needed": e.votes_needed,
+                    "can_vote": e.can_vote,
+                    "waiting_for": e.waiting_for,
                 }
                 for e in review_queries.queue(web.db, chain, chosen, user, 20)
             ]
