@@ -114,3 +114,26 @@ def test_contributor_pays_and_takes_back_a_review_deposit(sebrus: Invoke, server
         sebrus("review", "deposit", ds, sha, "--claim", "--token", contributor, "--json").stdout
     )
     assert back["amount_wei"] == str(2 * 10**15) and back["item"]["status"] == "approved"
+
+
+def test_contributor_pays_every_due_deposit_at_once(sebrus: Invoke, server: LiveServer) -> None:
+    _, owner = _account(server, "owner")
+    _, contributor = _account(server, "contrib")
+    with Client(server.url, token=owner) as client:
+        policy = {"x": 1, "deposit_wei": 10**15}
+        dataset = client.create_dataset(
+            "cli-deposit-all", "deposits at once", ["cat", "dog"], review_policy=policy
+        )
+    ds = str(dataset.id)
+    with Client(server.url, token=contributor) as client:
+        hashes = {client.upload(dataset.id, png(20 + n), "cat").content_hash for n in range(3)}
+
+    both = sebrus("review", "deposit", ds, next(iter(hashes)), "--all", "--token", contributor)
+    assert both.exit_code == 2 and "--all" in both.output
+    paid = sebrus("review", "deposit", ds, "--all", "--token", contributor, "--json")
+    assert paid.exit_code == 0, paid.output
+    answer = json.loads(paid.stdout)
+    assert {p["item"]["content_hash"] for p in answer["paid"]} == hashes
+    assert answer["total_wei"] == str(3 * 10**15)
+    again = sebrus("review", "deposit", ds, "--all", "--token", contributor)
+    assert again.exit_code == 0 and "No deposit is due" in again.output
