@@ -48,6 +48,14 @@ def test_deposits_are_announced_marked_in_the_queue_and_paid_all_at_once(app: Fa
     contributor = _bearer(TestClient(app), "fr-contrib")
     policy = {"x": 1, "stake_wei": STAKE, "deposit_wei": DEPOSIT}
     ds = int(create_dataset(api, owner, "deposits-due", policy)["id"])
+    form = pages.get(f"/contribute?dataset={ds}").text
+    contributed = pages.post(
+        "/contribute",
+        data={"csrf_token": csrf_from(form), "dataset": str(ds), "label": "cat"},
+        files=[("files", ("cat.png", png(1300), "image/png"))],
+    )
+    assert contributed.status_code == 200, contributed.text
+    assert "review deposit of 0.002 ETH per item: nobody can vote on this item" in contributed.text
 
     single = api.post(
         f"/api/dataset/{ds}/items", params={"label": "cat"}, content=png(1301), headers=contributor
