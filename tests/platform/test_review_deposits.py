@@ -43,7 +43,7 @@ def _status(client: TestClient, dataset_id: int, content_hash: str) -> ItemStatu
             select(Item.status).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash)
         )
     assert status is not None
-    return status  # type: ignore[no-any-return]
+    return status
 
 
 def _wallet(client: TestClient, auth: Auth) -> str:
