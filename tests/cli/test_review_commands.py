@@ -41,7 +41,7 @@ def test_owner_and_reviewer_commands(sebrus: Invoke, server: LiveServer) -> None
         "1000",
     )
     unlisted = sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer)
-    assert unlisted.exit_code == 1 and "NotAllowedVoter" in unlisted.output
+    assert unlisted.exit_code == 1 and "allow-listed" in unlisted.output
     allowed = sebrus("dataset", "allow", ds, reviewer_name, "--token", owner, "--json")
     assert allowed.exit_code == 0, allowed.output
     assert [v["address"] for v in json.loads(allowed.stdout)["voters"]] == [
@@ -104,13 +104,36 @@ def test_contributor_pays_and_takes_back_a_review_deposit(sebrus: Invoke, server
         sha = client.upload(dataset.id, png(8), "cat").content_hash
 
     blocked = sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer)
-    assert blocked.exit_code == 1 and "DepositRequired" in blocked.output
+    assert blocked.exit_code == 1 and "has not paid" in blocked.output
     paid = sebrus("review", "deposit", ds, sha, "--token", contributor)
     assert paid.exit_code == 0 and "Deposited 0.002 ETH" in paid.output
     again = sebrus("review", "deposit", ds, sha, "--token", contributor)
-    assert again.exit_code == 1 and "DepositAlreadyPaid" in again.output
+    assert again.exit_code == 1 and "already paid" in again.output
     assert sebrus("review", "vote", ds, sha, "--approve", "--token", reviewer).exit_code == 0
     back = json.loads(
         sebrus("review", "deposit", ds, sha, "--claim", "--token", contributor, "--json").stdout
     )
     assert back["amount_wei"] == str(2 * 10**15) and back["item"]["status"] == "approved"
+
+
+def test_contributor_pays_every_due_deposit_at_once(sebrus: Invoke, server: LiveServer) -> None:
+    _, owner = _account(server, "owner")
+    _, contributor = _account(server, "contrib")
+    with Client(server.url, token=owner) as client:
+        policy = {"x": 1, "deposit_wei": 10**15}
+        dataset = client.create_dataset(
+            "cli-deposit-all", "deposits at once", ["cat", "dog"], review_policy=policy
+        )
+    ds = str(dataset.id)
+    with Client(server.url, token=contributor) as client:
+        hashes = {client.upload(dataset.id, png(20 + n), "cat").content_hash for n in range(3)}
+
+    both = sebrus("review", "deposit", ds, next(iter(hashes)), "--all", "--token", contributor)
+    assert both.exit_code == 2 and "--all" in both.output
+    paid = sebrus("review", "deposit", ds, "--all", "--token", contributor, "--json")
+    assert paid.exit_code == 0, paid.output
+    answer = json.loads(paid.stdout)
+    assert {p["item"]["content_hash"] for p in answer["paid"]} == hashes
+    assert answer["total_wei"] == str(3 * 10**15)
+    again = sebrus("review", "deposit", ds, "--all", "--token", contributor)
+    assert again.exit_code == 0 and "No deposit is due" in again.output

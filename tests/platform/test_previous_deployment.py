@@ -96,7 +96,7 @@ def test_the_api_guard_holds_x_zero_items_where_the_old_contract_would_not(stopp
     refused = client.post(review_path(ds, "items", guarded, "finalize"), headers=contributor)
     assert refused.status_code == 409
     body = refused.json()
-    assert body["status"].startswith("FinalizeTooEarly") and body["not_before"] in body["status"]
+    assert body["error"] == "FinalizeTooEarly" and body["not_before"] in body["status"]
     assert 0 < int(refused.headers["Retry-After"]) <= GRACE
 
     # The version 1 contract itself has no minimum age: a direct call approves at once. That is

@@ -43,7 +43,7 @@ def _status(client: TestClient, dataset_id: int, content_hash: str) -> ItemStatu
             select(Item.status).where(Item.dataset_id == dataset_id, Item.content_hash == content_hash)
         )
     assert status is not None
-    return status  # type: ignore[no-any-return]
+    return status
 
 
 def _wallet(client: TestClient, auth: Auth) -> str:
@@ -62,10 +62,10 @@ def test_paying_the_deposit_opens_voting_and_the_refund_comes_back_after_approva
     path = review_path(ds, "items", item, "deposit")
 
     blocked = _post(client, review_path(ds, "items", item, "vote"), reviewer, 409, {"approve": True})
-    assert blocked["status"].startswith("DepositRequired")
-    assert _post(client, path, reviewer, 403)["status"].startswith("NotContributor")
+    assert blocked["error"] == "DepositRequired"
+    assert _post(client, path, reviewer, 403)["error"] == "NotContributor"
     early = _post(client, path + "/claim", contributor, 409)
-    assert early["status"].startswith("DepositNotRefundable")
+    assert early["error"] == "DepositNotRefundable"
 
     ledger = services.handle.ledger
     address = _wallet(client, contributor)
@@ -73,7 +73,7 @@ def test_paying_the_deposit_opens_voting_and_the_refund_comes_back_after_approva
     paid = _post(client, path, contributor)
     assert paid["amount_wei"] == str(DEPOSIT) and paid["item"]["status"] == "pending"
     assert before - ledger.balance(address) >= DEPOSIT
-    assert _post(client, path, contributor, 409)["status"].startswith("DepositAlreadyPaid")
+    assert _post(client, path, contributor, 409)["error"] == "DepositAlreadyPaid"
     with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
         audited = db.scalar(select(AuditLogEntry).where(AuditLogEntry.action == "review.deposit"))
     assert audited is not None and audited.details["content_hash"] == item
@@ -85,7 +85,7 @@ def test_paying_the_deposit_opens_voting_and_the_refund_comes_back_after_approva
     assert refunded["amount_wei"] == str(DEPOSIT)
     gained = ledger.balance(address) - before_refund
     assert DEPOSIT - 10**15 < gained < DEPOSIT  # the deposit back, less the claim's gas
-    assert _post(client, path + "/claim", contributor, 409)["status"].startswith("AlreadyClaimed")
+    assert _post(client, path + "/claim", contributor, 409)["error"] == "AlreadyClaimed"
     with client.app.state.platform.session_factory() as db:  # type: ignore[attr-defined]
         refunds = list(
             db.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "review.deposit-refund"))
@@ -116,6 +116,6 @@ def test_a_policy_without_deposit_refuses_one(platform: tuple[TestClient, ChainS
     ds = int(create_dataset(client, owner, "no-deposit", {"x": 1})["id"])
     item = upload(client, contributor, ds, 3)
     refused = _post(client, review_path(ds, "items", item, "deposit"), contributor, 409)
-    assert refused["status"].startswith("NoDepositRequired")
+    assert refused["error"] == "NoDepositRequired"
     missing = _post(client, review_path(ds, "items", "ab" * 32, "deposit"), contributor, 404)
     assert "no item" in missing["status"]

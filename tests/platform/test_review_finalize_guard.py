@@ -48,7 +48,7 @@ def test_the_contributor_cannot_finalize_their_own_upload_within_the_grace(platf
     assert refused.status_code == 409
     body = refused.json()
     iso = datetime.fromtimestamp(not_before, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert body["status"].startswith("FinalizeTooEarly") and iso in body["status"]
+    assert body["error"] == "FinalizeTooEarly" and iso in body["status"]
     assert body["not_before"] == iso
     assert 0 < int(refused.headers["Retry-After"]) <= GRACE
     assert client.get(f"/api/dataset/{ds}/items/{item}").json()["item"]["status"] == "pending"

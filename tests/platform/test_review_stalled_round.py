@@ -72,7 +72,7 @@ def test_a_frozen_round_expires_and_every_voter_claims_their_stake_back(platform
     assert decisive.status_code >= 400  # the deciding vote cannot resolve the item
 
     early = client.post(review_path(ds, "items", item, "finalize"), headers=r3)
-    assert early.status_code == 409 and early.json()["status"].startswith("NothingToFinalize")
+    assert early.status_code == 409 and early.json()["error"] == "NothingToFinalize"
     advance_chain(services, STALL_TIMEOUT_SECONDS + 1)
     _post(client, review_path(ds, "items", item, "finalize"), r3)
 

@@ -11,6 +11,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -52,8 +53,8 @@ def send(services: ChainServices, wallet: LocalAccount, tx: dict[str, str]) -> s
     assert tx["from"] == wallet.address and int(tx["chainId"], 16) == ledger.chain_id
     signed = wallet.sign_transaction(
         {
-            "to": tx["to"],
-            "data": tx["data"],
+            "to": HexStr(tx["to"]),
+            "data": HexStr(tx["data"]),
             "value": int(tx["value"], 16),
             "gas": int(tx["gas"], 16),
             "chainId": ledger.chain_id,
@@ -73,8 +74,10 @@ def confirm(client: TestClient, auth: Auth, ds: int, tx_hash: str) -> Any:
 
 
 def refused(answer: Any, status: int, fragment: str) -> None:
+    """Refused with ``status``; ``fragment`` is its contract error's name or part of its sentence."""
     assert answer.status_code == status, answer.text
-    assert fragment in answer.json()["status"], answer.json()
+    body = answer.json()
+    assert body.get("error") == fragment or fragment in body["status"], body
 
 
 def test_a_linked_wallet_votes_and_claims_and_every_refusal_comes_first(

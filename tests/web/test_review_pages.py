@@ -53,7 +53,9 @@ def test_vote_and_claim_from_the_review_page(app: FastAPI, services: ChainServic
     again = reviewer.post(
         "/review/vote", data={"csrf_token": token, "dataset": str(ds), "sha256": sha, "side": "reject"}
     )
-    assert again.status_code == 409 and "AlreadyResolved" in again.text
+    assert (
+        again.status_code == 409 and "already resolved" in again.text and "AlreadyResolved" not in again.text
+    )
 
     after = reviewer.get(voted.headers["location"]).text
     assert "Your vote is in." in after and "Nothing waiting for your vote here." in after

@@ -61,7 +61,7 @@ def list_items(
             i.content_hash[:16],
             i.label,
             i.status,
-            i.contributor,
+            i.contributor or "hidden until decided",
             str(i.block_number if i.block_number is not None else "-"),
             f"{i.width}x{i.height}" if i.width is not None else "-",
         )

@@ -70,6 +70,9 @@ def queue(
             str(entry.votes_needed),
         )
     console.print(table)
+    for entry in items:
+        if entry.waiting_for:
+            console.print(f"Not open to votes: {entry.item.content_hash[:12]}... {entry.waiting_for}")
     console.print(f"See an image at {url}{items[0].image_url}")
     console.print(
         f"Vote with `sebrus review vote {dataset} SHA256 --approve` (or --reject); "
@@ -165,18 +168,44 @@ def claim(
 @review_app.command("deposit")
 def deposit(
     dataset: DatasetArg,
-    sha256: ShaArg,
+    sha256: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SHA256]", help="The item's sha256, or any unique start of it (not with --all)."
+        ),
+    ] = None,
     take_back: Annotated[
         bool, typer.Option("--claim", help="Take back the deposit of your approved item instead.")
+    ] = False,
+    pay_all: Annotated[
+        bool, typer.Option("--all", help="Pay every deposit due on your items in the dataset, at once.")
     ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Pay your item's review deposit from your custodial wallet (review opens once it is paid)."""
+    """Pay your item's review deposit from your custodial wallet (review opens once it is paid); with
+    --all, every deposit due in the dataset (the server sends one transaction per item, in a row)."""
+    if pay_all == (sha256 is not None) or (pay_all and take_back):
+        fail("Name one item (SHA256), or pass --all (without --claim) to pay every deposit due.", 2)
     with connect(url, token, login_required=True) as client:
-        sha256 = client.resolve_item(dataset, sha256)
-        answer = client.claim_deposit(dataset, sha256) if take_back else client.pay_deposit(dataset, sha256)
+        if pay_all:
+            paid = client.pay_all_deposits(dataset)
+        else:
+            assert sha256 is not None
+            sha256 = client.resolve_item(dataset, sha256)
+            answer = (
+                client.claim_deposit(dataset, sha256) if take_back else client.pay_deposit(dataset, sha256)
+            )
+    if pay_all:
+        if as_json:
+            print_json(paid.to_dict())
+            return
+        console.print(paid.message)
+        for receipt in paid.paid:
+            short = receipt.item.content_hash[:12]
+            console.print(f"  {short}... {eth(receipt.amount_wei)}, transaction {receipt.tx_hash}")
+        return
     if as_json:
         print_json(answer.to_dict())
         return

@@ -1,6 +1,7 @@
 """Every error answers JSON ``{"status": <message naming the problem>, "detail": ...}``.
 
-``status`` is the prototype's field; ``detail`` is FastAPI's, kept so generic clients work too.
+``status`` is the prototype's field; ``detail`` is FastAPI's, kept so generic clients work too. A
+refusal that mirrors a contract error adds ``error``: its name, for scripts (``status`` is the sentence).
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
         extra = {"not_before": iso_utc(exc.not_before)}
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
+    if exc.code is not None:
+        extra = {**(extra or {}), "error": exc.code}
     return error_response(status_code_for(exc), exc.message, headers=headers, extra=extra)
 
 

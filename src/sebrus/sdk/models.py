@@ -103,7 +103,7 @@ class Item(_Model):
     content_hash: str
     label: str
     status: str
-    contributor: str
+    contributor: str | None  # None: hidden while the item is undecided (blind review)
     contributor_user_id: int | None
     tx_hash: str | None
     block_number: int | None
@@ -122,7 +122,7 @@ class Item(_Model):
             content_hash=str(data["content_hash"]),
             label=str(data["label"]),
             status=str(data["status"]),
-            contributor=str(data["contributor"]),
+            contributor=data.get("contributor"),
             contributor_user_id=data.get("contributor_user_id"),
             tx_hash=data.get("tx_hash"),
             block_number=data.get("block_number"),

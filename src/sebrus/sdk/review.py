@@ -15,6 +15,7 @@ from sebrus.sdk.review_models import (
     ClaimReceipt,
     ClaimWaiting,
     DepositReceipt,
+    DepositsPaid,
     ItemFinalized,
     ItemVotes,
     PoolChange,
@@ -69,6 +70,10 @@ class ReviewMethods:
         """Pay your item's review deposit from your custodial wallet, so that its review opens."""
         answer = self._json("POST", _path(dataset_id, "items", sha256, "deposit"), json={})
         return DepositReceipt.from_json(answer)
+
+    def pay_all_deposits(self, dataset_id: int) -> DepositsPaid:
+        """Pay every review deposit due on your items in the dataset, at once (one transaction each)."""
+        return DepositsPaid.from_json(self._json("POST", _path(dataset_id, "deposits"), json={}))
 
     def claim_deposit(self, dataset_id: int, sha256: str) -> DepositReceipt:
         """Take back the deposit of your approved item."""

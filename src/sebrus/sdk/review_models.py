@@ -46,6 +46,8 @@ class QueueEntry(_Answer):
     reward_wei: int
     votes_needed: int
     served_at: datetime
+    can_vote: bool = True
+    waiting_for: str | None = None  # why nobody can vote on it now (deposit unpaid, reward pool short)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> QueueEntry:
@@ -57,6 +59,8 @@ class QueueEntry(_Answer):
             reward_wei=_wei(data["reward_wei"]),
             votes_needed=int(data["votes_needed"]),
             served_at=_time(data["served_at"]),
+            can_vote=bool(data.get("can_vote", True)),
+            waiting_for=data.get("waiting_for"),
             raw=data,
         )
 
@@ -147,6 +151,28 @@ class DepositReceipt(_Answer):
             item=Item.from_json(data["item"]),
             amount_wei=_wei(data["amount_wei"]),
             tx_hash=str(data["tx_hash"]),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class DepositsPaid(_Answer):
+    """Every deposit due on a dataset paid at once: one transaction per item, sent in a row."""
+
+    message: str
+    paid: list[DepositReceipt]
+    total_wei: int
+    remaining: int
+    external: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DepositsPaid:
+        return cls(
+            message=str(data.get("status", "")),
+            paid=[DepositReceipt.from_json(p) for p in data["paid"]],
+            total_wei=_wei(data["total_wei"]),
+            remaining=int(data["remaining"]),
+            external=int(data["external"]),
             raw=data,
         )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, OutboxState, User
 from sebrus.services.pagination import AnySelect, Page, PageRequest, fetch_page, fetch_page_rows
+from sebrus.services.review.blindness import DECIDED, sees_contributions_of
 
 MAX_QUERY = 128
 
@@ -130,18 +131,24 @@ def status_counts(db: Session, dataset_ids: Sequence[int]) -> dict[int, StatusCo
     return {dataset_id: StatusCounts(**counts) for dataset_id, counts in found.items()}
 
 
-def _filtered(stmt: Select[Item], wanted: ItemFilter) -> Select[Item]:
+def _filtered(stmt: Select[Item], wanted: ItemFilter, dataset: Dataset, viewer: User | None) -> Select[Item]:
     if wanted.status is not None:
         stmt = stmt.where(Item.status == wanted.status)
     if wanted.label:
         stmt = stmt.where(Item.label == wanted.label)
     if wanted.contributor:
         stmt = stmt.where(func.lower(Item.contributor_address) == wanted.contributor.lower())
+        if not sees_contributions_of(dataset, viewer, wanted.contributor):
+            stmt = stmt.where(Item.status.in_(DECIDED))  # blind review: see services/review/blindness.py
     return stmt
 
 
-def dataset_items(db: Session, dataset: Dataset, wanted: ItemFilter, page: PageRequest) -> Page[Item]:
-    stmt = _filtered(select(Item).where(Item.dataset_id == dataset.id), wanted)
+def dataset_items(
+    db: Session, dataset: Dataset, wanted: ItemFilter, page: PageRequest, viewer: User | None = None
+) -> Page[Item]:
+    """A page of the dataset's items; a filter by contributor shows ``viewer`` only what blind review
+    lets them see."""
+    stmt = _filtered(select(Item).where(Item.dataset_id == dataset.id), wanted, dataset, viewer)
     return fetch_page(db, stmt, page, Item.id)
 
 

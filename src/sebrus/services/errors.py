@@ -1,19 +1,47 @@
-"""Domain errors that faces translate into responses; each message names the problem for the user."""
+"""Domain errors that faces translate into responses; each message names the problem for the user.
+
+A refusal that mirrors a contract's custom error (``DepositRequired``, ``NoBallot``) carries that name as
+its ``code``, for scripts to branch on, and a sentence as its ``message``, for people: a raw error name
+is not something a person can act on. A message written the older way, ``"DepositRequired: sentence"``,
+is split into the two when the name is one of the shipped contracts' custom errors, so every path that
+raises one (services, the chain's refusals) answers the same way.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
 
 class ServiceError(Exception):
-    """Base: ``message`` is safe to show to the client."""
+    """Base: ``message`` is safe to show to the client; ``code`` (or None) names the contract refusal."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None) -> None:
+        if code is None:
+            code, message = split_code(message)
         super().__init__(message)
         self.message = message
+        self.code = code
+
+
+def split_code(message: str) -> tuple[str | None, str]:
+    """``"NoBallot: you have ..."`` as ``("NoBallot", "You have ...")``; other messages as they are."""
+    name, colon, rest = message.partition(": ")
+    if not colon or name not in contract_error_names() or not rest:
+        return None, message
+    return name, rest[0].upper() + rest[1:]
+
+
+@cache
+def contract_error_names() -> frozenset[str]:
+    """The custom error names declared by the shipped contracts (read from their ABIs once)."""
+    from sebrus.chain.reverts import custom_errors  # deferred: the ABIs are read on first use only
+
+    return frozenset(name for name, _ in custom_errors().values())
 
 
 class InvalidInput(ServiceError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, code)
         self.field = field
 
 

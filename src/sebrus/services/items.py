@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxEntry, User
 from sebrus.services.pagination import Page, PageRequest, fetch_page
+from sebrus.services.review.blindness import DECIDED, sees_contributions_of
 
 
 def list_items(
@@ -20,8 +21,13 @@ def list_items(
     contributor: str | None = None,
     label: str | None = None,
     sha_prefix: str | None = None,
+    viewer: User | None = None,
 ) -> Page[Item]:
     """The dataset's items in upload order; each filter given (even empty) must match exactly.
+
+    Filtering by ``contributor`` would reveal who contributed undecided items, so for a ``viewer`` who
+    is neither the dataset's owner nor that contributor it matches decided items only (blind review:
+    ``services/review/blindness.py``).
 
     ``contributor`` is a wallet address, compared case-insensitively. ``sha_prefix`` keeps the items
     whose sha256 starts with these hex digits (either case): how a person names an item by the few
@@ -34,6 +40,8 @@ def list_items(
         query = query.where(Item.status == status)
     if contributor is not None:
         query = query.where(func.lower(Item.contributor_address) == contributor.lower())
+        if not sees_contributions_of(dataset, viewer, contributor):
+            query = query.where(Item.status.in_(DECIDED))
     if label is not None:
         query = query.where(Item.label == label)
     return fetch_page(db, query, page, Item.id)

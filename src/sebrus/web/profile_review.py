@@ -22,6 +22,7 @@ from sebrus.services.review import quality as review_quality
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review.chain import ReviewChain, addresses_of
 from sebrus.services.review.policy import ALLOW_LIST, policy_from_terms, policy_version_text
+from sebrus.services.review.pool_health import pool_health
 from sebrus.web.forms import FormErrors
 from sebrus.web.policy_form import policy_facts
 
@@ -58,6 +59,7 @@ class OwnerPanel:
     allow_list_applies: bool = False
     voters: list[dict[str, Any]] = field(default_factory=list)
     pool: review_owner.PoolView | None = None
+    pool_warning: str | None = None  # the pool covers fewer than LOW_POOL_VOTES more votes
     reviewers: list[review_quality.ReviewerQuality] = field(default_factory=list)
     more_reviewers: int = 0
 
@@ -92,6 +94,7 @@ def owner_panel(db: Session, chain: ReviewChain, dataset: Dataset) -> OwnerPanel
         panel.policy = policy_facts(terms)
         panel.allow_list_applies = terms["voters"] == ALLOW_LIST
         panel.pool = review_owner.pool_view(db, chain, dataset)
+        panel.pool_warning = pool_health(chain, dataset).owner_warning()
     except ServiceError as exc:
         panel.problem = exc.message
         return panel

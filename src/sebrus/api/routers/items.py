@@ -14,6 +14,7 @@ from typing import Annotated
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from sebrus.api.params import ItemHash
 from sebrus.api.schemas.common import ERROR_RESPONSES
@@ -24,12 +25,13 @@ from sebrus.api.schemas.items import (
     item_json,
 )
 from sebrus.blobs.base import BlobNotFound
-from sebrus.db.models import Item, ItemStatus, OutboxState
+from sebrus.db.models import Dataset, Item, ItemStatus, OutboxState
 from sebrus.http.body_allowances import FORM_FRAMING_BYTES
 from sebrus.http.caching import CorruptBlob, immutable_blob_response
 from sebrus.http.deps import (
     ContributionChainDep,
     DbSession,
+    OptionalUser,
     Pagination,
     State,
     Uploader,
@@ -43,6 +45,8 @@ from sebrus.services.audit.read_integrity import record_read_mismatch
 from sebrus.services.errors import Conflict
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.external_signatures import Presigned
+from sebrus.services.review.blindness import shows_contributor
+from sebrus.services.review.deposits_due import deposits_due, upload_notice
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/items", tags=["items"], responses=ERROR_RESPONSES)
 
@@ -151,7 +155,16 @@ async def upload_item(
         response.status_code = 200
     elif item is None:
         response.status_code = 202
-    return UploadOut.of(accepted.content_hash, item, entry)
+    due = await run_in_threadpool(release_after, db, _deposit_notice, db, dataset, item)
+    return UploadOut.of(accepted.content_hash, item, entry, due)
+
+
+def _deposit_notice(db: Session, dataset: Dataset, item: Item | None) -> tuple[int, str] | None:
+    """The upload's deposit notice: for an indexed item only while its deposit is unpaid; for one still
+    on its way to the chain whenever the dataset asks a deposit."""
+    if item is not None and not deposits_due(db, [item]):
+        return None
+    return upload_notice(dataset, 1)
 
 
 def _is_multipart(request: Request) -> bool:
@@ -220,6 +233,7 @@ def list_items(
     dataset_id: int,
     db: DbSession,
     page: Pagination,
+    viewer: OptionalUser,
     status: Annotated[ItemStatus | None, Query(description="Only items in this state.")] = None,
     contributor: Annotated[str | None, Query(max_length=42, description="Only this wallet's items.")] = None,
     label: Annotated[str | None, Query(max_length=DATASET_MAX_LABEL_BYTES)] = None,
@@ -234,12 +248,21 @@ def list_items(
 ) -> ItemList:
     dataset = dataset_or_404(db, dataset_id)
     found = item_index.list_items(
-        db, dataset, page, status=status, contributor=contributor, label=label, sha_prefix=sha_prefix
+        db,
+        dataset,
+        page,
+        status=status,
+        contributor=contributor,
+        label=label,
+        sha_prefix=sha_prefix,
+        viewer=viewer,
     )
     return ItemList.model_validate(
         {
             "status": "Success.",
-            "items": [item_json(i) for i in found.items],
+            "items": [
+                item_json(i, show_contributor=shows_contributor(i, dataset, viewer)) for i in found.items
+            ],
             "total": found.total,
             "limit": found.limit,
             "offset": found.offset,
@@ -257,10 +280,11 @@ def _item(db: DbSession, dataset_id: int, content_hash: str) -> Item:
 
 
 @router.get("/{content_hash}")
-def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession) -> ItemFound:
-    return ItemFound.model_validate(
-        {"status": "Success.", "item": item_json(_item(db, dataset_id, content_hash))}
-    )
+def read_item(dataset_id: int, content_hash: ItemHash, db: DbSession, viewer: OptionalUser) -> ItemFound:
+    dataset = dataset_or_404(db, dataset_id)
+    item = _item(db, dataset_id, content_hash)
+    shown = item_json(item, show_contributor=shows_contributor(item, dataset, viewer))
+    return ItemFound.model_validate({"status": "Success.", "item": shown})
 
 
 @router.get(

@@ -19,6 +19,7 @@ from sebrus.api.schemas.review import (
     ClaimOut,
     ClaimsWaiting,
     DepositOut,
+    DepositsPaidOut,
     ItemFinalized,
     ItemVotesOut,
     PolicyChanged,
@@ -36,15 +37,17 @@ from sebrus.api.schemas.review import (
     VoterList,
     books_json,
     deposit_answer,
+    deposits_paid_answer,
     receipt_answer,
     terms_json,
     vote_json,
 )
 from sebrus.http.deps import CurrentUser, DbSession, OptionalUser, ReviewChainDep, dataset_or_404
-from sebrus.services.review import deposits, quality
+from sebrus.services.review import deposits, no_ballot, quality
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
+from sebrus.services.review.blindness import shows_contributor
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 mine_router = APIRouter(prefix="/api/review", tags=["review"], responses=ERROR_RESPONSES)
@@ -171,7 +174,9 @@ def read_queue(
     chain: ReviewChainDep,
     limit: Annotated[int, Query(ge=1, le=review_queries.MAX_QUEUE)] = 20,
 ) -> QueueOut:
-    """Items waiting for your vote, oldest first; blind: no tallies, never your own contributions."""
+    """Items waiting for your vote, most suspicious first; blind: no tallies, never your own contributions,
+    nobody's contributor while undecided. An item nobody can vote on now (deposit unpaid, reward pool
+    short) is marked `can_vote: false` with the reason in `waiting_for`."""
     dataset = dataset_or_404(db, dataset_id)
     entries = review_queries.queue(db, chain, dataset, user, limit)
     return QueueOut.model_validate(
@@ -179,13 +184,17 @@ def read_queue(
             "status": "Success.",
             "items": [
                 {
-                    "item": item_json(e.item),
+                    "item": item_json(e.item, show_contributor=shows_contributor(e.item, dataset, user)),
                     "image_url": f"/api/dataset/{dataset.id}/items/{e.item.content_hash}/image",
                     "mode": "commit-reveal" if e.terms.commit_reveal else "plain",
                     "stake_wei": str(e.terms.stake_wei),
                     "reward_wei": str(e.terms.reward_wei),
                     "votes_needed": e.votes_needed,
                     "served_at": e.served_at.isoformat(),
+                    "can_vote": e.can_vote,
+                    "deposit_due": e.deposit_due,
+                    "reward_payable": e.reward_payable,
+                    "waiting_for": e.waiting_for,
                 }
                 for e in entries
             ],
@@ -197,32 +206,42 @@ def read_queue(
 def cast_vote(
     dataset_id: int, sha256: Sha, body: VoteIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.vote(db, chain, dataset_or_404(db, dataset_id), user, sha256, body.approve)
-    return receipt_answer(receipt, "Vote cast.")
+    dataset = dataset_or_404(db, dataset_id)
+    receipt = review_votes.vote(db, chain, dataset, user, sha256, body.approve)
+    return receipt_answer(receipt, "Vote cast.", shows_contributor(receipt.item, dataset, user))
 
 
 @router.post("/items/{sha256}/commit")
 def commit_vote(
     dataset_id: int, sha256: Sha, body: VoteIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.commit(db, chain, dataset_or_404(db, dataset_id), user, sha256, body.approve)
-    return receipt_answer(receipt, "Vote committed: reveal it once the commit phase ends.")
+    dataset = dataset_or_404(db, dataset_id)
+    receipt = review_votes.commit(db, chain, dataset, user, sha256, body.approve)
+    return receipt_answer(
+        receipt,
+        "Vote committed: reveal it once the commit phase ends.",
+        shows_contributor(receipt.item, dataset, user),
+    )
 
 
 @router.post("/items/{sha256}/reveal")
 def reveal_vote(
     dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> VoteReceiptOut:
-    receipt = review_votes.reveal(db, chain, dataset_or_404(db, dataset_id), user, sha256)
-    return receipt_answer(receipt, "Vote revealed.")
+    dataset = dataset_or_404(db, dataset_id)
+    with no_ballot.explained(db, dataset, user, sha256, "reveal"):
+        receipt = review_votes.reveal(db, chain, dataset, user, sha256)
+    return receipt_answer(receipt, "Vote revealed.", shows_contributor(receipt.item, dataset, user))
 
 
 @router.post("/items/{sha256}/finalize")
 def finalize_item(
     dataset_id: int, sha256: Sha, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> ItemFinalized:
-    item = review_votes.finalize(db, chain, dataset_or_404(db, dataset_id), user, sha256)
-    return ItemFinalized.model_validate({"status": "Finalized.", "item": item_json(item)})
+    dataset = dataset_or_404(db, dataset_id)
+    item = review_votes.finalize(db, chain, dataset, user, sha256)
+    shown = item_json(item, show_contributor=shows_contributor(item, dataset, user))
+    return ItemFinalized.model_validate({"status": "Finalized.", "item": shown})
 
 
 @router.post("/items/{sha256}/deposit")
@@ -232,6 +251,18 @@ def pay_deposit(
     """Pay your item's review deposit (the policy's ``deposit_wei``) from your custodial wallet."""
     paid = deposits.pay(db, chain, dataset_or_404(db, dataset_id), user, sha256)
     return deposit_answer(paid, "Deposit paid: the item is open to review.")
+
+
+@router.post("/deposits")
+def pay_all_deposits(
+    dataset_id: int, db: DbSession, user: CurrentUser, chain: ReviewChainDep
+) -> DepositsPaidOut:
+    """Pay every review deposit due on your items in this dataset from your custodial wallet, at once.
+
+    The contract takes one deposit per transaction, so the server sends one per item, in a row; the
+    wallet must hold them all first, and a refusal midway says how many were paid before it."""
+    done = deposits.pay_all(db, chain, user, dataset_or_404(db, dataset_id))
+    return deposits_paid_answer(done)
 
 
 @router.post("/items/{sha256}/deposit/claim")
@@ -248,7 +279,8 @@ def claim_payout(
     dataset_id: int, sha256: Sha, body: RoundIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> ClaimOut:
     dataset = dataset_or_404(db, dataset_id)
-    claimed = review_votes.claim(db, chain, dataset, user, sha256, body.round)
+    with no_ballot.explained(db, dataset, user, sha256, "claim"):
+        claimed = review_votes.claim(db, chain, dataset, user, sha256, body.round)
     return ClaimOut.model_validate(
         {
             "status": "Claimed.",
@@ -269,7 +301,7 @@ def item_votes(dataset_id: int, sha256: Sha, db: DbSession, user: OptionalUser) 
     return ItemVotesOut.model_validate(
         {
             "status": "Success.",
-            "item": item_json(item),
+            "item": item_json(item, show_contributor=shows_contributor(item, dataset, user)),
             "complete": complete,
             "votes": [
                 vote_json(v, c.amount_wei if (c := claims.get((v.round, v.voter_address))) else None)

@@ -18,7 +18,9 @@ from sebrus.api.params import Sha
 from sebrus.api.schemas.common import ERROR_RESPONSES
 from sebrus.api.schemas.review import WalletConfirmOut, WalletTransactionOut, wallet_confirmation
 from sebrus.http.deps import CurrentUser, DbSession, ReviewChainDep, dataset_or_404
+from sebrus.services.review import no_ballot
 from sebrus.services.review import wallet as review_wallet
+from sebrus.services.review.blindness import shows_contributor
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/review", tags=["review"], responses=ERROR_RESPONSES)
 
@@ -54,17 +56,19 @@ def prepare_wallet_transaction(
     chain: ReviewChainDep,
 ) -> WalletTransactionOut:
     """The unsigned transaction for your wallet (hex quantities, as ``eth_sendTransaction`` takes them)."""
-    prepared = review_wallet.prepare(
-        db,
-        chain,
-        dataset_or_404(db, dataset_id),
-        user,
-        sha256,
-        action=body.action,
-        wallet=body.wallet,
-        approve=None if body.side is None else body.side == "approve",
-        round_index=body.round,
-    )
+    dataset = dataset_or_404(db, dataset_id)
+    with no_ballot.explained(db, dataset, user, sha256, body.action):
+        prepared = review_wallet.prepare(
+            db,
+            chain,
+            dataset,
+            user,
+            sha256,
+            action=body.action,
+            wallet=body.wallet,
+            approve=None if body.side is None else body.side == "approve",
+            round_index=body.round,
+        )
     call = prepared.call
     return WalletTransactionOut.model_validate(
         {
@@ -91,5 +95,7 @@ def confirm_wallet_transaction(
     dataset_id: int, body: WalletConfirmIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
 ) -> WalletConfirmOut:
     """What your wallet's transaction did, once mined: the ballot (vote, commit, reveal) or the claim."""
-    done = review_wallet.confirm(db, chain, dataset_or_404(db, dataset_id), user, body.tx_hash)
-    return wallet_confirmation(done)
+    dataset = dataset_or_404(db, dataset_id)
+    done = review_wallet.confirm(db, chain, dataset, user, body.tx_hash)
+    shown = done.vote is None or shows_contributor(done.vote.item, dataset, user)
+    return wallet_confirmation(done, shown)

@@ -11,11 +11,18 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from sebrus.api.schemas.items import BulkFileAccepted, BulkFileRefused, BulkUploadOut
+from sebrus.api.schemas.items import (
+    BulkFileAccepted,
+    BulkFileRefused,
+    BulkUploadOut,
+    DepositDueOut,
+    deposit_due_json,
+)
 from sebrus.http.deps import ContributionChainDep, DbSession, State, Uploader, dataset_or_404, release_after
 from sebrus.http.multipart_images import read_image_parts
 from sebrus.services.ingest.bulk import MAX_FILES, BulkAccepted, BulkFile, BulkRefused, accept_bulk
 from sebrus.services.ingest.contributions import UploadTooLarge
+from sebrus.services.review.deposits_due import upload_notice
 
 router = APIRouter(prefix="/api/dataset/{dataset_id}/uploads", tags=["items"])
 
@@ -94,4 +101,7 @@ async def upload_bulk(
         ],
         refused=[BulkFileRefused(name=r.name, reason=r.reason) for r in refused],
         queued=queued,
+        deposit_due=DepositDueOut.model_validate(notice)
+        if (notice := deposit_due_json(upload_notice(dataset, queued)))
+        else None,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ApiModel(BaseModel):
@@ -36,6 +36,10 @@ class PageAnswer(StatusAnswer):
 class ErrorOut(ApiModel):
     status: str
     detail: object
+    error: str | None = Field(
+        default=None,
+        description="The contract refusal's name (`DepositRequired`) for scripts; `status` says it in words.",
+    )
 
 
 class PageInfo(ApiModel):

@@ -17,7 +17,10 @@ class ItemOut(Answer):
     content_hash: str
     label: str
     status: str
-    contributor: str
+    contributor: str | None = Field(
+        description="The contributing wallet; null while the item is undecided and the caller is neither "
+        "the dataset's owner nor the contributor (review is blind to who contributed)."
+    )
     contributor_user_id: int | None
     tx_hash: str | None
     block_number: int | None
@@ -29,15 +32,17 @@ class ItemOut(Answer):
     created_at: str
 
 
-def item_json(item: Item) -> dict[str, Any]:
+def item_json(item: Item, *, show_contributor: bool = True) -> dict[str, Any]:
+    """The item's JSON; ``show_contributor`` False blanks who contributed it (blind review, see
+    ``services/review/blindness.py``)."""
     return {
         "id": item.id,
         "dataset_id": item.dataset_id,
         "content_hash": item.content_hash,
         "label": item.label,
         "status": item.status.value,
-        "contributor": item.contributor_address,
-        "contributor_user_id": item.contributor_user_id,
+        "contributor": item.contributor_address if show_contributor else None,
+        "contributor_user_id": item.contributor_user_id if show_contributor else None,
         "tx_hash": item.tx_hash,
         "block_number": item.block_number,
         "log_index": item.log_index,
@@ -49,21 +54,41 @@ def item_json(item: Item) -> dict[str, Any]:
     }
 
 
+class DepositDueOut(Answer):
+    amount_wei: str = Field(description="The review deposit each item needs before anyone can vote on it.")
+    message: str
+
+
+def deposit_due_json(notice: tuple[int, str] | None) -> dict[str, str] | None:
+    return None if notice is None else {"amount_wei": str(notice[0]), "message": notice[1]}
+
+
 class UploadOut(StatusAnswer):
     content_hash: str
     state: str
     item: ItemOut | None
+    deposit_due: DepositDueOut | None = Field(
+        description="Set when the dataset asks a review deposit that this item still needs."
+    )
 
     @classmethod
-    def of(cls, content_hash: str, item: Item | None, entry: OutboxEntry | None) -> UploadOut:
+    def of(
+        cls,
+        content_hash: str,
+        item: Item | None,
+        entry: OutboxEntry | None,
+        deposit_due: tuple[int, str] | None = None,
+    ) -> UploadOut:
         """``state`` is the outbox's: pending, sent, confirmed or failed (an upload whose hash another
         wallet anchored first, "taken", is answered 409 by the router instead)."""
+        status = "Item anchored." if item is not None else "Item queued for anchoring."
         return cls.model_validate(
             {
-                "status": "Item anchored." if item is not None else "Item queued for anchoring.",
+                "status": status if deposit_due is None else f"{status} A review deposit is due.",
                 "content_hash": content_hash,
                 "state": entry.state.value if entry is not None else OutboxState.CONFIRMED.value,
                 "item": item_json(item) if item is not None else None,
+                "deposit_due": deposit_due_json(deposit_due),
             }
         )
 
@@ -83,6 +108,9 @@ class BulkUploadOut(StatusAnswer):
     accepted: list[BulkFileAccepted]
     refused: list[BulkFileRefused]
     queued: int = Field(description="Files newly queued for anchoring (acknowledged: none is lost).")
+    deposit_due: DepositDueOut | None = Field(
+        description="Set when the dataset asks a review deposit for each of the newly queued items."
+    )
 
 
 class ItemList(PageAnswer):

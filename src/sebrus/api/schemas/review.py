@@ -10,7 +10,7 @@ from sebrus.api.schemas.common import Answer, ApiModel, StatusAnswer
 from sebrus.api.schemas.items import ItemOut, item_json
 from sebrus.chain.review_types import PoolBooks, ReviewTerms
 from sebrus.db.models import ReviewVote
-from sebrus.services.review.deposits import DepositReceipt
+from sebrus.services.review.deposits import DepositReceipt, PaidAll
 from sebrus.services.review.policy import policy_from_terms
 from sebrus.services.review.votes import VoteReceipt
 from sebrus.services.review.wallet import Confirmed
@@ -163,6 +163,12 @@ class QueueEntryOut(Answer):
     reward_wei: str
     votes_needed: int
     served_at: str
+    can_vote: bool = Field(description="False: a vote on it would be refused now; `waiting_for` says why.")
+    deposit_due: bool = Field(description="The contributor has not paid the review deposit the policy asks.")
+    reward_payable: bool = Field(
+        description="The reward pool holds this vote's reward (false: voting pauses)."
+    )
+    waiting_for: str | None = Field(description="Why nobody can vote on it now, in a sentence (null: open).")
 
 
 class QueueOut(StatusAnswer):
@@ -183,6 +189,34 @@ class DepositOut(StatusAnswer):
     item: ItemOut
     amount_wei: str
     tx_hash: str
+
+
+class DepositPaidOut(Answer):
+    item: ItemOut
+    amount_wei: str
+    tx_hash: str
+
+
+class DepositsPaidOut(StatusAnswer):
+    paid: list[DepositPaidOut] = Field(description="One transaction each, sent in a row by the server.")
+    total_wei: str
+    remaining: int = Field(description="Deposits still due after this request (it pays at most 100).")
+    external: int = Field(description="Due on items from your external wallets: pay those from them.")
+
+
+def deposits_paid_answer(done: PaidAll) -> DepositsPaidOut:
+    return DepositsPaidOut.model_validate(
+        {
+            "status": done.sentence(),
+            "paid": [
+                {"item": item_json(r.item), "amount_wei": str(r.amount_wei), "tx_hash": r.tx_hash}
+                for r in done.paid
+            ],
+            "total_wei": str(done.total_wei),
+            "remaining": done.remaining,
+            "external": done.external,
+        }
+    )
 
 
 class ClaimOut(StatusAnswer):
@@ -265,12 +299,13 @@ class WalletConfirmOut(StatusAnswer):
     claim: WalletClaimOut | None
 
 
-def receipt_answer(receipt: VoteReceipt, status: str) -> VoteReceiptOut:
+def receipt_answer(receipt: VoteReceipt, status: str, show_contributor: bool) -> VoteReceiptOut:
+    """A vote's receipt; a reviewer's receipt for an undecided item leaves its contributor out."""
     return VoteReceiptOut.model_validate(
         {
             "status": status,
             "tx_hash": receipt.tx_hash,
-            "item": item_json(receipt.item),
+            "item": item_json(receipt.item, show_contributor=show_contributor),
             "vote": vote_json(receipt.vote) if receipt.vote is not None else None,
         }
     )
@@ -295,7 +330,7 @@ STATUS = {
 }
 
 
-def wallet_confirmation(done: Confirmed) -> WalletConfirmOut:
+def wallet_confirmation(done: Confirmed, show_contributor: bool) -> WalletConfirmOut:
     """What a wallet's transaction did, as ``POST .../wallet-transactions`` answers it."""
     answer: dict[str, Any] = {
         "status": STATUS[done.action],
@@ -306,7 +341,7 @@ def wallet_confirmation(done: Confirmed) -> WalletConfirmOut:
         "claim": None,
     }
     if done.vote is not None:
-        answer["item"] = item_json(done.vote.item)
+        answer["item"] = item_json(done.vote.item, show_contributor=show_contributor)
         answer["vote"] = vote_json(done.vote.vote) if done.vote.vote is not None else None
     if done.claim is not None:
         answer["claim"] = {

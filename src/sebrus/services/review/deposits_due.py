@@ -15,6 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Item, ItemStatus, ReviewTransfer
+from sebrus.primitives import format_eth
 
 OPEN_STATUSES = (ItemStatus.PENDING, ItemStatus.QUARANTINED)
 
@@ -39,9 +40,33 @@ def deposits_due(db: Session, items: Sequence[Item]) -> set[int]:
 
 
 def _asks_deposit(policy: object) -> bool:
+    return deposit_asked(policy) > 0
+
+
+def deposit_asked(policy: object) -> int:
+    """The deposit per item (wei) a dataset's recorded review policy asks; 0 when none."""
     if not isinstance(policy, dict):
-        return False
+        return 0
     try:
-        return int(policy.get("deposit_wei") or 0) > 0
+        return max(0, int(policy.get("deposit_wei") or 0))
     except (TypeError, ValueError):
-        return False
+        return 0
+
+
+def upload_notice(dataset: Dataset, items: int) -> tuple[int, str] | None:
+    """What an upload's answer says when the dataset asks a deposit: (wei per item, the sentence), or
+    None. An upload is the moment a contributor learns it: nobody can vote on the item until they pay."""
+    amount = deposit_asked(dataset.review_policy)
+    if amount == 0 or items == 0:
+        return None
+    each = format_eth(amount)
+    these = "this item" if items == 1 else f"these {items} items"
+    ways = (
+        f"POST /api/dataset/{dataset.id}/review/deposits, `sebrus review deposit {dataset.id} --all`, "
+        "or the button on your profile"
+    )
+    return amount, (
+        f"This dataset asks a review deposit of {each} per item: nobody can vote on {these} until you pay "
+        "(refunded when an item is approved, forfeited when it is rejected). Pay all that is due at once "
+        f"with {ways}."
+    )

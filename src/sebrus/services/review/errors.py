@@ -1,8 +1,10 @@
 """The Review contract's refusals as service errors a person can act on.
 
-Every custom error of ``contracts/Review.sol`` that a user can cause maps to a 4xx class (403: not
-yours to do, 409: not now / already done, 400: wrong input) and a sentence that says what to do;
-the error's name leads the message so that scripts can branch on it.
+Every custom error of ``contracts/Review.sol`` (and of the previous release's Review) maps to a 4xx
+class (403: not yours to do, 409: not now / already done, 400: wrong input) and a sentence that says
+what happened and what to do. The sentence is the message a person reads; the error's name travels
+beside it as the refusal's ``code`` (the API answer's ``error``) so that scripts can branch on it. A
+person never reads the bare name: ``tests/services/review/test_refusal_sentences.py`` walks the ABIs.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
         "The reward pool cannot cover this vote's reward; the dataset's owner must fund the pool.",
     ),
     "NothingToFinalize": (Conflict, "There is nothing to finalize on this item now."),
-    "FinalizeDelayTooLong": (InvalidInput, "finalize_delay must be at most 30 days."),
+    "FinalizeDelayTooLong": (InvalidInput, "The finalize delay (finalize_delay) must be at most 30 days."),
     "AccessControlUnauthorizedAccount": (PermissionDenied, "Only the dataset's owner may do that."),
-    "QuorumTooLarge": (InvalidInput, "x must be at most 100."),
+    "QuorumTooLarge": (InvalidInput, "The number of votes to decide (x) must be at most 100."),
     "OpenVotingNeedsStake": (InvalidInput, "Open voting needs a positive stake."),
     "InvalidWindow": (
         InvalidInput,
@@ -63,7 +65,37 @@ _REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
     "WrongDeposit": (InvalidInput, "The deposit sent is not the amount the policy asks."),
     "NotContributor": (PermissionDenied, "Only the item's contributor may do that."),
     "DepositNotRefundable": (Conflict, "The deposit is refundable only once the item is approved."),
+    "FinalizeTooEarly": (Conflict, "This item cannot be finalized yet; try again after its grace period."),
+    "TallyNotFinal": (
+        Conflict,
+        "That round's reveals are not counted yet; claim once its reveal window has closed.",
+    ),
+    "ZeroCommitment": (InvalidInput, "A commitment cannot be empty; commit again through the server."),
+    "UnknownPolicy": (InvalidInput, "That policy version does not exist on this dataset."),
+    "ZeroAddress": (InvalidInput, "A wallet address is missing (it cannot be the zero address)."),
+    "TransferFailed": (
+        Conflict,
+        "The payment could not be delivered to the receiving wallet; claim to a wallet that accepts ETH.",
+    ),
+    "InsufficientBalance": (Conflict, "The review contract does not hold enough ETH for this payment."),
+    "FailedCall": (Conflict, "A call the review contract made failed; nothing was changed."),
+    "AccessControlBadConfirmation": (
+        PermissionDenied,
+        "Only the holder of a role may renounce it, for their own address.",
+    ),
+    "InvalidInitialization": (Conflict, "This review contract is already set up."),
+    "NotInitializing": (Conflict, "This review contract can be set up only while it is being created."),
+    "ReentrancyGuardReentrantCall": (
+        Conflict,
+        "The review contract refused a call made from inside another of its calls.",
+    ),
 }
+
+
+def sentence_for(error: str) -> str | None:
+    """The sentence a person reads for the contract error ``error`` (None: not a Review error)."""
+    known = _REFUSALS.get(error)
+    return known[1] if known is not None else None
 
 
 def refusal(exc: ContractReverted) -> ServiceError:
@@ -72,7 +104,7 @@ def refusal(exc: ContractReverted) -> ServiceError:
         name = digest.hex() if isinstance(digest, bytes) else "the item"
         return too_early(name, int(exc.arguments["notBefore"]), int(time.time()))
     kind, message = _REFUSALS.get(exc.error, (Conflict, "The review contract refused the request."))
-    return kind(f"{exc.error}: {message}")
+    return kind(message, code=exc.error)
 
 
 @contextmanager

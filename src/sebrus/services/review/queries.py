@@ -27,9 +27,11 @@ from sebrus.db.models import (
     ScanState,
     User,
 )
+from sebrus.primitives import format_eth
 from sebrus.services.errors import InvalidInput
 from sebrus.services.review.chain import ReviewChain, addresses_of, item_of
 from sebrus.services.review.errors import chain_refusals
+from sebrus.services.review.pool_health import pays, reviewer_notice
 
 OPEN_STATUSES = (ItemStatus.PENDING, ItemStatus.QUARANTINED)
 RESOLVED_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)
@@ -40,10 +42,30 @@ LIVE_ROUNDS = ("open", "resolved")  # a ballot in a failed or aborted round lets
 
 @dataclass(frozen=True)
 class QueueEntry:
+    """An item in a reviewer's queue; ``deposit_due`` or not ``reward_payable`` means no vote on it
+    can succeed now, and ``waiting_for`` says why in a sentence."""
+
     item: Item
     terms: ReviewTerms
     votes_needed: int
     served_at: datetime
+    deposit_due: bool = False  # the contributor has not paid the deposit the policy asks
+    reward_payable: bool = True  # the reward pool holds this vote's reward
+
+    @property
+    def can_vote(self) -> bool:
+        return not self.deposit_due and self.reward_payable
+
+    @property
+    def waiting_for(self) -> str | None:
+        if self.deposit_due:
+            return (
+                f"Waiting for its contributor's review deposit ({format_eth(self.terms.deposit_wei)}): "
+                "nobody can vote on it until it is paid."
+            )
+        if not self.reward_payable:
+            return reviewer_notice(self.terms)
+        return None
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,10 @@ class ClaimWaiting:
 def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: int = 20) -> list[QueueEntry]:
     """Pending and quarantined items, most suspicious first, without the reviewer's own contributions or
     items they already voted on in a live round; each one served is recorded (first time only).
+
+    Items nobody can vote on now stay in the queue, marked (``can_vote``, ``waiting_for``) so that a
+    page disables their buttons instead of letting the contract refuse the click: a deposit its
+    contributor has not paid, or a reward the pool cannot pay (``pool_health``).
 
     The order is the item's suspicion in the newest finished scan that scored it (unscanned items after,
     oldest first), so reviewers spend their time and stake where the detectors saw most.
@@ -88,6 +114,8 @@ def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: 
     )
     entries: list[QueueEntry] = []
     reviews = chain.reviews
+    with chain_refusals("read the reward pool"):
+        pool_wei = reviews.books(address).pool_wei
     offset = 0
     while len(entries) < limit:
         batch = list(db.scalars(stmt.limit(limit).offset(offset)))
@@ -102,7 +130,11 @@ def queue(db: Session, chain: ReviewChain, dataset: Dataset, user: User, limit: 
                 if needed == 0:
                     continue  # x = 0: approved by `finalize`, nobody votes
                 terms = reviews.policy_for(address, item.content_hash).terms
-            entries.append(QueueEntry(item, terms, needed, _served(db, dataset, item, user)))
+                due = (
+                    terms.deposit_wei > 0 and not reviews.item_review(address, item.content_hash).deposit_paid
+                )
+            served = _served(db, dataset, item, user)
+            entries.append(QueueEntry(item, terms, needed, served, due, pays(pool_wei, terms)))
             if len(entries) == limit:
                 break
     db.commit()

@@ -12,13 +12,17 @@ from sebrus.db.models import Dataset, ItemStatus
 from sebrus.services import browse, releases
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
+from sebrus.services.errors import ServiceError
 from sebrus.services.incidents import monitoring
 from sebrus.services.incidents.holds import hold_states
 from sebrus.services.pagination import PageRequest
+from sebrus.services.review.blindness import shows_contributor
+from sebrus.services.review.pool_health import pool_health
 from sebrus.services.scans import model as scan_model
 from sebrus.services.scans import queries as scan_queries
 from sebrus.services.scans import seeds
 from sebrus.web import seed_form
+from sebrus.web.chain_info import review_chain
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.paging import Pager
@@ -57,6 +61,19 @@ def _item_filter(status: str, label: str, contributor: str) -> tuple[browse.Item
     return wanted, chosen
 
 
+def _pool_warning(web: WebRequest, dataset: Dataset) -> str | None:
+    """The owner's warning when the reward pool runs low (None when fine, or when it cannot be read: the
+    page must render with the chain down)."""
+    chain = review_chain(web.request)
+    if chain is None:
+        return None
+    try:
+        return pool_health(chain, dataset).owner_warning()
+    except ServiceError as exc:
+        log.info("pool of dataset %s unreadable: %s", dataset.id, exc.message)
+        return None
+
+
 def render_dataset(
     web: WebRequest,
     dataset: Dataset,
@@ -71,9 +88,12 @@ def render_dataset(
     """The dataset page; ``notice`` carries a flash (created) or a refused action's error."""
     wanted, chosen = _item_filter(status, label, contributor)
     pager = Pager.from_page(page, ITEMS_PAGE)
-    found = browse.dataset_items(web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset))
-    names = usernames(web.db, [i.contributor_user_id for i in found.items])
     user = web.user
+    found = browse.dataset_items(
+        web.db, dataset, wanted, PageRequest(limit=pager.size, offset=pager.offset), viewer=user
+    )
+    shown = {i.id for i in found.items if shows_contributor(i, dataset, user)}
+    names = usernames(web.db, [i.contributor_user_id for i in found.items if i.id in shown])
     is_owner = user is not None and dataset.owner_id == user.id
     recent_scans = scan_queries.list_scans(web.db, dataset, PageRequest(limit=SCANS_SHOWN))
     context: dict[str, Any] = {
@@ -84,6 +104,7 @@ def render_dataset(
         "items": found.items,
         "names": names,
         "holds": hold_states(web.db, dataset, found.items),
+        "contributor_shown": shown,
         "chosen": chosen,
         "bad_contributor": bool(contributor.strip()) and "contributor" not in chosen,
         "pager": pager.with_total(found.total, chosen),
@@ -98,5 +119,6 @@ def render_dataset(
         "monitor_alert": monitoring.latest_alert(web.db, dataset),
         "scan_model": scan_model.current_model(dataset),
         "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
+        "pool_warning": _pool_warning(web, dataset) if is_owner else None,
     }
     return web.render("dataset.html", context, status_code=status_code)

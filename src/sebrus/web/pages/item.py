@@ -12,6 +12,7 @@ from sebrus.services.accounts.users import usernames
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.audit.consistency import Finding, audit_item
 from sebrus.services.incidents.holds import hold_states
+from sebrus.services.review.blindness import shows_contributor
 from sebrus.services.review.item_votes import ItemVotes, item_votes
 from sebrus.services.scans.item_scan import latest_result
 from sebrus.web.chain_info import chain_record, chain_services
@@ -65,7 +66,12 @@ def render_item(
     dataset = web.db.get(Dataset, item.dataset_id)
     assert dataset is not None  # items cascade with their dataset
     record = chain_record(web.request, dataset.address, item.content_hash)
-    contributor = usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
+    contributor_shown = shows_contributor(item, dataset, web.user)
+    contributor = (
+        usernames(web.db, [item.contributor_user_id]).get(item.contributor_user_id or 0)
+        if contributor_shown
+        else None
+    )
     scanned = latest_result(web.db, item)
     context: dict[str, Any] = {
         "scan": scanned[0] if scanned else None,
@@ -84,6 +90,7 @@ def render_item(
             "item": item,
             "dataset": dataset,
             "contributor_name": contributor,
+            "contributor_shown": contributor_shown,
             "record": record,
             "record_status": record.status.name.capitalize() if record is not None else None,
             "record_label": (

@@ -6,9 +6,13 @@ from typing import Any
 
 from fastapi import Response
 
+from sebrus.db.models import User
 from sebrus.services import browse
 from sebrus.services.accounts import wallets
+from sebrus.services.errors import ServiceError
 from sebrus.services.pagination import PageRequest
+from sebrus.services.review import deposits as review_deposits
+from sebrus.services.review.chain import ReviewChain
 from sebrus.services.review.deposits_due import deposits_due
 from sebrus.web.chain_info import balance_of, review_chain
 from sebrus.web.context import WebRequest
@@ -18,6 +22,17 @@ from sebrus.web.profile_review import OwnerForm, OwnerPanel, owned_datasets, own
 CONTRIBUTIONS_PAGE = 25
 
 
+def _deposits_owed(web: WebRequest, user: User, chain: ReviewChain | None) -> int:
+    """How many deposits the "Pay all" button would pay (0 without a review network or custodial wallet)."""
+    if chain is None:
+        return 0
+    try:
+        items, _ = review_deposits.due_from(web.db, chain, user)
+    except ServiceError:
+        return 0
+    return len(items)
+
+
 def render_profile(
     web: WebRequest,
     *,
@@ -25,6 +40,7 @@ def render_profile(
     notice: str = "",
     notice_for: int | None = None,
     form: OwnerForm | None = None,
+    error: str = "",
     status: int = 200,
 ) -> Response:
     user = web.require_user()
@@ -36,7 +52,7 @@ def render_profile(
     owned, owned_total = owned_datasets(web.db, user)
     chain = review_chain(web.request)
     panels = [owner_panel(web.db, chain, d) if chain is not None else OwnerPanel(d) for d in owned]
-    page_error = ""
+    page_error = error
     if form is not None and form.errors and form.dataset_id not in {d.id for d in owned}:
         page_error = next(iter(form.errors.fields.values()))  # a dataset this page does not show
     context: dict[str, Any] = {
@@ -49,6 +65,7 @@ def render_profile(
         "outcomes": browse.outcomes_of(web.db, user),
         "contributions": found.items,
         "deposits_due": deposits_due(web.db, found.items),
+        "deposits_owed": _deposits_owed(web, user, chain),
         "dataset_names": names,
         "queued": browse.queued_contributions(web.db, [w.address for w in own_wallets]),
         "pager": pager.with_total(found.total, {}),

@@ -32,6 +32,7 @@ from sebrus.services.errors import ServiceError
 from sebrus.services.ingest import bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.images import ALLOWED_FORMATS
+from sebrus.services.review.deposits_due import upload_notice
 from sebrus.web.chain_info import chain_services, served_network
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text
@@ -68,6 +69,13 @@ def _options(choices: list[Dataset]) -> list[dict[str, Any]]:
     ]
 
 
+def _deposit_notice(dataset: Dataset | None, results: list[FileResult] | None) -> str:
+    """The upload's word that a review deposit is due (as the API's answer says it), or ""."""
+    uploaded = sum(1 for r in results or [] if r.ok)
+    notice = upload_notice(dataset, uploaded) if dataset is not None else None
+    return notice[1] if notice is not None else ""
+
+
 def _page(
     web: WebRequest,
     *,
@@ -87,6 +95,7 @@ def _page(
         "label": label,
         "errors": errors,
         "results": results,
+        "deposit_notice": _deposit_notice(selected, results),
         "accept": ACCEPT,
         "max_files": MAX_FILES,
         "bulk_max_files": bulk.MAX_FILES,

@@ -1,4 +1,5 @@
-"""An item's review deposit from its page: the contributor pays it, and takes it back once approved.
+"""An item's review deposit from its page: the contributor pays it, and takes it back once approved;
+and the profile's button that pays every deposit due at once.
 
 Without these forms a contributor who uses only the web pages could never open their item to review
 when the dataset's policy asks a deposit. Both forms call ``services/review/deposits.py``, which
@@ -22,6 +23,7 @@ from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.form_actions import submit_form
 from sebrus.web.pages.item import render_item
+from sebrus.web.pages.profile import render_profile
 
 router = APIRouter()
 
@@ -52,6 +54,24 @@ def _refused(web: WebRequest, item_id: int, form: FormData, message: str, status
 @router.post("/items/{item_id:int}/deposit")
 async def pay_deposit(web: Web, item_id: int) -> Response:
     return await _act(web, item_id, "deposit")
+
+
+@router.post("/profile/deposits")
+async def pay_all_deposits(web: Web) -> Response:
+    """The profile's "Pay all due deposits": every dataset, one transaction per item."""
+    return await submit_form(web, partial(_pay_all, web), partial(_profile_refused, web))
+
+
+def _pay_all(web: WebRequest, user: User, form: FormData) -> str:
+    chain = review_chain(web.request)
+    if chain is None:
+        raise InvalidInput("Staked reviewing is not running on this server, so it takes no deposits.")
+    review_deposits.pay_all(web.db, chain, user)
+    return "/profile?done=deposits#list-heading"
+
+
+def _profile_refused(web: WebRequest, form: FormData, message: str, status: int) -> Response:
+    return render_profile(web, error=message, status=status)
 
 
 @router.post("/items/{item_id:int}/deposit/claim")

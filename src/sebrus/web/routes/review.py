@@ -20,6 +20,7 @@ from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
+from sebrus.services.review import no_ballot
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.chain import addresses_of
@@ -82,6 +83,8 @@ def _page(
                     "reward": eth(e.terms.reward_wei),
                     "commit_reveal": e.terms.commit_reveal,
                     "votes_needed": e.votes_needed,
+                    "can_vote": e.can_vote,
+                    "waiting_for": e.waiting_for,
                 }
                 for e in review_queries.queue(web.db, chain, chosen, user, 20)
             ]
@@ -123,13 +126,15 @@ def _carry_out(web: WebRequest, action: str, user: User, form: FormData) -> str:
         act = review_votes.vote if action == "vote" else review_votes.commit
         act(web.db, chain, dataset, user, sha256, side == "approve")
     elif action == "reveal":
-        review_votes.reveal(web.db, chain, dataset, user, sha256)
+        with no_ballot.explained(web.db, dataset, user, sha256, "reveal"):
+            review_votes.reveal(web.db, chain, dataset, user, sha256)
     else:
         raw_round = text(form, "round")
         round_index = (
             int(raw_round) if raw_round.isascii() and raw_round.isdigit() and len(raw_round) < 11 else None
         )
-        review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
+        with no_ballot.explained(web.db, dataset, user, sha256, "claim"):
+            review_votes.claim(web.db, chain, dataset, user, sha256, round_index)
     return f"/review?dataset={dataset_id}&done={action}"
 
 

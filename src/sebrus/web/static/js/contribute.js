@@ -176,6 +176,10 @@
         else if (request.status === 202) finish(view, true, "accepted and queued for the chain; it will appear shortly.");
         else if (request.status === 401) finish(view, false, "your session has ended; log in again.");
         else finish(view, false, body.status || ("the server answered " + request.status + "."));
+        // A dataset that asks a review deposit: say so where the upload is acknowledged.
+        if (request.status >= 200 && request.status < 300 && body.deposit_due && body.deposit_due.message) {
+          view.status.appendChild(document.createTextNode(" " + body.deposit_due.message));
+        }
         resolve();
       };
       request.onerror = function () {
