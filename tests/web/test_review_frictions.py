@@ -65,7 +65,7 @@ def test_deposits_are_announced_marked_in_the_queue_and_paid_all_at_once(app: Fa
     assert due["amount_wei"] == str(DEPOSIT)
     assert "deposit of 0.002 ETH" in due["message"] and "nobody can vote on this item" in due["message"]
     bulk = api.post(
-        f"/api/dataset/{ds}/items/bulk",
+        f"/api/dataset/{ds}/uploads",
         files=[("cat", ("a.png", png(1302), "image/png")), ("dog", ("b.png", png(1303), "image/png"))],
         headers=contributor,
     )
