@@ -23,6 +23,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("datasets") as batch:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): a batch "recreate" would drop and rebuild
+    # `datasets`, and with foreign keys on, the drop cascades to every row that references a dataset.
+    with op.batch_alter_table("datasets", recreate="never") as batch:
         batch.drop_column("cite_as")
         batch.drop_column("license")
