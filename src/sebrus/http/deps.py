@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -117,10 +118,14 @@ def authenticate(
     return Auth(user=session.user, session=session, via="cookie")
 
 
-def get_optional_auth(
+async def get_optional_auth(
     request: Request, db: DbSession, bearer: BearerCredentials, cookie: SessionCookie
 ) -> Auth | None:
-    return authenticate(request, db, bearer, cookie)
+    """None at once for an anonymous request (no thread-pool hop); a credential is looked up in the
+    pool, since that reads the database."""
+    if cookie is None and request.headers.get("authorization") is None:
+        return None
+    return await run_in_threadpool(authenticate, request, db, bearer, cookie)
 
 
 OptionalAuth = Annotated[Auth | None, Depends(get_optional_auth)]
@@ -171,7 +176,7 @@ def release_after(db: Session, work: Callable[..., T], *args: Any, **kwargs: Any
         db.close()
 
 
-def get_optional_user(auth: OptionalAuth) -> User | None:
+async def get_optional_user(auth: OptionalAuth) -> User | None:
     return auth.user if auth is not None else None
 
 
