@@ -17,12 +17,13 @@ import json
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+
+from sebrus.jobs.coordination import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class PostgresSignals(Signals):
         with engine.connect() as connection:
             where = str(connection.execute(text("SELECT current_schema()")).scalar())
         # Channels are per database; the schema keeps two deployments (or test schemas) apart.
-        self._prefix = f"sebrus_{abs(hash_name(where))}_"
+        self._prefix = f"sebrus_{abs(lock_key(where))}_"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -160,10 +161,6 @@ class PostgresSignals(Signals):
                     heard = names.get(notice.channel)
                     if heard is not None:
                         self.wake(heard, _keys(notice.payload))
-
-
-def hash_name(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8"))
 
 
 def _payloads(keys: list[str]) -> Iterable[str]:
