@@ -5,3 +5,9 @@ defence (ε-LDP training losses clustered with K-Means), and the experiment. It 
 service or adapter; provenance (chain anchoring, database, pages) is wired in by
 `sebrus.services.federation` through the `RoundSink` protocol in `records`.
 """
+
+import os
+
+# Flower sends usage telemetry to flower.ai unless told not to, and reads the switch once at import:
+# a client's machine should not phone home because it joined a federation.
+os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")

@@ -1,0 +1,112 @@
+"""Figures and CSV for the federated experiment (matplotlib, Okabe-Ito colour-blind-safe palette)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+COLUMNS = (
+    "cell", "attack", "malicious_fraction", "n_malicious", "epsilon", "split", "defence", "n_clients", "rounds",
+    "accuracy", "accuracy_without_defence", "accuracy_all_honest", "attack_success",
+    "attack_success_without_defence", "malicious_recall", "malicious_precision", "honest_excluded",
+    "client_round_recall", "client_round_precision", "first_round_all_malicious_excluded",
+    "separated_rounds", "refused", "privacy_spent_per_client", "transport", "seconds",
+)  # fmt: skip
+
+
+def write_csv(results: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for r in results:
+            writer.writerow({k: r.get(k) for k in COLUMNS})
+
+
+def _eps_order(e: Any) -> float:
+    return float("inf") if e == "inf" else float(e)
+
+
+def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
+    """Detection against ε, and accuracy with and without the defence, for the cells that ran."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written: list[Path] = []
+    defended = [r for r in results if r["defence"]]
+    groups = sorted(
+        {(r["attack"], r["malicious_fraction"], r["split"]) for r in defended if r["attack"] != "none"}
+    )
+    if groups:
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        for colour_i, (attack, frac, split) in enumerate(groups):
+            rows = sorted(
+                (
+                    r
+                    for r in defended
+                    if (r["attack"], r["malicious_fraction"], r["split"]) == (attack, frac, split)
+                ),
+                key=lambda r: _eps_order(r["epsilon"]),
+            )
+            xs = [str(r["epsilon"]) for r in rows]
+            style = dict(
+                color=OKABE_ITO[colour_i % len(OKABE_ITO)],
+                marker="o",
+                linestyle="-" if split == "iid" else "--",
+                label=f"{attack} {frac:.0%} {split}",
+            )
+            axes[0].plot(xs, [r["malicious_recall"] or 0.0 for r in rows], **style)  # type: ignore[arg-type]
+            axes[1].plot(xs, [r["malicious_precision"] or 0.0 for r in rows], **style)  # type: ignore[arg-type]
+            axes[2].plot(xs, [r["accuracy"] for r in rows], **style)  # type: ignore[arg-type]
+        for ax, title in zip(
+            axes,
+            ("Malicious recall (final round)", "Malicious precision (final round)", "Global accuracy"),
+            strict=True,
+        ):
+            ax.set_title(title)
+            ax.set_xlabel("ε per loss report")
+            ax.set_ylim(-0.02, 1.02)
+            ax.grid(True, alpha=0.3)
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        path = out / "federated_detection_vs_epsilon.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    paired = [
+        r for r in defended if r.get("accuracy_without_defence") is not None and r["epsilon"] in (1.0, "inf")
+    ]
+    if paired:
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(paired)), 4.5))
+        labels = [
+            f"{r['attack']} {r['malicious_fraction']:.0%}\n{r['split']} ε={r['epsilon']}" for r in paired
+        ]
+        idx = range(len(paired))
+        ax.bar(
+            [i - 0.2 for i in idx],
+            [r["accuracy_without_defence"] for r in paired],
+            0.4,
+            color=OKABE_ITO[1],
+            label="no defence",
+        )
+        ax.bar(
+            [i + 0.2 for i in idx],
+            [r["accuracy"] for r in paired],
+            0.4,
+            color=OKABE_ITO[0],
+            label="loss-clustering defence",
+        )
+        ax.set_xticks(list(idx), labels, fontsize=7)
+        ax.set_ylabel("global test accuracy")
+        ax.set_ylim(0, 1)
+        ax.legend()
+        ax.grid(True, axis="y", alpha=0.3)
+        fig.tight_layout()
+        path = out / "federated_accuracy.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
