@@ -121,6 +121,7 @@ class SebrusClient(NumPyClient):
         self.rng = np.random.default_rng(noise_seed)
         self.train_seed = train_seed
         self.last_loss: float | None = None  # the true (un-noised) loss: stays on this machine
+        self.rounds_done = 0
 
     def get_parameters(self, config: dict[str, Scalar]) -> list[np.ndarray]:
         return model_ndarrays(build_model(FederationConfig.from_json(str(config["federation"]))))
@@ -157,4 +158,5 @@ class SebrusClient(NumPyClient):
             "noisy_loss": report.noisy_loss,
             "signature": report.signature,
         }
+        self.rounds_done += 1
         return update, len(labels), metrics

@@ -213,6 +213,9 @@ def run_grpc(
     )  # fmt: skip
     procs = []
     try:
+        from sebrus.federated.transport import wait_for_port
+
+        wait_for_port("127.0.0.1", int(address.rsplit(":", 1)[1]))
         for i, (d, key) in enumerate(zip(client_dirs, keys, strict=True)):
             key_file = work / f"key{i}.txt"
             key_file.write_text(
@@ -335,18 +338,35 @@ def quick_cells() -> list[Cell]:
     return [base, replace(base, defence=False)]
 
 
-def full_cells(rounds: int = 20) -> Iterator[Cell]:
-    """The grid, most informative cells first, so a run stopped early still answers the targets."""
+def full_cells(rounds: int = 20) -> list[Cell]:
+    """The grid, most informative cells first, so a run stopped early still answers the targets:
+    20% label flipping and the all-honest federation at ε = 1 and ∞, IID then Dirichlet; then the
+    rest of ε for 20% flipping; then the other attacks; then everything else."""
+    order: list[Cell] = []
+
+    def add(attack: Attack, frac: float, eps: float | None, split: Split, defence: bool = True) -> None:
+        cell = Cell(attack, frac, eps, split, defence=defence, rounds=rounds)
+        if cell not in order:
+            order.append(cell)
+
+    for split in ("iid", "dirichlet"):
+        add("label_flip", 0.2, None, split, defence=False)
+        add("label_flip", 0.2, 1.0, split)
+        add("none", 0.0, 1.0, split)
+        add("label_flip", 0.2, None, split)
+        add("none", 0.0, None, split)
+    for eps in (0.5, 2.0, 5.0):
+        add("label_flip", 0.2, eps, "iid")
     for attack, frac in ATTACKS:
         for split in ("iid", "dirichlet"):
-            yield Cell(attack, frac, None, split, defence=False, rounds=rounds)  # type: ignore[arg-type]
-            yield Cell(attack, frac, 1.0, split, rounds=rounds)  # type: ignore[arg-type]
+            add(attack, frac, None, split, defence=False)
+            add(attack, frac, 1.0, split)
+            add(attack, frac, None, split)
     for eps in EPSILONS:
-        if eps == 1.0:
-            continue
         for attack, frac in ATTACKS:
             for split in ("iid", "dirichlet"):
-                yield Cell(attack, frac, eps, split, rounds=rounds)  # type: ignore[arg-type]
+                add(attack, frac, eps, split)
+    return order
 
 
 def run_study(
@@ -354,12 +374,24 @@ def run_study(
     transport: Transport,
     out: Path,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run the cells in order, rewriting the JSON and CSV after each so partial results survive."""
+    """Run the cells in order, rewriting the JSON and CSV after each so partial results survive.
+
+    With ``resume``, cells already in ``out``'s JSON (by name) are kept and not rerun.
+    """
     from sebrus.federated.experiment_figures import write_csv, write_figures
 
     results: list[dict[str, Any]] = []
+    previous = out / "federated_results.json"
+    if resume and previous.exists():
+        wanted = {c.name for c in cells}
+        results = [r for r in json.loads(previous.read_text(encoding="utf-8"))["cells"] if r["cell"] in wanted]
+    done = {r["cell"] for r in results}
     for cell in cells:
+        if cell.name in done:
+            continue
         results.append(run_cell(cell, transport))
         pair_with_baselines(results)
         payload = {"cells": results, "complete": len(results) == len(cells)}

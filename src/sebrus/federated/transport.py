@@ -8,6 +8,9 @@ a SeBRUS federation is; moving to SuperLink/SuperNode is a change of this module
 
 from __future__ import annotations
 
+import time
+
+import grpc
 from flwr.compat.client.app import start_client
 from flwr.server import ServerConfig, start_server
 from flwr.server.history import History
@@ -23,7 +26,34 @@ def serve(strategy: EliminatingFedAvg, address: str, round_timeout: float | None
 
 
 def join(client: SebrusClient, address: str, max_wait_time: float = 120.0) -> None:
-    """Connect to the server and serve its fit requests until it ends the federation."""
-    start_client(
-        server_address=address, client=client.to_client(), insecure=True, max_wait_time=max_wait_time
-    )
+    """Connect to the server and serve its fit requests until it ends the federation.
+
+    The legacy gRPC client gives up at once if the server is not listening yet; a client started
+    before its server (normal when people join by hand) retries the first connection for up to
+    ``max_wait_time`` seconds. Once it has taken part in a round, a lost connection is final.
+    """
+    deadline = time.monotonic() + max_wait_time
+    while True:
+        try:
+            start_client(server_address=address, client=client.to_client(), insecure=True)
+            return
+        except grpc.RpcError as exc:
+            unavailable = getattr(exc, "code", lambda: None)() == grpc.StatusCode.UNAVAILABLE
+            if not unavailable or client.rounds_done > 0 or time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
+    """Block until something accepts TCP connections on host:port (the server is up)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f} s") from None
+            time.sleep(0.2)
