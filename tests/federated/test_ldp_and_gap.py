@@ -14,9 +14,7 @@ from sebrus.federated.ldp import gaussian_sigma, noise_scale, privatise_loss, re
 @pytest.mark.parametrize("epsilon", [0.5, 1.0, 5.0])
 def test_laplace_noise_scale_is_sensitivity_over_epsilon(epsilon: float) -> None:
     clip, rng = 2.0, np.random.default_rng(0)
-    draws = np.array(
-        [privatise_loss(1.0, clip=clip, epsilon=epsilon, rng=rng) - 1.0 for _ in range(20_000)]
-    )
+    draws = np.array([privatise_loss(1.0, clip=clip, epsilon=epsilon, rng=rng) - 1.0 for _ in range(20_000)])
     # For Laplace(b), E|X| = b; its standard error over 20k draws is b/sqrt(20k) < 1%.
     assert np.mean(np.abs(draws)) == pytest.approx(clip / epsilon, rel=0.03)
     assert abs(np.median(draws)) < 0.05 * clip / epsilon
@@ -25,7 +23,10 @@ def test_laplace_noise_scale_is_sensitivity_over_epsilon(epsilon: float) -> None
 def test_gaussian_noise_sd_matches_calibration() -> None:
     rng = np.random.default_rng(1)
     draws = np.array(
-        [privatise_loss(0.5, clip=1.0, epsilon=1.0, mechanism="gaussian", rng=rng) - 0.5 for _ in range(20_000)]
+        [
+            privatise_loss(0.5, clip=1.0, epsilon=1.0, mechanism="gaussian", rng=rng) - 0.5
+            for _ in range(20_000)
+        ]
     )
     sigma = gaussian_sigma(1.0, 1.0, 1e-5)
     assert sigma == pytest.approx(math.sqrt(2 * math.log(1.25e5)))

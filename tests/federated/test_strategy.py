@@ -71,7 +71,9 @@ def test_malformed_and_out_of_range_reports_are_refused_and_the_round_goes_on(di
             metrics = {**metrics, "signature": report.signature}
         elif i == 4:  # float64 tensors
             arrays = [a.astype(np.float64) for a in arrays]
-        results.append((_InProcessProxy(str(i)), FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), n, metrics)))
+        results.append(
+            (_InProcessProxy(str(i)), FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), n, metrics))
+        )
     params, _ = strategy.aggregate_fit(1, results, [])
     assert params is not None
     record = sink.rounds[0]

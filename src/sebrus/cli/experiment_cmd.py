@@ -112,7 +112,9 @@ def federated(
             "inprocess: the same client and strategy classes called in one process (the full grid's cost).",
         ),
     ] = FederatedTransport.grpc,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Rounds per federation in the full grid.")] = 20,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Rounds per federation in the full grid.")
+    ] = 20,
     resume: Annotated[bool, typer.Option("--resume", help="Keep cells already in --out's JSON.")] = False,
 ) -> None:
     """Seed 004 in federation: ε-LDP loss reports clustered with K-Means to leave poisoners out (MNIST-5k)."""
@@ -130,7 +132,7 @@ def federated(
         )
 
     try:
-        run_study(cells, transport.value, out_dir, on_cell=report, resume=resume)  # type: ignore[arg-type]
+        run_study(cells, transport.value, out_dir, on_cell=report, resume=resume)
     except RuntimeError as exc:
         console.print(f"Error: {exc}")
         raise typer.Exit(1) from exc

@@ -32,15 +32,20 @@ def join(
     data: Annotated[Path, typer.Option("--data", help="Local ImageFolder: DIR/<label>/<image>. Stays here.")],
     server: Annotated[str, typer.Option("--server", help="The federation server, HOST:PORT.")],
     key_file: Annotated[
-        Path, typer.Option("--key-file", help="Wallet key: a 0x-hex private key, or an encrypted keystore JSON.")
+        Path,
+        typer.Option("--key-file", help="Wallet key: a 0x-hex private key, or an encrypted keystore JSON."),
     ],
     password: Annotated[
         str | None,
         typer.Option(
-            "--password", envvar="SEBRUS_KEYSTORE_PASSWORD", help="Keystore password (or SEBRUS_KEYSTORE_PASSWORD)."
+            "--password",
+            envvar="SEBRUS_KEYSTORE_PASSWORD",
+            help="Keystore password (or SEBRUS_KEYSTORE_PASSWORD).",
         ),
     ] = None,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to keep retrying until the server is up.")] = 120.0,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to keep retrying until the server is up.")
+    ] = 120.0,
 ) -> None:
     """Join federation DATASET as the wallet in KEY_FILE, training on DATA each round until it ends."""
     address = _parse_server(server)
@@ -66,6 +71,8 @@ def join(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except Exception as exc:  # grpc errors: the server went away or never came up
-        typer.echo(f"Error: the federation at {address} could not be reached or ended abnormally: {exc}", err=True)
+        typer.echo(
+            f"Error: the federation at {address} could not be reached or ended abnormally: {exc}", err=True
+        )
         raise typer.Exit(1) from exc
     typer.echo(f"Federation {dataset} finished after {client.rounds_done} rounds.", err=True)

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -71,7 +71,8 @@ class Cell:
     def name(self) -> str:
         eps = "inf" if self.epsilon is None else f"{self.epsilon:g}"
         d = "defended" if self.defence else "undefended"
-        return f"{self.attack}-{self.malicious_fraction:g}-eps{eps}-{self.split}-{d}-{self.n_clients}c{self.rounds}r"
+        size = f"{self.n_clients}c{self.rounds}r"
+        return f"{self.attack}-{self.malicious_fraction:g}-eps{eps}-{self.split}-{d}-{size}"
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,10 @@ def run_grpc(
     logs = []
     server_log = (work / "server.log").open("w")
     logs.append(server_log)
-    server = subprocess.Popen(
-        [*py, "server", "--config", str(work / "config.json"), "--address", address, "--clients", str(len(client_dirs)),
-         "--records", str(records), "--final", str(final)],
-        stdout=server_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    server_args = ["--config", str(work / "config.json"), "--address", address]
+    server_args += ["--clients", str(len(client_dirs)), "--records", str(records), "--final", str(final)]
+    # Our own interpreter running our own module with paths we made: no shell, no outside input.
+    server = subprocess.Popen([*py, "server", *server_args], stdout=server_log, stderr=subprocess.STDOUT)  # noqa: S603
     procs = []
     try:
         from sebrus.federated.transport import wait_for_port
@@ -223,10 +223,10 @@ def run_grpc(
             )
             log = (work / f"client{i}.log").open("w")
             logs.append(log)
-            args = [*py, "client", "--data", str(d), "--key-file", str(key_file), "--address", address,
-                    "--federation", str(config.federation_id), "--noise-seed", str(noise_seed * 7919 + i),
-                    "--train-seed", str(i), *(extra_client_args or {}).get(i, [])]  # fmt: skip
-            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
+            args = [*py, "client", "--data", str(d), "--key-file", str(key_file), "--address", address]
+            args += ["--federation", str(config.federation_id), "--noise-seed", str(noise_seed * 7919 + i)]
+            args += ["--train-seed", str(i), *(extra_client_args or {}).get(i, [])]
+            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
         server.wait(timeout=timeout)
         for p in procs:
             p.wait(timeout=60)
@@ -349,22 +349,23 @@ def full_cells(rounds: int = 20) -> list[Cell]:
         if cell not in order:
             order.append(cell)
 
-    for split in ("iid", "dirichlet"):
+    splits: tuple[Split, ...] = ("iid", "dirichlet")
+    for split in splits:
         add("label_flip", 0.2, None, split, defence=False)
         add("label_flip", 0.2, 1.0, split)
         add("none", 0.0, 1.0, split)
         add("label_flip", 0.2, None, split)
         add("none", 0.0, None, split)
-    for eps in (0.5, 2.0, 5.0):
-        add("label_flip", 0.2, eps, "iid")
+    for more_eps in (0.5, 2.0, 5.0):
+        add("label_flip", 0.2, more_eps, "iid")
     for attack, frac in ATTACKS:
-        for split in ("iid", "dirichlet"):
+        for split in splits:
             add(attack, frac, None, split, defence=False)
             add(attack, frac, 1.0, split)
             add(attack, frac, None, split)
     for eps in EPSILONS:
         for attack, frac in ATTACKS:
-            for split in ("iid", "dirichlet"):
+            for split in splits:
                 add(attack, frac, eps, split)
     return order
 
@@ -387,7 +388,9 @@ def run_study(
     previous = out / "federated_results.json"
     if resume and previous.exists():
         wanted = {c.name for c in cells}
-        results = [r for r in json.loads(previous.read_text(encoding="utf-8"))["cells"] if r["cell"] in wanted]
+        results = [
+            r for r in json.loads(previous.read_text(encoding="utf-8"))["cells"] if r["cell"] in wanted
+        ]
     done = {r["cell"] for r in results}
     for cell in cells:
         if cell.name in done:

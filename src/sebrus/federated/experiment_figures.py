@@ -8,7 +8,8 @@ from typing import Any
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 COLUMNS = (
-    "cell", "attack", "malicious_fraction", "n_malicious", "epsilon", "split", "defence", "n_clients", "rounds",
+    "cell", "attack", "malicious_fraction", "n_malicious", "epsilon", "split", "defence", "n_clients",
+    "rounds",
     "accuracy", "accuracy_without_defence", "accuracy_all_honest", "attack_success",
     "attack_success_without_defence", "malicious_recall", "malicious_precision", "honest_excluded",
     "client_round_recall", "client_round_precision", "first_round_all_malicious_excluded",
@@ -58,9 +59,9 @@ def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
                 linestyle="-" if split == "iid" else "--",
                 label=f"{attack} {frac:.0%} {split}",
             )
-            axes[0].plot(xs, [r["malicious_recall"] or 0.0 for r in rows], **style)  # type: ignore[arg-type]
-            axes[1].plot(xs, [r["malicious_precision"] or 0.0 for r in rows], **style)  # type: ignore[arg-type]
-            axes[2].plot(xs, [r["accuracy"] for r in rows], **style)  # type: ignore[arg-type]
+            axes[0].plot(xs, [r["malicious_recall"] or 0.0 for r in rows], **style)
+            axes[1].plot(xs, [r["malicious_precision"] or 0.0 for r in rows], **style)
+            axes[2].plot(xs, [r["accuracy"] for r in rows], **style)
         for ax, title in zip(
             axes,
             ("Malicious recall (final round)", "Malicious precision (final round)", "Global accuracy"),
