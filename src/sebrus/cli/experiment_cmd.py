@@ -93,6 +93,10 @@ def blobs(
     _print_summary(Console(), summary)
 
 
+def console_status(message: str) -> Any:
+    return Console(stderr=True).status(message, spinner="dots")
+
+
 class FederatedTransport(StrEnum):
     grpc = "grpc"
     inprocess = "inprocess"
@@ -116,11 +120,20 @@ def federated(
         int, typer.Option("--rounds", min=1, help="Rounds per federation in the full grid.")
     ] = 20,
     resume: Annotated[bool, typer.Option("--resume", help="Keep cells already in --out's JSON.")] = False,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate/--no-simulate", help="Also run the gap test on synthetic losses (not with --quick)."
+        ),
+    ] = True,
 ) -> None:
     """Seed 004 in federation: ε-LDP loss reports clustered with K-Means to leave poisoners out (MNIST-5k)."""
-    from sebrus.federated.experiment import full_cells, quick_cells, run_study
+    from sebrus.federated.experiment import full_cells, quick_cells, run_study, simulate_grid
 
     out_dir = _prepare_out_dir(out)
+    if simulate and not quick:
+        with console_status("Gap test on synthetic losses over ε and rounds..."):
+            simulate_grid(out_dir)
     cells = quick_cells() if quick else full_cells(rounds)
     console = Console(stderr=True)
     console.print(f"Running {len(cells)} federations over {transport.value}; results go to {out_dir}.")
