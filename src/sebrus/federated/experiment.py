@@ -382,7 +382,7 @@ def run_study(
 
     With ``resume``, cells already in ``out``'s JSON (by name) are kept and not rerun.
     """
-    from sebrus.federated.experiment_figures import write_csv, write_figures
+    from sebrus.federated.experiment_figures import results_markdown, write_csv, write_figures
 
     results: list[dict[str, Any]] = []
     previous = out / "federated_results.json"
@@ -400,6 +400,7 @@ def run_study(
         payload = {"cells": results, "complete": len(results) == len(cells)}
         (out / "federated_results.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
         write_csv(results, out / "federated_results.csv")
+        (out / "federated_results.md").write_text(results_markdown(results), encoding="utf-8")
         if on_cell is not None:
             on_cell(results[-1])
     write_figures(results, out)

@@ -143,3 +143,31 @@ def write_simulation_figure(rows: list[dict[str, Any]], out: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def results_markdown(results: list[dict[str, Any]]) -> str:
+    """The per-cell table for docs/seed004-federated.md (written as federated_results.md)."""
+
+    def f(v: Any) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, float):
+            return f"{v:.3f}"
+        return str(v)
+
+    head = (
+        "| attack | split | ε | defence | accuracy | acc. no defence | acc. all honest | attack success "
+        "| recall | precision | honest excluded | all caught by round |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    rows = []
+    for r in results:
+        attack = r["attack"] if r["attack"] == "none" else f"{r['attack']} {r['malicious_fraction']:.0%}"
+        rows.append(
+            f"| {attack} | {r['split']} | {r['epsilon']} | {'on' if r['defence'] else 'off'} "
+            f"| {f(r['accuracy'])} "
+            f"| {f(r.get('accuracy_without_defence'))} | {f(r.get('accuracy_all_honest'))} "
+            f"| {f(r['attack_success'])} | {f(r['malicious_recall'])} | {f(r['malicious_precision'])} "
+            f"| {r['honest_excluded']} | {f(r['first_round_all_malicious_excluded'])} |"
+        )
+    return head + "\n".join(rows) + "\n"
