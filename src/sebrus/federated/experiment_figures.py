@@ -43,6 +43,12 @@ def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
     )
     if groups:
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        ticks = sorted({r["epsilon"] for r in defended}, key=_eps_order)
+        position = {e: i for i, e in enumerate(ticks)}
+
+        def nan_if_none(v: Any) -> float:
+            return float("nan") if v is None else float(v)
+
         for colour_i, (attack, frac, split) in enumerate(groups):
             rows = sorted(
                 (
@@ -52,25 +58,28 @@ def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
                 ),
                 key=lambda r: _eps_order(r["epsilon"]),
             )
-            xs = [str(r["epsilon"]) for r in rows]
+            xs = [position[r["epsilon"]] for r in rows]
             style = dict(
                 color=OKABE_ITO[colour_i % len(OKABE_ITO)],
                 marker="o",
                 linestyle="-" if split == "iid" else "--",
                 label=f"{attack} {frac:.0%} {split}",
             )
-            axes[0].plot(xs, [r["malicious_recall"] or 0.0 for r in rows], **style)
-            axes[1].plot(xs, [r["malicious_precision"] or 0.0 for r in rows], **style)
+            axes[0].plot(xs, [nan_if_none(r["malicious_recall"]) for r in rows], **style)
+            axes[1].plot(xs, [nan_if_none(r["malicious_precision"]) for r in rows], **style)
             axes[2].plot(xs, [r["accuracy"] for r in rows], **style)
-        for ax, title in zip(
-            axes,
-            ("Malicious recall (final round)", "Malicious precision (final round)", "Global accuracy"),
-            strict=True,
-        ):
-            ax.set_title(title)
+        titles = (
+            "Malicious recall (final round)",
+            "Malicious precision (final round; no point: nobody excluded)",
+            "Global accuracy (defended)",
+        )
+        for ax, title in zip(axes, titles, strict=True):
+            ax.set_title(title, fontsize=10)
             ax.set_xlabel("ε per loss report")
+            ax.set_xticks(range(len(ticks)), [str(t) for t in ticks])
             ax.set_ylim(-0.02, 1.02)
             ax.grid(True, alpha=0.3)
+        axes[2].set_ylim(0.5, 1.0)
         axes[0].legend(fontsize=7)
         fig.tight_layout()
         path = out / "federated_detection_vs_epsilon.png"
