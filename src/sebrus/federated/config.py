@@ -35,6 +35,7 @@ class FederationConfig:
     elimination: Elimination = "kmeans_gap"
     min_gap: float = 0.1  # smallest centre gap worth excluding anyone for, as a fraction of L
     alpha: float = 0.001  # per-round false-separation rate of the gap test
+    loss_window: int | None = None  # cluster the mean of each client's last N reports (None: all so far)
     model: str = "reference_cnn"
     image_size: int = 28
     in_channels: int = 1
@@ -63,6 +64,8 @@ class FederationConfig:
             problems.append(f"elimination must be one of {', '.join(ELIMINATIONS)}")
         if not 0 < self.alpha < 0.5:
             problems.append("alpha must lie in (0, 0.5)")
+        if self.loss_window is not None and self.loss_window < 1:
+            problems.append("loss_window must be at least 1 (or omitted for all rounds)")
         if self.model not in MODELS:
             problems.append(f"model must be one of {', '.join(MODELS)}")
         if self.in_channels not in (1, 3):

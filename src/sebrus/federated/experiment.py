@@ -63,6 +63,7 @@ class Cell:
     epsilon: float | None
     split: Split
     defence: bool = True
+    loss_window: int | None = None
     n_clients: int = 20
     rounds: int = 20
     seed: int = 0
@@ -71,6 +72,8 @@ class Cell:
     def name(self) -> str:
         eps = "inf" if self.epsilon is None else f"{self.epsilon:g}"
         d = "defended" if self.defence else "undefended"
+        if self.loss_window:
+            d += f"-window{self.loss_window}"
         size = f"{self.n_clients}c{self.rounds}r"
         return f"{self.attack}-{self.malicious_fraction:g}-eps{eps}-{self.split}-{d}-{size}"
 
@@ -122,6 +125,7 @@ def federation_config(cell: Cell) -> FederationConfig:
         rounds=cell.rounds,
         epsilon=cell.epsilon,
         loss_clip=LOSS_CLIP,
+        loss_window=cell.loss_window,
         elimination="kmeans_gap" if cell.defence else "none",
         min_clients=cell.n_clients,
         seed=cell.seed,

@@ -37,7 +37,7 @@ def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     written: list[Path] = []
-    defended = [r for r in results if r["defence"]]
+    defended = [r for r in results if r["defence"] and not r.get("loss_window")]
     groups = sorted(
         {(r["attack"], r["malicious_fraction"], r["split"]) for r in defended if r["attack"] != "none"}
     )

@@ -196,8 +196,12 @@ class EliminatingFedAvg(FedAvg):
         if self.config.elimination == "none" or len(accepted) < 3:
             return set(), False
         wallets = [s.who for s in accepted]
-        values = np.array([np.mean(self.history[w]) for w in wallets])
-        counts = np.array([len(self.history[w]) for w in wallets])
+        # A flipper left in early pulls the global model toward its labels and its own loss falls
+        # with it; a window of recent reports follows that, at the price of averaging less noise.
+        window = self.config.loss_window
+        recent = [self.history[w][-window:] if window else self.history[w] for w in wallets]
+        values = np.array([np.mean(h) for h in recent])
+        counts = np.array([len(h) for h in recent])
         decision = gap_test(
             values,
             counts,
