@@ -103,3 +103,20 @@ def test_config_round_trips_and_refuses_bad_values() -> None:
         FederationConfig(federation_id=1, labels=("a", "b"), epsilon=0.0)
     with pytest.raises(ValueError, match="unknown keys"):
         FederationConfig.from_json('{"federation_id": 1, "labels": ["a", "b"], "pickle": true}')
+
+
+def test_owner_weights_are_read_from_safetensors_and_checked_against_the_model() -> None:
+    import torch
+    from safetensors.torch import save
+
+    from sebrus.federated.config import build_model
+
+    config = _config()
+    state = {k: torch.full_like(v, 0.5) for k, v in build_model(config).state_dict().items()}
+    arrays = initial_ndarrays(config, bytes(save(state)))
+    assert all(np.all(a == 0.5) for a in arrays)
+    state["head.weight"] = torch.zeros(3, 3)
+    with pytest.raises(ValueError, match=r"head\.weight"):
+        initial_ndarrays(config, bytes(save(state)))
+    with pytest.raises(ValueError, match="safetensors"):
+        initial_ndarrays(config, b"\x80\x04pickle")
