@@ -109,10 +109,10 @@ def write_figures(results: list[dict[str, Any]], out: Path) -> list[Path]:
             color=OKABE_ITO[0],
             label="loss-clustering defence",
         )
-        ax.set_xticks(list(idx), labels, fontsize=7)
+        ax.set_xticks(list(idx), labels, fontsize=7, rotation=45, ha="right")
         ax.set_ylabel("global test accuracy")
-        ax.set_ylim(0, 1)
-        ax.legend()
+        ax.set_ylim(0.5, 1.0)
+        ax.legend(loc="lower left", framealpha=0.95)
         ax.grid(True, axis="y", alpha=0.3)
         fig.tight_layout()
         path = out / "federated_accuracy.png"
