@@ -27,6 +27,7 @@ from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.paging import Pager
 from sebrus.web.policy_form import policy_facts
+from sebrus.web.policy_panel import policy_panel
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -120,5 +121,6 @@ def render_dataset(
         "scan_model": scan_model.current_model(dataset),
         "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
         "pool_warning": _pool_warning(web, dataset) if is_owner else None,
+        "policy_panel": policy_panel(web, dataset, notice or {}) if is_owner else None,
     }
     return web.render("dataset.html", context, status_code=status_code)

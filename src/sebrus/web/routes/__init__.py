@@ -6,6 +6,7 @@ from sebrus.web.routes import (
     account,
     audit,
     contribute,
+    dataset_policy,
     dataset_terms,
     datasets,
     home,
@@ -35,6 +36,7 @@ for _module in (
     seed_images,
     scan_model,
     dataset_terms,
+    dataset_policy,
     releases,
     audit,
 ):
