@@ -18,7 +18,7 @@ from sebrus.db.models import Dataset, ReviewServe, ReviewVote, User
 from sebrus.http.deps import review_chain_of
 from sebrus.platform import ChainServices
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
-from sebrus.services.review import queries, quality
+from sebrus.services.review import quality, queries
 from sebrus.services.review.bulk_votes import BulkResult, Decision, vote_in_bulk
 from sebrus.services.review.chain import ReviewChain
 from sebrus.services.review.settlers import BallotOutcome, BallotToSettle, Settlement

@@ -1,0 +1,103 @@
+"""`sebrus review vote --all-approve | --all-reject | --from-file` against a live server: one request for
+many votes, each entry's outcome and the settlement time printed, exit 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from sebrus.sdk import Client
+from tests.support.cli import Invoke
+from tests.support.images import png
+from tests.support.live_server import LiveServer
+
+PASSWORD = "another long passphrase"
+STAKE = 10**15
+_names = itertools.count()
+
+
+def _token(server: LiveServer, role: str) -> str:
+    name = f"bulk-{role}-{next(_names)}"
+    with Client(server.url) as client:
+        client.register(name, PASSWORD)
+        return client.login(name, PASSWORD)
+
+
+def _dataset_with_items(server: LiveServer, count: int, seed: int) -> tuple[int, list[str]]:
+    owner, contributor = _token(server, "owner"), _token(server, "contrib")
+    with Client(server.url, token=owner) as client:
+        dataset = client.create_dataset(
+            f"cli-bulk-{seed}", "bulk votes", ["cat", "dog"], review_policy={"x": 3, "stake_wei": STAKE}
+        )
+    with Client(server.url, token=contributor) as client:
+        items = [client.upload(dataset.id, png(seed + n), "cat").content_hash for n in range(count)]
+    return dataset.id, items
+
+
+def test_all_approve_votes_on_the_queue_page_and_says_how_long_it_took(
+    sebrus: Invoke, server: LiveServer
+) -> None:
+    dataset, items = _dataset_with_items(server, 3, 7100)
+    reviewer = _token(server, "rev")
+    done = sebrus("review", "vote", "--dataset", str(dataset), "--all-approve", "--token", reviewer)
+    assert done.exit_code == 0, done.output
+    for item in items:
+        assert f"settled  {item[:13]}  approve" in done.stdout
+    assert "3 votes settled in " in done.stdout and "s a vote, the request included" in done.stdout
+    with Client(server.url, token=reviewer) as client:
+        assert client.review_queue(dataset) == []  # voted on: off the queue
+    nothing = sebrus("review", "vote", "-d", str(dataset), "--all-reject", "--token", reviewer)
+    assert nothing.exit_code == 0 and "Nothing on your queue page can be voted on now." in nothing.stdout
+
+
+def test_from_file_prints_each_outcome_and_exits_1_when_some_are_refused(
+    sebrus: Invoke, server: LiveServer, tmp_path: Path
+) -> None:
+    dataset, (first, second, third) = _dataset_with_items(server, 3, 7200)
+    reviewer = _token(server, "rev")
+    with Client(server.url, token=reviewer) as client:
+        client.vote(dataset, first, True)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"sha256,decision\n# looked at on Monday\n{first},approve\n{second[:13]},reject\n")
+    mixed = sebrus("review", "vote", str(dataset), "--from-file", str(decisions), "--token", reviewer)
+    assert mixed.exit_code == 1, mixed.output
+    assert f"refused  {first[:13]}  approve  Item {first[:13]}: You have already voted" in mixed.stdout
+    assert f"settled  {second[:13]}  reject" in mixed.stdout
+    assert "1 vote settled in " in mixed.stdout and "1 refused" in mixed.stdout
+
+    lines = tmp_path / "decisions.jsonl"
+    lines.write_text(json.dumps({"sha256": third, "decision": "approve"}) + "\n")
+    answer = sebrus(
+        "review", "vote", "-d", str(dataset), "--from-file", str(lines), "--json", "--token", reviewer
+    )
+    assert answer.exit_code == 0, answer.output
+    body = json.loads(answer.stdout)
+    assert body["settled"] == 1 and body["outcomes"][0]["content_hash"] == third
+    assert body["settlement_seconds"] > 0
+
+
+def test_a_bad_file_or_command_line_is_a_usage_error_and_sends_nothing(
+    sebrus: Invoke, server: LiveServer, tmp_path: Path
+) -> None:
+    dataset, (item,) = _dataset_with_items(server, 1, 7300)
+    reviewer = _token(server, "rev")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{item},approve\n{item[:10]},maybe\n")
+    refused = sebrus("review", "vote", "-d", str(dataset), "--from-file", str(bad), "--token", reviewer)
+    assert refused.exit_code == 2
+    assert "bad.csv line 2: the decision must be approve or reject, not 'maybe'." in " ".join(
+        refused.stderr.split()
+    )
+    missing = sebrus("review", "vote", "-d", str(dataset), "--from-file", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2 and "Cannot read" in missing.stderr
+    both = sebrus("review", "vote", "-d", str(dataset), "--all-approve", "--all-reject", "--token", reviewer)
+    assert both.exit_code == 2 and "Choose one of" in both.stderr
+    no_dataset = sebrus("review", "vote", "--all-approve", "--token", reviewer)
+    assert no_dataset.exit_code == 2 and "Name the dataset" in no_dataset.stderr
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{item},approve\n{item[:12]},reject\n")
+    whole = sebrus("review", "vote", "-d", str(dataset), "--from-file", str(twice), "--token", reviewer)
+    assert whole.exit_code == 1 and "Entry 2 names item" in " ".join(whole.stderr.split())
+    with Client(server.url, token=reviewer) as client:
+        assert [e.item.content_hash for e in client.review_queue(dataset)] == [item]  # nothing was cast
