@@ -113,7 +113,7 @@ def vote_in_bulk(
     address = chain.address_of(dataset)
     items = resolve(db, dataset, decisions)
     voter = chain.wallet(db, user).address
-    refusals = _refusals(chain, address, user, voter, items)
+    refusals, stakes = _refusals(chain, address, user, voter, items)
     ballots = [
         BallotToSettle(item, d.approve)
         for d, item, r in zip(decisions, items, refusals, strict=True)
@@ -124,7 +124,6 @@ def vote_in_bulk(
             "None of these votes can be cast: " + " ".join(r.message for r in refusals if r is not None)
         )
     with chain_refusals("check your wallet"):
-        stakes = sum(chain.reviews.policy_for(address, b.item.content_hash).terms.stake_wei for b in ballots)
         chain.require_funds(voter, stakes, f"{len(ballots)} vote{'' if len(ballots) == 1 else 's'}")
     chosen = settler or CustodialPerVoteSettler()
     started = time.perf_counter()
@@ -197,8 +196,9 @@ def resolve(db: Session, dataset: Dataset, decisions: Sequence[Decision]) -> lis
 
 def _refusals(
     chain: ReviewChain, address: str, user: User, voter: str, items: Sequence[Item]
-) -> list[Refusal | None]:
-    """Per item, why a vote on it would fail now (None: it may proceed), read before anything is sent.
+) -> tuple[list[Refusal | None], int]:
+    """Per item, why a vote on it would fail now (None: it may proceed), read before anything is sent;
+    and the stakes of the votes that may proceed, which the wallet must hold.
 
     The reward pool is counted down in entry order: each vote reserves its reward when cast, so the
     entries past what the pool covers are refused, not the whole submission."""
@@ -206,6 +206,7 @@ def _refusals(
     mine = addresses_of(user)
     found: list[Refusal | None] = []
     allowed: bool | None = None
+    stakes = 0
     with chain_refusals("check the votes"):
         pool_left = reviews.books(address).pool_wei
         for item in items:
@@ -236,12 +237,13 @@ def _refusals(
                     code = "InsufficientPool"
                 else:
                     pool_left -= terms.reward_wei
+                    stakes += terms.stake_wei
             found.append(
                 None
                 if code is None
                 else _named(item, _SENTENCES.get(code) or sentence_for(code) or code, code)
             )
-    return found
+    return found, stakes
 
 
 # Where the contract's own sentence does not fit a bulk submission.
