@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 
 from sebrus.sdk import Client
@@ -38,13 +39,18 @@ def _dataset_with_items(server: LiveServer, count: int, seed: int) -> tuple[int,
 def test_all_approve_votes_on_the_queue_page_and_says_how_long_it_took(
     sebrus: Invoke, server: LiveServer
 ) -> None:
-    dataset, items = _dataset_with_items(server, 3, 7100)
+    dataset, items = _dataset_with_items(server, 10, 7100)
     reviewer = _token(server, "rev")
+    started = time.perf_counter()
     done = sebrus("review", "vote", "--dataset", str(dataset), "--all-approve", "--token", reviewer)
+    per_vote = (time.perf_counter() - started) / len(items)
     assert done.exit_code == 0, done.output
+    # The bound, for the whole command (queue read, checks, settlement) on the embedded chain:
+    # 0.2 to 0.25 s a vote for a page of 10, measured on a shared, busy 2-core machine.
+    assert per_vote < 0.5, f"{per_vote:.2f} s a vote"
     for item in items:
         assert f"settled  {item[:13]}  approve" in done.stdout
-    assert "3 votes settled in " in done.stdout and "s a vote, the request included" in done.stdout
+    assert "10 votes settled in " in done.stdout and "s a vote, the request included" in done.stdout
     with Client(server.url, token=reviewer) as client:
         assert client.review_queue(dataset) == []  # voted on: off the queue
     nothing = sebrus("review", "vote", "-d", str(dataset), "--all-reject", "--token", reviewer)
