@@ -109,7 +109,7 @@ def main() -> None:
             )
         wall = time.perf_counter() - started
         each = wall / max(1, args.singles)
-        print(f"one by one: {args.singles} votes in {wall:.2f} s wall: {each:.3f} s a vote")
+        print(f"one by one: {args.singles} single votes in {wall:.2f} s wall: {each:.3f} s a vote")
     finally:
         server.should_exit = True
         thread.join(timeout=15)
