@@ -54,7 +54,7 @@ def test_all_approve_votes_on_the_queue_page_and_says_how_long_it_took(
     with Client(server.url, token=reviewer) as client:
         assert client.review_queue(dataset) == []  # voted on: off the queue
     nothing = sebrus("review", "vote", "-d", str(dataset), "--all-reject", "--token", reviewer)
-    assert nothing.exit_code == 0 and "Nothing on your queue page can be voted on now." in nothing.stdout
+    assert nothing.exit_code == 0 and "Nothing on your queue page can be voted on now." in nothing.stderr
 
 
 def test_from_file_prints_each_outcome_and_exits_1_when_some_are_refused(
@@ -107,3 +107,23 @@ def test_a_bad_file_or_command_line_is_a_usage_error_and_sends_nothing(
     assert whole.exit_code == 1 and "Entry 2 names item" in " ".join(whole.stderr.split())
     with Client(server.url, token=reviewer) as client:
         assert [e.item.content_hash for e in client.review_queue(dataset)] == [item]  # nothing was cast
+
+
+def test_all_reject_skips_what_cannot_be_voted_on_and_keeps_json_clean(
+    sebrus: Invoke, server: LiveServer
+) -> None:
+    owner, contributor = _token(server, "owner"), _token(server, "contrib")
+    with Client(server.url, token=owner) as client:
+        policy = {"x": 3, "stake_wei": STAKE, "deposit_wei": STAKE}
+        dataset = client.create_dataset("cli-bulk-skip", "bulk votes", ["cat", "dog"], review_policy=policy)
+    with Client(server.url, token=contributor) as client:
+        paid, unpaid = (client.upload(dataset.id, png(7400 + n), "cat").content_hash for n in range(2))
+        client.pay_deposit(dataset.id, paid)
+    reviewer = _token(server, "rev")
+    done = sebrus("review", "vote", "-d", str(dataset.id), "--all-reject", "--json", "--token", reviewer)
+    assert done.exit_code == 0, done.output
+    body = json.loads(done.stdout)
+    assert [(o["content_hash"], o["decision"], o["outcome"]) for o in body["outcomes"]] == [
+        (paid, "reject", "settled")
+    ]
+    assert f"skipped  {unpaid[:13]}  Waiting for its contributor's review deposit" in done.stderr

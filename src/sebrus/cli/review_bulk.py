@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from sebrus.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json
+from sebrus.cli.output import EXIT_FAILURE, EXIT_USAGE, console, errors, fail, print_json
 from sebrus.cli.vote_file import VoteFileError, read_decisions
 from sebrus.sdk import Client
 from sebrus.sdk.review_models import BulkVotes
@@ -36,15 +36,15 @@ def file_decisions(path: Path) -> list[tuple[str, bool]]:
 
 def queue_decisions(client: Client, dataset: int, limit: int, approve: bool) -> list[tuple[str, bool]]:
     """Every item of your current queue page (its first ``limit`` items) that can be voted on now;
-    the others are named with the reason, as the queue gives it."""
+    the others are named with the reason, as the queue gives it, on stderr (stdout may be --json)."""
     page = client.review_queue(dataset, limit)
     chosen: list[tuple[str, bool]] = []
     for entry in page:
         short = entry.item.content_hash[:13]
         if not entry.can_vote:
-            console.print(f"skipped  {short}  {entry.waiting_for}")
+            errors.print(f"skipped  {short}  {entry.waiting_for}", highlight=False)
         elif entry.mode != "plain":
-            console.print(f"skipped  {short}  reviewed by commit-reveal: commit on it on its own.")
+            errors.print(f"skipped  {short}  reviewed by commit-reveal: commit on it on its own.")
         else:
             chosen.append((entry.item.content_hash, approve))
     return chosen
@@ -52,7 +52,7 @@ def queue_decisions(client: Client, dataset: int, limit: int, approve: bool) -> 
 
 def send(client: Client, dataset: int, decisions: list[tuple[str, bool]], as_json: bool) -> None:
     if not decisions:
-        console.print("Nothing on your queue page can be voted on now.")
+        errors.print("Nothing on your queue page can be voted on now.")
         return
     started = time.perf_counter()
     answer = client.vote_many(dataset, decisions)
