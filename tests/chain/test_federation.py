@@ -70,7 +70,11 @@ def test_a_federation_is_opened_recorded_and_read_back(chain: ChainKit) -> None:
     assert (round_.round_index, round_.participant_count, round_.aggregate_sha256) == (1, 3, AGGREGATE)
     summary = log.federation(fid)
     assert summary is not None
-    assert (summary.dataset, summary.operator, summary.model_sha256) == (dataset.address, operator.address, MODEL)
+    assert (summary.dataset, summary.operator, summary.model_sha256) == (
+        dataset.address,
+        operator.address,
+        MODEL,
+    )
     assert [sha for sha, _ in log.final_model_events(fid, start)] == [MODEL]
     assert log.federation(fid + 1000) is None
 

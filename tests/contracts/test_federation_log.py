@@ -20,7 +20,9 @@ ZERO = b"\x00" * 32
 @pytest.fixture(scope="module")
 def log(chain: Chain) -> Contract:
     artifact = load_artifact("FederationLog")
-    chain.errors = ErrorDecoder([chain.dataset_artifact["abi"], chain.manager_artifact["abi"], artifact["abi"]])
+    chain.errors = ErrorDecoder(
+        [chain.dataset_artifact["abi"], chain.manager_artifact["abi"], artifact["abi"]]
+    )
     return chain.deploy(artifact)
 
 
@@ -56,9 +58,9 @@ def test_the_owner_opens_and_the_operator_records_rounds_and_the_model(
     receipt = chain.send(log.functions.recordFinalModel(fid, MODEL), operator)
     (final,) = events(log, "FinalModelRecorded", receipt)
     assert final["args"]["modelSha256"] == MODEL
-    dataset_address, last, count, recorded_by, max_rounds, opened_at, config, model = log.functions.federation(
-        fid
-    ).call()
+    dataset_address, last, count, recorded_by, max_rounds, opened_at, config, model = (
+        log.functions.federation(fid).call()
+    )
     assert (dataset_address, last, count, recorded_by, max_rounds) == (dataset.address, 1, 1, operator, 10)
     assert (config, model) == (CONFIG, MODEL)
     assert opened_at > 0
@@ -88,7 +90,11 @@ def test_only_the_operator_records(
     fid = _open(chain, log, dataset, owner, operator)
     for account in (owner, stranger):  # the owner named an operator; even they do not record rounds
         chain.expect_revert(
-            log.functions.recordRound(fid, 1, ROOT, 1, [], AGGREGATE, LOSSES), account, "NotOperator", fid, account
+            log.functions.recordRound(fid, 1, ROOT, 1, [], AGGREGATE, LOSSES),
+            account,
+            "NotOperator",
+            fid,
+            account,
         )
         chain.expect_revert(log.functions.recordFinalModel(fid, MODEL), account, "NotOperator", fid, account)
     chain.expect_revert(
@@ -115,9 +121,16 @@ def test_rounds_strictly_increase_within_the_bound(
             2,
         )
     chain.expect_revert(
-        log.functions.recordRound(fid, 5, ROOT, 1, [], AGGREGATE, LOSSES), operator, "RoundOutOfRange", fid, 5, 4
+        log.functions.recordRound(fid, 5, ROOT, 1, [], AGGREGATE, LOSSES),
+        operator,
+        "RoundOutOfRange",
+        fid,
+        5,
+        4,
     )
-    chain.send(log.functions.recordRound(fid, 4, ROOT, 1, [], AGGREGATE, LOSSES), operator)  # gaps are allowed
+    chain.send(
+        log.functions.recordRound(fid, 4, ROOT, 1, [], AGGREGATE, LOSSES), operator
+    )  # gaps are allowed
     assert tuple(log.functions.federation(fid).call()[1:3]) == (4, 2)
 
 
@@ -154,7 +167,10 @@ def test_the_final_model_is_recorded_once_after_a_round_and_closes_the_log(
     chain.send(log.functions.recordFinalModel(fid, MODEL), operator)
     chain.expect_revert(log.functions.recordFinalModel(fid, AGGREGATE), operator, "ModelAlreadyRecorded", fid)
     chain.expect_revert(
-        log.functions.recordRound(fid, 2, ROOT, 2, [], AGGREGATE, LOSSES), operator, "ModelAlreadyRecorded", fid
+        log.functions.recordRound(fid, 2, ROOT, 2, [], AGGREGATE, LOSSES),
+        operator,
+        "ModelAlreadyRecorded",
+        fid,
     )
 
 
@@ -163,6 +179,8 @@ def test_a_round_with_the_most_exclusions_costs_bounded_gas(
 ) -> None:
     fid = _open(chain, log, dataset, owner, operator)
     receipt = chain.send(
-        log.functions.recordRound(fid, 1, ROOT, 256, [stranger] * 256, AGGREGATE, LOSSES), operator, gas=2_000_000
+        log.functions.recordRound(fid, 1, ROOT, 256, [stranger] * 256, AGGREGATE, LOSSES),
+        operator,
+        gas=2_000_000,
     )
     assert receipt["gasUsed"] < 400_000  # calldata and one event; the adapter's gas formula must cover this

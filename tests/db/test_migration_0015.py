@@ -19,8 +19,9 @@ def _federation(engine: Engine, fid: int, chain_federation_id: int) -> None:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO federations (id, dataset_id, config, config_hash, status, chain_id, log_address, "
-                "chain_federation_id, operator_address, open_tx_hash, open_block, created_at, updated_at) "
+                "INSERT INTO federations (id, dataset_id, config, config_hash, status, chain_id, "
+                "log_address, chain_federation_id, operator_address, open_tx_hash, open_block, "
+                "created_at, updated_at) "
                 "VALUES (:id, 1, '{}', :hash, 'running', 1337, :log, :cfid, :op, :tx, 5, :at, :at)"
             ),
             {
@@ -57,7 +58,8 @@ def test_federation_tables_come_and_go(bare_engine: Engine) -> None:
             text(
                 "INSERT INTO federation_rounds (federation_id, round_index, participants, excluded, refused, "
                 "separated, participants_root, aggregate_sha256, loss_reports_sha256, loss_reports, tx_hash, "
-                "block_number, created_at) VALUES (1, 1, '[]', '[]', '[]', false, :h, :h, :h, '[]', :tx, 6, :at)"
+                "block_number, created_at) "
+                "VALUES (1, 1, '[]', '[]', '[]', false, :h, :h, :h, '[]', :tx, 6, :at)"
             ),
             {"h": "cd" * 32, "tx": "0x" + "66" * 32, "at": NOW},
         )

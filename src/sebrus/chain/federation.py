@@ -92,7 +92,12 @@ class FederationLedger:
         address = self._ledger.require_dataset(dataset)
         if not 0 < max_rounds <= MAX_UINT32:
             raise InvalidInput(f"a federation runs 1 to {MAX_UINT32} rounds, got {max_rounds}")
-        args = (address, checked_address(operator, "operator"), checked_hash(config_hash, "config hash"), max_rounds)
+        args = (
+            address,
+            checked_address(operator, "operator"),
+            checked_hash(config_hash, "config hash"),
+            max_rounds,
+        )
         result = self._tx.send(admin, self._log(), "open", args, gas=GAS_OPEN)
         opened = [e for e in result.events if e.name == "FederationOpened"]
         if len(opened) != 1:
@@ -132,7 +137,9 @@ class FederationLedger:
         gas = GAS_ROUND_BASE + GAS_ROUND_PER_EXCLUDED * len(excluded)
         return self._tx.send(operator, self._log(), "recordRound", args, gas=gas)
 
-    def record_final_model(self, operator: LocalAccount, federation_id: int, model_sha256: bytes | str) -> TxResult:
+    def record_final_model(
+        self, operator: LocalAccount, federation_id: int, model_sha256: bytes | str
+    ) -> TxResult:
         args = (federation_id, checked_hash(model_sha256, "model sha256"))
         return self._tx.send(operator, self._log(), "recordFinalModel", args, gas=GAS_FINAL_MODEL)
 

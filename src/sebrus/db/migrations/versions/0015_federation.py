@@ -43,7 +43,10 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_federations_dataset_id_datasets"), ondelete="CASCADE"
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_federations_dataset_id_datasets"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_federations")),
         sa.UniqueConstraint(
