@@ -8,7 +8,8 @@ differs from the one offered, that is a conflict for a person, not something to 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import threading
+from dataclasses import asdict, dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
@@ -25,23 +26,50 @@ from sebrus.services.errors import Conflict, InvalidInput
 from sebrus.services.federation.anchoring import participants_root
 from sebrus.services.review.chain_link import ChainUnavailable
 
+_anchoring: dict[int, threading.Lock] = {}
+_anchoring_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class AnchoredRound:
+    row: FederationRound
+    created: bool  # False when the round was already stored (a replay)
+
+
+def federation_lock(federation_id: int) -> threading.Lock:
+    """Calls for one federation take turns in this process: a chain read and its send stay together."""
+    with _anchoring_guard:
+        return _anchoring.setdefault(federation_id, threading.Lock())
+
 
 def anchor_round(
     db: Session, ledger: FederationLedger, operator: LocalAccount, federation: Federation, record: RoundRecord
-) -> FederationRound:
+) -> AnchoredRound:
     """Anchor ``record`` for ``federation`` (or find it anchored) and store it; commits."""
     checked = _checked(federation, record)
+    with federation_lock(federation.id):
+        return _anchor_checked(db, ledger, operator, federation, checked)
+
+
+def _anchor_checked(
+    db: Session,
+    ledger: FederationLedger,
+    operator: LocalAccount,
+    federation: Federation,
+    checked: FederationRound,
+) -> AnchoredRound:
     existing = db.scalar(
         select(FederationRound).where(
-            FederationRound.federation_id == federation.id, FederationRound.round_index == record.round_index
+            FederationRound.federation_id == federation.id, FederationRound.round_index == checked.round_index
         )
     )
     if existing is not None:
         if _facts(existing) != _facts(checked):
             raise Conflict(
-                f"Round {record.round_index} of federation {federation.id} was anchored with other facts."
+                f"Round {checked.round_index} of federation {federation.id} was anchored with other facts."
             )
-        return existing
+        return AnchoredRound(existing, created=False)
+    db.refresh(federation)  # another call may have finished it while this one waited
     if federation.status != FEDERATION_RUNNING:
         raise Conflict(f"Federation {federation.id} has finished: its final model is recorded.")
     anchored = _already_on_chain(ledger, federation, checked)
@@ -51,7 +79,7 @@ def anchor_round(
     checked.block_number = anchored.block_number
     db.add(checked)
     db.commit()
-    return checked
+    return AnchoredRound(checked, created=True)
 
 
 def _checked(federation: Federation, record: RoundRecord) -> FederationRound:

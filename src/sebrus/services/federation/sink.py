@@ -2,12 +2,10 @@
 
 The Flower strategy calls it from its own thread after each aggregation; each call opens a session,
 anchors and stores (see ``rounds`` and ``model``), and commits. Calls for one federation take turns
-(a lock), so a round's chain read and its send cannot interleave with another's.
+(``rounds.federation_lock``, shared with the API's routes), so a chain read and its send stay together.
 """
 
 from __future__ import annotations
-
-import threading
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +15,7 @@ from sebrus.chain.federation import FederationLedger
 from sebrus.federated.records import RoundRecord
 from sebrus.services.federation.model import record_final_model
 from sebrus.services.federation.queries import get_federation
-from sebrus.services.federation.rounds import anchor_round
+from sebrus.services.federation.rounds import anchor_round, federation_lock
 
 
 class PlatformRoundSink:
@@ -34,14 +32,13 @@ class PlatformRoundSink:
         self._ledger = ledger
         self._operator = operator
         self._blobs = blobs
-        self._lock = threading.Lock()
 
     def record_round(self, record: RoundRecord) -> None:
-        with self._lock, self._sessions() as db:
+        with self._sessions() as db:
             anchor_round(db, self._ledger, self._operator, get_federation(db, record.federation_id), record)
 
     def record_final_model(self, federation_id: int, model_sha256: str, model_bytes: bytes) -> None:
-        with self._lock, self._sessions() as db:
+        with federation_lock(federation_id), self._sessions() as db:
             federation = get_federation(db, federation_id)
             record_final_model(
                 db, self._ledger, self._operator, self._blobs, federation, model_sha256, model_bytes
