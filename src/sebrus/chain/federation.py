@@ -9,17 +9,21 @@ only (the contract stores a summary), so verification reads them back with ``eth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
 from sebrus.chain.ledger import Ledger
+from sebrus.chain.reverts import REVERTS, reverted
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
 
@@ -153,18 +157,7 @@ class FederationLedger:
             if refused.error == "UnknownFederation":
                 return None
             raise
-        dataset, last, count, operator, max_rounds, opened_at, config, model = raw
-        return ChainFederation(
-            federation_id=federation_id,
-            dataset=to_checksum_address(dataset),
-            operator=to_checksum_address(operator),
-            last_round=int(last),
-            round_count=int(count),
-            max_rounds=int(max_rounds),
-            opened_at=int(opened_at),
-            config_hash=bytes(config),
-            model_sha256=None if bytes(model) == bytes(32) else bytes(model),
-        )
+        return _chain_federation(federation_id, raw)
 
     def rounds(self, federation_id: int, from_block: int = 0) -> list[ChainRound]:
         """Every round anchored for ``federation_id``, in chain order (read from the events)."""
@@ -182,6 +175,26 @@ class FederationLedger:
             if event.name == "RoundRecorded":
                 return _chain_round(event.args, result.tx_hash, result.block_number)
         return None
+
+
+def _chain_federation(federation_id: int, raw: Any) -> ChainFederation:
+    dataset, last, count, operator, max_rounds, opened_at, config, model = raw
+    return ChainFederation(
+        federation_id=federation_id,
+        dataset=to_checksum_address(dataset),
+        operator=to_checksum_address(operator),
+        last_round=int(last),
+        round_count=int(count),
+        max_rounds=int(max_rounds),
+        opened_at=int(opened_at),
+        config_hash=bytes(config),
+        model_sha256=None if bytes(model) == bytes(32) else bytes(model),
+    )
+
+
+def _deployed_bytecode() -> str:
+    text = resources.files("sebrus.chain").joinpath("artifacts", "FederationLog.json").read_text("utf-8")
+    return str(json.loads(text)["deployedBytecode"])
 
 
 def _is(args: dict[str, Any], federation_id: int) -> bool:
@@ -207,3 +220,32 @@ def _chain_round(args: dict[str, Any], tx_hash: str, block_number: int) -> Chain
         tx_hash=tx_hash,
         block_number=block_number,
     )
+
+
+def read_federation_at(url: str, log_address: str, federation_id: int) -> ChainFederation | None:
+    """Read a federation from the FederationLog at ``log_address`` on the chain at ``url``, trusting
+    nothing local (``sebrus federate verify``). The contract's code must be exactly SeBRUS's
+    FederationLog, so a server naming a look-alike contract cannot vouch for its own model."""
+    if not url.startswith(("http://", "https://")):
+        raise InvalidInput(f"the chain URL must be an http(s) JSON-RPC URL, got {url!r}")
+    address = checked_address(log_address, "federation log address")
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+    try:
+        code = bytes(w3.eth.get_code(address))  # type: ignore[arg-type]
+    except Exception as exc:
+        raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
+    expected = bytes.fromhex(_deployed_bytecode().removeprefix("0x"))
+    if code != expected:
+        raise LedgerError(
+            f"{address} on {url} is not SeBRUS's FederationLog "
+            + ("(no code there)" if not code else "(its code differs)")
+        )
+    contract = w3.eth.contract(address=address, abi=load_artifact("FederationLog").abi)  # type: ignore[call-overload]
+    try:
+        raw = contract.functions.federation(federation_id).call()
+    except REVERTS as exc:
+        refused = reverted(exc, None)
+        if refused.error == "UnknownFederation":
+            return None
+        raise refused from exc
+    return _chain_federation(federation_id, raw)
