@@ -8,6 +8,7 @@ from sebrus.web.routes import (
     contribute,
     dataset_terms,
     datasets,
+    federations,
     home,
     item_deposit,
     items,
@@ -37,6 +38,7 @@ for _module in (
     dataset_terms,
     releases,
     audit,
+    federations,
 ):
     router.include_router(_module.router)
 

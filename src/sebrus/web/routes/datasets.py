@@ -207,6 +207,7 @@ def dataset_page(
     seeded: int | None = None,
     model: str = "",
     terms: bool = False,
+    federation: str = "",
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
     notice = {
@@ -215,6 +216,7 @@ def dataset_page(
         "seeded": seeded,
         "model": model if model in ("set", "removed") else "",
         "terms": terms,
+        "federation": federation == "started",
     }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
