@@ -16,11 +16,11 @@ import pytest
 from eth_account import Account
 
 from sebrus.federated.records import RoundRecord, RoundSink
-from tests.cli.test_client_commands import register_and_login
 from tests.support.cli import Invoke
 
 WALLETS = [Account.create().address for _ in range(3)]
 MODEL = b"weights of the federated model"
+PASSWORD = "a federated passphrase"
 _names = itertools.count()
 
 
@@ -50,7 +50,12 @@ def _fake_engine(seen: dict[str, Any]) -> types.ModuleType:
 
 
 def _owner_with_dataset(sebrus: Invoke) -> tuple[str, int]:
-    _name, token = register_and_login(sebrus)
+    """A fresh account (its token not saved) and a cats-and-dogs dataset it owns."""
+    user = f"fed-cli-{next(_names)}"
+    assert sebrus("user", "register", user, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    logged_in = sebrus("user", "login", user, "--password-stdin", input=PASSWORD + "\n")
+    assert logged_in.exit_code == 0, logged_in.output
+    token = logged_in.stdout.strip()
     name = f"fed cli {next(_names)}"
     created = sebrus("dataset", "create", name, "-l", "cat", "-l", "dog", "--token", token, "--json")
     assert created.exit_code == 0, created.output
