@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from sebrus.chain.errors import LedgerError
+from sebrus.chain.federation import read_federation_at
 from sebrus.federated.records import RoundRecord, RoundSink
 from tests.support.cli import Invoke
+from tests.support.live_server import LiveServer
 
 WALLETS = [Account.create().address for _ in range(3)]
 MODEL = b"weights of the federated model"
@@ -111,3 +114,9 @@ def test_start_anchors_each_round_and_verify_checks_the_model(
 def test_a_bad_epsilon_is_a_usage_error(sebrus: Invoke) -> None:
     result = sebrus("federate", "start", "--dataset", "1", "--rounds", "2", "--epsilon", "lots")
     assert result.exit_code == 2 and "--epsilon" in result.output
+
+
+def test_verify_refuses_a_contract_that_is_not_the_federation_log(server: LiveServer) -> None:
+    manager = server.services.handle.ledger.deployment.manager
+    with pytest.raises(LedgerError, match="not SeBRUS's FederationLog"):
+        read_federation_at(f"{server.url}/rpc", manager, 1)

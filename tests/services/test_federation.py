@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sebrus.db.models import Dataset, Federation, FederationRound, User
 from sebrus.federated.records import LossReport, RoundRecord
 from sebrus.platform import ChainServices
+from sebrus.services.audit.orphans import orphan_blobs
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
 from sebrus.services.federation.anchoring import participants_root
 from sebrus.services.federation.config import checked_config
@@ -212,6 +213,7 @@ def test_the_final_model_is_kept_anchored_and_verified(env: Env) -> None:
         )
         assert federation.model_tx_hash
         assert verified_model(env.services.federations, platform.blobs, federation) == model
+        assert sha not in orphan_blobs(db, platform.blobs)  # the audit knows the row that names it
         assert check_model_bytes(env.services.federations, federation, model).matches
         assert not check_model_bytes(env.services.federations, federation, model + b"x").matches
         summary = env.services.federations.federation(federation.chain_federation_id)
