@@ -179,3 +179,13 @@ def test_bad_rounds_and_unknown_federations(env: Env) -> None:
     assert env.client.get(f"/api/federations/{fid}/model").status_code == 404
     assert env.client.get("/api/federations/999999").status_code == 404
     assert env.client.get("/api/dataset/999999/federations").status_code == 404
+
+
+def test_a_dataset_with_a_federation_is_not_deleted(env: Env) -> None:
+    created = create_dataset(env.client, env.owner, "fed deletable", labels=["cat", "dog"])
+    started = env.client.post(
+        f"/api/dataset/{created['id']}/federations", json={"rounds": 1, "epsilon": 1}, headers=env.owner
+    )
+    assert started.status_code == 201, started.text
+    refused = env.client.delete(f"/api/dataset/{created['id']}", headers=env.owner)
+    assert refused.status_code == 409 and "federated training" in refused.json()["status"]
