@@ -171,6 +171,13 @@ def test_bad_records_are_refused_before_anything_is_sent(env: Env) -> None:
         (replace(_record(fid, 1), excluded=(WALLETS[0],), separated=False), "did not separate"),
         (replace(_record(fid, 1), aggregate_sha256="nothex"), "sha256"),
         (replace(_record(fid, 1), participants=("0xnot an address",)), "Ethereum address"),
+        (
+            replace(
+                _record(fid, 1), loss_reports=(LossReport(WALLETS[0], float("nan"), 3, "0x" + "ab" * 65),)
+            ),
+            "finite",
+        ),
+        (replace(_record(fid, 1), loss_reports=(LossReport(WALLETS[0], 0.1, 3, "0xabc"),)), "signature"),
     ]
     for record, message in bad:
         with pytest.raises(InvalidInput, match=message):

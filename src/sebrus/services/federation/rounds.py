@@ -8,6 +8,8 @@ differs from the one offered, that is a conflict for a person, not something to 
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from dataclasses import asdict, dataclass
 
@@ -26,6 +28,7 @@ from sebrus.services.errors import Conflict, InvalidInput
 from sebrus.services.federation.anchoring import participants_root
 from sebrus.services.review.chain_link import ChainUnavailable
 
+_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 _anchoring: dict[int, threading.Lock] = {}
 _anchoring_guard = threading.Lock()
 
@@ -111,6 +114,12 @@ def _checked(federation: Federation, record: RoundRecord) -> FederationRound:
     reports = [asdict(r) for r in record.loss_reports]
     for report in reports:
         report["wallet"] = normalize_address(report["wallet"], "loss_reports")
+        if not math.isfinite(report["noisy_loss"]) or report["num_examples"] < 0:
+            raise InvalidInput(
+                "A loss report needs a finite loss and a count of examples.", field="loss_reports"
+            )
+        if not _SIGNATURE.fullmatch(str(report["signature"])):
+            raise InvalidInput("A loss report's signature must be 65 bytes of 0x hex.", field="loss_reports")
     return FederationRound(
         federation_id=federation.id,
         round_index=record.round_index,
