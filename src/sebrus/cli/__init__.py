@@ -35,10 +35,12 @@ app.add_typer(dataset_app, name="dataset")
 app.command("upload")(upload_command)
 app.add_typer(items_app, name="items")
 
+from sebrus.cli.federate_cmd import federate_app  # noqa: E402
 from sebrus.cli.release_cmd import release_app  # noqa: E402
 from sebrus.cli.verify_cmd import verify_command  # noqa: E402
 
 app.add_typer(release_app, name="release")
+app.add_typer(federate_app, name="federate")
 app.command("verify")(verify_command)
 
 from sebrus.cli.detect_cmd import detect_command  # noqa: E402

@@ -13,6 +13,8 @@ from sebrus.services import browse, releases
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.errors import ServiceError
+from sebrus.services.federation import config as federation_config
+from sebrus.services.federation import queries as federation_queries
 from sebrus.services.incidents import monitoring
 from sebrus.services.incidents.holds import hold_states
 from sebrus.services.pagination import PageRequest
@@ -75,6 +77,25 @@ def _pool_warning(web: WebRequest, dataset: Dataset) -> str | None:
         return None
 
 
+def _federations(web: WebRequest, dataset: Dataset) -> dict[str, Any]:
+    """The dataset's federations with their rounds (newest first), and the form's choices."""
+    found = federation_queries.federations_of(web.db, dataset)
+    return {
+        "federations": found,
+        "federation_rounds": federation_queries.rounds_of(web.db, found),
+        "federation_mechanisms": [(m, m) for m in federation_config.MECHANISMS],
+        "federation_models": [
+            ("reference", "The reference CNN"),
+            ("uploaded", "This dataset's uploaded model"),
+        ],
+        "federation_rules": [
+            ("high-loss-cluster", "Leave out the high-loss cluster (K-Means)"),
+            ("none", "Aggregate every client"),
+        ],
+        "federation_max_rounds": federation_config.MAX_ROUNDS,
+    }
+
+
 def render_dataset(
     web: WebRequest,
     dataset: Dataset,
@@ -122,5 +143,6 @@ def render_dataset(
         "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
         "pool_warning": _pool_warning(web, dataset) if is_owner else None,
         "policy_panel": policy_panel(web, dataset, notice or {}) if is_owner else None,
+        **_federations(web, dataset),
     }
     return web.render("dataset.html", context, status_code=status_code)

@@ -9,6 +9,7 @@ from sebrus.web.routes import (
     dataset_policy,
     dataset_terms,
     datasets,
+    federations,
     home,
     item_deposit,
     items,
@@ -39,6 +40,7 @@ for _module in (
     dataset_policy,
     releases,
     audit,
+    federations,
 ):
     router.include_router(_module.router)
 

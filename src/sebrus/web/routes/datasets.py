@@ -208,6 +208,7 @@ def dataset_page(
     model: str = "",
     terms: bool = False,
     policy: bool = False,
+    federation: str = "",
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
     notice = {
@@ -217,6 +218,7 @@ def dataset_page(
         "model": model if model in ("set", "removed") else "",
         "terms": terms,
         "policy_saved": policy,
+        "federation": federation == "started",
     }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice
