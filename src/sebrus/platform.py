@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from sebrus.api.app import create_app
 from sebrus.blobs import open_blob_store
 from sebrus.chain.backends import open_chain
+from sebrus.chain.federation import FederationLedger
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
@@ -138,6 +139,7 @@ def build_platform(
                 per_minute(settings.rpc_rate_per_minute, "JSON-RPC calls"),
             )
         services.revocations = RevocationLedger(handle.ledger, settings.data_dir)
+        services.federations = FederationLedger(handle.ledger)
         services.monitor = MonitorJobs(
             platform.session_factory,
             platform.blobs,

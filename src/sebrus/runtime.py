@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sebrus.blobs import BlobStore
 from sebrus.chain.backends import ChainHandle
+from sebrus.chain.federation import FederationLedger
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.chain.rpc_server import EmbeddedRpc
 from sebrus.config import Settings
@@ -84,6 +85,7 @@ class ChainServices:
     limiter: UploadRateLimiter
     scans: ScanJobs | None = None  # poison scans: a runner, and the quarantine sender
     revocations: RevocationLedger | None = None  # contributor revocations (registry deployed on first use)
+    federations: FederationLedger | None = None  # federated training's rounds and final models
     monitor: MonitorJobs | None = None  # per-release model metrics and drop alerts
     # Calls Review.finalize for x = 0 items and closed commit-reveal rounds; None when switched off.
     finalizer: ReviewFinalizer | None = None

@@ -21,6 +21,7 @@ FILE_OPERATIONS = {
     ("get", "/api/scans/{scan_id}/report.json"),
     ("get", "/api/scans/{scan_id}/report.html"),
     ("get", "/api/dataset/{dataset_id}/audit-log"),
+    ("get", "/api/federations/{federation_id}/model"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sebrus.sdk.review_models import ItemVotes, ReviewPolicy, ReviewPool, VoteReceipt
+from sebrus.sdk.review_models import BulkVotes, ItemVotes, ReviewPolicy, ReviewPool, VoteReceipt
 
 ITEM = {
     "id": 1,
@@ -88,3 +88,45 @@ def test_a_policy_read_and_a_policy_change() -> None:
         {"status": "Policy changed.", "version": 1, "effective_from": 9, "policy": terms}
     )
     assert changed.review is None and changed.versions is None and changed.version == 1
+
+
+def test_bulk_votes_read_each_outcome_and_the_settlement_time() -> None:
+    settled = {
+        "sha256": "abab",
+        "content_hash": "ab" * 32,
+        "decision": "approve",
+        "outcome": "settled",
+        "message": "Vote cast.",
+        "error": None,
+        "tx_hash": "0x" + "55" * 32,
+        "item": ITEM,
+    }
+    refused = {
+        **settled,
+        "sha256": "cd" * 32,
+        "content_hash": "cd" * 32,
+        "decision": "reject",
+        "outcome": "refused",
+        "message": "Item cdcdcdcdcdcdc: You have already voted on this item in this round.",
+        "error": "AlreadyVoted",
+        "tx_hash": None,
+        "item": None,
+    }
+    document = {
+        "status": "1 vote settled in 0.4 s (1 transaction). 1 refused: see each entry.",
+        "settled": 1,
+        "refused": 1,
+        "settlement_seconds": 0.412,
+        "transactions": 1,
+        "gas_used": 120000,
+        "settler": "custodial, one transaction per vote",
+        "outcomes": [settled, refused],
+    }
+    answer = BulkVotes.from_json(document)
+    assert (answer.settled, answer.refused, answer.settlement_seconds) == (1, 1, 0.412)
+    first, second = answer.outcomes
+    assert first.settled and first.approve and first.item is not None and first.sha256 == "abab"
+    assert (
+        not second.settled and not second.approve and second.error == "AlreadyVoted" and second.item is None
+    )
+    assert answer.to_dict() == document

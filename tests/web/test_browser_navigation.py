@@ -82,3 +82,37 @@ def test_the_review_page_says_how_to_use_a_browser_wallet_when_none_is_found(
     assert visit.page.locator("#voter-choice").is_visible()
     assert not visit.page.locator("#wallet-absent").is_visible()
     visit.close()
+
+
+def test_the_contribute_page_says_how_to_use_a_browser_wallet_when_none_is_found(
+    chromium: Any, server: LiveServer
+) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as api:
+        headers = api_user(api, "nowallet-contributor")
+        made = api.post(
+            "/api/dataset",
+            json={"datasetName": "Wallet-less pets", "description": "Pets.", "labels": ["cat", "dog"]},
+            headers=headers,
+        )
+        assert made.status_code == 201, made.text
+    for viewport, tag in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        visit = Visit(chromium, server.url, viewport, tag)
+        page = visit.page
+        log_in_in_browser(page, "nowallet-contributor")
+        page.goto("/contribute")
+        note = page.locator("#wallet-absent")
+        assert note.is_visible() and not page.locator("#signer-choice").is_visible()
+        text = note.inner_text()
+        assert "sign each contribution yourself from a browser wallet such as MetaMask" in text
+        assert "Install a wallet extension" in text
+        assert f"{server.url}/rpc" in text or "chain id" in text
+        visit.shot("contribute-no-wallet")
+        visit.close()
+
+    visit = Visit(chromium, server.url, DESKTOP, "desktop")
+    StubWallet(server).install(visit)
+    log_in_in_browser(visit.page, "nowallet-contributor")
+    visit.page.goto("/contribute")
+    assert visit.page.locator("#signer-choice").is_visible()
+    assert not visit.page.locator("#wallet-absent").is_visible()
+    visit.close()

@@ -64,10 +64,13 @@ class ChainHandle:
     def _init_ledger(self) -> Deployment:
         if self.ledger.is_deployed:
             deployment = self.ledger.deployment
-            if deployment.release_registry is not None:
+            if deployment.release_registry is not None and deployment.federation_log is not None:
                 return deployment
-            # Deployed before releases existed: add the registry, keep everything else.
-            deployment = self.ledger.deploy_release_registry(self.operators.deployer)
+            # Deployed before releases or federations existed: add what is missing, keep everything else.
+            if deployment.release_registry is None:
+                deployment = self.ledger.deploy_release_registry(self.operators.deployer)
+            if deployment.federation_log is None:
+                deployment = self.ledger.deploy_federation_log(self.operators.deployer)
         else:
             deployment = self.ledger.deploy(self.operators.deployer)
         save_deployment(self._settings.data_dir, deployment)
@@ -163,7 +166,9 @@ def _verified(w3: Web3, deployment: Deployment | None) -> Deployment | None:
     if not w3.eth.get_code(deployment.manager):  # type: ignore[arg-type]
         return None
     if deployment.release_registry and not w3.eth.get_code(deployment.release_registry):  # type: ignore[arg-type]
-        return replace(deployment, release_registry=None)  # `init` deploys it again
+        deployment = replace(deployment, release_registry=None)  # `init` deploys it again
+    if deployment.federation_log and not w3.eth.get_code(deployment.federation_log):  # type: ignore[arg-type]
+        deployment = replace(deployment, federation_log=None)
     return deployment
 
 

@@ -177,12 +177,19 @@ class Ledger:
             deployer=deployer.address,
             block_number=result.block_number,
         )
-        return self.deploy_release_registry(deployer)
+        self.deploy_release_registry(deployer)
+        return self.deploy_federation_log(deployer)
 
     def deploy_release_registry(self, deployer: LocalAccount) -> Deployment:
         """Add the ReleaseRegistry to this deployment; also for chains deployed before it existed."""
         registry, _ = self.transactor.deploy(deployer, "ReleaseRegistry")
         self._deployment = replace(self.deployment, release_registry=registry)
+        return self._deployment
+
+    def deploy_federation_log(self, deployer: LocalAccount) -> Deployment:
+        """Add the FederationLog to this deployment; also for chains deployed before it existed."""
+        log, _ = self.transactor.deploy(deployer, "FederationLog")
+        self._deployment = replace(self.deployment, federation_log=log)
         return self._deployment
 
     def _manager(self) -> Contract:

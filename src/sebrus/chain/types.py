@@ -36,6 +36,8 @@ class Deployment:
     block_number: int
     # None in deployment files written before releases existed: ``ChainHandle.init`` deploys it then.
     release_registry: str | None = None
+    # None in files written before federated training existed: ``ChainHandle.init`` deploys it then.
+    federation_log: str | None = None
 
 
 @dataclass(frozen=True)

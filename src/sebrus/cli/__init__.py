@@ -21,10 +21,6 @@ from sebrus.cli.serve_cmd import serve_command  # noqa: E402
 app.command("serve")(serve_command)
 app.add_typer(experiment_app, name="experiment")
 
-from sebrus.cli.federate_cmd import federate_app  # noqa: E402
-
-app.add_typer(federate_app, name="federate")
-
 from sebrus.cli.audit_cmd import audit_command  # noqa: E402
 
 app.command("audit")(audit_command)
@@ -39,10 +35,12 @@ app.add_typer(dataset_app, name="dataset")
 app.command("upload")(upload_command)
 app.add_typer(items_app, name="items")
 
+from sebrus.cli.federate_cmd import federate_app  # noqa: E402
 from sebrus.cli.release_cmd import release_app  # noqa: E402
 from sebrus.cli.verify_cmd import verify_command  # noqa: E402
 
 app.add_typer(release_app, name="release")
+app.add_typer(federate_app, name="federate")
 app.command("verify")(verify_command)
 
 from sebrus.cli.detect_cmd import detect_command  # noqa: E402

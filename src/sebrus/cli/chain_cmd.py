@@ -60,6 +60,7 @@ def init(as_json: JsonFlag = False) -> None:
         console.print(f"  DatasetManager  {deployment.manager}")
         console.print(f"  Dataset (impl)  {deployment.dataset_implementation}")
         console.print(f"  ReleaseRegistry {deployment.release_registry}")
+        console.print(f"  FederationLog   {deployment.federation_log}")
 
 
 @chain_app.command("status")
@@ -92,6 +93,7 @@ def status(
         table.add_row("DatasetManager", str(contracts["manager"]))
         table.add_row("Dataset impl", str(contracts["dataset_implementation"]))
         table.add_row("ReleaseRegistry", str(contracts["release_registry"]))
+        table.add_row("FederationLog", str(contracts.get("federation_log")))
         table.add_row("datasets", str(report["datasets"]))
     elif url is None:
         table.add_row("contracts", "not deployed: run `sebrus chain init`")

@@ -4,11 +4,13 @@ refusals exit 1 with the contract's reason."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from sebrus.cli import review_bulk
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 from sebrus.primitives import format_eth
@@ -86,18 +88,68 @@ RejectOption = Annotated[bool, typer.Option("--reject", help="The label is wrong
 
 @review_app.command("vote")
 def vote(
-    dataset: DatasetArg,
-    sha256: ShaArg,
+    dataset: Annotated[
+        int | None, typer.Argument(metavar="[DATASET]", help="The dataset's id (or --dataset).")
+    ] = None,
+    sha256: Annotated[
+        str | None,
+        typer.Argument(metavar="[SHA256]", help="The item's sha256, or any unique start of it."),
+    ] = None,
     approve: ApproveOption = False,
     reject: RejectOption = False,
+    dataset_option: Annotated[
+        int | None, typer.Option("--dataset", "-d", min=1, help="The dataset's id.")
+    ] = None,
+    all_approve: Annotated[
+        bool,
+        typer.Option(
+            "--all-approve", help="Approve every votable item of your current queue page (see --limit)."
+        ),
+    ] = False,
+    all_reject: Annotated[
+        bool, typer.Option("--all-reject", help="Reject every votable item of your current queue page.")
+    ] = False,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Decisions, one a line: CSV `hash-or-prefix,approve|reject` or JSON lines.",
+            dir_okay=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=50, help="With --all-*: how many queue items make the page.")
+    ] = 20,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Vote with the policy's stake (plain mode)."""
+    """Vote with the policy's stake (plain mode): one item, or many in one submission.
+
+    --all-approve / --all-reject vote on your current queue page (its first --limit items; those that
+    cannot be voted on now are skipped and named); --from-file takes up to 100 decisions. The server
+    checks every entry before sending any vote; each entry's outcome and the settlement time are
+    printed. Exit 0: all settled; 1: some refused; 2: usage error."""
+    if dataset is not None and dataset_option is not None and dataset != dataset_option:
+        fail(f"Two datasets named ({dataset} and --dataset {dataset_option}): name one.", 2)
+    chosen = dataset if dataset is not None else dataset_option
+    if chosen is None:
+        fail("Name the dataset: `sebrus review vote DATASET ...` or --dataset N.", 2)
+    bulk_modes = sum((all_approve, all_reject, from_file is not None))
+    if bulk_modes:
+        if bulk_modes > 1 or sha256 is not None or approve or reject:
+            fail("Choose one of SHA256 with --approve/--reject, --all-approve, --all-reject, --from-file.", 2)
+        decisions = review_bulk.file_decisions(from_file) if from_file is not None else None
+        with connect(url, token, login_required=True) as client:
+            if decisions is None:
+                decisions = review_bulk.queue_decisions(client, chosen, limit, all_approve)
+            review_bulk.send(client, chosen, decisions, as_json)
+        return
+    if sha256 is None:
+        fail("Name an item (SHA256), or vote in bulk with --all-approve, --all-reject or --from-file.", 2)
     side = _side(approve, reject)
     with connect(url, token, login_required=True) as client:
-        answer = client.vote(dataset, client.resolve_item(dataset, sha256), side)
+        answer = client.vote(chosen, client.resolve_item(chosen, sha256), side)
     print_json(answer.to_dict()) if as_json else _print_receipt(answer)
 
 

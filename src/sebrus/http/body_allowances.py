@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sebrus.services.datasets import MAX_BYTES_CEILING
+from sebrus.services.federation.model import MAX_FINAL_MODEL_BYTES
 from sebrus.services.scans.model import MAX_SCAN_MODEL_BYTES
 
 MIB = 1024 * 1024
@@ -23,6 +24,8 @@ SEED_JSON_BYTES = 64 * MIB
 BULK_UPLOAD_BYTES = 256 * MIB
 # Above /rpc's own limit, so that its refusal (a JSON-RPC error object) is the one a client sees.
 RPC_ENVELOPE_BYTES = 2 * MIB
+# One federated round: 4096 participants with a signed loss report each (about 300 bytes apiece).
+FEDERATION_ROUND_BYTES = 4 * MIB
 # The multipart framing and the CSRF field around a model file on the dataset page's form.
 FORM_FRAMING_BYTES = 64 * 1024
 
@@ -69,6 +72,15 @@ BODY_ALLOWANCES: tuple[BodyAllowance, ...] = (
     ),
     BodyAllowance(
         "PUT", "/api/dataset/{dataset_id}/scan-model", MAX_SCAN_MODEL_BYTES, "the owner's model file"
+    ),
+    BodyAllowance(
+        "PUT", "/api/federations/{federation_id}/model", MAX_FINAL_MODEL_BYTES, "a federation's final model"
+    ),
+    BodyAllowance(
+        "POST",
+        "/api/federations/{federation_id}/rounds",
+        FEDERATION_ROUND_BYTES,
+        "a round: up to 4096 participants, each with a signed loss report",
     ),
     BodyAllowance("POST", "/api/dataset", SEED_JSON_BYTES, "dataset creation may carry base64 seed images"),
     BodyAllowance("POST", "/api/dataset/{dataset_id}/seed", SEED_JSON_BYTES, "base64 seed images"),

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from sebrus.chain.federation import FederationLedger
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.revocations import RevocationLedger
 from sebrus.db.models import AuthSession, Dataset, User
@@ -289,6 +290,24 @@ async def get_revocations(services: OptionalChainDep) -> Revocations:
 
 
 RevocationsDep = Annotated[Revocations, Depends(get_revocations)]
+
+
+@dataclass(frozen=True)
+class Federations:
+    """What federated training's routes need: the custodial link (owner, operator) and the FederationLog."""
+
+    link: ChainLink
+    log: FederationLedger
+
+
+async def get_federations(services: OptionalChainDep) -> Federations:
+    log = services.federations if services is not None else None
+    if services is None or log is None:
+        raise no_chain("federated training is unavailable")
+    return Federations(link=services.link, log=log)
+
+
+FederationsDep = Annotated[Federations, Depends(get_federations)]
 
 
 async def get_optional_ledger(services: OptionalChainDep) -> Ledger | None:

@@ -23,6 +23,7 @@ from sebrus.sdk.errors import (
     UnknownItem,
     error_for,
 )
+from sebrus.sdk.federations import FederationMethods
 from sebrus.sdk.incidents import IncidentMethods
 from sebrus.sdk.models import BulkUploadResult, Dataset, Item, UploadResult, User
 from sebrus.sdk.releases import ReleaseMethods
@@ -58,7 +59,7 @@ def default_token_name(tool: str = "sebrus SDK") -> str:
     return f"{tool} on {socket.gethostname()}"[:64]
 
 
-class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
+class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods, FederationMethods):
     """A client of one SeBRUS server.
 
     ``token`` is an API token (``sebrus user login`` prints one); without it only public reads work.
@@ -324,6 +325,9 @@ class Client(ReleaseMethods, ScanMethods, ReviewMethods, IncidentMethods):
 
     def image(self, dataset_id: int, sha256: str) -> bytes:
         return self._request("GET", f"/api/dataset/{int(dataset_id)}/items/{_hash(sha256)}/image").content
+
+    def _bytes(self, path: str) -> bytes:
+        return self._request("GET", path).content
 
     # -- audit ---------------------------------------------------------------------------------------
 

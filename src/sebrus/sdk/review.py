@@ -8,10 +8,12 @@ contract's error name (``AlreadyVoted: ...``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sebrus.sdk.review_models import (
     AllowedVoter,
+    BulkVotes,
     ClaimReceipt,
     ClaimWaiting,
     DepositReceipt,
@@ -48,6 +50,17 @@ class ReviewMethods:
             "POST", _path(dataset_id, "items", sha256, "vote"), json={"approve": bool(approve)}
         )
         return VoteReceipt.from_json(answer)
+
+    def vote_many(self, dataset_id: int, decisions: Iterable[tuple[str, bool]]) -> BulkVotes:
+        """Plain votes on many items in one request: ``(sha256 or a unique start of it, approve)`` each.
+
+        The server checks every entry before sending anything: a submission naming an unknown item or one
+        item twice is refused whole (an error); an entry that cannot be voted on now is refused in its
+        outcome while the others settle. The answer says how long settlement took."""
+        votes = [
+            {"sha256": ref, "decision": "approve" if approve else "reject"} for ref, approve in decisions
+        ]
+        return BulkVotes.from_json(self._json("POST", _path(dataset_id, "votes"), json={"votes": votes}))
 
     def commit_vote(self, dataset_id: int, sha256: str, approve: bool) -> VoteReceipt:
         """A hidden vote (commit-reveal policies); the server keeps what it needs to reveal it."""

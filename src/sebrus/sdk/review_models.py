@@ -178,6 +178,59 @@ class DepositsPaid(_Answer):
 
 
 @dataclass(frozen=True)
+class BulkVoteOutcome(_Answer):
+    """One entry of a bulk vote: settled (with its transaction) or refused (a sentence naming the item)."""
+
+    sha256: str  # the reference as sent (a hash or a unique start of one)
+    content_hash: str
+    approve: bool
+    settled: bool
+    message: str
+    error: str | None = None  # the contract error's name when refused
+    tx_hash: str | None = None
+    item: Item | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BulkVoteOutcome:
+        item = data.get("item")
+        return cls(
+            sha256=str(data["sha256"]),
+            content_hash=str(data["content_hash"]),
+            approve=data["decision"] == "approve",
+            settled=data["outcome"] == "settled",
+            message=str(data["message"]),
+            error=data.get("error"),
+            tx_hash=data.get("tx_hash"),
+            item=Item.from_json(item) if isinstance(item, dict) else None,
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class BulkVotes(_Answer):
+    """Many votes in one submission: each entry's outcome, and how long settling them took."""
+
+    message: str
+    settled: int
+    refused: int
+    settlement_seconds: float
+    transactions: int
+    outcomes: list[BulkVoteOutcome]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BulkVotes:
+        return cls(
+            message=str(data.get("status", "")),
+            settled=int(data["settled"]),
+            refused=int(data["refused"]),
+            settlement_seconds=float(data["settlement_seconds"]),
+            transactions=int(data["transactions"]),
+            outcomes=[BulkVoteOutcome.from_json(o) for o in data["outcomes"]],
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
 class ClaimReceipt(_Answer):
     """A payout collected for one ballot."""
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Item, OutboxEntry, User
+from sebrus.db.models import DEFAULT_MAX_BYTES, Dataset, Federation, Item, OutboxEntry, User
 from sebrus.primitives import DATASET_MAX_LABEL_BYTES, DATASET_MAX_LABELS
 from sebrus.services import audit_log
 from sebrus.services.accounts import roles
@@ -257,6 +257,9 @@ def delete_dataset(db: Session, actor: User, dataset: Dataset) -> None:
         raise Conflict(
             "Dataset has acknowledged uploads that are being anchored on chain, so it cannot be deleted."
         )
+    if db.scalar(select(Federation.id).where(Federation.dataset_id == dataset.id).limit(1)) is not None:
+        db.rollback()  # its rounds are anchored: the index of them is kept like the items'
+        raise Conflict("Dataset has federated training anchored on chain and cannot be deleted.")
     audit_log.record(
         db,
         "dataset.delete",

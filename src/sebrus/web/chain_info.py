@@ -19,6 +19,7 @@ __all__ = [
     "ChainState",
     "ServedNetwork",
     "balance_of",
+    "chain_id_of",
     "chain_record",
     "chain_services",
     "chain_state",
@@ -58,6 +59,20 @@ def served_network(request: Request) -> ServedNetwork | None:
         return None
     host = request.url.hostname or "this server"
     return ServedNetwork(chain_id=services.handle.ledger.chain_id, name=f"SeBRUS ({host})")
+
+
+def chain_id_of(request: Request) -> int | None:
+    """The chain id a browser wallet must be on to sign for this server, or None (no chain, or the
+    node did not answer): what the pages tell a visitor who has no wallet yet."""
+    services = chain_services(request)
+    if services is None:
+        return None
+    try:
+        chain_id: int = services.handle.ledger.chain_id
+        return chain_id
+    except Exception as exc:  # a page must render even when the node is down
+        log.warning("chain id unavailable: %s", exc)
+        return None
 
 
 def chain_state(request: Request) -> ChainState:

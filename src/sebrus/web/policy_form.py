@@ -3,6 +3,8 @@
 People think in ETH and minutes; the policy object (``services/review/policy.py``) holds wei and
 seconds. Each field is checked here so that its error sits beside it; what only the whole policy
 can refuse (open voting without a stake) comes back from ``terms_from_policy`` for the fieldset.
+The dataset page's change form (``routes/dataset_policy.py``) sends the same fields, filled in by
+``form_values`` from the policy in force, plus the finalize delay, so that a change keeps it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sebrus.services.review.policy import ALLOW_LIST, OPEN, terms_from_policy
 from sebrus.web.forms import FormErrors, text
 
 MAX_WINDOW_MINUTES = MAX_WINDOW_SECONDS // 60
+FINALIZE_FIELD = "finalize_seconds"  # only the change form sends it: Create takes the platform's default
 POLICY_FIELDS = (
     "x",
     "stake_eth",
@@ -77,6 +80,11 @@ def read_policy(form: FormData, errors: FormErrors) -> tuple[dict[str, str], dic
             ("reveal_minutes", "reveal_window", "The reveal phase"),
         ):
             policy[key] = 60 * _whole(values[field], field, what, 1, MAX_WINDOW_MINUTES, errors)
+    if FINALIZE_FIELD in form:
+        values[FINALIZE_FIELD] = text(form, FINALIZE_FIELD)
+        policy["finalize_delay"] = _whole(
+            values[FINALIZE_FIELD], FINALIZE_FIELD, "The wait before approving", 0, MAX_WINDOW_SECONDS, errors
+        )
     if policy.get("voters") == OPEN and policy["stake_wei"] == 0 and "stake_eth" not in errors.fields:
         errors.add("stake_eth", "Open voting needs a stake above 0, or anyone could vote for free.")
     if not errors:
@@ -85,6 +93,27 @@ def read_policy(form: FormData, errors: FormErrors) -> tuple[dict[str, str], dic
         except InvalidInput as refused:
             errors.add("review_policy", refused.message.replace("`", ""))
     return values, policy
+
+
+def form_values(policy: dict[str, Any]) -> dict[str, str]:
+    """A policy object (wei, seconds; ``policy_from_terms``'s keys) as the change form's fields show it:
+    ETH exactly as ``format_eth`` writes it (``eth_to_wei`` reads it back to the same wei), minutes."""
+    values = dict(DEFAULTS)
+    values["x"] = str(policy.get("x", DEFAULTS["x"]))
+    for key in ("stake", "reward", "deposit"):
+        if isinstance(policy.get(f"{key}_wei"), int):
+            values[f"{key}_eth"] = format_eth(policy[f"{key}_wei"], unit=False)
+    if policy.get("voters") in (OPEN, ALLOW_LIST):
+        values["voters"] = policy["voters"]
+    if policy.get("commit_reveal"):
+        values["commit_reveal"] = "on"
+        for field, key in (("commit_minutes", "commit_window"), ("reveal_minutes", "reveal_window")):
+            seconds = policy.get(key)
+            if isinstance(seconds, int) and seconds > 0:  # a window set in seconds shows as whole minutes
+                values[field] = str(max(1, -(-seconds // 60)))
+    if isinstance(policy.get("finalize_delay"), int):
+        values[FINALIZE_FIELD] = str(policy["finalize_delay"])
+    return values
 
 
 def _eth(wei: Any) -> str:
@@ -117,6 +146,8 @@ def policy_facts(policy: dict[str, Any] | None) -> list[tuple[str, str]]:
         facts.append(("Commit-reveal", f"on: {commit} to commit, {reveal} to reveal"))
     else:
         facts.append(("Commit-reveal", "off: votes are cast openly"))
+    if x == 0 and isinstance(policy.get("finalize_delay"), int):  # the delay matters only without votes
+        facts.append(("Approved no sooner than", f"{_minutes(policy['finalize_delay'])} after anchoring"))
     return facts
 
 

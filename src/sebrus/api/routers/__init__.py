@@ -13,6 +13,7 @@ from sebrus.api.routers import (
     contribution_signing,
     dataset_audit,
     datasets,
+    federations,
     health,
     incidents,
     items,
@@ -53,6 +54,7 @@ CHAIN_ROUTERS: list[APIRouter] = [
     review.mine_router,
     review_wallet.router,
     incidents.router,
+    federations.router,
 ]
 
 

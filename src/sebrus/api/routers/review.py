@@ -42,8 +42,9 @@ from sebrus.api.schemas.review import (
     terms_json,
     vote_json,
 )
+from sebrus.api.schemas.review_bulk import BulkVotesIn, BulkVotesOut, bulk_answer
 from sebrus.http.deps import CurrentUser, DbSession, OptionalUser, ReviewChainDep, dataset_or_404
-from sebrus.services.review import deposits, no_ballot, quality
+from sebrus.services.review import bulk_votes, deposits, no_ballot, quality
 from sebrus.services.review import owner as review_owner
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
@@ -209,6 +210,23 @@ def cast_vote(
     dataset = dataset_or_404(db, dataset_id)
     receipt = review_votes.vote(db, chain, dataset, user, sha256, body.approve)
     return receipt_answer(receipt, "Vote cast.", shows_contributor(receipt.item, dataset, user))
+
+
+@router.post("/votes")
+def cast_votes(
+    dataset_id: int, body: BulkVotesIn, db: DbSession, user: CurrentUser, chain: ReviewChainDep
+) -> BulkVotesOut:
+    """Plain votes on many items at once (a queue page, a file), signed by your custodial wallet.
+
+    Every entry is checked before anything is sent. A submission that names no item, an unknown or
+    ambiguous one, or one item twice is refused whole (400, or 404 when only unknown items are the
+    trouble), as is one whose stakes your wallet cannot pay; nothing is sent. An entry that cannot be
+    voted on now (already voted, decided, deposit unpaid, pool short, commit-reveal, your own) is
+    refused with a sentence naming its item while the others proceed; when none can, 409 with every
+    sentence. The answer has each entry's outcome and how long settlement took."""
+    dataset = dataset_or_404(db, dataset_id)
+    result = bulk_votes.vote_in_bulk(db, chain, dataset, user, body.decisions())
+    return bulk_answer(result, dataset, user)
 
 
 @router.post("/items/{sha256}/commit")

@@ -6,6 +6,7 @@ from sebrus.db.models.audit_log import AuditLogEntry
 from sebrus.db.models.chain_sync import ChainCursor, OutboxEntry
 from sebrus.db.models.datasets import DEFAULT_MAX_BYTES, Dataset, DatasetRole
 from sebrus.db.models.enums import DatasetRoleName, ItemStatus, OutboxState, SessionKind, WalletKind
+from sebrus.db.models.federations import Federation, FederationRound
 from sebrus.db.models.incidents import (
     MetricState,
     ReleaseMetric,
@@ -44,6 +45,8 @@ __all__ = [
     "DatasetRole",
     "DatasetRoleName",
     "DatasetSeed",
+    "Federation",
+    "FederationRound",
     "Item",
     "ItemStatus",
     "LoginThrottle",

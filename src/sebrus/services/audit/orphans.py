@@ -15,13 +15,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sebrus.blobs.base import BlobStore
-from sebrus.db.models import Dataset, DatasetSeed, Item, OutboxEntry, Scan
+from sebrus.db.models import Dataset, DatasetSeed, Federation, Item, OutboxEntry, Scan
 
 MAX_LISTED = 100
 
 
 def referencing_columns() -> list[Select[tuple[str | None]]]:
-    """Every column that names a blob by its sha256: items, outbox entries, seeds, models, reports."""
+    """Every column that names a blob by its sha256: items, outbox entries, seeds, models (scan and
+    federated), reports."""
     return [
         select(Item.content_hash),
         select(OutboxEntry.content_hash),
@@ -30,6 +31,7 @@ def referencing_columns() -> list[Select[tuple[str | None]]]:
         select(Scan.model_sha256),
         select(Scan.report_sha256),
         select(Scan.report_html_sha256),
+        select(Federation.model_sha256),
     ]
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sebrus.chain.review import commitment_hash
 from sebrus.chain.review_types import BallotState
+from sebrus.chain.types import TxResult
 from sebrus.db.base import utcnow
 from sebrus.db.models import Dataset, Item, ReviewCommitSecret, ReviewVote, User
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
@@ -50,8 +52,17 @@ def vote(
     with chain_refusals("vote"):
         terms = chain.reviews.policy_for(address, item.content_hash).terms
         chain.require_funds(signer.address, terms.stake_wei, "a vote")
-        result = chain.reviews.vote(signer, address, item.content_hash, approve)
+    result = send_vote(chain, signer, address, item.content_hash, approve)
     return receipt(db, chain, dataset, item, signer.address, result.tx_hash)
+
+
+def send_vote(
+    chain: ReviewChain, signer: LocalAccount, address: str, content_hash: str, approve: bool
+) -> TxResult:
+    """One plain vote's transaction, without the index sync: a bulk submission sends several in a row
+    through the same transactor (its nonces) and syncs once after the last (``review.settlers``)."""
+    with chain_refusals("vote"):
+        return chain.reviews.vote(signer, address, content_hash, approve)
 
 
 def commit(

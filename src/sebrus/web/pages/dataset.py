@@ -13,6 +13,8 @@ from sebrus.services import browse, releases
 from sebrus.services.accounts.users import usernames
 from sebrus.services.addresses import is_hex_address
 from sebrus.services.errors import ServiceError
+from sebrus.services.federation import config as federation_config
+from sebrus.services.federation import queries as federation_queries
 from sebrus.services.incidents import monitoring
 from sebrus.services.incidents.holds import hold_states
 from sebrus.services.pagination import PageRequest
@@ -27,6 +29,7 @@ from sebrus.web.context import Web, WebRequest
 from sebrus.web.errors import PageNotFound
 from sebrus.web.paging import Pager
 from sebrus.web.policy_form import policy_facts
+from sebrus.web.policy_panel import policy_panel
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -72,6 +75,25 @@ def _pool_warning(web: WebRequest, dataset: Dataset) -> str | None:
     except ServiceError as exc:
         log.info("pool of dataset %s unreadable: %s", dataset.id, exc.message)
         return None
+
+
+def _federations(web: WebRequest, dataset: Dataset) -> dict[str, Any]:
+    """The dataset's federations with their rounds (newest first), and the form's choices."""
+    found = federation_queries.federations_of(web.db, dataset)
+    return {
+        "federations": found,
+        "federation_rounds": federation_queries.rounds_of(web.db, found),
+        "federation_mechanisms": [(m, m) for m in federation_config.MECHANISMS],
+        "federation_models": [
+            ("reference", "The reference CNN"),
+            ("uploaded", "This dataset's uploaded model"),
+        ],
+        "federation_rules": [
+            ("high-loss-cluster", "Leave out the high-loss cluster (K-Means)"),
+            ("none", "Aggregate every client"),
+        ],
+        "federation_max_rounds": federation_config.MAX_ROUNDS,
+    }
 
 
 def render_dataset(
@@ -120,5 +142,7 @@ def render_dataset(
         "scan_model": scan_model.current_model(dataset),
         "max_model_mb": scan_model.MAX_SCAN_MODEL_BYTES // MIB,
         "pool_warning": _pool_warning(web, dataset) if is_owner else None,
+        "policy_panel": policy_panel(web, dataset, notice or {}) if is_owner else None,
+        **_federations(web, dataset),
     }
     return web.render("dataset.html", context, status_code=status_code)

@@ -6,8 +6,10 @@ from sebrus.web.routes import (
     account,
     audit,
     contribute,
+    dataset_policy,
     dataset_terms,
     datasets,
+    federations,
     home,
     item_deposit,
     items,
@@ -35,8 +37,10 @@ for _module in (
     seed_images,
     scan_model,
     dataset_terms,
+    dataset_policy,
     releases,
     audit,
+    federations,
 ):
     router.include_router(_module.router)
 

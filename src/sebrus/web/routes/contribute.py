@@ -33,7 +33,7 @@ from sebrus.services.ingest import bulk
 from sebrus.services.ingest.contributions import UploadTooLarge, accept_upload
 from sebrus.services.ingest.images import ALLOWED_FORMATS
 from sebrus.services.review.deposits_due import upload_notice
-from sebrus.web.chain_info import chain_services, served_network
+from sebrus.web.chain_info import chain_id_of, chain_services, served_network
 from sebrus.web.context import Web, WebRequest
 from sebrus.web.forms import FormErrors, text
 from sebrus.web.templating import image_limits
@@ -102,6 +102,7 @@ def _page(
         "bulk_max_bytes": web.state.settings.bulk_upload_max_bytes,
         "available": chain_services(web.request) is not None,
         "wallet_network": served_network(web.request),
+        "chain_id": chain_id_of(web.request),  # for _wallet_absent.html: the network a wallet must be on
     }
     return web.render("contribute.html", context, status_code=status_code)
 

@@ -207,6 +207,8 @@ def dataset_page(
     seeded: int | None = None,
     model: str = "",
     terms: bool = False,
+    policy: bool = False,
+    federation: str = "",
 ) -> Response:
     dataset = dataset_or_404(web, dataset_id)
     notice = {
@@ -215,6 +217,8 @@ def dataset_page(
         "seeded": seeded,
         "model": model if model in ("set", "removed") else "",
         "terms": terms,
+        "policy_saved": policy,
+        "federation": federation == "started",
     }
     return render_dataset(
         web, dataset, status=status, label=label, contributor=contributor, page=page, notice=notice

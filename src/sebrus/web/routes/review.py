@@ -2,7 +2,9 @@
 
 The page calls the same services as ``/api/dataset/{id}/review`` (votes are signed by the visitor's
 custodial wallet); forms carry the session's CSRF token, and every answer to a form is a redirect
-back to the queue (303) or the page again with the refusal's message and its 4xx status. With a
+back to the queue (303) or the page again with the refusal's message and its 4xx status. The page
+vote (``/review/votes``, every row of the queue page in one submission, ``review.bulk_votes``)
+answers with the page itself, listing each row's outcome and the settlement time. With a
 browser wallet, ``static/js/review_wallet.js`` takes over the forms and votes through the wallet
 routes of the API instead (``api/routers/review_wallet.py``).
 """
@@ -13,16 +15,19 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from sebrus.db.models import Dataset, User
+from sebrus.http.errors import status_code_for
 from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
-from sebrus.services.review import no_ballot
+from sebrus.services.review import bulk_votes, no_ballot
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
+from sebrus.services.review.bulk_votes import BulkResult, Decision
 from sebrus.services.review.chain import addresses_of
 from sebrus.web.chain_info import review_chain, served_network
 from sebrus.web.context import Web, WebRequest
@@ -32,6 +37,7 @@ from sebrus.web.forms import text
 router = APIRouter()
 
 DATASETS_SHOWN = 100
+BULK_FIELD = "vote:"  # the page vote's radio groups: vote:<sha256> = approve | reject | skip
 DONE = {
     "vote": "Your vote is in.",
     "commit": "Your vote is committed. Reveal it here once the commit phase ends.",
@@ -51,7 +57,13 @@ def review(web: Web, dataset: int | None = None, done: str = "") -> Response:
 
 
 def _page(
-    web: WebRequest, dataset_id: int | None, *, notice: str = "", error: str = "", status: int = 200
+    web: WebRequest,
+    dataset_id: int | None,
+    *,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+    bulk: BulkResult | None = None,
 ) -> Response:
     user = web.require_user()
     chain = review_chain(web.request)
@@ -66,6 +78,7 @@ def _page(
         "notice": notice,
         "error": error,
         "queue": [],
+        "bulk": bulk,
         "to_reveal": [],
         "claims": [],
         # For review_wallet.js: the chain a browser wallet must be on, and whose ballot is whose.
@@ -140,6 +153,47 @@ def _carry_out(web: WebRequest, action: str, user: User, form: FormData) -> str:
 
 def _refused(web: WebRequest, form: FormData, message: str, status: int) -> Response:
     return _page(web, _dataset_id(form), error=message, status=status)
+
+
+@router.post("/review/votes")
+async def vote_page(web: Web) -> Response:
+    """The queue page's one submission: a vote on every row marked approve or reject.
+
+    The answer is the page itself, with each row's outcome and the settlement time, not a redirect: the
+    outcomes are this submission's alone. Submitting it again is harmless: every item already voted on
+    is refused by name and nothing is staked twice."""
+    user = web.require_user()
+    form = await web.form()
+    return await run_in_threadpool(_vote_page, web, user, form)
+
+
+def _vote_page(web: WebRequest, user: User, form: FormData) -> Response:
+    dataset_id = _dataset_id(form)
+    try:
+        chain = review_chain(web.request)
+        dataset = web.db.get(Dataset, dataset_id) if dataset_id is not None else None
+        if dataset is None or chain is None:
+            raise InvalidInput("Choose a dataset to review.")
+        decisions = page_decisions(form)
+        result = bulk_votes.vote_in_bulk(web.db, chain, dataset, user, decisions)
+    except ServiceError as exc:
+        web.db.rollback()
+        return _page(web, dataset_id, error=exc.message, status=status_code_for(exc))
+    return _page(web, dataset_id, bulk=result)
+
+
+def page_decisions(form: FormData) -> list[Decision]:
+    """The rows marked approve or reject (``vote:<sha256>``); skipped rows are left out."""
+    decisions: list[Decision] = []
+    for key, value in form.multi_items():
+        if not key.startswith(BULK_FIELD) or not isinstance(value, str) or value == "skip":
+            continue
+        if value not in ("approve", "reject"):
+            raise InvalidInput("Each row of the page vote is approve, reject or skip.")
+        decisions.append(Decision(key.removeprefix(BULK_FIELD), value == "approve"))
+    if not decisions:
+        raise InvalidInput("Mark at least one item approve or reject before submitting the page.")
+    return decisions
 
 
 @router.post("/review/vote")

@@ -139,6 +139,16 @@
     });
   });
 
+  // The page vote (one submission for the whole queue page) is signed by the server's wallet only.
+  var pageVote = document.getElementById("page-vote");
+  if (pageVote) {
+    pageVote.addEventListener("submit", function (event) {
+      var note = pageVote.querySelector(".wallet-only-single");
+      note.hidden = !browserOption.checked;
+      if (browserOption.checked) event.preventDefault();
+    });
+  }
+
   if (remembered() === "browser" || serverOption.disabled) browserOption.checked = true;
   browserOption.addEventListener("change", function () {
     if (!browserOption.checked) return;

@@ -1,7 +1,8 @@
 // Browser wallet (EIP-1193, window.ethereum) on the Contribute page: link the wallet to the account
 // once (EIP-191 challenge, in wallet_link.js), then sign each image's EIP-712 Contribution in the
 // wallet. The server hands out the typed data, checks the signature and relays it: the wallet never
-// pays gas. Without a wallet in the browser nothing here shows, and the server's custodial wallet signs.
+// pays gas. Without a wallet in the browser the choice stays hidden, the page says how to use one
+// (#wallet-absent), and the server's custodial wallet signs.
 (function () {
   "use strict";
 
@@ -11,6 +12,8 @@
   var browserOption = document.getElementById("signer-browser");
   var status = document.getElementById("wallet-status");
   choice.hidden = false;
+  var absent = document.getElementById("wallet-absent");
+  if (absent) absent.hidden = true;
 
   function say(text) { status.textContent = text; }
 
