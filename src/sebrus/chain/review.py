@@ -18,6 +18,7 @@ lacks, so the call reverts) and the review is spoken to with its own ABI: the cu
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
@@ -95,6 +96,11 @@ class ReviewLedger:
         if self._deployment is None:
             raise NotDeployed("the review contracts are not deployed on this chain; deploy them first")
         return self._deployment
+
+    @property
+    def review_abi(self) -> list[dict[str, Any]]:
+        """The current Review ABI (version 3 and later speak it; see ``review_ballots``)."""
+        return self._review_abi
 
     @property
     def is_deployed(self) -> bool:
