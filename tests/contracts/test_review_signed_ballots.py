@@ -280,7 +280,7 @@ def test_per_vote_ballots_can_be_credited_by_claim_batch(
 ) -> None:
     review = _review(chain, dataset, owner, Terms(quorum=2, stake=STAKE, reward=REWARD))
     item = _item(chain, dataset, contributor, "mixed paths")
-    a, b = (_address(k) for k in keys[:2])
+    a = _address(keys[0])
     chain.pay(review.functions.vote(item, True), a, STAKE)  # today's path, ETH with the vote
     _bond(chain, review, keys[1:2])
     _, skipped = _settle(chain, review, [_ballot(chain, review, keys[1], item, True, nonce=9)])
