@@ -63,6 +63,8 @@ import {ReviewTreasury} from "./review/ReviewTreasury.sol";
 ///          voter may sign many ballots in parallel and cancel unused ones with {cancelNonces});
 ///        - the deciding ballot is paid at once (stake, reward and share into its voter's bond) and an
 ///          approved item's deposit goes into its contributor's bond: nobody claims per item;
+///        - the deciding ballot leaves no ballot record ({ballotOf} shows none): nothing can be claimed
+///          for it and the closed item takes no further vote; {VoteCast} names its voter;
 ///        - DECIDED AT ONCE: a ballot that decides its item alone (q = 1, no other ballot in the round)
 ///          stores no round and no ballot, and no item record unless one exists already (a deposit):
 ///          the item's status on the Dataset is the record (no later ballot or claim can touch a
@@ -87,6 +89,7 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         keccak256("Ballot(bytes32 contentHash,bool approve,address voter,uint256 nonce,uint256 deadline)");
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant RESOLVER_ROLE = keccak256("RESOLVER_ROLE"); // Dataset.RESOLVER_ROLE
     bytes32 private constant DOMAIN_NAME_HASH = keccak256("SeBRUS Review");
     bytes32 private constant DOMAIN_VERSION_HASH = keccak256("1");
     /// @dev See {reviewVersion}: 2 added `Terms.finalizeDelay`, round expiry and {reviewVersion} itself;
@@ -313,9 +316,11 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     function settleBallots(SignedBallot[] calldata ballots) external nonReentrant {
         uint256 count = _checkBatch(ballots.length);
         bytes32 domain = _domainSeparator();
+        // Without RESOLVER_ROLE a deciding ballot cannot resolve its item: skip it, not the batch.
+        bool canResolve = dataset.hasRole(RESOLVER_ROLE, address(this));
         for (uint256 i = 0; i < count; ++i) {
             SignedBallot calldata ballot = ballots[i];
-            SkipReason reason = _countSigned(domain, ballot);
+            SkipReason reason = _countSigned(domain, ballot, canResolve);
             if (reason != SkipReason.None) emit BallotSkipped(i, ballot.contentHash, ballot.voter, reason);
         }
     }
@@ -639,7 +644,7 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     }
 
     /// @dev Count one relayed ballot, or say why not (before any effect). Mirrors {vote}'s checks.
-    function _countSigned(bytes32 domain, SignedBallot calldata b) private returns (SkipReason) {
+    function _countSigned(bytes32 domain, SignedBallot calldata b, bool canResolve) private returns (SkipReason) {
         if (block.timestamp > b.deadline) return SkipReason.Expired;
         bytes32 digest = _ballotDigest(domain, b.contentHash, b.approve, b.voter, b.nonce, b.deadline);
         (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(digest, b.r, b.vs);
@@ -660,16 +665,21 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         if (refused != SkipReason.None) return refused;
         uint256 required = _required(terms.quorum, item.status);
         uint32 index = review.round;
-        Round storage round = _rounds[b.contentHash][index];
-        if (round.commits == 0 && required == 1) {
+        // An unopened item has no round yet: skip reading one.
+        if (required == 1 && (!review.opened || _rounds[b.contentHash][index].commits == 0)) {
+            if (!canResolve) return SkipReason.NoResolver;
             // Effects: the nonce, the reward, the outcome where a record exists; then the Dataset.
             _nonceBits[b.voter][b.nonce >> 8] = bits | bit;
             _decideAtOnce(b.contentHash, review, terms, item.contributor, b.voter, b.approve, index);
             dataset.resolve(b.contentHash, b.approve);
             return SkipReason.None;
         }
+        Round storage round = _rounds[b.contentHash][index];
         Ballot storage ballot = _ballots[b.contentHash][index][b.voter];
         if (ballot.state != BallotState.None) return SkipReason.AlreadyVoted;
+        if (!canResolve && (b.approve ? round.approvals : round.rejections) + 1 >= required) {
+            return SkipReason.NoResolver;
+        }
         _nonceBits[b.voter][b.nonce >> 8] = bits | bit;
         if (!review.opened) {
             review.opened = true;
@@ -680,16 +690,17 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         bondsHeld -= terms.stake;
         _reserve(terms);
         if (round.commits == 0) round.openedAt = uint32(block.timestamp);
-        ballot.state = b.approve ? BallotState.Approve : BallotState.Reject;
         round.commits += 1;
         round.reveals += 1;
         _count(round, b.approve);
         emit VoteCast(b.contentHash, index, b.voter, b.approve, terms.stake);
-        uint256 side = b.approve ? round.approvals : round.rejections;
-        if (side >= required) {
-            // This ballot decides the item: settle, pay it and the deposit into bonds, then tell the Dataset.
+        if ((b.approve ? round.approvals : round.rejections) < required) {
+            ballot.state = b.approve ? BallotState.Approve : BallotState.Reject;
+        } else {
+            // This ballot decides the item: settle the round and pay this ballot (and an approved
+            // item's deposit) into bonds at once, then tell the Dataset. Its ballot record is never
+            // written: nothing can be claimed for it, and the closed item takes no further vote.
             _decide(b.contentHash, review, index, round, terms, b.approve);
-            ballot.claimed = true;
             _creditClaim(b.contentHash, index, b.voter, uint256(terms.stake) + round.share, terms.reward);
             if (b.approve) _creditDeposit(b.contentHash, review, item.contributor);
             dataset.resolve(b.contentHash, b.approve);

@@ -147,7 +147,8 @@ interface IReview is IAccessControl {
         AlreadyClaimed,
         RoundOpen,
         NotSettled,
-        NothingDue
+        NothingDue,
+        NoResolver
     }
 
     // ---------------------------------------------------------------- events

@@ -48,7 +48,8 @@ FAR = 2**40  # a deadline far in the future
     ROUND_OPEN,
     NOT_SETTLED,
     NOTHING_DUE,
-) = range(18)
+    NO_RESOLVER,
+) = range(19)
 
 BALLOT_TYPES = {
     "Ballot": [
@@ -258,12 +259,13 @@ def test_a_larger_quorum_pays_the_deciding_ballot_at_once_and_the_others_through
     assert review.functions.bondOf(c).call() == BOND + share + REWARD
     assert review.functions.bondOf(a).call() == BOND - STAKE
     assert review.functions.bondOf(b).call() == BOND - STAKE
+    assert review.functions.ballotOf(item, 0, c).call()[0] == 0  # the deciding ballot is paid, not kept
     refs = [(item, 0, a), (item, 0, b), (item, 0, a), (item, 0, c), (item, 1, a)]
     receipt = chain.send(review.functions.claimBatch(refs), chain.accounts[4], gas=3_000_000)
     skipped_claims = {
         int(e["args"]["index"]): int(e["args"]["reason"]) for e in events(review, "ClaimSkipped", receipt)
     }
-    assert skipped_claims == {1: NOTHING_DUE, 2: ALREADY_CLAIMED, 3: ALREADY_CLAIMED, 4: NO_BALLOT}
+    assert skipped_claims == {1: NOTHING_DUE, 2: ALREADY_CLAIMED, 3: NO_BALLOT, 4: NO_BALLOT}
     assert review.functions.bondOf(a).call() == BOND + share + REWARD
     _books_hold(chain, review)
     assert accounts_of(review)[:2] == (0, 0)  # every stake and reward is paid out or pooled
@@ -331,3 +333,21 @@ def test_cancelled_nonces_and_malformed_batches(
     chain.expect_revert(
         review.functions.settleBallots(too_many), owner, "BatchTooLarge", 257, 256, mine=False
     )
+
+
+def test_without_the_resolver_role_deciding_ballots_are_skipped_and_the_rest_count(
+    chain: ReviewChain, dataset: Contract, owner: str, contributor: str, keys: list[PrivateKey]
+) -> None:
+    review = _review(chain, dataset, owner, Terms(quorum=2, stake=STAKE, reward=REWARD))
+    items = [_item(chain, dataset, contributor, f"frozen {i}") for i in range(2)]
+    _bond(chain, review, keys[:2])
+    chain.send(dataset.functions.revokeRole(dataset.functions.RESOLVER_ROLE().call(), review.address), owner)
+    ballots = [
+        _ballot(chain, review, keys[0], items[0], True, nonce=1),  # counts: one approval of two
+        _ballot(chain, review, keys[1], items[0], True, nonce=1),  # would decide
+        _ballot(chain, review, keys[1], items[1], False, nonce=2),  # counts
+    ]
+    _, skipped = _settle(chain, review, ballots)
+    assert skipped == {1: NO_RESOLVER}
+    assert review.functions.roundInfo(items[0], 0).call()[2] == 1
+    _books_hold(chain, review)

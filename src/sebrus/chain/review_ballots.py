@@ -43,7 +43,7 @@ MAX_BALLOTS = 256  # Review.MAX_BATCH: keeps one settlement well inside a block
 
 # Gas limits for the batched paths, from measured use (benchmarks/review_gas.py) with headroom.
 GAS_SETTLE_BASE = 80_000
-GAS_SETTLE_PER_BALLOT = 150_000  # a deciding ballot also settles its round and resolves the item
+GAS_SETTLE_PER_BALLOT = 110_000  # the first ballot of a round opens its record and round (3 new slots)
 GAS_CLAIM_BASE = 50_000
 GAS_CLAIM_PER_ITEM = 40_000
 GAS_DEPOSIT_BASE = 50_000
@@ -117,6 +117,7 @@ class SkipReason(IntEnum):
     ROUND_OPEN = 15
     NOT_SETTLED = 16
     NOTHING_DUE = 17
+    NO_RESOLVER = 18
 
     @property
     def sentence(self) -> str:
@@ -142,6 +143,9 @@ _SENTENCES: dict[SkipReason, str] = {
     SkipReason.ROUND_OPEN: "the round still takes votes; nothing is due yet",
     SkipReason.NOT_SETTLED: "the round is decided but its reveal window is still open",
     SkipReason.NOTHING_DUE: "nothing is due to this ballot (it lost, or its commitment was never revealed)",
+    SkipReason.NO_RESOLVER: (
+        "the ballot would decide the item, but the dataset's owner has revoked the review's right to resolve"
+    ),
 }
 
 
@@ -303,7 +307,7 @@ def settle_ballots(
     for ballot, (_, signature) in zip(ballots, signed, strict=True):
         r, vs = compact_signature(signature)
         rows.append((ballot.content_hash, ballot.approve, ballot.voter, ballot.nonce, ballot.deadline, r, vs))
-    gas = GAS_SETTLE_BASE + GAS_SETTLE_PER_BALLOT * len(rows)
+    gas = _capped(reviews, GAS_SETTLE_BASE + GAS_SETTLE_PER_BALLOT * len(rows))
     result = reviews.ledger.transactor.send(relayer, review, "settleBallots", (rows,), gas=gas)
     skipped: dict[int, SkipReason] = {}
     decided: set[bytes] = set()
@@ -344,7 +348,7 @@ def claim_batch(
         if not 0 <= c.round_index < 2**32:
             raise InvalidInput("a round index must be a uint32")
         rows.append((checked_hash(c.content_hash), c.round_index, checked_address(c.voter, "voter")))
-    gas = GAS_CLAIM_BASE + GAS_CLAIM_PER_ITEM * len(rows)
+    gas = _capped(reviews, GAS_CLAIM_BASE + GAS_CLAIM_PER_ITEM * len(rows))
     result = reviews.ledger.transactor.send(caller, review, "claimBatch", (rows,), gas=gas)
     credited: dict[int, int] = {}
     skipped: dict[int, SkipReason] = {}
@@ -378,7 +382,7 @@ def deposit_batch(
     if len(set(digests)) != len(digests):
         raise InvalidInput("a deposit batch names an item twice")
     total = sum(reviews.policy_for(dataset, d).terms.deposit_wei for d in digests)
-    gas = GAS_DEPOSIT_BASE + GAS_DEPOSIT_PER_ITEM * len(digests)
+    gas = _capped(reviews, GAS_DEPOSIT_BASE + GAS_DEPOSIT_PER_ITEM * len(digests))
     tx = reviews.ledger.transactor
     return tx.send(contributor, review, "depositBatch", (digests,), gas=gas, value=total)
 
@@ -414,6 +418,11 @@ def nonce_used(reviews: ReviewLedger, dataset: str, voter: str, nonce: int) -> b
     review = _signed_review(reviews, dataset)
     fn = review.functions.nonceUsed(checked_address(voter, "voter"), nonce)
     return bool(reviews.ledger.transactor.call(fn))
+
+
+def _capped(reviews: ReviewLedger, gas: int) -> int:
+    """A batch's gas limit, at most what a block holds (the limits above are upper bounds)."""
+    return min(gas, reviews.ledger.transactor.block_gas_limit())
 
 
 def _signed_review(reviews: ReviewLedger, dataset: str) -> Contract:
