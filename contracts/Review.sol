@@ -59,8 +59,11 @@ import {ReviewTreasury} from "./review/ReviewTreasury.sol";
 ///        - a ballot that cannot count is skipped with {BallotSkipped} (index and reason), not
 ///          reverted, so one forged, replayed, expired or late ballot does not sink the batch; a batch
 ///          reverts only when malformed (empty or over {MAX_BATCH});
-///        - replay: each counted ballot sets a bit of its voter's nonce bitmap (unordered nonces, so a
-///          voter may sign many ballots in parallel and cancel unused ones with {cancelNonces});
+///        - replay: a counted ballot that stays on record sets a bit of its voter's nonce bitmap
+///          (unordered nonces, so a voter may sign many ballots in parallel and cancel unused ones
+///          with {cancelNonces}); a ballot that decides its item at once leaves its nonce unmarked,
+///          because its item is closed for good (a replay is skipped as NotOpen) and a first-use
+///          bitmap word would cost a casual voter a new storage slot (22,100 gas) per ballot;
 ///        - the deciding ballot is paid at once (stake, reward and share into its voter's bond) and an
 ///          approved item's deposit goes into its contributor's bond: nobody claims per item;
 ///        - the deciding ballot leaves no ballot record ({ballotOf} shows none): nothing can be claimed
@@ -668,8 +671,8 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         // An unopened item has no round yet: skip reading one.
         if (required == 1 && (!review.opened || _rounds[b.contentHash][index].commits == 0)) {
             if (!canResolve) return SkipReason.NoResolver;
-            // Effects: the nonce, the reward, the outcome where a record exists; then the Dataset.
-            _nonceBits[b.voter][b.nonce >> 8] = bits | bit;
+            // Effects: the reward, the outcome where a record exists; then the Dataset. The nonce is
+            // left unmarked: the item is now closed for good, so this ballot can never count again.
             _decideAtOnce(b.contentHash, review, terms, item.contributor, b.voter, b.approve, index);
             dataset.resolve(b.contentHash, b.approve);
             return SkipReason.None;

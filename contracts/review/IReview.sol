@@ -413,7 +413,8 @@ interface IReview is IAccessControl {
     /// @notice Cancel your unused ballot nonces: bits `mask` of bitmap word `word`.
     function cancelNonces(uint256 word, uint256 mask) external;
 
-    /// @notice Whether `voter`'s `nonce` was used by a counted ballot or cancelled.
+    /// @notice Whether `voter`'s `nonce` was cancelled or used by a counted ballot that stayed on record
+    ///         (a ballot that decided its item at once leaves it unmarked: that item is closed for good).
     function nonceUsed(address voter, uint256 nonce) external view returns (bool);
 
     /// @notice The EIP-712 digest a voter signs for a ballot on this review.

@@ -112,13 +112,11 @@ def test_settle_reports_each_ballot_and_bonds_pay_out(chain: ChainKit, reviews: 
     ]
     assert "signature" in settlement.outcomes[2].sentence
     assert [_status(chain, dataset, h) for h in items[:2]] == [ItemStatus.APPROVED, ItemStatus.REJECTED]
-    assert nonce_used(reviews, dataset, voter.address, 0) and not nonce_used(
-        reviews, dataset, voter.address, 9
-    )
+    assert not nonce_used(reviews, dataset, voter.address, 0)  # deciding at once marks no nonce
     assert bond_of(reviews, dataset, voter.address) == 2 * STAKE + 2 * REWARD
-    # Replaying a counted ballot is skipped, not reverted.
+    # Replaying a counted ballot is skipped, not reverted: its item is closed.
     again = settle_ballots(reviews, chain.handle.operators.deployer, dataset, signed[:1])
-    assert again.outcomes[0].reason is SkipReason.NONCE_USED
+    assert again.outcomes[0].reason is SkipReason.NOT_OPEN
     with pytest.raises(InvalidInput, match="available"):
         withdraw_bond(reviews, voter, dataset, 3 * STAKE)
     withdraw_bond(reviews, voter, dataset, 2 * STAKE + 2 * REWARD)
@@ -143,6 +141,9 @@ def test_claims_and_deposits_in_batches(chain: ChainKit, reviews: ReviewLedger) 
             signed.append((ballot, sign_ballot(bytes(v.key), chain_id, review, ballot)))
     settlement = settle_ballots(reviews, chain.handle.operators.deployer, dataset, signed)
     assert [o.decided for o in settlement.outcomes] == [False, True, False, True]
+    assert nonce_used(reviews, dataset, voters[0].address, 0)  # a ballot on record marks its nonce
+    replay = settle_ballots(reviews, chain.handle.operators.deployer, dataset, signed[:1])
+    assert replay.outcomes[0].reason is SkipReason.NONCE_USED
     late = [ClaimRef(o.ballot.content_hash, 0, o.ballot.voter) for o in settlement.outcomes if not o.decided]
     late.append(late[0])  # credited once only
     _, outcomes = claim_batch(reviews, chain.handle.operators.deployer, dataset, late)

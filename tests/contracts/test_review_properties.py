@@ -973,7 +973,6 @@ class ReviewMachine(RuleBasedStateMachine):
         item = self.items[item_hash]
         terms = self.terms_of(item)
         rnd = item.current()
-        self.used_nonces.add((voter, nonce))
         if self.required(item) == 1 and rnd.commits == 0:
             # Decided at once: the stake never leaves the bond; the reward comes from the pool.
             self.pool -= terms.reward
@@ -986,6 +985,7 @@ class ReviewMachine(RuleBasedStateMachine):
                 self.m_forfeit_deposit(item)
             return 1
         item.opened = True
+        self.used_nonces.add((voter, nonce))  # only a ballot that stays on record marks its nonce
         self.bonds[voter] -= terms.stake
         self.bonds_held -= terms.stake
         self.pool -= terms.reward
