@@ -40,6 +40,7 @@ from sebrus.chain.review import ReviewLedger
 from sebrus.chain.review_ballots import (
     Ballot,
     ClaimRef,
+    bond_of,
     claim_batch,
     deposit_batch,
     deposit_bond,
@@ -118,20 +119,25 @@ def baseline(handle: ChainHandle, reviews: ReviewLedger, x: int, images: int, de
 
 
 def batched(
-    handle: ChainHandle, reviews: ReviewLedger, x: int, images: int, deposit: bool, per_tx: int
+    handle: ChainHandle,
+    reviews: ReviewLedger,
+    x: int,
+    images: int,
+    deposit: bool,
+    per_tx: int,
+    groups: int = 1,
 ) -> Run:
-    """Signed ballots relayed in batches, bonds, batch claims and deposits."""
+    """Signed ballots relayed in batches, bonds, batch claims and deposits. With ``groups`` > 1 the
+    images are shared out among that many groups of x voters (more voters, fewer ballots each)."""
     terms = ReviewTerms(x, STAKE, REWARD, open_voting=True, deposit_wei=DEPOSIT if deposit else 0)
     run = Run(handle, reviews, f"batched x{x} {deposit}", terms)
     hashes = _hashes(f"batched {x} {deposit}", images)
     run.anchor(hashes)
     if deposit:
         for start in range(0, len(hashes), 100):
-            run.add(
-                "deposit",
-                deposit_batch(reviews, run.contributor, run.dataset, hashes[start : start + 100]).gas_used,
-            )
-    voters = run.voters(x)
+            chunk = hashes[start : start + 100]
+            run.add("deposit", deposit_batch(reviews, run.contributor, run.dataset, chunk).gas_used)
+    voters = run.voters(x * groups)
     for voter in voters:
         run.add("bonds", deposit_bond(reviews, voter, run.dataset, STAKE * images).gas_used)
     review = reviews.require_review(run.dataset)
@@ -139,7 +145,8 @@ def batched(
     deadline = int(handle.ledger.transactor.block()["timestamp"]) + 3600
     signed: list[tuple[Ballot, bytes]] = []
     for nonce, h in enumerate(hashes):
-        for voter in voters:
+        group = nonce % groups
+        for voter in voters[group * x : (group + 1) * x]:
             ballot = Ballot(voter.address, h, True, nonce, deadline)
             signed.append((ballot, sign_ballot(bytes(voter.key), chain_id, review, ballot)))
     relayer = handle.operators.deployer
@@ -158,13 +165,9 @@ def batched(
         if any(o.reason for o in outcomes):
             raise SystemExit("the benchmark's own claims were refused")
         run.add("claims", result.gas_used)
-    from sebrus.chain.review_ballots import bond_of
-
     for voter in voters:
-        run.add(
-            "bonds",
-            withdraw_bond(reviews, voter, run.dataset, bond_of(reviews, run.dataset, voter.address)).gas_used,
-        )
+        held = bond_of(reviews, run.dataset, voter.address)
+        run.add("bonds", withdraw_bond(reviews, voter, run.dataset, held).gas_used)
     if deposit:
         run.add("deposit", withdraw_bond(reviews, run.contributor, run.dataset, DEPOSIT * images).gas_used)
     return run
@@ -180,7 +183,8 @@ def summary(run: Run, images: int) -> dict[str, Any]:
     }
 
 
-def measure(images: int, per_tx: int, deposit: bool) -> dict[str, Any]:
+def measure(images: int, per_tx: int, deposit: bool, casual: bool = False) -> dict[str, Any]:
+    """Both paths at every x on one fresh chain; with ``casual``, x = 1 again with ten voters."""
     with tempfile.TemporaryDirectory(prefix="sebrus-review-gas-") as tmp:
         handle = open_chain(Settings(data_dir=Path(tmp)))
         handle.init()
@@ -189,13 +193,25 @@ def measure(images: int, per_tx: int, deposit: bool) -> dict[str, Any]:
             reviews.deploy(handle.operators.deployer)
             out: dict[str, Any] = {"baseline": {}, "batched": {}}
             for x in QUORUMS:
-                out["baseline"][f"x{x}"] = summary(baseline(handle, reviews, x, images, deposit), images)
+                today = baseline(handle, reviews, x, images, deposit)
+                out["baseline"][f"x{x}"] = summary(today, images)
                 out["batched"][f"x{x}"] = summary(
                     batched(handle, reviews, x, images, deposit, per_tx), images
                 )
+            if casual:
+                ten = batched(handle, reviews, 1, images, deposit, per_tx, groups=10)
+                out["batched_x1_ten_voters"] = summary(ten, images)
             return out
         finally:
             handle.close()
+
+
+def _headline(measured: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "gas_per_accepted_image": {k: v["per_accepted_image"] for k, v in measured["batched"].items()},
+        "baseline": {k: v["per_accepted_image"] for k, v in measured["baseline"].items()},
+        "detail": measured,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,18 +219,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
     parser.add_argument("--images", type=int, default=100, help="accepted images per run (default 100)")
     parser.add_argument("--ballots-per-tx", type=int, default=200, help="ballots per settleBallots (max 256)")
-    parser.add_argument("--smoke", action="store_true", help="CI's small run: 4 images")
+    parser.add_argument("--smoke", action="store_true", help="CI's small run: 2 images, no deposit runs")
     args = parser.parse_args(argv)
-    images = 4 if args.smoke else args.images
-    if not 0 < images or not 0 < args.ballots_per_tx <= 256:
+    images = 2 if args.smoke else args.images
+    if images <= 0 or not 0 < args.ballots_per_tx <= 256:
         parser.error("--images must be positive and --ballots-per-tx 1 to 256")
     started = time.perf_counter()
-    plain = measure(images, args.ballots_per_tx, deposit=False)
-    with_deposit = measure(images, args.ballots_per_tx, deposit=True)
-    per_image = {k: v["per_accepted_image"] for k, v in plain["batched"].items()}
+    plain = measure(images, args.ballots_per_tx, deposit=False, casual=not args.smoke)
+    with_deposit = None if args.smoke else measure(images, args.ballots_per_tx, deposit=True)
+    headline = _headline(plain)
+    per_image = headline["gas_per_accepted_image"]
     report = {
         "gas_per_accepted_image": per_image,
-        "baseline": {k: v["per_accepted_image"] for k, v in plain["baseline"].items()},
+        "baseline": headline["baseline"],
         "target_x1": TARGET_X1,
         "target_met": per_image["x1"] <= TARGET_X1,
         "config": {
@@ -227,13 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "smoke": args.smoke,
         },
         "detail": plain,
-        "with_contributor_deposit": {
-            "gas_per_accepted_image": {
-                k: v["per_accepted_image"] for k, v in with_deposit["batched"].items()
-            },
-            "baseline": {k: v["per_accepted_image"] for k, v in with_deposit["baseline"].items()},
-            "detail": with_deposit,
-        },
+        "with_contributor_deposit": None if with_deposit is None else _headline(with_deposit),
         "seconds": round(time.perf_counter() - started, 1),
     }
     args.out.write_text(json.dumps(report, indent=2))
@@ -243,17 +254,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         b, n = report["baseline"][key], per_image[key]
         print(f"  x = {x}: batched {n:>9,}   per-vote {b:>9,}   ({b / n:.1f}x less)")
         print(f"          batched by phase: {plain['batched'][key]['by_phase_per_image']}")
+    if "batched_x1_ten_voters" in plain:
+        ten = plain["batched_x1_ten_voters"]
+        print(f"  x = 1 with ten voters sharing the images: batched {ten['per_accepted_image']:,}")
     dep = report["with_contributor_deposit"]
-    print("with a contributor deposit as well:")
-    for x in QUORUMS:
-        key = f"x{x}"
-        print(
-            f"  x = {x}: batched {dep['gas_per_accepted_image'][key]:>9,}   per-vote {dep['baseline'][key]:>9,}"
-        )
+    if dep is not None:
+        print("with a contributor deposit as well:")
+        for x in QUORUMS:
+            key = f"x{x}"
+            batched_gas, per_vote_gas = dep["gas_per_accepted_image"][key], dep["baseline"][key]
+            print(f"  x = {x}: batched {batched_gas:>9,}   per-vote {per_vote_gas:>9,}")
     verdict = "meets" if report["target_met"] else "misses"
-    print(
-        f"target at x = 1: <= {TARGET_X1:,} gas per accepted image; batched {per_image['x1']:,} {verdict} it"
-    )
+    x1 = per_image["x1"]
+    print(f"target at x = 1: <= {TARGET_X1:,} gas per accepted image; batched {x1:,} {verdict} it")
     return 0
 
 
