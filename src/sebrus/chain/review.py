@@ -145,8 +145,8 @@ class ReviewLedger:
         return self.ledger.grant_role(owner, dataset, "resolver", review)
 
     def review_version(self, dataset: str) -> int:
-        """The interface version of the dataset's review: 1 (earlier artifacts) or 2 (finalize delay
-        and round expiry on chain)."""
+        """The interface version of the dataset's review: 1 (earlier artifacts), 2 (finalize delay
+        and round expiry on chain) or 3 (also signed ballots, bonds and batches: ``review_ballots``)."""
         return self._version_of(self.require_review(dataset))
 
     def factory_version(self) -> int:
