@@ -43,7 +43,10 @@ MAX_BALLOTS = 256  # Review.MAX_BATCH: keeps one settlement well inside a block
 
 # Gas limits for the batched paths, from measured use (benchmarks/review_gas.py) with headroom.
 GAS_SETTLE_BASE = 80_000
-GAS_SETTLE_PER_BALLOT = 110_000  # the first ballot of a round opens its record and round (3 new slots)
+# A ballot decided at once costs about 32k; the worst case (first ballot of a round: new record, round,
+# ballot, nonce word and bond slots) about 130k. Limits are capped at the block's gas limit, so a
+# relayer should keep settlements to about 200 ballots.
+GAS_SETTLE_PER_BALLOT = 130_000
 GAS_CLAIM_BASE = 50_000
 GAS_CLAIM_PER_ITEM = 40_000
 GAS_DEPOSIT_BASE = 50_000
