@@ -290,6 +290,12 @@ class ReviewMachine(RuleBasedStateMachine):
         pool = hits or list(range(len(self.order)))
         return (pool[(n + self.steps) % len(pool)] - self.steps) % len(self.order)
 
+    def relayable(self, item: MItem) -> bool:
+        """An open item whose policy takes relayed ballots."""
+        terms = self.terms_of(item)
+        open_ = item.outcome == NO_OUTCOME and self.is_open(item) and self.required(item) > 0
+        return open_ and not terms.commit_reveal and (terms.deposit == 0 or item.deposit_paid)
+
     @staticmethod
     def is_open(item: MItem) -> bool:
         return item.status in (PENDING, QUARANTINED)
@@ -401,6 +407,8 @@ class ReviewMachine(RuleBasedStateMachine):
             op = "vote"  # nothing to reveal: mostly vote instead, sometimes try a refused reveal
         if op == "claim" and flag % 4 and not any(self.claimable(i) for i in self.items.values()):
             op = "vote"
+        if op == "signed" and flag % 4 and not any(self.relayable(i) for i in self.items.values()):
+            op = "vote"  # no item takes relayed ballots: mostly vote instead, sometimes try anyway
         if op == "submit" or not self.order:
             if len(self.order) < MAX_ITEMS:
                 self.submit(who)
@@ -470,8 +478,10 @@ class ReviewMachine(RuleBasedStateMachine):
             self.withdraw([0.0, 0.5, 1.0, 1.5][flag % 4], who % 3)
         elif op == "bond":
             self.bond(self.person(who), [0, 1, 5_000, 100_000][flag % 4])
-        elif op == "withdraw_bond":
-            self.withdraw_bond(self.person(who), [0.0, 0.5, 1.0, 1.5][flag % 4], who % 2)
+        elif op == "withdraw_bond":  # mostly someone who holds a bond
+            holders = sorted(a for a, held in self.bonds.items() if held)
+            voter = holders[who % len(holders)] if holders and flag % 4 else self.person(who)
+            self.withdraw_bond(voter, [0.0, 0.5, 1.0, 1.5][flag % 4], who % 2)
         elif op == "signed":
             self.signed(n, who, flag, approve)
         elif op == "claim_batch":
@@ -895,14 +905,7 @@ class ReviewMachine(RuleBasedStateMachine):
         for k in range(1 + flag % 3):
             m = n + 5 * k
             if (flag + k) % 5:  # mostly an open item whose policy takes relayed ballots
-                m = self.pick_where(
-                    m,
-                    lambda item: (
-                        item.outcome == NO_OUTCOME
-                        and self.is_open(item)
-                        and not self.terms_of(item).commit_reveal
-                    ),
-                )
+                m = self.pick_where(m, self.relayable)
             item_hash = self.pick(m)
             voter = self.person(self.pick_voter(m, who + k, flag))
             terms = self.terms_of(self.items[item_hash])
