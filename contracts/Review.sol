@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Dataset} from "./Dataset.sol";
 import {IReview} from "./review/IReview.sol";
 import {ReviewPolicy} from "./review/ReviewPolicy.sol";
@@ -49,6 +50,34 @@ import {ReviewTreasury} from "./review/ReviewTreasury.sol";
 ///          each ballot claims its stake back (pull, no loop over voters), the round's reserved
 ///          rewards return to the pool, and the next vote opens a new round. Commit-reveal rounds need
 ///          no such path: an undecided round fails when its reveal window closes.
+///      SIGNED BALLOTS (version 3). A voter may instead sign a {SignedBallot} (EIP-712, domain
+///      "SeBRUS Review" version "1", this clone's address) and let anyone relay it through
+///      {settleBallots}, many ballots to a transaction. A relayed ballot counts exactly as the voter's
+///      own {vote} would, under the same checks, with its stake drawn from the voter's bond (see
+///      {ReviewTreasury}) instead of sent along. Differences, all to save gas without changing who
+///      wins or what is paid:
+///        - a ballot that cannot count is skipped with {BallotSkipped} (index and reason), not
+///          reverted, so one forged, replayed, expired or late ballot does not sink the batch; a batch
+///          reverts only when malformed (empty or over {MAX_BATCH});
+///        - replay: a counted ballot that stays on record sets a bit of its voter's nonce bitmap
+///          (unordered nonces, so a voter may sign many ballots in parallel and cancel unused ones
+///          with {cancelNonces}); a ballot that decides its item at once leaves its nonce unmarked,
+///          because its item is closed for good (a replay is skipped as NotOpen) and a first-use
+///          bitmap word would cost a casual voter a new storage slot (22,100 gas) per ballot;
+///        - the deciding ballot is paid at once (stake, reward and share into its voter's bond) and an
+///          approved item's deposit goes into its contributor's bond: nobody claims per item;
+///        - the deciding ballot leaves no ballot record ({ballotOf} shows none): nothing can be claimed
+///          for it and the closed item takes no further vote; {VoteCast} names its voter;
+///        - DECIDED AT ONCE: a ballot that decides its item alone (q = 1, no other ballot in the round)
+///          stores no round and no ballot, and no item record unless one exists already (a deposit):
+///          the item's status on the Dataset is the record (no later ballot or claim can touch a
+///          resolved item) and {VoteCast} + {ItemReviewed} name the voter and the outcome.
+///          {itemReview} reports such an item's outcome from the Dataset;
+///        - commit-reveal policies are not relayed (skipped with CommitRevealRequired): their voters use
+///          {commit} and {reveal}, whose stakes {claimBatch} can still credit to bonds.
+///      Other winners of a round, and refunds, are credited with {claimBatch}, which loops over the
+///      ballots its caller names (bounded by calldata), never over a round's voters.
+///
 ///      Payouts and the accounting identity are described in {ReviewTreasury}, policy versions in
 ///      {ReviewPolicy}.
 contract Review is ReviewPolicy, ReviewTreasury, Initializable {
@@ -56,8 +85,19 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     bytes32 public constant VOTER_ROLE = keccak256("VOTER_ROLE");
     /// @inheritdoc IReview
     uint32 public constant STALL_TIMEOUT = 14 days;
-    /// @dev See {reviewVersion}: 2 added `Terms.finalizeDelay`, round expiry and {reviewVersion} itself.
-    uint16 private constant VERSION = 2;
+    /// @inheritdoc IReview
+    uint256 public constant MAX_BATCH = 256;
+    /// @inheritdoc IReview
+    bytes32 public constant BALLOT_TYPEHASH =
+        keccak256("Ballot(bytes32 contentHash,bool approve,address voter,uint256 nonce,uint256 deadline)");
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant RESOLVER_ROLE = keccak256("RESOLVER_ROLE"); // Dataset.RESOLVER_ROLE
+    bytes32 private constant DOMAIN_NAME_HASH = keccak256("SeBRUS Review");
+    bytes32 private constant DOMAIN_VERSION_HASH = keccak256("1");
+    /// @dev See {reviewVersion}: 2 added `Terms.finalizeDelay`, round expiry and {reviewVersion} itself;
+    ///      3 added signed ballots, bonds and batches.
+    uint16 private constant VERSION = 3;
 
     /// @dev One round of votes on an item.
     struct Round {
@@ -78,6 +118,9 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     mapping(bytes32 contentHash => ItemReview) private _items;
     mapping(bytes32 contentHash => mapping(uint32 round => Round)) private _rounds;
     mapping(bytes32 contentHash => mapping(uint32 round => mapping(address voter => Ballot))) private _ballots;
+    /// @dev Unordered ballot nonces: bit (nonce & 255) of word (nonce >> 8); a sequential signer
+    ///      touches one new slot per 256 ballots.
+    mapping(address voter => mapping(uint256 word => uint256 bits)) private _nonceBits;
 
     /// @dev The implementation itself is never initialised; only clones are.
     constructor() {
@@ -97,14 +140,18 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
 
     /// @inheritdoc IReview
     function deposit(bytes32 contentHash) external payable {
-        Dataset.Item memory item = dataset.getItem(contentHash);
-        (ItemReview storage review, Terms memory terms) = _open(contentHash, item.submittedAt);
-        if (review.outcome != Outcome.None || !_isOpen(item.status)) revert AlreadyResolved(contentHash);
-        if (msg.sender != item.contributor) revert NotContributor(contentHash, msg.sender);
-        if (terms.deposit == 0) revert NoDepositRequired(contentHash);
-        if (review.depositPaid) revert DepositAlreadyPaid(contentHash);
-        if (msg.value != terms.deposit) revert WrongDeposit(msg.value, terms.deposit);
-        _holdDeposit(contentHash, review, terms.deposit);
+        uint256 amount = _takeDeposit(contentHash);
+        if (msg.value != amount) revert WrongDeposit(msg.value, amount);
+    }
+
+    /// @inheritdoc IReview
+    function depositBatch(bytes32[] calldata contentHashes) external payable {
+        uint256 count = _checkBatch(contentHashes.length);
+        uint256 total = 0;
+        for (uint256 i = 0; i < count; ++i) {
+            total += _takeDeposit(contentHashes[i]);
+        }
+        if (msg.value != total) revert WrongDepositTotal(msg.value, total);
     }
 
     /// @inheritdoc IReview
@@ -206,6 +253,8 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     /// @inheritdoc IReview
     function finalize(bytes32 contentHash) external {
         Dataset.Item memory item = dataset.getItem(contentHash);
+        // Decided at once by a signed ballot, or resolved elsewhere untouched: no money to move.
+        if (!_items[contentHash].opened && !_isOpen(item.status)) revert NothingToFinalize(contentHash);
         (ItemReview storage review, Terms memory terms) = _open(contentHash, item.submittedAt);
         uint32 index = review.round;
         Round storage round = _rounds[contentHash][index];
@@ -264,6 +313,51 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         _payClaim(contentHash, roundIndex, stakePart, rewardPart);
     }
 
+    // ---------------------------------------------------------------- signed ballots and batches
+
+    /// @inheritdoc IReview
+    function settleBallots(SignedBallot[] calldata ballots) external nonReentrant {
+        uint256 count = _checkBatch(ballots.length);
+        bytes32 domain = _domainSeparator();
+        // Without RESOLVER_ROLE a deciding ballot cannot resolve its item: skip it, not the batch.
+        bool canResolve = dataset.hasRole(RESOLVER_ROLE, address(this));
+        for (uint256 i = 0; i < count; ++i) {
+            SignedBallot calldata ballot = ballots[i];
+            SkipReason reason = _countSigned(domain, ballot, canResolve);
+            if (reason != SkipReason.None) emit BallotSkipped(i, ballot.contentHash, ballot.voter, reason);
+        }
+    }
+
+    /// @inheritdoc IReview
+    function claimBatch(ClaimRef[] calldata claims) external nonReentrant {
+        uint256 count = _checkBatch(claims.length);
+        for (uint256 i = 0; i < count; ++i) {
+            ClaimRef calldata ref = claims[i];
+            SkipReason reason = _claimInto(ref.contentHash, ref.round, ref.voter);
+            if (reason != SkipReason.None) emit ClaimSkipped(i, ref.contentHash, ref.voter, reason);
+        }
+    }
+
+    /// @inheritdoc IReview
+    function cancelNonces(uint256 word, uint256 mask) external {
+        _nonceBits[msg.sender][word] |= mask;
+        emit NoncesCancelled(msg.sender, word, mask);
+    }
+
+    /// @inheritdoc IReview
+    function nonceUsed(address voter, uint256 nonce) external view returns (bool) {
+        return _nonceBits[voter][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IReview
+    function ballotDigest(bytes32 contentHash, bool approve, address voter, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _ballotDigest(_domainSeparator(), contentHash, approve, voter, nonce, deadline);
+    }
+
     // ---------------------------------------------------------------- reads
 
     /// @inheritdoc IReview
@@ -287,8 +381,14 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
     }
 
     /// @inheritdoc IReview
-    function itemReview(bytes32 contentHash) external view returns (ItemReview memory) {
-        return _items[contentHash];
+    function itemReview(bytes32 contentHash) external view returns (ItemReview memory record) {
+        record = _items[contentHash];
+        // An item decided at once by a signed ballot has no record here: its status is the record.
+        if (!record.opened && dataset.exists(contentHash)) {
+            Dataset.Status status = dataset.getItem(contentHash).status;
+            if (status == Dataset.Status.Approved) record.outcome = Outcome.Approved;
+            else if (status == Dataset.Status.Rejected) record.outcome = Outcome.Rejected;
+        }
     }
 
     /// @inheritdoc IReview
@@ -400,12 +500,24 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         Terms memory terms,
         bool approved
     ) private {
+        _decide(contentHash, review, index, round, terms, approved);
+        dataset.resolve(contentHash, approved);
+    }
+
+    /// @dev The effects of {_resolve}, without telling the Dataset.
+    function _decide(
+        bytes32 contentHash,
+        ItemReview storage review,
+        uint32 index,
+        Round storage round,
+        Terms memory terms,
+        bool approved
+    ) private {
         review.outcome = approved ? Outcome.Approved : Outcome.Rejected;
         round.state = RoundState.Resolved;
         if (!approved) _forfeitDeposit(contentHash, review);
         emit ItemReviewed(contentHash, index, approved, round.approvals, round.rejections);
         if (!terms.commitReveal || round.reveals == round.commits) _settle(contentHash, review, index, round, terms);
-        dataset.resolve(contentHash, approved);
     }
 
     function _settleable(Round storage round, Terms memory terms) private view returns (bool) {
@@ -497,6 +609,176 @@ contract Review is ReviewPolicy, ReviewTreasury, Initializable {
         _toPool(0, rewardsToPool);
         if (!approved) _forfeitDeposit(contentHash, review);
         emit ReviewAborted(contentHash, index, review.outcome);
+    }
+
+    /// @dev Checks and effects of one item's deposit paid by the caller; the amount it owes.
+    function _takeDeposit(bytes32 contentHash) private returns (uint256) {
+        Dataset.Item memory item = dataset.getItem(contentHash);
+        (ItemReview storage review, Terms memory terms) = _open(contentHash, item.submittedAt);
+        if (review.outcome != Outcome.None || !_isOpen(item.status)) revert AlreadyResolved(contentHash);
+        if (msg.sender != item.contributor) revert NotContributor(contentHash, msg.sender);
+        if (terms.deposit == 0) revert NoDepositRequired(contentHash);
+        if (review.depositPaid) revert DepositAlreadyPaid(contentHash);
+        _holdDeposit(contentHash, review, terms.deposit);
+        return terms.deposit;
+    }
+
+    function _checkBatch(uint256 size) private pure returns (uint256) {
+        if (size == 0) revert EmptyBatch();
+        if (size > MAX_BATCH) revert BatchTooLarge(size, MAX_BATCH);
+        return size;
+    }
+
+    /// @dev Built per call rather than cached: every clone has its own address.
+    function _domainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, DOMAIN_NAME_HASH, DOMAIN_VERSION_HASH, block.chainid, address(this)));
+    }
+
+    function _ballotDigest(
+        bytes32 domain,
+        bytes32 contentHash,
+        bool approve,
+        address voter,
+        uint256 nonce,
+        uint256 deadline
+    ) private pure returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(BALLOT_TYPEHASH, contentHash, approve, voter, nonce, deadline));
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    /// @dev Count one relayed ballot, or say why not (before any effect). Mirrors {vote}'s checks.
+    function _countSigned(bytes32 domain, SignedBallot calldata b, bool canResolve) private returns (SkipReason) {
+        if (block.timestamp > b.deadline) return SkipReason.Expired;
+        bytes32 digest = _ballotDigest(domain, b.contentHash, b.approve, b.voter, b.nonce, b.deadline);
+        (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(digest, b.r, b.vs);
+        if (failure != ECDSA.RecoverError.NoError || signer != b.voter) return SkipReason.BadSignature;
+        uint256 bits = _nonceBits[b.voter][b.nonce >> 8];
+        uint256 bit = 1 << (b.nonce & 0xff);
+        if (bits & bit != 0) return SkipReason.NonceUsed;
+        Dataset.Item memory item;
+        try dataset.getItem(b.contentHash) returns (Dataset.Item memory found) {
+            item = found;
+        } catch {
+            return SkipReason.NotOpen; // not anchored on the Dataset
+        }
+        ItemReview storage review = _items[b.contentHash];
+        uint32 version = review.opened ? review.policyVersion : policyVersionAt(item.submittedAt);
+        Terms memory terms = _terms(version);
+        SkipReason refused = _refuseSigned(review, terms, item, b.voter);
+        if (refused != SkipReason.None) return refused;
+        uint256 required = _required(terms.quorum, item.status);
+        uint32 index = review.round;
+        // An unopened item has no round yet: skip reading one.
+        if (required == 1 && (!review.opened || _rounds[b.contentHash][index].commits == 0)) {
+            if (!canResolve) return SkipReason.NoResolver;
+            // Effects: the reward, the outcome where a record exists; then the Dataset. The nonce is
+            // left unmarked: the item is now closed for good, so this ballot can never count again.
+            _decideAtOnce(b.contentHash, review, terms, item.contributor, b.voter, b.approve, index);
+            dataset.resolve(b.contentHash, b.approve);
+            return SkipReason.None;
+        }
+        Round storage round = _rounds[b.contentHash][index];
+        Ballot storage ballot = _ballots[b.contentHash][index][b.voter];
+        if (ballot.state != BallotState.None) return SkipReason.AlreadyVoted;
+        if (!canResolve && (b.approve ? round.approvals : round.rejections) + 1 >= required) {
+            return SkipReason.NoResolver;
+        }
+        _nonceBits[b.voter][b.nonce >> 8] = bits | bit;
+        if (!review.opened) {
+            review.opened = true;
+            review.policyVersion = version;
+            emit ItemOpened(b.contentHash, version);
+        }
+        _bonds[b.voter] -= terms.stake;
+        bondsHeld -= terms.stake;
+        _reserve(terms);
+        if (round.commits == 0) round.openedAt = uint32(block.timestamp);
+        round.commits += 1;
+        round.reveals += 1;
+        _count(round, b.approve);
+        emit VoteCast(b.contentHash, index, b.voter, b.approve, terms.stake);
+        if ((b.approve ? round.approvals : round.rejections) < required) {
+            ballot.state = b.approve ? BallotState.Approve : BallotState.Reject;
+        } else {
+            // This ballot decides the item: settle the round and pay this ballot (and an approved
+            // item's deposit) into bonds at once, then tell the Dataset. Its ballot record is never
+            // written: nothing can be claimed for it, and the closed item takes no further vote.
+            _decide(b.contentHash, review, index, round, terms, b.approve);
+            _creditClaim(b.contentHash, index, b.voter, uint256(terms.stake) + round.share, terms.reward);
+            if (b.approve) _creditDeposit(b.contentHash, review, item.contributor);
+            dataset.resolve(b.contentHash, b.approve);
+        }
+        return SkipReason.None;
+    }
+
+    /// @dev The checks {vote} makes, as a skip reason for a relayed ballot (bond and pool included).
+    function _refuseSigned(ItemReview storage review, Terms memory terms, Dataset.Item memory item, address voter)
+        private
+        view
+        returns (SkipReason)
+    {
+        if (review.outcome != Outcome.None || !_isOpen(item.status)) return SkipReason.NotOpen;
+        if (_required(terms.quorum, item.status) == 0) return SkipReason.NoVoteNeeded;
+        if (voter == item.contributor) return SkipReason.OwnContribution;
+        if (!terms.openVoting && !hasRole(VOTER_ROLE, voter)) return SkipReason.NotAllowedVoter;
+        if (terms.deposit > 0 && !review.depositPaid) return SkipReason.DepositRequired;
+        if (terms.commitReveal) return SkipReason.CommitRevealRequired;
+        if (_bonds[voter] < terms.stake) return SkipReason.InsufficientBond;
+        if (terms.reward > pool) return SkipReason.InsufficientPool;
+        return SkipReason.None;
+    }
+
+    /// @dev A ballot that decides its item alone: its stake never leaves the bond, its reward goes
+    ///      straight from the pool into it, and nothing is stored for the round or the ballot.
+    function _decideAtOnce(
+        bytes32 contentHash,
+        ItemReview storage review,
+        Terms memory terms,
+        address contributor,
+        address voter,
+        bool approve,
+        uint32 index
+    ) private {
+        if (terms.reward > 0) {
+            pool -= terms.reward;
+            _bonds[voter] += terms.reward;
+            bondsHeld += terms.reward;
+        }
+        emit VoteCast(contentHash, index, voter, approve, terms.stake);
+        if (review.opened) {
+            review.outcome = approve ? Outcome.Approved : Outcome.Rejected;
+            if (approve) _creditDeposit(contentHash, review, contributor);
+            else _forfeitDeposit(contentHash, review);
+        }
+        emit ItemReviewed(contentHash, index, approve, approve ? 1 : 0, approve ? 0 : 1);
+    }
+
+    /// @dev {claim} for someone else's ballot, crediting their bond; a skip reason instead of a revert.
+    function _claimInto(bytes32 contentHash, uint32 roundIndex, address voter) private returns (SkipReason) {
+        Round storage round = _rounds[contentHash][roundIndex];
+        Ballot storage ballot = _ballots[contentHash][roundIndex][voter];
+        if (ballot.state == BallotState.None) return SkipReason.NoBallot;
+        if (ballot.claimed) return SkipReason.AlreadyClaimed;
+        if (round.state == RoundState.Open) return SkipReason.RoundOpen;
+        ItemReview storage review = _items[contentHash];
+        Terms memory terms = _terms(review.policyVersion);
+        if (round.state == RoundState.Resolved && !round.settled) {
+            if (!_settleable(round, terms)) return SkipReason.NotSettled;
+            _settle(contentHash, review, roundIndex, round, terms);
+        }
+        uint256 stakePart = terms.stake;
+        uint256 rewardPart = 0;
+        if (round.state == RoundState.Resolved) {
+            BallotState winning = review.outcome == Outcome.Approved ? BallotState.Approve : BallotState.Reject;
+            if (ballot.state != winning) return SkipReason.NothingDue;
+            stakePart += round.share;
+            rewardPart = terms.reward;
+        } else if (round.state == RoundState.Failed && ballot.state == BallotState.Committed) {
+            return SkipReason.NothingDue;
+        }
+        ballot.claimed = true;
+        _creditClaim(contentHash, roundIndex, voter, stakePart, rewardPart);
+        return SkipReason.None;
     }
 
     function _required(uint8 quorum, Dataset.Status status) private pure returns (uint256) {

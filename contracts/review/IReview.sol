@@ -103,6 +103,54 @@ interface IReview is IAccessControl {
         bytes32 commitment;
     }
 
+    /// @notice A ballot its voter signed (EIP-712 type {BALLOT_TYPEHASH}) for a relayer to settle.
+    /// @param contentHash The item, by the sha256 of its image bytes.
+    /// @param approve True: the label is right; false: it is wrong or poisoned.
+    /// @param voter The signer; the vote is theirs and its stake comes from their bond.
+    /// @param nonce An unordered nonce: a bit of the voter's nonce bitmap, set when the ballot counts.
+    /// @param deadline Last block time at which the ballot may be settled.
+    /// @param r The signature's r.
+    /// @param vs The signature's s with the parity of v in its top bit (EIP-2098 compact form).
+    struct SignedBallot {
+        bytes32 contentHash;
+        bool approve;
+        address voter;
+        uint256 nonce;
+        uint256 deadline;
+        bytes32 r;
+        bytes32 vs;
+    }
+
+    /// @notice One ballot whose payout {claimBatch} credits to its voter's bond.
+    struct ClaimRef {
+        bytes32 contentHash;
+        uint32 round;
+        address voter;
+    }
+
+    /// @notice Why a batch left a ballot or a claim out (see {BallotSkipped} and {ClaimSkipped}).
+    enum SkipReason {
+        None,
+        Expired,
+        BadSignature,
+        NonceUsed,
+        NotOpen,
+        NoVoteNeeded,
+        OwnContribution,
+        NotAllowedVoter,
+        DepositRequired,
+        CommitRevealRequired,
+        AlreadyVoted,
+        InsufficientBond,
+        InsufficientPool,
+        NoBallot,
+        AlreadyClaimed,
+        RoundOpen,
+        NotSettled,
+        NothingDue,
+        NoResolver
+    }
+
     // ---------------------------------------------------------------- events
 
     /// @notice A clone was set up to judge `dataset`, owned by `owner`.
@@ -160,6 +208,18 @@ interface IReview is IAccessControl {
     event RoundExpired(bytes32 indexed contentHash, uint32 round, uint32 ballots, uint256 toPool);
     /// @notice `voter` collected `amount` wei for their ballot in `round`.
     event Claimed(bytes32 indexed contentHash, uint32 round, address indexed voter, uint256 amount);
+
+    /// @notice `voter` added `amount` wei to their bond.
+    event BondDeposited(address indexed voter, uint256 amount);
+    /// @notice `voter` took `amount` wei of their available balance back.
+    event BondWithdrawn(address indexed voter, uint256 amount);
+    /// @notice Entry `index` of a {settleBallots} batch was not counted, for `reason`; `voter` is the
+    ///         voter the ballot names (unproven when the reason is BadSignature).
+    event BallotSkipped(uint256 index, bytes32 indexed contentHash, address indexed voter, SkipReason reason);
+    /// @notice Entry `index` of a {claimBatch} was not credited, for `reason`.
+    event ClaimSkipped(uint256 index, bytes32 indexed contentHash, address indexed voter, SkipReason reason);
+    /// @notice `voter` cancelled the nonces set in `mask` of bitmap word `word` (unused ballots die).
+    event NoncesCancelled(address indexed voter, uint256 word, uint256 mask);
 
     // ---------------------------------------------------------------- errors
 
@@ -245,6 +305,14 @@ interface IReview is IAccessControl {
     error TallyNotFinal(bytes32 contentHash, uint32 round);
     /// @notice There is no policy `version`; `count` versions exist.
     error UnknownPolicy(uint256 version, uint256 count);
+    /// @notice A batch was empty.
+    error EmptyBatch();
+    /// @notice A batch held more than {MAX_BATCH} entries.
+    error BatchTooLarge(uint256 size, uint256 max);
+    /// @notice A deposit batch must carry exactly the sum of its items' deposits.
+    error WrongDepositTotal(uint256 sent, uint256 expected);
+    /// @notice A withdrawal asked more than the caller's available balance.
+    error InsufficientBond(uint256 requested, uint256 available);
 
     // ---------------------------------------------------------------- constants and state
 
@@ -257,11 +325,18 @@ interface IReview is IAccessControl {
     /// @notice Seconds a plain round must have been open before {finalize} may expire it, and only
     ///         while this review lacks RESOLVER_ROLE on its Dataset (so no vote could decide the item).
     function STALL_TIMEOUT() external view returns (uint32);
-    /// @notice The interface version of this review: 2 since `Terms.finalizeDelay` and round expiry
-    ///         (version 1, the earlier clones, has no such function: a call reverts).
+    /// @notice The interface version of this review: 3 since signed ballots, bonds and batches; 2 since
+    ///         `Terms.finalizeDelay` and round expiry (version 1, the earlier clones, has no such function:
+    ///         a call reverts).
     function reviewVersion() external pure returns (uint16);
+    /// @notice Most entries one batch ({settleBallots}, {claimBatch}, {depositBatch}) may hold.
+    function MAX_BATCH() external view returns (uint256);
+    /// @notice EIP-712 type hash of {SignedBallot} without its signature.
+    function BALLOT_TYPEHASH() external view returns (bytes32);
     /// @notice The dataset this contract judges.
     function dataset() external view returns (Dataset);
+    /// @notice Sum of every account's available balance (bonds, credited payouts and refunds).
+    function bondsHeld() external view returns (uint256);
     /// @notice Unreserved reward pool: the only money the owner may withdraw.
     function pool() external view returns (uint256);
     /// @notice Rewards promised to cast votes (released to the pool for losers and forfeits).
@@ -303,6 +378,50 @@ interface IReview is IAccessControl {
     /// @notice Take back the deposit of an approved contribution (contributor only).
     /// @param contentHash The item, by the sha256 of its image bytes.
     function claimDeposit(bytes32 contentHash) external;
+
+    /// @notice Pay the deposits of many of your own items at once; send exactly their sum. All or
+    ///         nothing: a bad entry reverts the batch (its money travels with it).
+    /// @param contentHashes The items, each by the sha256 of its image bytes.
+    function depositBatch(bytes32[] calldata contentHashes) external payable;
+
+    // ---------------------------------------------------------------- bonds and signed ballots
+
+    /// @notice Add the ETH sent to your bond; signed ballots draw their stakes from it.
+    function depositBond() external payable;
+
+    /// @notice Take `amount` of your available balance (bond, credited payouts, deposit refunds).
+    /// @param amount Wei; at most {bondOf} the caller.
+    function withdrawBond(uint256 amount) external;
+
+    /// @notice `account`'s available balance: withdrawable now. Stakes of open ballots are not in it.
+    /// @param account A voter or contributor.
+    function bondOf(address account) external view returns (uint256);
+
+    /// @notice Count many signed ballots in one transaction (anyone may relay them). Each ballot counts
+    ///         exactly as its voter's {vote} would, its stake drawn from the voter's bond; a ballot that
+    ///         decides its item is paid at once into the voter's bond, and an approved item's deposit
+    ///         into its contributor's. A ballot that cannot count is skipped with {BallotSkipped}.
+    /// @param ballots At most {MAX_BATCH} ballots.
+    function settleBallots(SignedBallot[] calldata ballots) external;
+
+    /// @notice Credit many ballots' payouts (or refunds) to their voters' bonds; anyone may call, as
+    ///         the money goes to each voter's balance. Entries that owe nothing are skipped with
+    ///         {ClaimSkipped}. Serves per-vote ballots too.
+    /// @param claims At most {MAX_BATCH} ballots.
+    function claimBatch(ClaimRef[] calldata claims) external;
+
+    /// @notice Cancel your unused ballot nonces: bits `mask` of bitmap word `word`.
+    function cancelNonces(uint256 word, uint256 mask) external;
+
+    /// @notice Whether `voter`'s `nonce` was cancelled or used by a counted ballot that stayed on record
+    ///         (a ballot that decided its item at once leaves it unmarked: that item is closed for good).
+    function nonceUsed(address voter, uint256 nonce) external view returns (bool);
+
+    /// @notice The EIP-712 digest a voter signs for a ballot on this review.
+    function ballotDigest(bytes32 contentHash, bool approve, address voter, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32);
 
     // ---------------------------------------------------------------- voting
 

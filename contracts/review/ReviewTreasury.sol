@@ -17,8 +17,14 @@ import {IReview} from "./IReview.sol";
 ///      is revealed or the reveal window has closed. The contributor's deposit is refunded (claimed)
 ///      when the item is approved and forfeited to the pool when it is rejected.
 ///
-///      ACCOUNTING. address(this).balance == stakesHeld + rewardsReserved + pool + depositsHeld at all
-///      times (plain ETH transfers are refused; only a forced send could add to the balance). A vote's
+///      BONDS (version 3). A voter deposits a bond once; each signed ballot moves its stake from the
+///      voter's bond into `stakesHeld`, and its payout (or refund) comes back into the bond, as does an
+///      approved item's deposit into its contributor's. `bondsHeld` is the sum of all such balances,
+///      every wei of which its owner may withdraw at any time: a stake drawn by an open ballot is
+///      no longer in the bond, so "withdrawable while no vote of theirs is open" holds by construction.
+///
+///      ACCOUNTING. address(this).balance == stakesHeld + rewardsReserved + pool + depositsHeld
+///      + bondsHeld at all times (plain ETH transfers are refused; only a forced send could add to the balance). A vote's
 ///      reward is reserved from the pool when it is cast, so the owner can never withdraw what voters
 ///      were promised; the owner withdraws from `pool` only.
 ///
@@ -33,6 +39,10 @@ abstract contract ReviewTreasury is IReview, AccessControl, ReentrancyGuard {
     uint256 public stakesHeld;
     /// @inheritdoc IReview
     uint256 public depositsHeld;
+    /// @inheritdoc IReview
+    uint256 public bondsHeld;
+
+    mapping(address account => uint256) internal _bonds;
 
     /// @inheritdoc IReview
     function fundPool() external payable {
@@ -49,6 +59,30 @@ abstract contract ReviewTreasury is IReview, AccessControl, ReentrancyGuard {
         pool -= amount;
         emit PoolWithdrawn(to, amount);
         _send(to, amount);
+    }
+
+    /// @inheritdoc IReview
+    function depositBond() external payable {
+        if (msg.value == 0) revert ZeroAmount();
+        _bonds[msg.sender] += msg.value;
+        bondsHeld += msg.value;
+        emit BondDeposited(msg.sender, msg.value);
+    }
+
+    /// @inheritdoc IReview
+    function withdrawBond(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 available = _bonds[msg.sender];
+        if (amount > available) revert InsufficientBond(amount, available);
+        _bonds[msg.sender] = available - amount;
+        bondsHeld -= amount;
+        emit BondWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
+    }
+
+    /// @inheritdoc IReview
+    function bondOf(address account) external view returns (uint256) {
+        return _bonds[account];
     }
 
     /// @inheritdoc IReview
@@ -111,6 +145,30 @@ abstract contract ReviewTreasury is IReview, AccessControl, ReentrancyGuard {
         uint256 amount = stakePart + rewardPart;
         emit Claimed(contentHash, roundIndex, msg.sender, amount);
         if (amount > 0) _send(msg.sender, amount);
+    }
+
+    /// @dev Credit a ballot's claim (checked and marked claimed by the caller) to `voter`'s bond: the
+    ///      pull-payment twin of {_payClaim}, with no transfer at all.
+    function _creditClaim(bytes32 contentHash, uint32 roundIndex, address voter, uint256 stakePart, uint256 rewardPart)
+        internal
+    {
+        stakesHeld -= stakePart;
+        rewardsReserved -= rewardPart;
+        uint256 amount = stakePart + rewardPart;
+        _bonds[voter] += amount;
+        bondsHeld += amount;
+        emit Claimed(contentHash, roundIndex, voter, amount);
+    }
+
+    /// @dev An approved item's deposit goes to its contributor's bond (pull), not by transfer.
+    function _creditDeposit(bytes32 contentHash, ItemReview storage review, address contributor) internal {
+        if (!review.depositPaid || review.depositSettled) return;
+        uint256 amount = review.deposit;
+        review.depositSettled = true;
+        depositsHeld -= amount;
+        _bonds[contributor] += amount;
+        bondsHeld += amount;
+        emit DepositRefunded(contentHash, contributor, amount);
     }
 
     /// @dev The one way ETH leaves this contract; callers update the books first.

@@ -60,7 +60,7 @@ def test_the_review_says_its_version_and_stall_timeout(
     chain: ReviewChain, dataset: Contract, owner: str
 ) -> None:
     review = chain.create_review(dataset, owner, Terms(quorum=0, finalize_delay=GRACE))
-    assert review.functions.reviewVersion().call() == 2
+    assert review.functions.reviewVersion().call() == 3
     assert review.functions.STALL_TIMEOUT().call() == STALL_TIMEOUT
     terms, _ = review.functions.policyAt(0).call()
     assert terms[-1] == GRACE

@@ -18,6 +18,7 @@ lacks, so the call reverts) and the review is spoken to with its own ABI: the cu
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
@@ -97,6 +98,11 @@ class ReviewLedger:
         return self._deployment
 
     @property
+    def review_abi(self) -> list[dict[str, Any]]:
+        """The current Review ABI (version 3 and later speak it; see ``review_ballots``)."""
+        return self._review_abi
+
+    @property
     def is_deployed(self) -> bool:
         return self._deployment is not None
 
@@ -139,8 +145,8 @@ class ReviewLedger:
         return self.ledger.grant_role(owner, dataset, "resolver", review)
 
     def review_version(self, dataset: str) -> int:
-        """The interface version of the dataset's review: 1 (earlier artifacts) or 2 (finalize delay
-        and round expiry on chain)."""
+        """The interface version of the dataset's review: 1 (earlier artifacts), 2 (finalize delay
+        and round expiry on chain) or 3 (also signed ballots, bonds and batches: ``review_ballots``)."""
         return self._version_of(self.require_review(dataset))
 
     def factory_version(self) -> int:

@@ -16,9 +16,9 @@ MAX_QUORUM = 100  # Review.MAX_QUORUM: the paper's 0 <= x <= 100
 MAX_WINDOW_SECONDS = 30 * 86400  # Review.MAX_WINDOW (also the longest finalize delay)
 STALL_TIMEOUT_SECONDS = 14 * 86400  # Review.STALL_TIMEOUT
 # Review interface versions: 1 for clones of the first implementation (no ``reviewVersion()``, no
-# ``Terms.finalizeDelay``, no round expiry), 2 from then on.
+# ``Terms.finalizeDelay``, no round expiry), 2 with them, 3 with signed ballots, bonds and batches.
 LEGACY_REVIEW_VERSION = 1
-REVIEW_VERSION = 2
+REVIEW_VERSION = 3
 MAX_WEI = 2**96 - 1  # stakes, rewards and deposits are uint96 in Review.Terms
 
 
