@@ -78,7 +78,11 @@ def test_outcomes_per_entry_with_the_settlement_time(
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
+    # One bond top-up from the wallet, then both ballots in one relayed transaction.
     assert (body["settled"], body["refused"], body["transactions"]) == (2, 1, 2)
+    assert body["settler"] == "signed ballots, one relayed transaction"
+    assert body["bond_topped_up_wei"] != "0" and "in 1 transaction." in body["status"]
+    assert first_tx_same(body)
     assert body["status"].startswith("2 votes settled in ") and body["status"].endswith(
         "1 refused: see each entry."
     )
@@ -133,3 +137,8 @@ def test_openapi_documents_the_route(platform: tuple[TestClient, ChainServices])
     route = spec["paths"]["/api/dataset/{dataset_id}/review/votes"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(route["responses"])
     assert "refused whole" in route["description"]
+
+
+def first_tx_same(body: dict[str, Any]) -> bool:
+    """The settled entries share the one settlement transaction."""
+    return len({o["tx_hash"] for o in body["outcomes"] if o["outcome"] == "settled"}) == 1

@@ -59,7 +59,7 @@ def test_the_browser_journey_reviews_a_page_of_items_in_one_submission(
         expect(result).to_be_visible(timeout=60_000)
         assert [u for u in posts if "/review/" in u] == [f"{server.url}/review/votes"]  # one submission
         summary = page.inner_text("#bulk-result [role=status]")
-        assert summary.startswith("2 votes settled in ") and "(2 transactions)" in summary, summary
+        assert summary.startswith("2 votes settled in ") and " s in 1 transaction." in summary, summary
         outcomes = page.inner_text("#bulk-result .bulk-outcomes")
         assert f"{first[:13]} Approve: settled, the item is pending." in outcomes
         assert f"{second[:13]} Reject: settled, the item is pending." in outcomes

@@ -14,14 +14,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sebrus.db.models import Dataset, ReviewServe, ReviewVote, User
+from sebrus.chain.review_ballots import bond_of, deposit_bond
+from sebrus.db.models import Dataset, Item, ReviewServe, ReviewVote, User
 from sebrus.http.deps import review_chain_of
 from sebrus.platform import ChainServices
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.review import quality, queries
 from sebrus.services.review.bulk_votes import BulkResult, Decision, vote_in_bulk
 from sebrus.services.review.chain import ReviewChain
-from sebrus.services.review.settlers import BallotOutcome, BallotToSettle, Settlement
+from sebrus.services.review.settlers import (
+    BallotOutcome,
+    BallotToSettle,
+    CustodialPerVoteSettler,
+    Settlement,
+    SignedBallotSettler,
+    settler_for,
+)
 from tests.support.platform import Auth, create_dataset, login, review_path, running_platform, upload
 
 STAKE = 10**15
@@ -91,10 +99,14 @@ def test_valid_entries_settle_and_the_refused_ones_say_which_item_and_why(
     assert refused_voted.message.startswith(f"Item {voted[:13]}: You have already voted")
     assert refused_own.code == "OwnContribution" and own[:13] in refused_own.message
     assert settled_fresh.content_hash == fresh and settled_fresh.ref == fresh[:13]
-    assert settled_fresh.tx_hash and settled_other.tx_hash and settled_fresh.tx_hash != settled_other.tx_hash
+    # A version 3 review: both ballots ride one relayed transaction, after one bond top-up for their stakes.
+    assert settled_fresh.tx_hash and settled_fresh.tx_hash == settled_other.tx_hash
     assert (result.settled, result.refused, result.transactions) == (2, 2, 2)
+    assert result.bond_topped_up_wei == 2 * STAKE and result.settler == SignedBallotSettler.name
     assert result.settle_seconds > 0 and result.gas_used > 0
-    assert result.sentence().startswith("2 votes settled in ") and "2 refused" in result.sentence()
+    said = result.sentence()
+    assert said.startswith("2 votes settled in ") and " s in 1 transaction." in said, said
+    assert "topped up by 0.002 ETH" in said and "2 refused" in said
     with world.db() as db:
         sides = dict(
             db.execute(
@@ -245,3 +257,91 @@ def test_a_page_approved_in_bulk_the_moment_it_is_served_is_too_fast(
     page = _served_page(world, 6, look_seconds=0)
     assert world.bulk([(h, n % 2 == 0) for n, h in enumerate(page)]).settled == 6
     assert "too-fast" in _flags(world)
+
+
+def test_a_page_settles_in_one_relayed_transaction_recorded_as_the_reviewers_votes(
+    platform: tuple[TestClient, ChainServices],
+) -> None:
+    """The relayer sends settleBallots, yet the index records each vote as the reviewer's (the event's
+    voter, not the sender); a deciding ballot's payout is credited into the bond and recorded as a claim."""
+    world = World(platform, "bulk-signed", {"x": 3, "stake_wei": STAKE})
+    items = world.upload(10)
+    first = world.bulk([(i, n % 3 != 0) for n, i in enumerate(items[:6])])
+    assert (first.settled, first.transactions, first.bond_topped_up_wei) == (6, 2, 6 * STAKE)
+    assert len({o.tx_hash for o in first.outcomes}) == 1
+    # The bond now covers nothing more: the next page tops up again, and says so; with enough bond, one tx.
+    with world.db() as db:
+        dataset = db.get(Dataset, world.dataset_id)
+        user = db.scalar(select(User).where(User.username == world.reviewer_name))
+        assert dataset is not None and user is not None
+        address = world.chain.address_of(dataset)
+        signer = world.chain.signer(db, user)
+        deposit_bond(world.chain.reviews, signer, address, 4 * STAKE)
+        voter = signer.address
+    second = world.bulk([(i, True) for i in items[6:]])
+    assert (second.settled, second.transactions, second.bond_topped_up_wei) == (4, 1, 0)
+    assert second.sentence().startswith("4 votes settled in ") and "in 1 transaction." in second.sentence()
+    with world.db() as db:
+        rows = db.execute(
+            select(
+                ReviewVote.content_hash, ReviewVote.side, ReviewVote.voter_address, ReviewVote.tx_hash
+            ).where(ReviewVote.dataset_id == world.dataset_id)
+        ).all()
+    assert {r.content_hash: r.side for r in rows} == {
+        i: ("approve" if n % 3 != 0 or n >= 6 else "reject") for n, i in enumerate(items)
+    }
+    assert {r.voter_address for r in rows} == {voter}
+    assert {r.tx_hash for r in rows} == {first.outcomes[0].tx_hash, second.outcomes[0].tx_hash}
+
+
+def test_a_deciding_signed_ballot_resolves_the_item_and_its_stake_stays_in_the_bond(
+    platform: tuple[TestClient, ChainServices],
+) -> None:
+    """x = 1: each ballot decides its item in the settlement; the item's status follows, the winner's
+    stake and reward land in the bond at once, so nothing is left waiting to be claimed."""
+    reward = 10**14
+    world = World(platform, "bulk-decide", {"x": 1, "stake_wei": STAKE, "reward_wei": reward})
+    world.post(world.owner, "pool", "fund", body={"amount_wei": str(2 * reward)})
+    items = world.upload(2)
+    result = world.bulk([(items[0], True), (items[1], False)])
+    assert (result.settled, result.transactions) == (2, 2)
+    with world.db() as db:
+        found = db.scalars(select(Item).where(Item.dataset_id == world.dataset_id))
+        statuses = {i.content_hash: i.status for i in found}
+        user = db.scalar(select(User).where(User.username == world.reviewer_name))
+        dataset = db.get(Dataset, world.dataset_id)
+        assert user is not None and dataset is not None
+        assert queries.claims_waiting(db, world.chain, user, dataset) == []
+        voter = world.chain.wallet(db, user).address
+    assert statuses[items[0]] == "approved" and statuses[items[1]] == "rejected"
+    assert bond_of(world.chain.reviews, dataset.address, voter) == 2 * STAKE + 2 * reward
+
+
+def test_a_ballot_the_contract_skips_is_refused_by_name_and_the_others_count(
+    platform: tuple[TestClient, ChainServices],
+) -> None:
+    """Ballots signed with a deadline already past are skipped by settleBallots: each entry gets the
+    adapter's sentence, nothing is recorded, and the bond keeps the stakes."""
+    world = World(platform, "bulk-expired", {"x": 3, "stake_wei": STAKE})
+    items = world.upload(2)
+    result = world.bulk([(i, True) for i in items], settler=SignedBallotSettler(deadline_s=-3600))
+    assert [(o.settled, o.code) for o in result.outcomes] == [(False, "Expired"), (False, "Expired")]
+    assert "deadline has passed" in result.outcomes[0].message and items[0][:13] in result.outcomes[0].message
+    assert world.votes() == 0
+
+
+def test_an_older_review_keeps_one_transaction_per_vote(
+    platform: tuple[TestClient, ChainServices], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The choice is made from the review's version: one that answers 2 (the previous factory's reviews,
+    tests/chain/test_review_ballots.py runs a real one) settles vote by vote."""
+    world = World(platform, "bulk-v2", {"x": 3, "stake_wei": STAKE})
+    items = world.upload(3)
+    monkeypatch.setattr(type(world.chain.reviews), "review_version", lambda self, dataset: 2)
+    with world.db() as db:
+        dataset = db.get(Dataset, world.dataset_id)
+        assert dataset is not None
+        assert isinstance(settler_for(world.chain, dataset), CustodialPerVoteSettler)
+    result = world.bulk([(i, True) for i in items])
+    assert (result.settled, result.transactions, result.bond_topped_up_wei) == (3, 3, 0)
+    assert len({o.tx_hash for o in result.outcomes}) == 3 and "in 3 transactions." in result.sentence()

@@ -51,9 +51,18 @@ class BulkVotesOut(StatusAnswer):
     settled: int
     refused: int
     settlement_seconds: float = Field(description="How long sending the votes and indexing them took.")
-    transactions: int = Field(description="Transactions sent to settle the votes.")
+    transactions: int = Field(
+        description="Transactions sent to settle the votes: 1 on reviews that take signed ballots (plus "
+        "1 when the bond was topped up first), one per vote on older reviews."
+    )
     gas_used: int
-    settler: str = Field(description="How the votes were settled (today: one transaction per vote).")
+    settler: str = Field(
+        description="How the votes were settled: `signed ballots, one relayed transaction` (review "
+        "version 3 or later) or `custodial, one transaction per vote`."
+    )
+    bond_topped_up_wei: str = Field(
+        description="Wei moved from your wallet into your review bond before settling ('0': none)."
+    )
     outcomes: list[BulkVoteOutcome] = Field(description="One per entry, in the order sent.")
 
 
@@ -68,6 +77,7 @@ def bulk_answer(result: BulkResult, dataset: Dataset, user: User) -> BulkVotesOu
             "transactions": result.transactions,
             "gas_used": result.gas_used,
             "settler": result.settler,
+            "bond_topped_up_wei": str(result.bond_topped_up_wei),
             "outcomes": [
                 {
                     "sha256": o.ref,

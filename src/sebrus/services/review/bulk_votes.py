@@ -13,8 +13,10 @@ Every decision is checked before a single transaction is sent, and the rule for 
   is looked at, and one item decided meanwhile must not cost the reviewer the rest of their work.
   When no entry can proceed, the submission is refused (409) with every entry's sentence.
 
-The checked ballots are settled by a ``BallotSettler`` (``review.settlers``), timed, and the answer
-carries one outcome per entry, in the order given, and how long settlement took.
+The checked ballots are settled by the ``BallotSettler`` that ``review.settlers.settler_for`` picks (one
+relayed transaction of signed ballots on reviews of version 3 or later, one transaction per vote on
+older ones), timed, and the answer carries one outcome per entry, in the order given, how long
+settlement took, in how many transactions, and any bond top-up it needed first.
 
 Reviewer pace (``review.quality``) needs nothing special here: a page's items were served when the
 queue showed them, and a bulk submission's ballots share that sitting's time like votes cast one by
@@ -31,13 +33,20 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sebrus.chain.review_ballots import bond_of
 from sebrus.chain.review_types import BallotState
 from sebrus.db.models import Dataset, Item, User
 from sebrus.services.errors import Conflict, InvalidInput, NotFound
 from sebrus.services.review.chain import ReviewChain, addresses_of
 from sebrus.services.review.errors import chain_refusals, sentence_for
 from sebrus.services.review.queries import RESOLVED_STATUSES
-from sebrus.services.review.settlers import BallotSettler, BallotToSettle, CustodialPerVoteSettler
+from sebrus.services.review.settlers import (
+    BallotSettler,
+    BallotToSettle,
+    SignedBallotSettler,
+    bond_note,
+    settler_for,
+)
 
 MAX_BULK_VOTES = 100
 SHOWN = 13  # characters of a hash in a sentence, as the CLI's queue shows them
@@ -78,6 +87,7 @@ class BulkResult:
     transactions: int
     gas_used: int
     settler: str
+    bond_topped_up_wei: int = 0
 
     @property
     def settled(self) -> int:
@@ -88,10 +98,14 @@ class BulkResult:
         return len(self.outcomes) - self.settled
 
     def sentence(self) -> str:
-        """``12 votes settled in 3.4 s (12 transactions).`` and how many were refused."""
+        """``12 votes settled in 0.4 s in 1 transaction.``, a bond top-up when there was one (its own
+        transaction, counted apart), and how many were refused."""
         votes = f"{self.settled} vote{'' if self.settled == 1 else 's'}"
-        txs = f"{self.transactions} transaction{'' if self.transactions == 1 else 's'}"
-        said = f"{votes} settled in {self.settle_seconds:.1f} s ({txs})."
+        settling = self.transactions - (1 if self.bond_topped_up_wei else 0)
+        txs = f"{settling} transaction{'' if settling == 1 else 's'}"
+        said = f"{votes} settled in {self.settle_seconds:.1f} s in {txs}."
+        if self.bond_topped_up_wei:
+            said = f"{said} {bond_note(self.bond_topped_up_wei)}"
         return said if not self.refused else f"{said} {self.refused} refused: see each entry."
 
 
@@ -123,9 +137,11 @@ def vote_in_bulk(
         raise Conflict(
             "None of these votes can be cast: " + " ".join(r.message for r in refusals if r is not None)
         )
+    chosen = settler or settler_for(chain, dataset)
     with chain_refusals("check your wallet"):
+        if isinstance(chosen, SignedBallotSettler):  # stakes come from the bond; the wallet tops it up
+            stakes = max(0, stakes - bond_of(chain.reviews, address, voter))
         chain.require_funds(voter, stakes, f"{len(ballots)} vote{'' if len(ballots) == 1 else 's'}")
-    chosen = settler or CustodialPerVoteSettler()
     started = time.perf_counter()
     settlement = chosen.settle(db, chain, dataset, user, ballots)
     seconds = time.perf_counter() - started
@@ -148,7 +164,14 @@ def vote_in_bulk(
                     decision.ref, item.content_hash, decision.approve, False, refusal.message, refusal.code
                 )
             )
-    return BulkResult(outcomes, seconds, settlement.transactions, settlement.gas_used, chosen.name)
+    return BulkResult(
+        outcomes,
+        seconds,
+        settlement.transactions,
+        settlement.gas_used,
+        chosen.name,
+        settlement.bond_topped_up_wei,
+    )
 
 
 def resolve(db: Session, dataset: Dataset, decisions: Sequence[Decision]) -> list[Item]:
