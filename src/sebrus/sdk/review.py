@@ -85,7 +85,8 @@ class ReviewMethods:
         return DepositReceipt.from_json(answer)
 
     def pay_all_deposits(self, dataset_id: int) -> DepositsPaid:
-        """Pay every review deposit due on your items in the dataset, at once (one transaction each)."""
+        """Pay every review deposit due on your items in the dataset, at once (one batched
+        transaction on reviews of version 3 or later, one each on older ones)."""
         return DepositsPaid.from_json(self._json("POST", _path(dataset_id, "deposits"), json={}))
 
     def claim_deposit(self, dataset_id: int, sha256: str) -> DepositReceipt:

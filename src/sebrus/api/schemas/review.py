@@ -198,7 +198,11 @@ class DepositPaidOut(Answer):
 
 
 class DepositsPaidOut(StatusAnswer):
-    paid: list[DepositPaidOut] = Field(description="One transaction each, sent in a row by the server.")
+    paid: list[DepositPaidOut] = Field(
+        description="Each deposit paid; on a review of version 3 or later a dataset's deposits share one "
+        "depositBatch transaction, on older reviews one transaction each, sent in a row."
+    )
+    transactions: int = Field(description="Transactions the server sent to pay them.")
     total_wei: str
     remaining: int = Field(description="Deposits still due after this request (it pays at most 100).")
     external: int = Field(description="Due on items from your external wallets: pay those from them.")
@@ -213,6 +217,7 @@ def deposits_paid_answer(done: PaidAll) -> DepositsPaidOut:
                 for r in done.paid
             ],
             "total_wei": str(done.total_wei),
+            "transactions": done.sent,
             "remaining": done.remaining,
             "external": done.external,
         }

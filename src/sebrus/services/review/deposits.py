@@ -12,10 +12,10 @@ Before anything is sent, the refusals the contract would make are made here with
 (``NotContributor``, ``NoDepositRequired``, ``DepositAlreadyPaid``, ``AlreadyResolved``), so a refused
 request costs no gas.
 
-``pay_all`` pays every deposit a contributor owes at once (one click, one request). The contract takes
-one deposit per call, so on chain this is one transaction per item, sent in a row by the server from
-the custodial wallet; the wallet must hold all the deposits first, and a refusal midway says how many
-were paid before it.
+``pay_all`` pays every deposit a contributor owes at once (one click, one request), from the custodial
+wallet, which must hold all the deposits first. A review of version 3 or later takes a dataset's
+deposits in one ``depositBatch`` transaction (all or nothing); an older one takes one deposit per
+call, so there they are sent in a row, and a refusal midway says how many were paid before it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sebrus.chain.review_ballots import deposit_batch, supports_signed_ballots
 from sebrus.chain.review_types import Outcome
 from sebrus.db.models import Dataset, Item, User, Wallet
 from sebrus.primitives import format_eth
@@ -53,6 +54,11 @@ class PaidAll:
     paid: list[DepositReceipt]
     remaining: int
     external: int
+    transactions: int = -1  # -1: one per deposit paid
+
+    @property
+    def sent(self) -> int:
+        return len(self.paid) if self.transactions < 0 else self.transactions
 
     @property
     def total_wei(self) -> int:
@@ -65,9 +71,14 @@ class PaidAll:
         told = "Paid nothing."
         if count:
             which = "that item is" if count == 1 else "those items are"
+            how = (
+                "one transaction each"
+                if self.sent == count
+                else f"in {self.sent} transaction{'' if self.sent == 1 else 's'}"
+            )
             told = (
-                f"Paid {count} deposit{'' if count == 1 else 's'} ({format_eth(self.total_wei)}), one "
-                f"transaction each: {which} open to review."
+                f"Paid {count} deposit{'' if count == 1 else 's'} ({format_eth(self.total_wei)}), {how}: "
+                f"{which} open to review."
             )
         if self.remaining:
             told += f" {self.remaining} more are due: pay again to continue."
@@ -95,7 +106,8 @@ def due_from(
 
 def pay_all(db: Session, chain: ReviewChain, user: User, dataset: Dataset | None = None) -> PaidAll:
     """Pay every deposit due on the user's items (of one dataset, or all), oldest first, at most
-    ``MAX_AT_ONCE``: one transaction per item, sent in a row from the custodial wallet."""
+    ``MAX_AT_ONCE``, from the custodial wallet: one ``depositBatch`` per dataset whose review takes
+    batches, one transaction per item in a row elsewhere."""
     items, external = due_from(db, chain, user, dataset)
     batch, remaining = items[:MAX_AT_ONCE], max(0, len(items) - MAX_AT_ONCE)
     datasets = {
@@ -113,7 +125,14 @@ def pay_all(db: Session, chain: ReviewChain, user: User, dataset: Dataset | None
                 chain.wallet(db, user).address, sum(amounts.values()), f"{len(batch)} deposits"
             )
     paid: list[DepositReceipt] = []
+    transactions = 0
+    batched = _pay_in_batches(db, chain, user, datasets, [i for i in batch if amounts[i.id] > 0], amounts)
+    paid.extend(batched[0])
+    transactions += batched[1]
+    done = {r.item.id for r in paid}
     for item in batch:
+        if item.id in done:
+            continue
         try:
             paid.append(pay(db, chain, datasets[item.dataset_id], user, item.content_hash))
         except ServiceError as exc:
@@ -124,7 +143,58 @@ def pay_all(db: Session, chain: ReviewChain, user: User, dataset: Dataset | None
             )
             exc.args = (exc.message,)
             raise
-    return PaidAll(paid, remaining, external)
+        transactions += 1
+    return PaidAll(paid, remaining, external, transactions)
+
+
+def _pay_in_batches(
+    db: Session,
+    chain: ReviewChain,
+    user: User,
+    datasets: dict[int, Dataset],
+    items: list[Item],
+    amounts: dict[int, int],
+) -> tuple[list[DepositReceipt], int]:
+    """The deposits of each dataset whose review takes batches, one ``depositBatch`` per dataset;
+    items of older reviews are left for the per-item path. Items paid since the index last looked are
+    left out (the batch is all or nothing, and would revert on them)."""
+    wallet = chain.wallet(db, user)
+    signer = chain.link.signer_for(wallet)
+    paid: list[DepositReceipt] = []
+    sent = 0
+    for dataset_id in sorted({i.dataset_id for i in items}):
+        dataset = datasets[dataset_id]
+        address = chain.address_of(dataset)
+        with chain_refusals("pay the deposits"):
+            if not supports_signed_ballots(chain.reviews, address):
+                continue
+            due = [
+                i
+                for i in items
+                if i.dataset_id == dataset_id
+                and not chain.reviews.item_review(address, i.content_hash).deposit_paid
+            ]
+            if not due:
+                continue
+            result = deposit_batch(chain.reviews, signer, address, [i.content_hash for i in due])
+        sent += 1
+        audit_log.record(
+            db,
+            "review.deposit",
+            f"dataset:{dataset.id}",
+            actor_user_id=user.id,
+            details={
+                "content_hashes": [i.content_hash for i in due],
+                "amount_wei": str(sum(amounts[i.id] for i in due)),
+                "tx_hash": result.tx_hash,
+            },
+        )
+        db.commit()
+        chain.sync()
+        for item in due:
+            db.refresh(item)
+            paid.append(DepositReceipt(item, amounts[item.id], result.tx_hash))
+    return paid, sent
 
 
 def pay(db: Session, chain: ReviewChain, dataset: Dataset, user: User, content_hash: str) -> DepositReceipt:

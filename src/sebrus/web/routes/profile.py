@@ -19,7 +19,7 @@ DONE = {
     "voter-removed": "Removed from the allow-list.",
     "funded": "The pool is funded.",
     "withdrawn": "Withdrawn from the pool to your wallet.",
-    "deposits": "Every deposit due is paid, one transaction each: those items are open to review.",
+    "deposits": "Every deposit due is paid: those items are open to review.",
 }
 
 
