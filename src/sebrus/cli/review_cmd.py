@@ -13,12 +13,15 @@ from rich.table import Table
 from sebrus.cli import review_bulk
 from sebrus.cli.output import console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
+from sebrus.cli.review_bond_cmd import bond_app
 from sebrus.primitives import format_eth
 from sebrus.sdk.review_models import VoteReceipt
 
 review_app = typer.Typer(
     help="Review a dataset's items: vote with a stake, reveal, claim.", no_args_is_help=True
 )
+
+review_app.add_typer(bond_app, name="bond")
 
 DatasetArg = Annotated[int, typer.Argument(metavar="DATASET", help="The dataset's id.")]
 ShaArg = Annotated[
@@ -237,7 +240,7 @@ def deposit(
     as_json: JsonOption = False,
 ) -> None:
     """Pay your item's review deposit from your custodial wallet (review opens once it is paid); with
-    --all, every deposit due in the dataset (the server sends one transaction per item, in a row)."""
+    --all, every deposit due in the dataset (one batched transaction on reviews of version 3 or later)."""
     if pay_all == (sha256 is not None) or (pay_all and take_back):
         fail("Name one item (SHA256), or pass --all (without --claim) to pay every deposit due.", 2)
     with connect(url, token, login_required=True) as client:

@@ -22,6 +22,7 @@ from sebrus.sdk.review_models import (
     ItemVotes,
     PoolChange,
     QueueEntry,
+    ReviewBond,
     Reviewer,
     ReviewPolicy,
     ReviewPool,
@@ -139,6 +140,20 @@ class ReviewMethods:
             "POST", _path(dataset_id, "pool", "fund"), json={"amount_wei": str(int(amount_wei))}
         )
         return PoolChange.from_json(answer)
+
+    def review_bond(self, dataset_id: int) -> ReviewBond:
+        """Your review bond on the dataset: what you can withdraw now."""
+        return ReviewBond.from_json(self._json("GET", _path(dataset_id, "bond")))
+
+    def deposit_bond(self, dataset_id: int, amount_wei: int) -> ReviewBond:
+        """Move wei from your custodial wallet into your review bond."""
+        body = {"amount_wei": str(int(amount_wei))}
+        return ReviewBond.from_json(self._json("POST", _path(dataset_id, "bond", "deposit"), json=body))
+
+    def withdraw_bond(self, dataset_id: int, amount_wei: int | None = None) -> ReviewBond:
+        """Take wei (None: all that is available) from your review bond back into your wallet."""
+        body = {} if amount_wei is None else {"amount_wei": str(int(amount_wei))}
+        return ReviewBond.from_json(self._json("POST", _path(dataset_id, "bond", "withdraw"), json=body))
 
     def withdraw_pool(self, dataset_id: int, amount_wei: int) -> PoolChange:
         answer = self._json(

@@ -156,8 +156,31 @@ class DepositReceipt(_Answer):
 
 
 @dataclass(frozen=True)
+class ReviewBond(_Answer):
+    """Your bond on a dataset's review (version 3 or later): what you can withdraw now, and the
+    transaction that changed it (None when only read)."""
+
+    message: str
+    voter: str
+    available_wei: int
+    tx_hash: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReviewBond:
+        tx = data.get("tx_hash")
+        return cls(
+            message=str(data.get("status", "")),
+            voter=str(data["voter"]),
+            available_wei=_wei(data["available_wei"]),
+            tx_hash=None if tx is None else str(tx),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
 class DepositsPaid(_Answer):
-    """Every deposit due on a dataset paid at once: one transaction per item, sent in a row."""
+    """Every deposit due on a dataset paid at once: one batched transaction on reviews of version 3
+    or later, one transaction per item, sent in a row, on older ones."""
 
     message: str
     paid: list[DepositReceipt]
