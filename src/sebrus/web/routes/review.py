@@ -6,7 +6,9 @@ back to the queue (303) or the page again with the refusal's message and its 4xx
 vote (``/review/votes``, every row of the queue page in one submission, ``review.bulk_votes``)
 answers with the page itself, listing each row's outcome and the settlement time. With a
 browser wallet, ``static/js/review_wallet.js`` takes over the forms and votes through the wallet
-routes of the API instead (``api/routers/review_wallet.py``).
+routes of the API instead (``api/routers/review_wallet.py``). On a review that takes signed ballots
+(version 3), the page shows the visitor's own review bond (where page votes' stakes and payouts sit)
+and a button that withdraws what is available (``/review/bond/withdraw``, ``review.bonds``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
-from sebrus.services.review import bulk_votes, no_ballot
+from sebrus.services.review import bonds, bulk_votes, no_ballot
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.bulk_votes import BulkResult, Decision
@@ -43,6 +45,7 @@ DONE = {
     "commit": "Your vote is committed. Reveal it here once the commit phase ends.",
     "reveal": "Your vote is revealed.",
     "claim": "Claimed: the payout is in your wallet.",
+    "bond-withdraw": "Withdrawn: your bond's available money is in your wallet.",
 }
 
 
@@ -81,6 +84,7 @@ def _page(
         "bulk": bulk,
         "to_reveal": [],
         "claims": [],
+        "bond": None,
         # For review_wallet.js: the chain a browser wallet must be on, and whose ballot is whose.
         "chain_id": chain.link.ledger.chain_id,
         "wallet_network": served_network(web.request),
@@ -113,6 +117,11 @@ def _page(
         ]
     except ServiceError as exc:
         context["error"] = context["error"] or exc.message
+    if chosen is not None and context["has_custodial"]:
+        try:  # an older review has no bonds: the panel is simply left out
+            context["bond"] = eth(bonds.show(web.db, chain, chosen, user).available_wei)
+        except ServiceError:
+            context["bond"] = None
     return web.render("review.html", context, status_code=status)
 
 
@@ -132,7 +141,9 @@ def _carry_out(web: WebRequest, action: str, user: User, form: FormData) -> str:
     if dataset is None or chain is None:
         raise InvalidInput("Choose a dataset to review.")
     sha256 = text(form, "sha256")
-    if action in ("vote", "commit"):
+    if action == "bond-withdraw":  # the visitor's own bond: everything available
+        bonds.withdraw(web.db, chain, dataset, user)
+    elif action in ("vote", "commit"):
         side = text(form, "side")
         if side not in ("approve", "reject"):
             raise InvalidInput("Choose approve or reject.")
@@ -214,3 +225,8 @@ async def reveal(web: Web) -> Response:
 @router.post("/review/claim")
 async def claim(web: Web) -> Response:
     return await _act(web, "claim")
+
+
+@router.post("/review/bond/withdraw")
+async def withdraw_bond(web: Web) -> Response:
+    return await _act(web, "bond-withdraw")
