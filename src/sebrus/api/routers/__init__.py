@@ -21,6 +21,7 @@ from sebrus.api.routers import (
     review,
     review_bond,
     review_wallet,
+    review_wallet_ballots,
     rpc,
     scan_model,
     scans,
@@ -55,6 +56,7 @@ CHAIN_ROUTERS: list[APIRouter] = [
     review.mine_router,
     review_bond.router,
     review_wallet.router,
+    review_wallet_ballots.router,
     incidents.router,
     federations.router,
 ]

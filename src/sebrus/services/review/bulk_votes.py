@@ -127,7 +127,7 @@ def vote_in_bulk(
     address = chain.address_of(dataset)
     items = resolve(db, dataset, decisions)
     voter = chain.wallet(db, user).address
-    refusals, stakes = _refusals(chain, address, user, voter, items)
+    refusals, stakes = refusals_for(chain, address, user, voter, items)
     ballots = [
         BallotToSettle(item, d.approve)
         for d, item, r in zip(decisions, items, refusals, strict=True)
@@ -217,7 +217,7 @@ def resolve(db: Session, dataset: Dataset, decisions: Sequence[Decision]) -> lis
     return items
 
 
-def _refusals(
+def refusals_for(
     chain: ReviewChain, address: str, user: User, voter: str, items: Sequence[Item]
 ) -> tuple[list[Refusal | None], int]:
     """Per item, why a vote on it would fail now (None: it may proceed), read before anything is sent;

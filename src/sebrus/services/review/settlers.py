@@ -159,13 +159,13 @@ class SignedBallotSettler:
         outcomes = [
             BallotOutcome(b.item.content_hash, tx_hash=settlement.tx_hash)
             if o.accepted
-            else BallotOutcome(b.item.content_hash, refusal=_skipped(o.reason))
+            else BallotOutcome(b.item.content_hash, refusal=skipped_refusal(o.reason))
             for b, o in zip(ballots, settlement.outcomes, strict=True)
         ]
         return Settlement(outcomes, transactions + 1, gas + settlement.gas_used, topped)
 
 
-def _skipped(reason: SkipReason) -> ServiceError:
+def skipped_refusal(reason: SkipReason) -> ServiceError:
     """The adapter's sentence for a skipped ballot, as a refusal named like the contract's errors."""
     code = "".join(part.capitalize() for part in reason.name.split("_"))
     sentence = reason.sentence
