@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from sebrus.chain.review import ReviewLedger
 from tests.support.images import png
 from tests.support.platform import Auth, create_dataset, login, review_path, upload
 from tests.support.web import PASSWORD, browser, csrf_from, register
@@ -151,3 +153,23 @@ def test_the_owner_is_warned_and_reviewers_told_before_the_pool_runs_dry(app: Fa
     enough = api.post(review_path(ds, "pool", "fund"), json={"amount_wei": 20 * REWARD}, headers=owner)
     assert enough.status_code == 200, enough.text
     assert "pool-warning" not in owner_pages.get(f"/datasets/{ds}").text  # 25 votes covered: no warning
+
+
+def test_an_older_review_takes_the_deposits_one_transaction_each(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is chosen from the review's version: one that answers 2 (the previous factory's) is
+    paid item by item, in a row."""
+    api = TestClient(app)
+    owner, contributor = login(api, "fr4-owner"), login(api, "fr4-contrib")
+    ds = int(
+        create_dataset(api, owner, "deposits-v2", {"x": 1, "stake_wei": STAKE, "deposit_wei": DEPOSIT})["id"]
+    )
+    for n in range(2):
+        upload(api, contributor, ds, 1410 + n)
+    monkeypatch.setattr(ReviewLedger, "review_version", lambda self, dataset: 2)
+    done = api.post(review_path(ds, "deposits"), json={}, headers=contributor)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["transactions"] == 2 and len({p["tx_hash"] for p in body["paid"]}) == 2
+    assert body["status"].startswith("Paid 2 deposits (0.004 ETH), one transaction each")
