@@ -58,7 +58,8 @@ async def pay_deposit(web: Web, item_id: int) -> Response:
 
 @router.post("/profile/deposits")
 async def pay_all_deposits(web: Web) -> Response:
-    """The profile's "Pay all due deposits": every dataset, one transaction per item."""
+    """The profile's "Pay all due deposits": every dataset, one depositBatch each (per item on
+    older reviews)."""
     return await submit_form(web, partial(_pay_all, web), partial(_profile_refused, web))
 
 
