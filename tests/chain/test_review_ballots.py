@@ -171,6 +171,21 @@ def test_malformed_input_is_refused_before_sending(chain: ChainKit, reviews: Rev
         deposit_bond(reviews, relayer, dataset, 0)
 
 
+def test_a_lone_first_ballot_fits_its_gas_limit(chain: ChainKit, reviews: ReviewLedger) -> None:
+    """A relayer with one ballot to send settles it alone; the first ballot of a round on a fresh
+    review is the dearest single settlement (about 237k gas measured), and must not run out of gas."""
+    terms = ReviewTerms(3, STAKE, REWARD, open_voting=True)
+    dataset, _, (item,) = _reviewed(chain, reviews, terms, 1)
+    review = reviews.require_review(dataset)
+    voter = chain.funded_account()
+    deposit_bond(reviews, voter, dataset, STAKE)
+    ballot = Ballot(voter.address, item, True, 0, _deadline(chain))
+    signature = sign_ballot(bytes(voter.key), chain.ledger.transactor.chain_id, review, ballot)
+    settlement = settle_ballots(reviews, chain.handle.operators.deployer, dataset, [(ballot, signature)])
+    assert [(o.accepted, o.decided) for o in settlement.outcomes] == [(True, False)]
+    assert bond_of(reviews, dataset, voter.address) == 0
+
+
 def _version_2(name: str) -> Artifact:
     return load_legacy_artifact(name, 2) if name in ("Review", "ReviewFactory") else load_artifact(name)
 

@@ -42,8 +42,9 @@ DOMAIN_VERSION = "1"
 MAX_BALLOTS = 256  # Review.MAX_BATCH: keeps one settlement well inside a block
 
 # Gas limits for the batched paths, from measured use (benchmarks/review_gas.py) with headroom.
-# The base covers the first settlement on a fresh review (one ballot measured at 235k: first nonce word,
-# first bond draw, first round), which a base of 80k left out of gas.
+# The base covers what a settlement pays once (the transaction, cold slots, the Dataset's first touch):
+# a lone first ballot of a round on a fresh review measured 235-237k gas (first nonce word, first
+# bond draw, first round; benchmarks/review_attacks.py --batch 1), which a base of 80k left out of gas.
 GAS_SETTLE_BASE = 180_000
 # A ballot decided at once costs about 32k; the worst case (first ballot of a round: new record, round,
 # ballot, nonce word and bond slots) about 130k. Limits are capped at the block's gas limit, so a
