@@ -10,7 +10,8 @@ from eth_account import Account
 from fastapi import FastAPI
 
 from sebrus.db.models import Federation
-from sebrus.federated.records import RoundRecord
+from sebrus.federated.records import LossReport, RoundRecord
+from sebrus.federated.reports import loss_reports_sha256
 from sebrus.platform import ChainServices
 from sebrus.services.federation.sink import PlatformRoundSink
 from tests.support.web import browser, create_dataset, csrf_from, register
@@ -67,6 +68,7 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
     sink = PlatformRoundSink(
         platform.session_factory, services.federations, services.handle.operators.relayer, platform.blobs
     )
+    reports = tuple(LossReport(w, 0.5 + i, 12, "0x" + "ef" * 65) for i, w in enumerate(WALLETS))
     sink.record_round(
         RoundRecord(
             federation_id=federation.id,
@@ -76,7 +78,8 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
             refused=(),
             separated=True,
             aggregate_sha256=hashlib.sha256(b"aggregate").hexdigest(),
-            loss_reports_sha256=hashlib.sha256(b"losses").hexdigest(),
+            loss_reports_sha256=loss_reports_sha256(reports),
+            loss_reports=reports,
         )
     )
 
