@@ -50,6 +50,11 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
     )
     assert no_model.status_code == 400 and 'id="model-error"' in no_model.text
     assert "no uploaded model" in no_model.text
+    tiny = owner.post(
+        f"/datasets/{dataset_id}/federations",
+        data={**form, "rounds": "3", "epsilon": "1", "image_size": "4"},
+    )
+    assert tiny.status_code == 400 and 'id="image_size-error"' in tiny.text and "from 8 to 256" in tiny.text
     forged = owner.post(
         f"/datasets/{dataset_id}/federations", data={**form, "csrf_token": "x", "rounds": "3"}
     )
@@ -57,11 +62,13 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
     assert _federations(app, dataset_id) == []
 
     started = owner.post(
-        f"/datasets/{dataset_id}/federations", data={**form, "rounds": "3", "epsilon": "inf"}
+        f"/datasets/{dataset_id}/federations",
+        data={**form, "rounds": "3", "epsilon": "inf", "image_size": "12", "in_channels": "3"},
     )
     assert started.status_code == 303, started.text
     assert started.headers["location"] == f"/datasets/{dataset_id}?federation=started#federations"
     (federation,) = _federations(app, dataset_id)
+    assert (federation.config["image_size"], federation.config["in_channels"]) == (12, 3)
 
     assert services.federations is not None
     platform = app.state.platform
