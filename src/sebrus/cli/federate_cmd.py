@@ -304,4 +304,11 @@ def join(
             f"Error: the federation at {address} could not be reached or ended abnormally: {exc}", err=True
         )
         raise typer.Exit(1) from exc
+    if client.last_round < client.planned_rounds:
+        typer.echo(
+            f"Error: the server ended federation {federation} after round {client.last_round} of "
+            f"{client.planned_rounds} (the owner's `sebrus federate start` says why).",
+            err=True,
+        )
+        raise typer.Exit(1)
     typer.echo(f"Federation {federation} finished after {client.rounds_done} rounds.", err=True)
