@@ -31,8 +31,8 @@ class FederationStart(BaseModel):
     mechanism: Literal["laplace", "gaussian"] = "laplace"
     model: Literal["reference", "uploaded"] = Field(
         default="reference",
-        description="`reference`: the reference CNN; `uploaded`: the dataset's own model (its scan model, "
-        "already checked in a safe format).",
+        description="`reference`: the reference CNN. `uploaded` (the dataset's scan model) is refused with a "
+        "400 before anything is opened: the federated engine trains the reference CNN only.",
     )
     elimination: Literal["high-loss-cluster", "none"] = Field(
         default="high-loss-cluster",
