@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
+from sebrus.federated.records import LossReport
+from sebrus.federated.reports import loss_reports_sha256
 from sebrus.platform import ChainServices
 from tests.support.platform import Auth, create_dataset, login, running_platform
 
@@ -45,6 +47,7 @@ def _start(env: Env, **body: Any) -> Any:
 
 
 def _round(index: int, excluded: list[str] | None = None) -> dict[str, Any]:
+    reports = [LossReport(w, 0.25 * i + index, 32, SIGNATURE) for i, w in enumerate(WALLETS)]
     return {
         "round_index": index,
         "participants": WALLETS,
@@ -52,11 +55,8 @@ def _round(index: int, excluded: list[str] | None = None) -> dict[str, Any]:
         "refused": [],
         "separated": bool(excluded),
         "aggregate_sha256": hashlib.sha256(f"agg {index}".encode()).hexdigest(),
-        "loss_reports_sha256": hashlib.sha256(f"loss {index}".encode()).hexdigest(),
-        "loss_reports": [
-            {"wallet": w, "noisy_loss": 0.25 * i, "num_examples": 32, "signature": SIGNATURE}
-            for i, w in enumerate(WALLETS)
-        ],
+        "loss_reports_sha256": loss_reports_sha256(reports),  # the engine's canonical hash
+        "loss_reports": [asdict(r) for r in reports],
     }
 
 
@@ -148,6 +148,8 @@ def test_a_cookie_session_needs_its_csrf_token(env: Env) -> None:
         ({"epsilon": 0}, 422, "epsilon"),
         ({"epsilon": "lots"}, 422, "epsilon"),
         ({"mechanism": "exponential"}, 422, "mechanism"),
+        ({"image_size": 4}, 422, "image_size"),
+        ({"in_channels": 2}, 422, "in_channels"),
     ],
 )
 def test_bad_configs_are_refused_with_a_sentence(
@@ -169,6 +171,16 @@ def test_bad_rounds_and_unknown_federations(env: Env) -> None:
     stray["excluded"], stray["separated"] = [Account.create().address], True
     answer = env.client.post(f"/api/federations/{fid}/rounds", json=stray, headers=env.owner)
     assert answer.status_code == 400 and "participants" in answer.json()["status"]
+    claimed = _round(1)
+    claimed["loss_reports"][0]["noisy_loss"] += 1.0  # the reports no longer hash to the claim
+    wrong = env.client.post(f"/api/federations/{fid}/rounds", json=claimed, headers=env.owner)
+    assert wrong.status_code == 400, wrong.text
+    assert "not the claimed loss_reports_sha256" in wrong.json()["status"]
+    missing = _round(1)
+    missing["loss_reports"] = missing["loss_reports"][1:]
+    missing["loss_reports_sha256"] = loss_reports_sha256([LossReport(**r) for r in missing["loss_reports"]])
+    short = env.client.post(f"/api/federations/{fid}/rounds", json=missing, headers=env.owner)
+    assert short.status_code == 400 and "one loss report from each participant" in short.json()["status"]
     no_round = env.client.put(
         f"/api/federations/{fid}/model",
         params={"sha256": hashlib.sha256(b"m").hexdigest()},
@@ -179,6 +191,12 @@ def test_bad_rounds_and_unknown_federations(env: Env) -> None:
     assert env.client.get(f"/api/federations/{fid}/model").status_code == 404
     assert env.client.get("/api/federations/999999").status_code == 404
     assert env.client.get("/api/dataset/999999/federations").status_code == 404
+    node = _round(1)
+    node["refused"] = ["node:4711"]  # a refused client that named no wallet is kept by its node id
+    assert env.client.post(f"/api/federations/{fid}/rounds", json=node, headers=env.owner).status_code == 201
+    assert env.client.get(f"/api/federations/{fid}").json()["federation"]["rounds"][0]["refused"] == [
+        "node:4711"
+    ]
 
 
 def test_a_dataset_with_a_federation_is_not_deleted(env: Env) -> None:

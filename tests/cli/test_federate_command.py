@@ -17,12 +17,14 @@ from eth_account import Account
 
 from sebrus.chain.errors import LedgerError
 from sebrus.chain.federation import read_federation_at
-from sebrus.federated.records import RoundRecord, RoundSink
+from sebrus.federated.records import LossReport, RoundRecord, RoundSink
+from sebrus.federated.reports import loss_reports_sha256
 from tests.support.cli import Invoke
 from tests.support.live_server import LiveServer
 
 WALLETS = [Account.create().address for _ in range(3)]
 MODEL = b"weights of the federated model"
+SIGNATURE = "0x" + "cd" * 65  # the platform checks its form; the engine checks what it signs
 PASSWORD = "a federated passphrase"
 _names = itertools.count()
 
@@ -33,6 +35,7 @@ def _fake_engine(seen: dict[str, Any]) -> types.ModuleType:
         fid = int(config["federation_id"])
         for index in range(1, int(config["rounds"]) + 1):
             excluded = (WALLETS[2],) if index == 2 else ()
+            reports = tuple(LossReport(w, 0.5 * index + i, 16, SIGNATURE) for i, w in enumerate(WALLETS))
             sink.record_round(
                 RoundRecord(
                     federation_id=fid,
@@ -42,7 +45,8 @@ def _fake_engine(seen: dict[str, Any]) -> types.ModuleType:
                     refused=(),
                     separated=bool(excluded),
                     aggregate_sha256=hashlib.sha256(f"aggregate {index}".encode()).hexdigest(),
-                    loss_reports_sha256=hashlib.sha256(f"losses {index}".encode()).hexdigest(),
+                    loss_reports_sha256=loss_reports_sha256(reports),
+                    loss_reports=reports,
                 )
             )
         sink.record_final_model(fid, hashlib.sha256(MODEL).hexdigest(), MODEL)
@@ -120,3 +124,27 @@ def test_verify_refuses_a_contract_that_is_not_the_federation_log(server: LiveSe
     manager = server.services.handle.ledger.deployment.manager
     with pytest.raises(LedgerError, match="not SeBRUS's FederationLog"):
         read_federation_at(f"{server.url}/rpc", manager, 1)
+
+
+def test_run_serves_a_federation_opened_on_the_page_once(
+    sebrus: Invoke, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A federation opened from the dataset page (here: the API) gets its Flower server from ``run``;
+    a second ``run`` would restart from round 1 with other weights, so it is refused."""
+    import httpx
+
+    token, dataset = _owner_with_dataset(sebrus)
+    opened = httpx.post(
+        f"{server.url}/api/dataset/{dataset}/federations",
+        json={"rounds": 2, "epsilon": 1.0},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert opened.status_code == 201, opened.text
+    fid = str(opened.json()["federation"]["id"])
+    seen: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "sebrus.federated.server", _fake_engine(seen))
+    ran = sebrus("federate", "run", "--federation", fid, "--token", token)
+    assert ran.exit_code == 0, ran.output
+    assert seen["config"]["federation_id"] == int(fid) and seen["config"]["dataset_id"] == dataset
+    again = sebrus("federate", "run", "--federation", fid, "--token", token)
+    assert again.exit_code == 2 and "has finished" in again.output

@@ -25,7 +25,7 @@ def test_join_refuses_bad_input(tmp_path: Path, args: list[str], message: str) -
     key.write_text("0x" + "11" * 32)
     bad = tmp_path / "bad.txt"
     bad.write_text("not a key")
-    base = {"--dataset": "1", "--data": str(tmp_path), "--server": "127.0.0.1:9", "--key-file": str(key)}
+    base = {"--federation": "1", "--data": str(tmp_path), "--server": "127.0.0.1:9", "--key-file": str(key)}
     given = dict(zip(args[::2], args[1::2], strict=True))
     if given.get("--key-file") == "BAD":
         given["--key-file"] = str(bad)

@@ -56,3 +56,17 @@ def test_platform_config_runs_the_engine_with_the_same_choices(monkeypatch: pyte
 def test_what_the_engine_cannot_run_is_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         server.federation_config({**PLATFORM, **change})
+
+
+def test_the_platform_checks_configs_without_flower_or_torch() -> None:
+    """``sebrus serve`` calls the check before opening a federation; it may lack the extras."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sebrus.federated.platform_config import check_platform_config as c; "
+        "c({'labels': ['a', 'b'], 'rounds': 2, 'epsilon': 1.0, 'elimination': 'none'}); "
+        "print(sorted(m for m in ('torch', 'flwr', 'sklearn', 'scipy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

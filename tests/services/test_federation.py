@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sebrus.db.models import Dataset, Federation, FederationRound, User
 from sebrus.federated.records import LossReport, RoundRecord
+from sebrus.federated.reports import loss_reports_sha256
 from sebrus.platform import ChainServices
 from sebrus.services.audit.orphans import orphan_blobs
 from sebrus.services.errors import Conflict, InvalidInput, PermissionDenied
@@ -78,7 +79,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def _record(fid: int, index: int, *, excluded: tuple[str, ...] = (), tag: str = "") -> RoundRecord:
-    reports = tuple(LossReport(w, 0.5 + i, 10, "0x" + "ab" * 65) for i, w in enumerate(WALLETS[:4]))
+    reports = tuple(LossReport(w, 0.5 + i + index, 10, "0x" + "ab" * 65) for i, w in enumerate(WALLETS[:4]))
     return RoundRecord(
         federation_id=fid,
         round_index=index,
@@ -87,7 +88,7 @@ def _record(fid: int, index: int, *, excluded: tuple[str, ...] = (), tag: str = 
         refused=(WALLETS[4],),
         separated=bool(excluded),
         aggregate_sha256=hashlib.sha256(f"aggregate {index}{tag}".encode()).hexdigest(),
-        loss_reports_sha256=hashlib.sha256(f"losses {index}{tag}".encode()).hexdigest(),
+        loss_reports_sha256=loss_reports_sha256(reports),
         loss_reports=reports,
     )
 
@@ -271,3 +272,51 @@ def test_the_config_is_canonical_and_hashes_stably(env: Env) -> None:
 def test_the_participants_root_ignores_order_and_is_zero_for_nobody() -> None:
     assert participants_root([]) == "00" * 32
     assert participants_root(WALLETS[:2]) == participants_root(list(reversed(WALLETS[:2])))
+
+
+def test_what_the_engine_would_refuse_is_refused_before_the_chain(env: Env) -> None:
+    """The dataset has a scan model, so the platform accepts ``uploaded``; the engine trains the
+    reference CNN only, and its check runs before the transaction: no federation is opened."""
+    assert env.services.federations is not None
+    with env.session() as db:
+        dataset = db.get(Dataset, env.dataset_id)
+        assert dataset is not None
+        dataset.scan_model_sha256 = "ab" * 32
+        db.commit()
+        before = db.scalar(select(func.count()).select_from(Federation))
+    opened = _chain_federation_count(env)
+    try:
+        with pytest.raises(InvalidInput, match=r"engine cannot run this configuration: .*reference CNN only"):
+            env.start(model="uploaded")
+    finally:
+        with env.session() as db:
+            dataset = db.get(Dataset, env.dataset_id)
+            assert dataset is not None
+            dataset.scan_model_sha256 = None
+            db.commit()
+    with env.session() as db:
+        assert db.scalar(select(func.count()).select_from(Federation)) == before
+    assert _chain_federation_count(env) == opened
+
+
+def _chain_federation_count(env: Env) -> int:
+    assert env.services.federations is not None
+    count = 0
+    while env.services.federations.federation(count + 1) is not None:
+        count += 1
+    return count
+
+
+def test_image_size_comes_from_the_dataset_and_is_checked() -> None:
+    square = Dataset(labels=["cat", "dog"], min_width=32, max_width=32, min_height=32, max_height=32)
+    free = Dataset(labels=["cat", "dog"])
+    assert checked_config(square, {"rounds": 1, "epsilon": 1.0}).image_size == 32
+    assert checked_config(free, {"rounds": 1, "epsilon": 1.0}).image_size == 28
+    assert (
+        checked_config(free, {"rounds": 1, "epsilon": 1.0, "image_size": 8, "in_channels": 3}).in_channels
+        == 3
+    )
+    with pytest.raises(InvalidInput, match="image_size"):
+        checked_config(free, {"rounds": 1, "epsilon": 1.0, "image_size": 4})
+    with pytest.raises(InvalidInput, match="in_channels"):
+        checked_config(free, {"rounds": 1, "epsilon": 1.0, "in_channels": 2})

@@ -6,11 +6,14 @@ federation."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from typing import Any
 
 import httpx
 from eth_account import Account
 
+from sebrus.federated.records import LossReport
+from sebrus.federated.reports import loss_reports_sha256
 from tests.support.browser import DESKTOP, PHONE, Visit, log_in_in_browser
 from tests.support.live_server import LiveServer
 from tests.support.web import api_user
@@ -51,6 +54,9 @@ def test_an_owner_starts_a_federation_and_a_visitor_sees_its_rounds(
             fid = federation["id"]
             for index in (1, 2):  # what `sebrus federate start` sends for the engine
                 excluded = [wallets[2]] if index == 2 else []
+                reports = [
+                    LossReport(w, index + 0.5 * i, 12, "0x" + "ef" * 65) for i, w in enumerate(wallets)
+                ]
                 sent = api.post(
                     f"/api/federations/{fid}/rounds",
                     json={
@@ -59,7 +65,8 @@ def test_an_owner_starts_a_federation_and_a_visitor_sees_its_rounds(
                         "excluded": excluded,
                         "separated": bool(excluded),
                         "aggregate_sha256": hashlib.sha256(f"agg {index}".encode()).hexdigest(),
-                        "loss_reports_sha256": hashlib.sha256(f"loss {index}".encode()).hexdigest(),
+                        "loss_reports_sha256": loss_reports_sha256(reports),
+                        "loss_reports": [asdict(r) for r in reports],
                     },
                     headers=owner,
                 )

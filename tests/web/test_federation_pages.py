@@ -10,7 +10,8 @@ from eth_account import Account
 from fastapi import FastAPI
 
 from sebrus.db.models import Federation
-from sebrus.federated.records import RoundRecord
+from sebrus.federated.records import LossReport, RoundRecord
+from sebrus.federated.reports import loss_reports_sha256
 from sebrus.platform import ChainServices
 from sebrus.services.federation.sink import PlatformRoundSink
 from tests.support.web import browser, create_dataset, csrf_from, register
@@ -49,6 +50,11 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
     )
     assert no_model.status_code == 400 and 'id="model-error"' in no_model.text
     assert "no uploaded model" in no_model.text
+    tiny = owner.post(
+        f"/datasets/{dataset_id}/federations",
+        data={**form, "rounds": "3", "epsilon": "1", "image_size": "4"},
+    )
+    assert tiny.status_code == 400 and 'id="image_size-error"' in tiny.text and "from 8 to 256" in tiny.text
     forged = owner.post(
         f"/datasets/{dataset_id}/federations", data={**form, "csrf_token": "x", "rounds": "3"}
     )
@@ -56,17 +62,20 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
     assert _federations(app, dataset_id) == []
 
     started = owner.post(
-        f"/datasets/{dataset_id}/federations", data={**form, "rounds": "3", "epsilon": "inf"}
+        f"/datasets/{dataset_id}/federations",
+        data={**form, "rounds": "3", "epsilon": "inf", "image_size": "12", "in_channels": "3"},
     )
     assert started.status_code == 303, started.text
     assert started.headers["location"] == f"/datasets/{dataset_id}?federation=started#federations"
     (federation,) = _federations(app, dataset_id)
+    assert (federation.config["image_size"], federation.config["in_channels"]) == (12, 3)
 
     assert services.federations is not None
     platform = app.state.platform
     sink = PlatformRoundSink(
         platform.session_factory, services.federations, services.handle.operators.relayer, platform.blobs
     )
+    reports = tuple(LossReport(w, 0.5 + i, 12, "0x" + "ef" * 65) for i, w in enumerate(WALLETS))
     sink.record_round(
         RoundRecord(
             federation_id=federation.id,
@@ -76,7 +85,8 @@ def test_an_owner_starts_a_federation_and_everyone_sees_its_rounds(
             refused=(),
             separated=True,
             aggregate_sha256=hashlib.sha256(b"aggregate").hexdigest(),
-            loss_reports_sha256=hashlib.sha256(b"losses").hexdigest(),
+            loss_reports_sha256=loss_reports_sha256(reports),
+            loss_reports=reports,
         )
     )
 

@@ -10,6 +10,9 @@ the Flower server. The engine (``sebrus.federated.server``) comes with the ``fed
 ``join`` runs a client on this machine: the images under ``--data`` never leave it; only model
 weights and a signed, ε-LDP loss report go to the Flower server each round (``sebrus.federated``).
 
+``run`` runs the Flower server of a federation opened elsewhere (the dataset page's form, the API),
+as long as it has no rounds yet.
+
 ``verify`` trusts neither the file nor the server's word: it hashes the file and reads the model's
 hash from the FederationLog through a JSON-RPC URL (the server's ``/rpc`` unless ``--chain-url``).
 Exit codes: 0 verified, 1 it does not match (or nothing is anchored), 2 a usage or chain error.
@@ -28,6 +31,7 @@ from sebrus.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_jso
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 
 if TYPE_CHECKING:
+    from sebrus.sdk import Client
     from sebrus.sdk.federations import FederationInfo
 
 federate_app = typer.Typer(
@@ -87,6 +91,13 @@ def start(
     ] = ("reference"),
     elimination: Annotated[str, typer.Option(help="high-loss-cluster or none.")] = "high-loss-cluster",
     min_clients: Annotated[int, typer.Option(min=1, help="Clients each round waits for.")] = 2,
+    image_size: Annotated[
+        int | None,
+        typer.Option(
+            min=8, max=256, help="Side clients resize images to (default: the dataset's fixed size, else 28)."
+        ),
+    ] = None,
+    channels: Annotated[int, typer.Option(min=1, max=3, help="1 (greyscale) or 3 (colour).")] = 1,
     address: Annotated[
         str, typer.Option(help="Where the Flower server listens for clients.")
     ] = "0.0.0.0:8080",
@@ -99,10 +110,9 @@ def start(
     except ValueError:
         fail(f'--epsilon must be a number above 0 or "inf", got {epsilon!r}', EXIT_USAGE)
     try:  # before anything is opened on chain: without the engine nothing could run it
-        from sebrus.federated.server import run_federation_server
+        import sebrus.federated.server  # noqa: F401
     except ImportError as exc:
         fail(MISSING_ENGINE.format(problem=exc), EXIT_USAGE)
-    from sebrus.sdk.federations import RemoteRoundSink
 
     request: dict[str, Any] = {
         "rounds": rounds,
@@ -111,21 +121,64 @@ def start(
         "model": model,
         "elimination": elimination,
         "min_clients": min_clients,
+        "in_channels": channels,
     }
+    if image_size is not None:
+        request["image_size"] = image_size
     if labels is not None:
         request["labels"] = [label.strip() for label in labels.split(",") if label.strip()]
     with connect(url, token, login_required=True) as client:
         federation = client.start_federation(dataset, **request)
         console.print(f"Federation {federation.id} opened on chain (tx {federation.raw['open_tx_hash']}).")
-        console.print(f"Flower server listening on {address}; clients join with `sebrus federate join`.")
-        config = {
-            **federation.config,
-            "federation_id": federation.id,
-            "dataset_id": dataset,
-            "server_address": address,
-        }
-        run_federation_server(config, RemoteRoundSink(client))
-        _summary(client.federation(federation.id))
+        console.print(
+            f"Flower server listening on {address}; clients join with "
+            f"`sebrus federate join --federation {federation.id} --server HOST:PORT --data DIR "
+            "--key-file KEY`."
+        )
+        _serve(client, federation, address)
+
+
+def _serve(client: Client, federation: FederationInfo, address: str) -> None:
+    """Run the federation's Flower server here until its last round, then show what was anchored."""
+    from sebrus.federated.server import run_federation_server
+    from sebrus.sdk.federations import RemoteRoundSink
+
+    config = {
+        **federation.config,
+        "federation_id": federation.id,
+        "dataset_id": federation.dataset_id,
+        "server_address": address,
+    }
+    run_federation_server(config, RemoteRoundSink(client))
+    _summary(client.federation(federation.id))
+
+
+@federate_app.command("run")
+def run(
+    federation_id: Annotated[int, typer.Option("--federation", min=1, help="An opened federation's id.")],
+    address: Annotated[
+        str, typer.Option(help="Where the Flower server listens for clients.")
+    ] = "0.0.0.0:8080",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Run the Flower server of a federation opened elsewhere (the page, the API) that has no rounds yet."""
+    try:  # nothing to send without the engine
+        import sebrus.federated.server  # noqa: F401
+    except ImportError as exc:
+        fail(MISSING_ENGINE.format(problem=exc), EXIT_USAGE)
+    with connect(url, token, login_required=True) as client:
+        federation = client.federation(federation_id)
+        if federation.status != "running":
+            fail(f"Federation {federation_id} has finished: its final model is recorded.", EXIT_USAGE)
+        if federation.rounds:
+            fail(
+                f"Federation {federation_id} already has {len(federation.rounds)} anchored round(s); a new "
+                "Flower server would start again from round 1 with other weights. Start a new federation.",
+                EXIT_USAGE,
+            )
+        console.print(f"Flower server for federation {federation_id} listening on {address}.")
+        _serve(client, federation, address)
 
 
 @federate_app.command("status")
@@ -199,7 +252,13 @@ def _parse_server(server: str) -> str:
 
 @federate_app.command("join")
 def join(
-    dataset: Annotated[int, typer.Option("--dataset", help="Id of the federation (the dataset) to join.")],
+    federation: Annotated[
+        int,
+        typer.Option(
+            "--federation",
+            help="Id of the federation to join (`federate start` prints it; not the dataset's).",
+        ),
+    ],
     data: Annotated[Path, typer.Option("--data", help="Local ImageFolder: DIR/<label>/<image>. Stays here.")],
     server: Annotated[str, typer.Option("--server", help="The federation server, HOST:PORT.")],
     key_file: Annotated[
@@ -218,12 +277,12 @@ def join(
         float, typer.Option("--wait", help="Seconds to keep retrying until the server is up.")
     ] = 120.0,
 ) -> None:
-    """Join federation DATASET as the wallet in KEY_FILE, training on DATA each round until it ends."""
+    """Join FEDERATION as the wallet in KEY_FILE, training on DATA each round until it ends."""
     address = _parse_server(server)
     if not data.is_dir():
         raise typer.BadParameter(f"data directory not found: {data}", param_hint="--data")
-    if dataset < 1:
-        raise typer.BadParameter("federation ids start at 1", param_hint="--dataset")
+    if federation < 1:
+        raise typer.BadParameter("federation ids start at 1", param_hint="--federation")
     from sebrus.federated.keys import KeyFileError, load_account
 
     try:
@@ -233,8 +292,8 @@ def join(
     from sebrus.federated.client import DataError, LocalData, SebrusClient
     from sebrus.federated.transport import join as join_federation
 
-    client = SebrusClient(LocalData(folder=data), account, dataset)
-    typer.echo(f"Joining federation {dataset} at {address} as {account.address}", err=True)
+    client = SebrusClient(LocalData(folder=data), account, federation)
+    typer.echo(f"Joining federation {federation} at {address} as {account.address}", err=True)
     try:
         join_federation(client, address, max_wait_time=wait)
     except DataError as exc:
@@ -245,4 +304,11 @@ def join(
             f"Error: the federation at {address} could not be reached or ended abnormally: {exc}", err=True
         )
         raise typer.Exit(1) from exc
-    typer.echo(f"Federation {dataset} finished after {client.rounds_done} rounds.", err=True)
+    if client.last_round < client.planned_rounds:
+        typer.echo(
+            f"Error: the server ended federation {federation} after round {client.last_round} of "
+            f"{client.planned_rounds} (the owner's `sebrus federate start` says why).",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"Federation {federation} finished after {client.rounds_done} rounds.", err=True)

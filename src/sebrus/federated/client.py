@@ -122,6 +122,8 @@ class SebrusClient(NumPyClient):
         self.train_seed = train_seed
         self.last_loss: float | None = None  # the true (un-noised) loss: stays on this machine
         self.rounds_done = 0
+        self.last_round = 0  # the last round this client trained in, and how many the config plans:
+        self.planned_rounds = 0  # fewer at the end means the server stopped the federation early
 
     def get_parameters(self, config: dict[str, Scalar]) -> list[np.ndarray]:
         return model_ndarrays(build_model(FederationConfig.from_json(str(config["federation"]))))
@@ -159,4 +161,5 @@ class SebrusClient(NumPyClient):
             "signature": report.signature,
         }
         self.rounds_done += 1
+        self.last_round, self.planned_rounds = server_round, fed.rounds
         return update, len(labels), metrics

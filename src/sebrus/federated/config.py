@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
-from sebrus.detect.models import ReferenceCNN
 from sebrus.federated.ldp import MECHANISMS, Mechanism
+
+if TYPE_CHECKING:  # torch only where a model is built: the platform validates configs without it
+    import torch
+
+    from sebrus.detect.models import ReferenceCNN
 
 Elimination = Literal["kmeans_gap", "none"]
 ELIMINATIONS: tuple[Elimination, ...] = ("kmeans_gap", "none")
@@ -107,6 +110,10 @@ class FederationConfig:
 
 def build_model(config: FederationConfig) -> ReferenceCNN:
     """The federation's model: sebrus.detect's reference CNN, seeded so every party starts equal."""
+    import torch
+
+    from sebrus.detect.models import ReferenceCNN
+
     torch.manual_seed(config.seed)
     return ReferenceCNN(config.in_channels, config.n_classes, width=config.width)
 
@@ -117,6 +124,8 @@ def model_ndarrays(module: torch.nn.Module) -> list[np.ndarray]:
 
 
 def load_ndarrays(module: torch.nn.Module, arrays: list[np.ndarray]) -> None:
+    import torch
+
     keys = list(module.state_dict().keys())
     if len(keys) != len(arrays):
         raise ValueError(f"model has {len(keys)} tensors, got {len(arrays)}")

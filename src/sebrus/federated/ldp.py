@@ -19,8 +19,6 @@ from typing import Literal
 
 import numpy as np
 
-from sebrus.detect.contributors import laplace_scale
-
 Mechanism = Literal["laplace", "gaussian"]
 MECHANISMS: tuple[Mechanism, ...] = ("laplace", "gaussian")
 
@@ -43,6 +41,8 @@ def noise_scale(mechanism: Mechanism, clip: float, epsilon: float | None, delta:
     if epsilon is None:
         return 0.0
     if mechanism == "laplace":
+        from sebrus.detect.contributors import laplace_scale  # scipy/sklearn: only when noise is drawn
+
         return laplace_scale(clip, epsilon)
     if mechanism == "gaussian":
         return gaussian_sigma(clip, epsilon, delta)

@@ -29,7 +29,7 @@ class RoundRecord:
     round_index: int  # 1-based, as Flower counts rounds
     participants: tuple[str, ...]  # wallets whose updates arrived and were well-formed
     excluded: tuple[str, ...]  # wallets left out of the aggregate (the high-loss cluster)
-    refused: tuple[str, ...]  # wallets whose update or loss report was malformed or out of range
+    refused: tuple[str, ...]  # wallets whose update or report was malformed (``node:<cid>`` if none named)
     separated: bool  # whether the gap test found two clusters (False: nobody excluded)
     aggregate_sha256: str  # hex sha256 of the aggregated parameters (canonical bytes, see engine)
     loss_reports_sha256: str  # hex sha256 of the canonical JSON of `loss_reports`

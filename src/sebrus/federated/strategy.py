@@ -136,7 +136,8 @@ class EliminatingFedAvg(FedAvg):
             try:
                 arrays = parameters_to_ndarrays(res.parameters)
             except Exception as exc:  # undecodable tensors: numpy raises several types
-                who = str(res.metrics.get("wallet", f"node:{proxy.cid}"))
+                named = res.metrics.get("wallet")  # the client's word: kept only if it is an address
+                who = named if isinstance(named, str) and is_checksum_address(named) else f"node:{proxy.cid}"
                 refused.append(who)
                 self.refusal_reasons[(server_round, who)] = f"update could not be decoded: {exc}"
                 continue

@@ -12,17 +12,41 @@ import time
 
 import grpc
 from flwr.compat.client.app import start_client
-from flwr.server import ServerConfig, start_server
+from flwr.server import Server, ServerConfig, SimpleClientManager, start_server
 from flwr.server.history import History
 
 from sebrus.federated.client import SebrusClient
 from sebrus.federated.strategy import EliminatingFedAvg
 
 
+class _StoppingServer(Server):
+    """A Flower server that, when a round fails (the sink refused it: the platform answered 4xx, the
+    chain was down), still disconnects its clients and stops its gRPC server, then lets ``serve``
+    raise. Flower's ``start_server`` skips both when ``fit`` raises, and its gRPC threads then keep
+    the process, and every client waiting on its stream, alive for ever."""
+
+    failure: BaseException | None = None
+
+    def fit(self, num_rounds: int, timeout: float | None) -> tuple[History, float]:
+        try:
+            return super().fit(num_rounds, timeout)
+        except Exception as exc:  # re-raised by serve once the clients are let go
+            self.failure = exc
+            return History(), 0.0
+
+
 def serve(strategy: EliminatingFedAvg, address: str, round_timeout: float | None = 600.0) -> History:
-    """Run all of the config's rounds on ``address`` (host:port), blocking until the last one."""
+    """Run all of the config's rounds on ``address`` (host:port), blocking until the last one.
+
+    A round that fails ends the federation: the clients are told to disconnect, then the failure is
+    raised here.
+    """
     config = ServerConfig(num_rounds=strategy.config.rounds, round_timeout=round_timeout)
-    return start_server(server_address=address, config=config, strategy=strategy)
+    server = _StoppingServer(client_manager=SimpleClientManager(), strategy=strategy)
+    history = start_server(server_address=address, config=config, server=server)
+    if server.failure is not None:
+        raise server.failure
+    return history
 
 
 def join(client: SebrusClient, address: str, max_wait_time: float = 120.0) -> None:

@@ -8,10 +8,13 @@ the round already anchored, so the sink may retry freely.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sebrus.federated.records import RoundRecord
+from sebrus.sdk.errors import SebrusError
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,33 @@ class FederationMethods:
 
 
 class RemoteRoundSink:
-    """A ``RoundSink`` that hands each record to a SeBRUS server's API."""
+    """A ``RoundSink`` that hands each record to a SeBRUS server's API.
 
-    def __init__(self, client: FederationMethods) -> None:
+    A send the server could not finish (unreachable, rate-limited, 5xx: the chain was briefly down)
+    is tried again, ``attempts`` times in all with a growing pause; the server answers a round it
+    already anchored with that round, so a retry never anchors twice. A refusal (4xx) is raised at
+    once: it ends the federation (``transport.serve`` lets the clients go), since a round the
+    platform will not anchor cannot be skipped.
+    """
+
+    def __init__(self, client: FederationMethods, *, attempts: int = 4, pause: float = 2.0) -> None:
         self._client = client
+        self._attempts = max(1, attempts)
+        self._pause = pause
 
     def record_round(self, record: RoundRecord) -> None:
-        self._client.record_federation_round(record)
+        self._retrying(lambda: self._client.record_federation_round(record))
 
     def record_final_model(self, federation_id: int, model_sha256: str, model_bytes: bytes) -> None:
-        self._client.put_federation_model(federation_id, model_sha256, model_bytes)
+        self._retrying(lambda: self._client.put_federation_model(federation_id, model_sha256, model_bytes))
+
+    def _retrying(self, send: Callable[[], object]) -> None:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                send()
+                return
+            except SebrusError as exc:
+                transient = exc.status_code is None or exc.status_code == 429 or exc.status_code >= 500
+                if not transient or attempt == self._attempts:
+                    raise
+                time.sleep(self._pause * attempt)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sebrus.api.schemas.common import Answer, StatusAnswer
 from sebrus.db.models import Federation, FederationRound
 from sebrus.federated.records import LossReport, RoundRecord
-from sebrus.services.federation.config import MAX_ROUNDS, MIN_CLIENTS_BOUNDS
+from sebrus.services.federation.config import IMAGE_SIZE_BOUNDS, MAX_ROUNDS, MIN_CLIENTS_BOUNDS
 
 Address = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="A wallet: 0x and 40 hex digits.")
 Sha256 = Field(pattern=r"^(0x)?[0-9a-fA-F]{64}$", description="A sha256 as 64 hex digits.")
@@ -31,8 +31,8 @@ class FederationStart(BaseModel):
     mechanism: Literal["laplace", "gaussian"] = "laplace"
     model: Literal["reference", "uploaded"] = Field(
         default="reference",
-        description="`reference`: the reference CNN; `uploaded`: the dataset's own model (its scan model, "
-        "already checked in a safe format).",
+        description="`reference`: the reference CNN. `uploaded` (the dataset's scan model) is refused with a "
+        "400 before anything is opened: the federated engine trains the reference CNN only.",
     )
     elimination: Literal["high-loss-cluster", "none"] = Field(
         default="high-loss-cluster",
@@ -45,9 +45,17 @@ class FederationStart(BaseModel):
         le=MIN_CLIENTS_BOUNDS[1],
         description="Clients a round waits for.",
     )
+    image_size: int | None = Field(
+        default=None,
+        ge=IMAGE_SIZE_BOUNDS[0],
+        le=IMAGE_SIZE_BOUNDS[1],
+        description="The side (pixels) every client resizes its images to; by default the dataset's size "
+        "when its width and height bounds fix one square size, else 28.",
+    )
+    in_channels: Literal[1, 3] = Field(default=1, description="1: greyscale images; 3: colour (RGB).")
 
     def request(self) -> dict[str, Any]:
-        return self.model_dump()
+        return self.model_dump(exclude_none=True)
 
 
 class LossReportIn(BaseModel):

@@ -24,6 +24,10 @@ MODELS = ("reference", "uploaded")
 #: the gap test separates the two; ``none``: everybody is aggregated (a baseline to compare with).
 ELIMINATION_RULES = ("high-loss-cluster", "none")
 MIN_CLIENTS_BOUNDS = (1, 10_000)
+#: The engine resizes every client's images to ``image_size`` squared in ``in_channels`` (1 grey, 3 RGB).
+IMAGE_SIZE_BOUNDS = (8, 256)
+CHANNELS = (1, 3)
+DEFAULT_IMAGE_SIZE = 28
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class FederationConfig:
     model_sha256: str | None  # the dataset's uploaded model when model == "uploaded"
     elimination: str
     min_clients: int
+    image_size: int
+    in_channels: int
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -74,6 +80,17 @@ def checked_config(dataset: Dataset, raw: Mapping[str, Any]) -> FederationConfig
     model = raw.get("model", "reference")
     if model not in MODELS:
         raise InvalidInput(f"`model` must be one of {', '.join(MODELS)}.", field="model")
+    image_size = raw.get("image_size", default_image_size(dataset))
+    low, high = IMAGE_SIZE_BOUNDS
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or not low <= image_size <= high:
+        raise InvalidInput(
+            f"`image_size` (the side the clients resize images to) must be a whole number from {low} to "
+            f"{high}.",
+            field="image_size",
+        )
+    in_channels = raw.get("in_channels", 1)
+    if isinstance(in_channels, bool) or in_channels not in CHANNELS:
+        raise InvalidInput("`in_channels` must be 1 (greyscale) or 3 (colour).", field="in_channels")
     model_sha256 = None
     if model == "uploaded":
         if dataset.scan_model_sha256 is None:
@@ -98,7 +115,23 @@ def checked_config(dataset: Dataset, raw: Mapping[str, Any]) -> FederationConfig
         model_sha256=model_sha256,
         elimination=elimination,
         min_clients=min_clients,
+        image_size=image_size,
+        in_channels=in_channels,
     )
+
+
+def default_image_size(dataset: Dataset) -> int:
+    """The side of the dataset's images when its bounds fix one square size, else the engine's 28.
+
+    The platform records each dataset's width and height bounds, not its images' colour mode, so the
+    size is derived and the channels are the owner's choice (greyscale by default).
+    """
+    sides = {dataset.min_width, dataset.max_width, dataset.min_height, dataset.max_height}
+    if len(sides) == 1 and None not in sides:
+        side = int(next(iter(sides)))  # type: ignore[arg-type]
+        low, high = IMAGE_SIZE_BOUNDS
+        return min(max(side, low), high)
+    return DEFAULT_IMAGE_SIZE
 
 
 def _labels(dataset: Dataset, value: object) -> tuple[str, ...]:

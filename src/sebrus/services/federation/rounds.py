@@ -4,6 +4,13 @@ A round already stored is answered as it is (an engine restarted after a crash r
 round the chain has but the database does not (the process died between the receipt and the commit)
 is read back from its ``RoundRecorded`` event and stored without sending again; if the chain's round
 differs from the one offered, that is a conflict for a person, not something to paper over.
+
+The loss reports' hash is recomputed here with the engine's own canonical form and must equal the
+claimed one, so the hash that gets anchored covers the reports the API shows. Their signatures are
+not checked here: each signs its client's update hash, and the update never reaches the platform;
+the engine's strategy (``sebrus.federated.strategy.screen_result``) verifies every signature before
+a report enters a round, and anyone holding an update can recheck its report with
+``sebrus.federated.reports.recover_wallet``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from sebrus.chain.errors import ContractReverted, LedgerError
 from sebrus.chain.federation import MAX_EXCLUDED, ChainRound, FederationLedger
 from sebrus.db.models import Federation, FederationRound
 from sebrus.db.models.federations import FEDERATION_RUNNING
-from sebrus.federated.records import RoundRecord
+from sebrus.federated.records import LossReport, RoundRecord
+from sebrus.federated.reports import loss_reports_sha256
 from sebrus.primitives import normalize_sha256
 from sebrus.services.addresses import normalize_address
 from sebrus.services.errors import Conflict, InvalidInput
@@ -29,6 +37,8 @@ from sebrus.services.federation.anchoring import participants_root
 from sebrus.services.review.chain_link import ChainUnavailable
 
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
+#: A refused client that named no valid wallet is recorded by its Flower node id (``node:<cid>``).
+_NODE = re.compile(r"node:[A-Za-z0-9._:-]{1,100}")
 _anchoring: dict[int, threading.Lock] = {}
 _anchoring_guard = threading.Lock()
 
@@ -95,7 +105,7 @@ def _checked(federation: Federation, record: RoundRecord) -> FederationRound:
         )
     participants = [normalize_address(w, "participants") for w in record.participants]
     excluded = [normalize_address(w, "excluded") for w in record.excluded]
-    refused = [normalize_address(w, "refused") for w in record.refused]
+    refused = [w if _NODE.fullmatch(w) else normalize_address(w, "refused") for w in record.refused]
     if len(set(participants)) != len(participants):
         raise InvalidInput("A wallet is listed twice among the participants.", field="participants")
     if not set(excluded) <= set(participants) or len(set(excluded)) != len(excluded):
@@ -120,6 +130,18 @@ def _checked(federation: Federation, record: RoundRecord) -> FederationRound:
             )
         if not _SIGNATURE.fullmatch(str(report["signature"])):
             raise InvalidInput("A loss report's signature must be 65 bytes of 0x hex.", field="loss_reports")
+    if sorted(r["wallet"] for r in reports) != sorted(participants):
+        raise InvalidInput(
+            "A round needs exactly one loss report from each participant, and none from anyone else.",
+            field="loss_reports",
+        )
+    recomputed = loss_reports_sha256([LossReport(**r) for r in reports])
+    if recomputed != losses:
+        raise InvalidInput(
+            f"The loss reports hash to {recomputed}, not the claimed loss_reports_sha256 {losses}: "
+            "the hash is the engine's canonical JSON of the reports in the record's order.",
+            field="loss_reports_sha256",
+        )
     return FederationRound(
         federation_id=federation.id,
         round_index=record.round_index,

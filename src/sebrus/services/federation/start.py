@@ -1,5 +1,9 @@
 """Starting a federation: the owner's request checked, opened on chain, then stored.
 
+The request is checked twice before anything is sent: against the platform's rules
+(``config.checked_config``) and against the engine's (``sebrus.federated.platform_config``, which
+imports neither Flower nor torch), so a federation the engine would refuse is never opened.
+
 The chain is written first: the owner's custodial wallet (which holds the dataset's admin role) opens
 the federation on the FederationLog and names the platform's relayer account as its operator, so the
 Flower server's rounds are anchored without the owner's key. The row is stored only after the
@@ -19,9 +23,20 @@ from sebrus.chain.federation import FederationLedger
 from sebrus.db.models import Dataset, Federation, User, WalletKind
 from sebrus.services import audit_log
 from sebrus.services.accounts.roles import require_owner
-from sebrus.services.errors import PermissionDenied
+from sebrus.services.errors import InvalidInput, PermissionDenied
 from sebrus.services.federation.config import checked_config
 from sebrus.services.review.chain_link import ChainLink, ChainUnavailable
+
+
+def engine_problem(config: Mapping[str, Any]) -> str | None:
+    """Why the engine (``sebrus.federated``) would refuse ``config``, or None when it would run it."""
+    from sebrus.federated.platform_config import check_platform_config
+
+    try:
+        check_platform_config(config)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def start_federation(
@@ -36,6 +51,9 @@ def start_federation(
     """Open a federation on ``dataset`` with the owner's configuration; nothing is stored on refusal."""
     require_owner(db, dataset, user, "start federated training on")
     config = checked_config(dataset, request)
+    engine_refusal = engine_problem(config.to_json())
+    if engine_refusal is not None:  # before the chain: what the engine cannot run is never opened
+        raise InvalidInput(f"The federated engine cannot run this configuration: {engine_refusal}.")
     wallet = next((w for w in user.wallets if w.kind is WalletKind.CUSTODIAL), None)
     if wallet is None:
         raise PermissionDenied(

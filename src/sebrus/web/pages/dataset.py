@@ -84,10 +84,10 @@ def _federations(web: WebRequest, dataset: Dataset) -> dict[str, Any]:
         "federations": found,
         "federation_rounds": federation_queries.rounds_of(web.db, found),
         "federation_mechanisms": [(m, m) for m in federation_config.MECHANISMS],
-        "federation_models": [
-            ("reference", "The reference CNN"),
-            ("uploaded", "This dataset's uploaded model"),
-        ],
+        # ``uploaded`` is not offered: the engine trains the reference CNN only (docs/federated.md).
+        "federation_models": [("reference", "The reference CNN")],
+        "federation_channels": [("1", "Greyscale"), ("3", "Colour (RGB)")],
+        "federation_image_size": federation_config.default_image_size(dataset),
         "federation_rules": [
             ("high-loss-cluster", "Leave out the high-loss cluster (K-Means)"),
             ("none", "Aggregate every client"),

@@ -23,7 +23,16 @@ from sebrus.web.pages.dataset import dataset_or_404, render_dataset
 router = APIRouter()
 
 NOT_OWNER = "Only the dataset's owner starts federated training on it."
-FIELDS = ("rounds", "epsilon", "mechanism", "model", "elimination", "min_clients")
+FIELDS = (
+    "rounds",
+    "epsilon",
+    "mechanism",
+    "model",
+    "elimination",
+    "min_clients",
+    "image_size",
+    "in_channels",
+)
 
 
 def _number(raw: str, name: str, errors: FormErrors) -> int | None:
@@ -50,6 +59,9 @@ async def start(web: Web, dataset_id: int) -> Response:
     request["labels"] = labels or None
     request["rounds"] = _number(values["rounds"], "rounds", errors)
     request["min_clients"] = _number(values["min_clients"] or "2", "min_clients", errors)
+    if values["image_size"].strip():  # empty: the service derives it from the dataset
+        request["image_size"] = _number(values["image_size"], "image_size", errors)
+    request["in_channels"] = _number(values["in_channels"] or "1", "in_channels", errors)
     epsilon = values["epsilon"].strip().lower()
     try:
         request["epsilon"] = "inf" if epsilon == "inf" else float(epsilon)
