@@ -130,3 +130,18 @@ def test_an_older_review_claims_one_transaction_per_ballot(
     assert len({o.tx_hash for o in done.outcomes}) == 2
     assert "in 2 transactions (this review is older than version 3" in done.sentence()
     assert world.claim_rows() == rows_before + 2
+
+
+def test_more_claims_than_one_batch_takes_go_in_chunks(
+    platform: tuple[TestClient, ChainServices], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = Won(platform, "claims-chunks")
+    world.decide()
+    monkeypatch.setattr("sebrus.services.review.claim_all.MAX_BALLOTS", 1)
+    bond_before = world.bond()
+
+    done = world.claim_all()
+
+    assert (done.transactions, done.claimed, done.into_bond) == (2, 2, True)
+    assert len({o.tx_hash for o in done.outcomes}) == 2
+    assert world.bond() - bond_before == done.credited_wei

@@ -107,26 +107,29 @@ def _in_batches(
     outcomes: list[ClaimOutcome] = []
     sent = gas = 0
     relayer = chain.link.operators.relayer
-    for start in range(0, len(waiting), MAX_BALLOTS):
-        chunk = waiting[start : start + MAX_BALLOTS]
-        refs = [ClaimRef(bytes.fromhex(w.content_hash), w.round, w.voter_address) for w in chunk]
-        with chain_refusals("claim the payouts"):
-            result, done = claim_batch(chain.reviews, relayer, address, refs)
-        sent += 1
-        gas += result.gas_used
-        for w, o in zip(chunk, done, strict=True):
-            skipped = None if o.reason is SkipReason.NONE else f"Not claimed: {o.reason.sentence}."
-            outcomes.append(
-                ClaimOutcome(
-                    w.content_hash,
-                    w.round,
-                    w.voter_address,
-                    o.credited_wei if skipped is None else 0,
-                    result.tx_hash if skipped is None else None,
-                    skipped,
+    try:
+        for start in range(0, len(waiting), MAX_BALLOTS):
+            chunk = waiting[start : start + MAX_BALLOTS]
+            refs = [ClaimRef(bytes.fromhex(w.content_hash), w.round, w.voter_address) for w in chunk]
+            with chain_refusals("claim the payouts"):
+                result, done = claim_batch(chain.reviews, relayer, address, refs)
+            sent += 1
+            gas += result.gas_used
+            for w, o in zip(chunk, done, strict=True):
+                skipped = None if o.reason is SkipReason.NONE else f"Not claimed: {o.reason.sentence}."
+                outcomes.append(
+                    ClaimOutcome(
+                        w.content_hash,
+                        w.round,
+                        w.voter_address,
+                        o.credited_wei if skipped is None else 0,
+                        result.tx_hash if skipped is None else None,
+                        skipped,
+                    )
                 )
-            )
-    chain.sync()  # Claimed events -> ReviewClaim rows (index._claimed)
+    finally:
+        if sent:  # a later chunk's failure must not leave the earlier ones' claims unrecorded
+            chain.sync()  # Claimed events -> ReviewClaim rows (index._claimed)
     db.expire_all()
     return outcomes, sent, gas
 
