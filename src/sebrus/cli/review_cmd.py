@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from sebrus.cli import review_bulk
-from sebrus.cli.output import console, fail, print_json
+from sebrus.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json
 from sebrus.cli.remote import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect
 from sebrus.cli.review_bond_cmd import bond_app
 from sebrus.primitives import format_eth
@@ -197,11 +197,28 @@ def claim(
     round_index: Annotated[
         int | None, typer.Option("--round", min=0, help="The round (default: your latest).")
     ] = None,
+    claim_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Claim every payout waiting on the dataset in one request (batched on v3+ reviews)."
+        ),
+    ] = False,
+    dataset_option: Annotated[
+        int | None, typer.Option("--dataset", "-d", min=1, help="The dataset's id (with --all).")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect your payouts: one item's, or every one waiting (on one dataset or all)."""
+    """Collect your payouts: one item's, or every one waiting (on one dataset or all).
+
+    --all --dataset N asks the server to claim them all at once: on a review of version 3 or later one
+    relayed transaction credits them to your review bond (withdraw with `sebrus review bond withdraw`);
+    an older review takes one claim each. Exit 0: all claimed; 1: some skipped, or nothing to claim;
+    2: usage error."""
+    if claim_all or dataset_option is not None:
+        _claim_all(dataset, dataset_option, sha256, round_index, claim_all, url, token, as_json)
+        return
     with connect(url, token, login_required=True) as client:
         if sha256 is not None:
             if dataset is None:
@@ -218,6 +235,39 @@ def claim(
     for answer in answers:
         where = f"{answer.content_hash[:12]}... round {answer.round}"
         console.print(f"Claimed {eth(answer.amount_wei)} for {where}")
+
+
+def _claim_all(
+    dataset: int | None,
+    dataset_option: int | None,
+    sha256: str | None,
+    round_index: int | None,
+    claim_all: bool,
+    url: str,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    if not claim_all:
+        fail("--dataset goes with --all: `sebrus review claim --all --dataset N`.", EXIT_USAGE)
+    if dataset is not None and dataset_option is not None and dataset != dataset_option:
+        fail(f"Two datasets named ({dataset} and --dataset {dataset_option}): name one.", EXIT_USAGE)
+    chosen = dataset if dataset is not None else dataset_option
+    if chosen is None or sha256 is not None or round_index is not None:
+        fail("Claim all on one dataset: `sebrus review claim --all --dataset N` (no SHA256 or --round).", 2)
+    with connect(url, token, login_required=True) as client:
+        done = client.claim_all(chosen)
+    if as_json:
+        print_json(done.to_dict())
+    else:
+        console.print(done.message)
+        for entry in done.claims:
+            where = f"{str(entry['content_hash'])[:12]}... round {entry['round']}"
+            if entry.get("skipped"):
+                console.print(f"  {where}: {entry['skipped']}")
+            else:
+                console.print(f"  {where}: {eth(int(entry['credited_wei']))}")
+    if done.claimed < len(done.claims):
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @review_app.command("deposit")

@@ -14,6 +14,7 @@ from typing import Any
 from sebrus.sdk.review_models import (
     AllowedVoter,
     BulkVotes,
+    ClaimedAll,
     ClaimReceipt,
     ClaimWaiting,
     DepositReceipt,
@@ -99,6 +100,11 @@ class ReviewMethods:
         """Collect your payout for the item (your latest round unless ``round_index`` says otherwise)."""
         answer = self._json("POST", _path(dataset_id, "items", sha256, "claim"), json={"round": round_index})
         return ClaimReceipt.from_json(answer)
+
+    def claim_all(self, dataset_id: int) -> ClaimedAll:
+        """Claim every payout waiting for you on the dataset at once (one relayed transaction into your
+        review bond on reviews of version 3 or later, one claim each on older ones)."""
+        return ClaimedAll.from_json(self._json("POST", _path(dataset_id, "claims"), json={}))
 
     def claims_waiting(self, dataset_id: int | None = None) -> list[ClaimWaiting]:
         answer = self._json("GET", "/api/review/claims", params={"dataset_id": dataset_id})

@@ -201,6 +201,33 @@ class DepositsPaid(_Answer):
 
 
 @dataclass(frozen=True)
+class ClaimedAll(_Answer):
+    """Every payout waiting on a dataset claimed at once: on reviews of version 3 or later credited to
+    your review bond in one transaction (``into_bond``; withdraw it with ``withdraw_bond``), on older
+    ones one claim transaction per ballot. ``claims`` keeps each entry's JSON (``skipped`` says why one
+    was not claimed)."""
+
+    message: str
+    claimed: int
+    credited_wei: int
+    transactions: int
+    into_bond: bool
+    claims: list[dict[str, Any]]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClaimedAll:
+        return cls(
+            message=str(data.get("status", "")),
+            claimed=int(data["claimed"]),
+            credited_wei=_wei(data["credited_wei"]),
+            transactions=int(data["transactions"]),
+            into_bond=bool(data["into_bond"]),
+            claims=list(data["claims"]),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
 class BulkVoteOutcome(_Answer):
     """One entry of a bulk vote: settled (with its transaction) or refused (a sentence naming the item)."""
 

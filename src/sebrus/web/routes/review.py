@@ -9,6 +9,8 @@ browser wallet, ``static/js/review_wallet.js`` takes over the forms and votes th
 routes of the API instead (``api/routers/review_wallet.py``). On a review that takes signed ballots
 (version 3), the page shows the visitor's own review bond (where page votes' stakes and payouts sit)
 and a button that withdraws what is available (``/review/bond/withdraw``, ``review.bonds``).
+"Claim all" (``/review/claims``) claims every payout waiting on the chosen dataset at once
+(``review.claim_all``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sebrus.primitives import format_eth
 from sebrus.services.accounts.wallets import custodial_wallet_of
 from sebrus.services.errors import InvalidInput, ServiceError
 from sebrus.services.review import ballots as review_ballots
-from sebrus.services.review import bonds, bulk_votes, no_ballot
+from sebrus.services.review import bonds, bulk_votes, claim_all, no_ballot
 from sebrus.services.review import queries as review_queries
 from sebrus.services.review import votes as review_votes
 from sebrus.services.review.bulk_votes import BulkResult, Decision
@@ -45,6 +47,10 @@ DONE = {
     "commit": "Your vote is committed. Reveal it here once the commit phase ends.",
     "reveal": "Your vote is revealed.",
     "claim": "Claimed: the payout is in your wallet.",
+    "claim-all": (
+        "Claimed every payout waiting on this dataset. On a review of version 3 or later it is in your "
+        "review bond: withdraw it below."
+    ),
     "bond-withdraw": "Withdrawn: your bond's available money is in your wallet.",
 }
 
@@ -143,6 +149,8 @@ def _carry_out(web: WebRequest, action: str, user: User, form: FormData) -> str:
     sha256 = text(form, "sha256")
     if action == "bond-withdraw":  # the visitor's own bond: everything available
         bonds.withdraw(web.db, chain, dataset, user)
+    elif action == "claim-all":  # one relayed claimBatch on v3+, one claim each on older reviews
+        claim_all.claim_all(web.db, chain, dataset, user)
     elif action in ("vote", "commit"):
         side = text(form, "side")
         if side not in ("approve", "reject"):
@@ -225,6 +233,11 @@ async def reveal(web: Web) -> Response:
 @router.post("/review/claim")
 async def claim(web: Web) -> Response:
     return await _act(web, "claim")
+
+
+@router.post("/review/claims")
+async def claim_every_payout(web: Web) -> Response:
+    return await _act(web, "claim-all")
 
 
 @router.post("/review/bond/withdraw")
