@@ -100,7 +100,12 @@ def settle(server: ServerProcess, dataset_id: int, timeout: float = 60) -> dict[
         report: dict[str, Any] = httpx.get(f"{server.url}/api/dataset/{dataset_id}/audit", timeout=30).json()
         counts = report["counts"]
         assert isinstance(counts, dict)
-        if counts["outbox_pending"] == 0 and counts["outbox_sent"] == 0:
+        drained = counts["outbox_pending"] == 0 and counts["outbox_sent"] == 0
+        # A batch confirmed from its receipt after a restart gets its item rows from the indexer, which
+        # may start a moment after the relayer: wait for it too rather than read its lag as a loss.
+        lag = counts["chain_item_count"] - counts["db_items"]
+        indexed = counts["chain_items_not_yet_indexed"] == 0 and lag == 0
+        if drained and indexed:
             return report
         if time.monotonic() > deadline:
             raise AssertionError(f"the outbox never drained: {report}\n{server.log_tail()}")
