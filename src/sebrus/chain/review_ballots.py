@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
 from typing import Any
 
 from eth_account import Account
@@ -32,7 +31,7 @@ from web3.contract import Contract
 
 from sebrus.chain.errors import InvalidInput
 from sebrus.chain.review import ReviewLedger
-from sebrus.chain.signing import _secp256k1_key
+from sebrus.chain.signing import eip712_domain_separator, sign_digest, typed_data_payload
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
 
@@ -66,9 +65,6 @@ BALLOT_TYPES: dict[str, list[dict[str, str]]] = {
     ]
 }
 
-_DOMAIN_TYPEHASH = keccak(
-    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 _BALLOT_TYPEHASH = keccak(
     b"Ballot(bytes32 contentHash,bool approve,address voter,uint256 nonce,uint256 deadline)"
 )
@@ -207,42 +203,21 @@ def ballot_typed_data(chain_id: int, review_address: str, ballot: Ballot) -> dic
     Byte fields are 0x-hex strings so the dict can go to a browser as JSON unchanged.
     """
     checked = ballot.check()
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            **BALLOT_TYPES,
-        },
-        "primaryType": "Ballot",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": checked_address(review_address, "review"),
-        },
-        "message": {
-            "contentHash": "0x" + checked.content_hash.hex(),
-            "approve": checked.approve,
-            "voter": checked.voter,
-            "nonce": checked.nonce,
-            "deadline": checked.deadline,
-        },
+    message = {
+        "contentHash": "0x" + checked.content_hash.hex(),
+        "approve": checked.approve,
+        "voter": checked.voter,
+        "nonce": checked.nonce,
+        "deadline": checked.deadline,
     }
-
-
-@lru_cache(maxsize=4096)
-def review_domain_separator(chain_id: int, review_address: str) -> bytes:
-    return keccak(
-        _DOMAIN_TYPEHASH
-        + keccak(DOMAIN_NAME.encode())
-        + keccak(DOMAIN_VERSION.encode())
-        + chain_id.to_bytes(32, "big")
-        + to_canonical_address(review_address).rjust(32, b"\0")
+    contract = checked_address(review_address, "review")
+    return typed_data_payload(
+        DOMAIN_NAME, DOMAIN_VERSION, chain_id, contract, BALLOT_TYPES, "Ballot", message
     )
+
+
+def review_domain_separator(chain_id: int, review_address: str) -> bytes:
+    return eip712_domain_separator(DOMAIN_NAME, DOMAIN_VERSION, chain_id, review_address)
 
 
 def ballot_digest(chain_id: int, review_address: str, ballot: Ballot) -> bytes:
@@ -263,9 +238,7 @@ def ballot_digest(chain_id: int, review_address: str, ballot: Ballot) -> bytes:
 
 def sign_ballot(private_key: bytes, chain_id: int, review_address: str, ballot: Ballot) -> bytes:
     """The custodial path: sign ``ballot`` server-side with the voter's key; 65 bytes (r, s, v)."""
-    digest = ballot_digest(chain_id, review_address, ballot)
-    recoverable = _secp256k1_key(bytes(private_key)).sign_recoverable(digest, hasher=None)
-    return recoverable[:64] + bytes([recoverable[64] + 27])
+    return sign_digest(bytes(private_key), ballot_digest(chain_id, review_address, ballot))
 
 
 def recover_voter(signature: bytes, chain_id: int, review_address: str, ballot: Ballot) -> str:

@@ -39,6 +39,23 @@ def contribution_typed_data(
     *, chain_id: int, dataset: str, content_hash: bytes, label: int, contributor: str, deadline: int
 ) -> dict[str, Any]:
     """The full EIP-712 payload, as a wallet's ``eth_signTypedData_v4`` expects it."""
+    message = {"contentHash": content_hash, "label": label, "contributor": contributor, "deadline": deadline}
+    return typed_data_payload(
+        DOMAIN_NAME, DOMAIN_VERSION, chain_id, dataset, CONTRIBUTION_TYPES, "Contribution", message
+    )
+
+
+def typed_data_payload(
+    name: str,
+    version: str,
+    chain_id: int,
+    verifying_contract: str,
+    types: dict[str, list[dict[str, str]]],
+    primary_type: str,
+    message: dict[str, Any],
+) -> dict[str, Any]:
+    """An EIP-712 payload under the domain every SeBRUS contract uses (name, version, chain id,
+    verifying contract), in the shape ``eth_signTypedData_v4`` expects."""
     return {
         "types": {
             "EIP712Domain": [
@@ -47,21 +64,16 @@ def contribution_typed_data(
                 {"name": "chainId", "type": "uint256"},
                 {"name": "verifyingContract", "type": "address"},
             ],
-            **CONTRIBUTION_TYPES,
+            **types,
         },
-        "primaryType": "Contribution",
+        "primaryType": primary_type,
         "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
+            "name": name,
+            "version": version,
             "chainId": chain_id,
-            "verifyingContract": dataset,
+            "verifyingContract": verifying_contract,
         },
-        "message": {
-            "contentHash": content_hash,
-            "label": label,
-            "contributor": contributor,
-            "deadline": deadline,
-        },
+        "message": message,
     }
 
 
@@ -73,14 +85,19 @@ _CONTRIBUTION_TYPEHASH = keccak(
 )
 
 
-@lru_cache(maxsize=4096)
 def domain_separator(chain_id: int, dataset: str) -> bytes:
+    return eip712_domain_separator(DOMAIN_NAME, DOMAIN_VERSION, chain_id, dataset)
+
+
+@lru_cache(maxsize=4096)
+def eip712_domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
+    """The domain separator, hashed from its fixed layout (cached: one per contract and chain)."""
     return keccak(
         _DOMAIN_TYPEHASH
-        + keccak(DOMAIN_NAME.encode())
-        + keccak(DOMAIN_VERSION.encode())
+        + keccak(name.encode())
+        + keccak(version.encode())
         + chain_id.to_bytes(32, "big")
-        + to_canonical_address(dataset).rjust(32, b"\0")
+        + to_canonical_address(verifying_contract).rjust(32, b"\0")
     )
 
 
@@ -111,7 +128,12 @@ def sign_contribution(
         contributor=signer.address,
         deadline=deadline,
     )
-    recoverable = _secp256k1_key(bytes(signer.key)).sign_recoverable(digest, hasher=None)
+    return sign_digest(bytes(signer.key), digest)
+
+
+def sign_digest(secret: bytes, digest: bytes) -> bytes:
+    """A 65-byte (r, s, v) signature of an already-hashed EIP-712 digest."""
+    recoverable = _secp256k1_key(secret).sign_recoverable(digest, hasher=None)
     return recoverable[:64] + bytes([recoverable[64] + 27])  # Ethereum's v is 27 or 28
 
 
