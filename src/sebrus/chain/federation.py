@@ -9,21 +9,19 @@ only (the contract stores a summary), so verification reads them back with ``eth
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
 from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.reverts import REVERTS, reverted
+from sebrus.chain.shipped_code import shipped_contract_at
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
 
@@ -194,11 +192,6 @@ def _chain_federation(federation_id: int, raw: Any) -> ChainFederation:
     )
 
 
-def _deployed_bytecode() -> str:
-    text = resources.files("sebrus.chain").joinpath("artifacts", "FederationLog.json").read_text("utf-8")
-    return str(json.loads(text)["deployedBytecode"])
-
-
 def _is(args: dict[str, Any], federation_id: int) -> bool:
     return int(args["federationId"]) == federation_id
 
@@ -228,21 +221,7 @@ def read_federation_at(url: str, log_address: str, federation_id: int) -> ChainF
     """Read a federation from the FederationLog at ``log_address`` on the chain at ``url``, trusting
     nothing local (``sebrus federate verify``). The contract's code must be exactly SeBRUS's
     FederationLog, so a server naming a look-alike contract cannot vouch for its own model."""
-    if not url.startswith(("http://", "https://")):
-        raise InvalidInput(f"the chain URL must be an http(s) JSON-RPC URL, got {url!r}")
-    address = checked_address(log_address, "federation log address")
-    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
-    try:
-        code = bytes(w3.eth.get_code(address))  # type: ignore[arg-type]
-    except Exception as exc:
-        raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
-    expected = bytes.fromhex(_deployed_bytecode().removeprefix("0x"))
-    if code != expected:
-        raise LedgerError(
-            f"{address} on {url} is not SeBRUS's FederationLog "
-            + ("(no code there)" if not code else "(its code differs)")
-        )
-    contract = w3.eth.contract(address=address, abi=load_artifact("FederationLog").abi)  # type: ignore[call-overload]
+    contract = shipped_contract_at(url, log_address, "FederationLog", "federation log address")
     try:
         raw = contract.functions.federation(federation_id).call()
     except REVERTS as exc:

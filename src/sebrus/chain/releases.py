@@ -8,9 +8,7 @@ or data directory: it is what offline verification uses.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,6 +20,7 @@ from sebrus.chain.artifacts import load_artifact
 from sebrus.chain.errors import ContractReverted, InvalidInput, LedgerError, NotDeployed
 from sebrus.chain.ledger import Ledger
 from sebrus.chain.reverts import REVERTS, reverted
+from sebrus.chain.shipped_code import shipped_contract_at
 from sebrus.chain.types import TxResult
 from sebrus.chain.validation import checked_address, checked_hash
 
@@ -112,22 +111,8 @@ def read_release_at(url: str, registry: str, dataset: str, version: int) -> Chai
     The registry's code must be exactly the ReleaseRegistry SeBRUS ships (it has no immutables), so an
     export that names a look-alike contract cannot vouch for itself.
     """
-    if not url.startswith(("http://", "https://")):
-        raise InvalidInput(f"the chain URL must be an http(s) JSON-RPC URL, got {url!r}")
-    registry_address = checked_address(registry, "registry address")
+    contract = shipped_contract_at(url, registry, "ReleaseRegistry", "registry address")
     dataset_address = checked_address(dataset, "dataset address")
-    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
-    try:
-        code = bytes(w3.eth.get_code(registry_address))  # type: ignore[arg-type]
-    except Exception as exc:
-        raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
-    expected = bytes.fromhex(_deployed_bytecode().removeprefix("0x"))
-    if code != expected:
-        raise LedgerError(
-            f"{registry_address} on {url} is not SeBRUS's ReleaseRegistry "
-            + ("(no code there)" if not code else "(its code differs)")
-        )
-    contract = w3.eth.contract(address=registry_address, abi=load_artifact("ReleaseRegistry").abi)  # type: ignore[call-overload]
     try:
         raw = contract.functions.release(dataset_address, version).call()
     except REVERTS as exc:
@@ -143,11 +128,6 @@ def chain_id_at(url: str) -> int:
         return int(Web3(HTTPProvider(url, request_kwargs={"timeout": 30})).eth.chain_id)
     except Exception as exc:
         raise LedgerError(f"cannot reach the chain at {url}: {exc}") from exc
-
-
-def _deployed_bytecode() -> str:
-    text = resources.files("sebrus.chain").joinpath("artifacts", "ReleaseRegistry.json").read_text("utf-8")
-    return str(json.loads(text)["deployedBytecode"])
 
 
 def _chain_release(dataset: str, version: int, raw: Any) -> ChainRelease:
